@@ -1,0 +1,1 @@
+"""Views of a trace as files and text: state snapshots now; Chrome trace JSON and stories later."""

@@ -1,0 +1,17 @@
+"""The event vocabulary, the machine state and the one function that moves between them.
+
+Knows no file format and imports nothing from the store, the ingest parsers or the TUI.
+"""
+
+from .apply import apply, apply_fields
+from .events import KIND_IDS, KIND_NAMES, KINDS, Event, Src
+from .flags import MAX_OOM_REAP_RETRIES, flag_target
+from .state import (NESTED, TABLES, Anomaly, Holder, Lock, Memcg, Mm, OomInvocation, State, Task, Victim,
+                    Zone, zone_key)
+from .table import Table
+
+__all__ = [
+    "KINDS", "KIND_IDS", "KIND_NAMES", "MAX_OOM_REAP_RETRIES", "NESTED", "TABLES", "Anomaly", "Event", "Holder",
+    "Lock", "Memcg", "Mm", "OomInvocation", "Src", "State", "Table", "Task", "Victim", "Zone", "apply",
+    "apply_fields", "flag_target", "zone_key",
+]

@@ -1,0 +1,147 @@
+"""A map split into fixed pages, shared between states until one of them writes.
+
+This is what makes both halves of the store cheap: ``apply()`` can stay pure (copying a state copies a page
+table, not 10,000 tasks), and a keyframe only has to write the pages that changed since the previous keyframe,
+while the reader shares decoded pages between every state that contains them.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+V = TypeVar("V")
+
+
+def int_page(key: int) -> int:
+    """Pids and indexes: neighbouring keys (threads of one process, forked together) share a page."""
+    return key >> 6
+
+
+def str_page(key: str) -> int:
+    """Names (locks, memcg paths): a stable hash, unlike ``hash()`` which changes with every interpreter."""
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) & 0xFF
+
+
+def tuple_page(key: tuple) -> int:
+    """Small composite keys (node, zone)."""
+    return zlib.crc32(repr(key).encode()) & 0xF
+
+
+class Table(Generic[V]):
+    """A mapping stored as ``{page_no: {key: value}}`` with copy-on-write pages.
+
+    A page may also be a reference the table resolves through ``load`` on first use, so a state read from a
+    trace costs only the pages someone looks at. ``dirty`` collects the keys written since the writer last took
+    a keyframe (the writer stores just those records); readers never look at it.
+    """
+
+    __slots__ = ("_pages", "_owned", "_page_of", "_load", "dirty", "_len")
+
+    def __init__(self, page_of: Callable[[Any], int], pages: dict[int, Any] | None = None,
+                 load: Callable[[Any], dict] | None = None, length: int | None = None) -> None:
+        self._page_of = page_of
+        self._pages: dict[int, Any] = dict(pages) if pages else {}
+        self._load = load
+        self._owned: set[int] = set()
+        self.dirty: set[int] = set()
+        self._len = length if length is not None else sum(len(p) for p in self._pages.values())
+
+    def copy(self) -> Table[V]:
+        """A new table sharing every page; whichever side writes a page first copies it."""
+        other = Table.__new__(Table)
+        other._page_of = self._page_of
+        other._pages = dict(self._pages)
+        other._load = self._load
+        other._owned = set()
+        other.dirty = set()
+        other._len = self._len
+        self._owned = set()  # the pages are now shared, so this side must copy before writing too
+        return other
+
+    def _page(self, p: int) -> dict | None:
+        page = self._pages.get(p)
+        if page is None or type(page) is dict:
+            return page
+        page = self._pages[p] = self._load(page)  # type: ignore[misc]
+        return page
+
+    def get(self, key: Any, default: V | None = None) -> V | None:
+        page = self._page(self._page_of(key))
+        return default if page is None else page.get(key, default)
+
+    def __getitem__(self, key: Any) -> V:
+        page = self._page(self._page_of(key))
+        if page is None:
+            raise KeyError(key)
+        return page[key]
+
+    def __contains__(self, key: Any) -> bool:
+        page = self._page(self._page_of(key))
+        return page is not None and key in page
+
+    def _writable(self, key: Any) -> tuple[int, dict]:
+        p = self._page_of(key)
+        if p in self._owned:
+            page = self._pages[p]
+        else:
+            page = self._page(p)
+            page = dict(page) if page is not None else {}
+            self._pages[p] = page
+            self._owned.add(p)
+        return p, page
+
+    def set(self, key: Any, value: V) -> None:
+        self.dirty.add(key)
+        _, page = self._writable(key)
+        if key not in page:
+            self._len += 1
+        page[key] = value
+
+    def delete(self, key: Any) -> None:
+        if key not in self:
+            return
+        self.dirty.add(key)
+        p, page = self._writable(key)
+        del page[key]
+        self._len -= 1
+        if not page:
+            del self._pages[p]
+            self._owned.discard(p)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def _all_pages(self) -> list[dict]:
+        return [self._page(p) or {} for p in list(self._pages)]
+
+    def keys(self) -> list:
+        return sorted(k for page in self._all_pages() for k in page)
+
+    def values(self) -> list[V]:
+        """Values in key order, so every view of a state lists things the same way."""
+        return [v for _, v in self.items()]
+
+    def items(self) -> list[tuple[Any, V]]:
+        return sorted((kv for page in self._all_pages() for kv in page.items()), key=lambda kv: kv[0])
+
+    def __iter__(self) -> Iterator:
+        return iter(self.keys())
+
+    def page_of(self, key: Any) -> int:
+        return self._page_of(key)
+
+    def pages(self) -> dict[int, Any]:
+        """The page map itself, for the store's keyframe writer; callers must not mutate it."""
+        return self._pages
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Table):
+            return NotImplemented
+        mine = {p: d for p, d in zip(list(self._pages), self._all_pages()) if d}
+        theirs = {p: d for p, d in zip(list(other._pages), other._all_pages()) if d}
+        return mine == theirs
+
+    def __repr__(self) -> str:
+        return f"Table({len(self)} entries in {len(self._pages)} pages)"

@@ -1,0 +1,157 @@
+"""Payload layouts: an event block as columns, a state page as rows.
+
+Columns compress far better than rows (time deltas, kind bytes and pids each form their own runs), and a column
+decodes with one C-level unpack, which is what keeps both writing and replaying cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import accumulate
+from typing import Any
+
+from ..model import KIND_IDS, KIND_NAMES, KINDS, NESTED, TABLES, Event, Src
+from .format import TraceError
+
+_SCHEMA_BY_ID = [KINDS[k] for k in KIND_NAMES]
+_SCHEMA_SETS = {k: frozenset(v) for k, v in KINDS.items()}
+
+
+class EventColumns:
+    """The events of one block, being gathered by the writer."""
+
+    __slots__ = ("first_seq", "first_ts", "last_ts", "kinds", "dts", "pids", "src_files", "src_lines",
+                 "inferred", "values")
+
+    def __init__(self, first_seq: int, first_ts: int) -> None:
+        self.first_seq = first_seq
+        self.first_ts = self.last_ts = first_ts
+        self.kinds = bytearray()
+        self.dts: list[int] = []
+        self.pids: list[int | None] = []
+        self.src_files: list[int | None] = []
+        self.src_lines: list[int] = []
+        self.inferred: list[tuple[str, ...] | None] = []
+        self.values: list[list] = []
+
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+    def add(self, ev: Event) -> None:
+        kind = ev.kind
+        schema = KINDS[kind]
+        fields = ev.fields
+        vals = [fields.get(n) for n in schema]
+        if not fields.keys() <= _SCHEMA_SETS[kind]:
+            vals.append({k: v for k, v in fields.items() if k not in _SCHEMA_SETS[kind]})
+        self.kinds.append(KIND_IDS[kind])
+        ts = ev.ts_ns
+        self.dts.append(ts - self.last_ts)
+        self.last_ts = ts
+        self.pids.append(ev.pid)
+        src = ev.src
+        if src is None:
+            self.src_files.append(None)
+            self.src_lines.append(0)
+        else:
+            self.src_files.append(src[0])
+            self.src_lines.append(src[1])
+        self.inferred.append(tuple(sorted(ev.inferred)) if ev.inferred else None)
+        self.values.append(vals)
+
+    def payload(self) -> list:
+        return [self.first_seq, self.first_ts, bytes(self.kinds), self.dts, self.pids, self.src_files,
+                self.src_lines, self.inferred, self.values]
+
+
+class EventBlock:
+    """A decoded event block: columns, and rows rebuilt on demand."""
+
+    __slots__ = ("first_seq", "ts", "kinds", "pids", "src_files", "src_lines", "inferred", "values")
+
+    def __init__(self, payload: Any, where: str) -> None:
+        try:
+            first_seq, first_ts, kinds, dts, pids, files, lines, inferred, values = payload
+            n = len(kinds)
+            if not (len(dts) == len(pids) == len(files) == len(lines) == len(inferred) == len(values) == n):
+                raise ValueError("columns of different lengths")
+            if max(kinds, default=0) >= len(KIND_NAMES):
+                raise ValueError("unknown event kind id")
+            self.first_seq = int(first_seq)
+            self.ts = list(accumulate(dts, initial=int(first_ts)))[1:]
+        except (TypeError, ValueError) as e:
+            raise TraceError(f"{where}: bad event block ({e})") from None
+        self.kinds = kinds
+        self.pids = pids
+        self.src_files = files
+        self.src_lines = lines
+        self.inferred = inferred
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+    def fields(self, i: int) -> dict[str, Any]:
+        vals = self.values[i]
+        schema = _SCHEMA_BY_ID[self.kinds[i]]
+        if len(vals) > len(schema) and isinstance(vals[-1], dict):
+            out = {n: v for n, v in zip(schema, vals) if v is not None}
+            out.update(vals[-1])
+            return out
+        return {n: v for n, v in zip(schema, vals) if v is not None}
+
+    def kind(self, i: int) -> str:
+        return KIND_NAMES[self.kinds[i]]
+
+    def event(self, i: int) -> Event:
+        f = self.src_files[i]
+        ev = Event.__new__(Event)
+        ev.ts_ns = self.ts[i]
+        ev.kind = KIND_NAMES[self.kinds[i]]
+        ev.pid = self.pids[i]
+        ev.fields = self.fields(i)
+        ev.src = None if f is None else Src(f, self.src_lines[i])
+        ev.inferred = frozenset(self.inferred[i] or ())
+        ev.seq = self.first_seq + i
+        return ev
+
+    def rows(self, start: int = 0, stop: int | None = None) -> Iterator[tuple]:
+        """``(seq, ts, kind, pid, fields, inferred)`` for replay, without building Event objects."""
+        stop = len(self) if stop is None else min(stop, len(self))
+        no_inference: frozenset = frozenset()
+        kinds, values, inferred = self.kinds, self.values, self.inferred
+        for i in range(start, stop):
+            k = kinds[i]
+            schema = _SCHEMA_BY_ID[k]
+            vals = values[i]
+            # unsaid fields may stay as None here: handlers read them with .get()
+            fields = dict(zip(schema, vals)) if len(vals) <= len(schema) else self.fields(i)
+            inf = inferred[i]
+            yield (self.first_seq + i, self.ts[i], KIND_NAMES[k], self.pids[i], fields,
+                   frozenset(inf) if inf else no_inference)
+
+
+def page_payload(table: str, page_no: int, page: dict) -> list:
+    """A page, or a patch of one (where ``None`` marks a deleted record), as sorted rows."""
+    return [table, page_no, sorted(page.items(), key=lambda kv: kv[0])]
+
+
+def decode_page(payload: Any, where: str) -> tuple[str, int, dict]:
+    """Rebuild the records of one page, nested records included, so states read back compare equal."""
+    try:
+        table, page_no, entries = payload
+        record, _ = TABLES[table]
+        nested = NESTED.get(table)
+        page = {}
+        for key, values in entries:
+            if values is None:  # a patch's "deleted"
+                page[key] = None
+                continue
+            rec = record._make(values)
+            if nested:
+                rec = rec._replace(**{record._fields[i]: tuple(sub._make(x) for x in rec[i])
+                                      for i, sub in nested.items()})
+            page[key] = rec
+        return table, page_no, page
+    except (KeyError, TypeError, ValueError) as e:
+        raise TraceError(f"{where}: bad state page ({type(e).__name__}: {e})") from None

@@ -1,0 +1,437 @@
+"""``Trace``: a lazily read `.oomtrace`. Opening reads the header, the trailer and the index; nothing else.
+
+Seeking is a bisect to the keyframe at or before the target, the pages of that keyframe (shared and cached, so
+neighbouring keyframes cost only the pages they changed) and a replay of at most ``KEYFRAME_EVERY`` events. The
+last state handed out is kept, so stepping forward one event costs one ``apply``.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import threading
+from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ..model import KIND_NAMES, TABLES, Event, State, Table, apply_fields
+from .changelists import ChangeListIndex, Key, decode_chunk
+from .codec import EventBlock, decode_page
+from .format import (BLOCK, BLOCK_NAMES, DIRECTORY, EVENTS, FORMAT_VERSION, HEADER, INDEX, KEYFRAME, MAGIC,
+                     MAX_PAYLOAD, META, OVERVIEW, PAGE, POSTINGS, SOURCE, SOURCE_FILE, TRAILER, TRAILER_MAGIC,
+                     TraceError, TraceVersionError, crc, inflate, ints_from_bytes, unpack)
+from .overview import Bucket, Overview
+
+UNCOMPRESSED = frozenset({META, SOURCE_FILE})
+
+
+class TraceTruncated(TraceError):
+    """No valid trailer: the writer never finished (killed recorder, full disk, partial copy)."""
+
+
+class _LRU:
+    """A small thread-safe LRU: the TUI reads from worker threads while the CLI reads from one."""
+
+    def __init__(self, capacity: int) -> None:
+        self._d: OrderedDict = OrderedDict()
+        self._cap = capacity
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, load: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._d:
+                self._d.move_to_end(key)
+                return self._d[key]
+        value = load()
+        with self._lock:
+            self._d[key] = value
+            if len(self._d) > self._cap:
+                self._d.popitem(last=False)
+        return value
+
+
+def check_header(data: bytes, name: str) -> int:
+    """The format version, after checking the magic and the header's CRC."""
+    if len(data) < HEADER.size or data[:8] != MAGIC:
+        raise TraceError(f"{name}: not an oomtrace file (no OOMTRACE header)")
+    magic, version, _, stored = HEADER.unpack_from(data, 0)
+    if crc(data[:12]) != stored:
+        raise TraceError(f"{name}: header at offset 0 is damaged (CRC mismatch)")
+    if version > FORMAT_VERSION:
+        raise TraceVersionError(f"{name}: written in trace format {version} by a newer oomreplay; this version "
+                                f"reads formats up to {FORMAT_VERSION}. Upgrade oomreplay to open it")
+    return version
+
+
+def read_block(data: Any, offset: int, end: int, name: str, expect: int | None = None) -> tuple[int, Any, int]:
+    """``(type, decoded payload, next offset)`` of the block at ``offset``, or a TraceError saying what is wrong."""
+    if offset < HEADER.size or offset + BLOCK.size > end:
+        raise TraceError(f"{name}: block offset {offset} lies outside the file's {end} bytes")
+    kind, length, stored = BLOCK.unpack_from(data, offset)
+    label = BLOCK_NAMES.get(kind, f"type-{kind}")
+    where = f"{name}: {label} block at offset {offset}"
+    if kind not in BLOCK_NAMES:
+        raise TraceError(f"{where}: unknown block type {kind}")
+    if expect is not None and kind != expect:
+        raise TraceError(f"{where}: expected a {BLOCK_NAMES[expect]} block")
+    stop = offset + BLOCK.size + length
+    if length > MAX_PAYLOAD or stop > end:
+        raise TraceError(f"{where}: declared length {length} runs past the end of the file")
+    payload = bytes(data[offset + BLOCK.size:stop])
+    if crc(bytes(data[offset:offset + 5]), payload) != stored:
+        raise TraceError(f"{where}: CRC mismatch (the block is damaged)")
+    if kind not in UNCOMPRESSED:
+        payload = inflate(payload, where)
+    return kind, unpack(payload, where), stop
+
+
+class Trace:
+    """A recorded incident: ``len()``, ``meta``, ``state_at``, ``seq_at``, ``events``, ``next``/``prev``, …"""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.name = str(path)
+        #: Set when the file was damaged and this Trace was rebuilt from its whole blocks (what was lost).
+        self.recovered: str | None = None
+        try:
+            self._file = open(self.path, "rb")
+        except OSError as e:
+            raise TraceError(f"{self.name}: cannot open ({e.strerror or e})") from None
+        try:
+            self._open()
+        except BaseException:
+            self._file.close()
+            raise
+
+    def _open(self) -> None:
+        size = os.fstat(self._file.fileno()).st_size
+        if size < HEADER.size:
+            raise TraceError(f"{self.name}: not an oomtrace file ({size} bytes)")
+        self._data = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
+        self.version = check_header(self._data[:HEADER.size], self.name)
+        if size < HEADER.size + TRAILER.size or self._data[size - TRAILER.size:size - TRAILER.size + 8] \
+                != TRAILER_MAGIC:
+            raise TraceTruncated(f"{self.name}: no trailer; the file was not finished (truncated at {size} bytes)")
+        magic, index_at, _, stored = TRAILER.unpack_from(self._data, size - TRAILER.size)
+        if crc(self._data[size - TRAILER.size:size - 4]) != stored:
+            raise TraceError(f"{self.name}: trailer at offset {size - TRAILER.size} is damaged (CRC mismatch)")
+        self._end = size - TRAILER.size
+        _, index, _ = read_block(self._data, index_at, self._end, self.name, INDEX)
+        where = f"{self.name}: index block at offset {index_at}"
+        try:
+            self.meta: dict[str, Any] = dict(index["meta"])
+            self.summary: dict[str, Any] = dict(index["summary"])
+            self._n = int(index["count"])
+            self.first_ts: int | None = index["first_ts"]
+            self.last_ts: int | None = index["last_ts"]
+            b_off, b_seq, b_ts = (ints_from_bytes(x) for x in index["blocks"])
+            k_seq, k_off = (ints_from_bytes(x) for x in index["keyframes"])
+            self._sources = [(str(nm), int(n), ints_from_bytes(firsts), ints_from_bytes(offs))
+                             for nm, n, firsts, offs in index["sources"]]
+            self._state_base = int(index["state_base"])
+            self._dir_at = int(index["directory"])
+            self._overview_at = int(index["overview"])
+        except (KeyError, TypeError, ValueError, TraceError) as e:
+            raise TraceError(f"{where}: bad index ({e})") from None
+        if not (len(b_off) == len(b_seq) == len(b_ts)) or len(k_seq) != len(k_off):
+            raise TraceError(f"{where}: index columns disagree")
+        self._block_off, self._block_seq, self._block_ts = b_off, b_seq, b_ts
+        self._kf_seq, self._kf_off = k_seq, k_off
+        self._blocks = _LRU(64)
+        self._pages = _LRU(8192)
+        self._pieces = _LRU(8192)
+        self._page_blocks = _LRU(32)
+        self._page_maps = _LRU(64)
+        self._chunks = _LRU(256)
+        self._source_cache = _LRU(32)
+        self._changes: ChangeListIndex | None = None
+        self._overview: Overview | None = None
+        self._last: State | None = None
+        self._lock = threading.Lock()
+
+    # -- basics ----------------------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self._n
+
+    def close(self) -> None:
+        self._data.close()
+        self._file.close()
+
+    def __enter__(self) -> Trace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Trace({self.name!r}, {self._n} events)"
+
+    @property
+    def size(self) -> int:
+        return self._end + TRAILER.size
+
+    @property
+    def sources(self) -> list[tuple[str, int]]:
+        """``(name, line count)`` of each source file stored in the trace, by file id."""
+        return [(nm, n) for nm, n, _, _ in self._sources]
+
+    def _read(self, offset: int, expect: int) -> Any:
+        return read_block(self._data, offset, self._end, self.name, expect)[1]
+
+    def _check_seq(self, seq: int) -> int:
+        seq = int(seq)
+        if not -1 <= seq < self._n:
+            raise IndexError(f"seq {seq} is outside 0..{self._n - 1}")
+        return seq
+
+    # -- events ----------------------------------------------------------------------------------------------
+
+    def _event_block(self, b: int) -> EventBlock:
+        off = self._block_off[b]
+
+        def load() -> EventBlock:
+            block = EventBlock(self._read(off, EVENTS), f"{self.name}: events block at offset {off}")
+            if block.first_seq != self._block_seq[b]:
+                raise TraceError(f"{self.name}: events block at offset {off} starts at seq {block.first_seq}, "
+                                 f"the index says {self._block_seq[b]}")
+            return block
+        return self._blocks.get(off, load)
+
+    def _locate(self, seq: int) -> tuple[EventBlock, int]:
+        b = bisect_right(self._block_seq, seq) - 1
+        block = self._event_block(b)
+        return block, seq - block.first_seq
+
+    def event(self, seq: int) -> Event:
+        """The event at ``seq``."""
+        seq = self._check_seq(seq)
+        if seq < 0:
+            raise IndexError("seq -1 is the empty state before the first event, not an event")
+        block, i = self._locate(seq)
+        return block.event(i)
+
+    def events(self, start: int = 0, stop: int | None = None, kind: str | Iterable[str] | None = None,
+               pid: int | None = None, entity: str | None = None) -> Iterator[Event]:
+        """Events with ``start <= seq < stop``, optionally only of some kinds, of one pid or of one entity."""
+        stop = self._n if stop is None else min(stop, self._n)
+        seq = max(0, start)
+        if kind is None and pid is None and entity is None:
+            while seq < stop:
+                block, i = self._locate(seq)
+                for j in range(i, min(len(block), stop - block.first_seq)):
+                    yield block.event(j)
+                seq = block.first_seq + len(block)
+            return
+        found = self.next(seq - 1, kind=kind, pid=pid, entity=entity)
+        while found is not None and found < stop:
+            yield self.event(found)
+            found = self.next(found, kind=kind, pid=pid, entity=entity)
+
+    def seq_at(self, ts_ns: int) -> int | None:
+        """The last event at or before ``ts_ns``; None when the trace starts later."""
+        b = bisect_right(self._block_ts, ts_ns) - 1
+        if b < 0:
+            return None
+        block = self._event_block(b)
+        return block.first_seq + bisect_right(block.ts, ts_ns) - 1
+
+    # -- change lists ----------------------------------------------------------------------------------------
+
+    def _change_index(self) -> ChangeListIndex:
+        if self._changes is None:
+            where = f"{self.name}: change-list directory at offset {self._dir_at}"
+            self._changes = ChangeListIndex(self._read(self._dir_at, DIRECTORY), self._chunk, where)
+        return self._changes
+
+    def _chunk(self, offset: int) -> Any:
+        return self._chunks.get(offset, lambda: decode_chunk(
+            self._read(offset, POSTINGS), f"{self.name}: change list at offset {offset}"))
+
+    def _filters(self, kind: str | Iterable[str] | None, pid: int | None, entity: str | None) -> list[list[Key]]:
+        """Each inner list is a union of keys; the outer list is their intersection."""
+        groups: list[list[Key]] = []
+        if kind is not None:
+            kinds = [kind] if isinstance(kind, str) else list(kind)
+            unknown = [k for k in kinds if k not in KIND_NAMES]
+            if unknown:
+                raise ValueError(f"unknown event kind {unknown[0]!r}")
+            groups.append([("k", k) for k in kinds])
+        if pid is not None:
+            groups.append([("p", int(pid))])
+        if entity is not None:
+            groups.append([("e", entity)])
+        return groups
+
+    def next(self, after_seq: int, kind: str | Iterable[str] | None = None, pid: int | None = None,
+             entity: str | None = None) -> int | None:
+        """The first seq after ``after_seq`` matching every filter given; None when there is none."""
+        return self._seek(after_seq, self._filters(kind, pid, entity), forward=True)
+
+    def prev(self, before_seq: int, kind: str | Iterable[str] | None = None, pid: int | None = None,
+             entity: str | None = None) -> int | None:
+        """The last seq before ``before_seq`` matching every filter given; None when there is none."""
+        return self._seek(before_seq, self._filters(kind, pid, entity), forward=False)
+
+    def _seek(self, edge: int, groups: list[list[Key]], forward: bool) -> int | None:
+        if not groups:
+            cand = edge + 1 if forward else edge - 1
+            if forward:
+                return max(cand, 0) if max(cand, 0) < self._n else None
+            cand = min(cand, self._n - 1)
+            return cand if cand >= 0 else None
+        idx = self._change_index()
+        step = idx.next if forward else idx.prev
+
+        def first_of(group: list[Key], bound: int) -> int | None:
+            hits = [h for h in (step(key, bound) for key in group) if h is not None]
+            if not hits:
+                return None
+            return min(hits) if forward else max(hits)
+
+        # leapfrog: move the candidate to each group's first hit at or beyond it until all groups agree
+        cand = first_of(groups[0], edge)
+        while cand is not None:
+            moved = False
+            for group in groups[1:]:
+                hit = first_of(group, cand - 1 if forward else cand + 1)
+                if hit is None:
+                    return None
+                if hit != cand:
+                    cand, moved = hit, True
+                    break
+            if not moved:
+                return cand
+        return None
+
+    # -- states ----------------------------------------------------------------------------------------------
+
+    def _piece(self, offset: int, slot: int) -> dict:
+        """A whole page or a patch: one slot of a keyframe's page block."""
+        def load() -> dict:
+            blobs = self._page_blocks.get(offset, lambda: self._read(offset, PAGE))
+            where = f"{self.name}: state page {slot} of the block at offset {offset}"
+            if not 0 <= slot < len(blobs) or not isinstance(blobs[slot], bytes):
+                raise TraceError(f"{where}: no such page")
+            return decode_page(unpack(blobs[slot], where), where)[2]
+        return self._pieces.get((offset, slot), load)
+
+    def _page(self, ref: tuple[int, int, int, int]) -> dict:
+        """One state page: its whole version with its patch laid over, built only when a state first uses it."""
+        def load() -> dict:
+            at, slot, patch_at, patch_slot = ref
+            page = self._piece(at, slot)
+            if patch_at is not None:
+                page = dict(page)
+                for key, rec in self._piece(patch_at, patch_slot).items():
+                    if rec is None:
+                        page.pop(key, None)
+                    else:
+                        page[key] = rec
+            return page
+        return self._pages.get(ref, load)
+
+    def _page_map(self, offset: int) -> tuple[int, int, dict[str, dict[int, tuple]]]:
+        """``(seq, ts, {table: {page: (at, slot, patch at, slot, records)}})`` of a keyframe: its changes laid
+        over the full map it refers to."""
+        def load() -> tuple[int, int, dict[str, dict[int, tuple]]]:
+            where = f"{self.name}: keyframe at offset {offset}"
+            try:
+                seq, ts, base, entries = self._read(offset, KEYFRAME)
+                sb = self._state_base  # offsets inside the state section are relative to its start
+                if base is None:
+                    maps: dict[str, dict[int, tuple]] = {t: {} for t in TABLES}
+                else:
+                    maps = {t: dict(m) for t, m in self._page_map(sb + int(base))[2].items()}
+                for table, rows in entries.items():
+                    m = maps[table]
+                    for p, at, slot, patch_at, patch_slot, count in rows:
+                        if at is None:
+                            m.pop(p, None)
+                        else:
+                            m[p] = (sb + at, slot, None if patch_at is None else sb + patch_at, patch_slot, count)
+                return seq, ts, maps
+            except (KeyError, TypeError, ValueError) as e:
+                raise TraceError(f"{where}: bad keyframe ({type(e).__name__}: {e})") from None
+        return self._page_maps.get(offset, load)
+
+    def _keyframe_state(self, k: int) -> State:
+        """The keyframe's state with every page still a reference: nothing is decoded until it is used."""
+        seq, ts, maps = self._page_map(self._kf_off[k])
+        s = State()
+        s.seq, s.ts_ns = seq, ts
+        for table, m in maps.items():
+            refs = {p: ref[:4] for p, ref in m.items()}
+            length = sum(ref[4] for ref in m.values())
+            setattr(s, table, Table(TABLES[table][1], refs, self._page, length))
+        return s
+
+    def state_at(self, seq: int) -> State:
+        """The state after the event ``seq`` (``-1``: before the first event)."""
+        seq = self._check_seq(seq)
+        k = bisect_right(self._kf_seq, seq) - 1
+        kf_seq = self._kf_seq[k] if k >= 0 else -1
+        with self._lock:
+            last = self._last
+        if last is not None and last.seq is not None and kf_seq <= last.seq <= seq:
+            state, start = last.copy(), last.seq + 1
+        elif k >= 0:
+            state, start = self._keyframe_state(k), kf_seq + 1
+        else:
+            state, start = State(), 0
+        self._replay(state, start, seq)
+        with self._lock:
+            self._last = state
+        return state.copy()
+
+    def _replay(self, state: State, start: int, last: int) -> None:
+        seq = start
+        while seq <= last:
+            block, i = self._locate(seq)
+            for row in block.rows(i, last + 1 - block.first_seq):
+                apply_fields(state, *row)
+            seq = block.first_seq + len(block)
+
+    # -- source text and overview ----------------------------------------------------------------------------
+
+    def source_lines(self, first: int, last: int, file: int = 0) -> list[str]:
+        """Lines ``first..last`` (1-based, inclusive) of source ``file``, clipped to what exists."""
+        if not 0 <= file < len(self._sources):
+            return []
+        name, count, firsts, offsets = self._sources[file]
+        first, last = max(1, first), min(last, count)
+        out: list[str] = []
+        line = first
+        while line <= last:
+            c = bisect_right(firsts, line) - 1
+            chunk_first = firsts[c]
+            lines = self._source_chunk(offsets[c])
+            take = lines[line - chunk_first:last - chunk_first + 1]
+            if not take:
+                break
+            out.extend(take)
+            line += len(take)
+        return out
+
+    def _source_chunk(self, offset: int) -> list[str]:
+        def load() -> list[str]:
+            payload = self._read(offset, SOURCE)
+            try:
+                return str(payload[2]).split("\n")
+            except (TypeError, IndexError) as e:
+                raise TraceError(f"{self.name}: source text block at offset {offset}: bad payload ({e})") from None
+        return self._source_cache.get(offset, load)
+
+    def overview(self, t0_ns: int | None = None, t1_ns: int | None = None, buckets: int = 100) -> list[Bucket]:
+        """Event counts per kind and free-memory range for ``buckets`` equal slices of [t0, t1)."""
+        if self._overview is None:
+            self._overview = Overview(self._read(self._overview_at, OVERVIEW),
+                                      f"{self.name}: overview at offset {self._overview_at}")
+        t0 = self.first_ts if t0_ns is None else t0_ns
+        t1 = (self.last_ts + 1 if self.last_ts is not None else None) if t1_ns is None else t1_ns
+        if t0 is None or t1 is None:
+            return []
+        return self._overview.query(t0, t1, buckets)
+

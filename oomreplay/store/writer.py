@@ -1,0 +1,260 @@
+"""``TraceWriter``: append events (and source text), get a complete, indexed `.oomtrace` on close.
+
+The writer keeps only what the next blocks need: one block of events, the pending change lists and the
+fixed-size overview here, the current state in the tracker, so memory does not grow with the input. It writes to a
+hidden temporary name beside the target and renames it into place only once the trailer is on disk: a crash, a
+kill or an exception never leaves a file under the final name.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from ..model import KIND_IDS, KIND_NAMES, KINDS, Event, zone_key
+from .changelists import ChangeListWriter, entity_of
+from .codec import EventColumns
+from .format import (DIRECTORY, EVENTS, FORMAT_VERSION, INDEX, META, OVERVIEW, POSTINGS, SOURCE, SOURCE_FILE,
+                     deflate, frame, header_bytes, ints_from_bytes, ints_to_bytes, pack, trailer_bytes)
+from .overview import OverviewWriter
+from .tracker import LocalTracker, ParallelTracker
+
+#: Events per block: one block read serves a step, and a replay between keyframes touches one or two blocks.
+BLOCK_EVENTS = 1024
+SOURCE_CHUNK_LINES = 1024
+_ZONE = KIND_IDS["zone"]
+#: kind id -> the function naming the entity an event (given as its schema values) is about, or None
+_ENTITY_OF = [(lambda vals, kind=kind: entity_of(kind, dict(zip(KINDS[kind], vals))))
+              if kind.startswith("lock_") or kind in ("zone", "memcg") else None for kind in KIND_NAMES]
+
+
+class TraceWriter:
+    """Streaming writer; use as a context manager, or call ``close()`` (and ``abort()`` on failure).
+
+    ``parallel=True`` runs the state machine in a worker process: worth it from about a million events on
+    (see the README's benchmarks), a waste of a process start for a small log.
+    """
+
+    def __init__(self, path: str | os.PathLike, meta: Mapping[str, Any] | None = None, *,
+                 parallel: bool = False) -> None:
+        self.path = Path(path)
+        self.meta: dict[str, Any] = dict(meta or {})
+        self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
+        self._side = self.path.with_name(f".{self.path.name}.{os.getpid()}.state.partial")
+        self._f = open(self._tmp, "wb")
+        self._closed = False
+        self._tracker: LocalTracker | ParallelTracker | None = None
+        try:
+            self._tracker = ParallelTracker(self._side) if parallel else LocalTracker(self._side)
+        except BaseException:
+            self.abort()
+            raise
+        self._offset = 0
+        self._write(header_bytes())
+        self._emit(META, self.meta, compress=False)
+        self._n = 0
+        self._last_ts: int | None = None
+        self._block: EventColumns | None = None
+        self._blocks = (array("q"), array("q"), array("q"))  # offset, first seq, first ts
+        self._kinds: Counter[str] = Counter()
+        self._changes = ChangeListWriter(lambda payload: self._emit(POSTINGS, payload))
+        self._overview = OverviewWriter()
+        self._free_by_zone: dict[tuple, int] = {}
+        self._free_total = 0
+        self._sources: list[dict[str, Any]] = []
+
+    # -- low level -------------------------------------------------------------------------------------------
+
+    def _write(self, data: bytes) -> int:
+        at = self._offset
+        self._f.write(data)
+        self._offset += len(data)
+        return at
+
+    def _emit(self, kind: int, obj: Any, compress: bool = True) -> int:
+        payload = pack(obj)
+        return self._write(frame(kind, deflate(payload) if compress else payload))
+
+    # -- events ----------------------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, ev: Event) -> int:
+        """Store ``ev`` as the next event and return its seq. Times must not go backwards."""
+        ts = ev.ts_ns
+        if self._last_ts is not None and ts < self._last_ts:
+            raise ValueError(f"event {self._n} ({ev.kind}) at {ts} ns is earlier than the previous one "
+                             f"({self._last_ts} ns); sort or clamp before writing")
+        seq = self._n
+        block = self._block
+        if block is None:
+            block = self._block = EventColumns(seq, ts)
+        block.add(ev)
+        self._n = seq + 1
+        self._last_ts = ts
+        if len(block) >= BLOCK_EVENTS:
+            self._flush_events()
+        return seq
+
+    def extend(self, events: Iterable[Event]) -> None:
+        for ev in events:
+            self.append(ev)
+
+    def _flush_events(self) -> None:
+        block = self._block
+        if block is None or not len(block):
+            return
+        payload = block.payload()
+        packed = pack(payload)
+        offset = self._write(frame(EVENTS, deflate(packed)))
+        offsets, seqs, tss = self._blocks
+        offsets.append(offset)
+        seqs.append(block.first_seq)
+        tss.append(block.first_ts)
+        self._block = None
+        self._index_block(block)
+        self._tracker.feed(payload, packed)  # type: ignore[union-attr]
+
+    def _index_block(self, block: EventColumns) -> None:
+        """Change lists, overview and counts for a whole block at once: column loops, not per-event calls."""
+        first = block.first_seq
+        by_kind: dict[int, list[int]] = {}
+        by_pid: dict[int, list[int]] = {}
+        by_entity: dict[str, list[int]] = {}
+        ts = block.first_ts
+        overview = self._overview
+        for i, (kid, dt, pid, vals) in enumerate(zip(block.kinds, block.dts, block.pids, block.values)):
+            seq = first + i
+            ts += dt
+            by_kind.setdefault(kid, []).append(seq)
+            if pid is not None:
+                by_pid.setdefault(pid, []).append(seq)
+            entity = _ENTITY_OF[kid]
+            if entity is not None:
+                name = entity(vals)
+                if name is not None:
+                    by_entity.setdefault(name, []).append(seq)
+                if kid == _ZONE:
+                    self._track_free(ts, vals)
+            overview.add(ts, kid)
+        changes = self._changes
+        for kid, found in by_kind.items():
+            changes.extend(("k", KIND_NAMES[kid]), found)
+            self._kinds[KIND_NAMES[kid]] += len(found)
+        for pid, found in by_pid.items():
+            changes.extend(("p", pid), found)
+        for name, found in by_entity.items():
+            changes.extend(("e", name), found)
+
+    def _track_free(self, ts: int, zone_values: list) -> None:
+        """Keep the total free memory over all zones current, for the overview's min/max."""
+        fields = dict(zip(KINDS["zone"], zone_values))
+        free = fields.get("free_kb")
+        if free is None:
+            return
+        key = zone_key(fields)
+        self._free_total += free - self._free_by_zone.get(key, 0)
+        self._free_by_zone[key] = free
+        self._overview.free(ts, self._free_total)
+
+    # -- source text -----------------------------------------------------------------------------------------
+
+    def add_source(self, name: str) -> int:
+        """Declare a source file (a log, a recording); returns the id events use in ``src``."""
+        file_id = len(self._sources)
+        self._sources.append({"name": name, "lines": 0, "pending": [], "firsts": array("q"),
+                              "offsets": array("q")})
+        self._emit(SOURCE_FILE, [file_id, name], compress=False)
+        return file_id
+
+    def add_source_lines(self, file_id: int, lines: Iterable[str]) -> None:
+        """Append lines (without their newlines) to a source; they are numbered from 1 in order."""
+        src = self._sources[file_id]
+        pending = src["pending"]
+        for line in lines:
+            pending.append(line)
+            if len(pending) >= SOURCE_CHUNK_LINES:
+                self._flush_source(file_id)
+
+    def _flush_source(self, file_id: int) -> None:
+        src = self._sources[file_id]
+        pending = src["pending"]
+        if not pending:
+            return
+        first = src["lines"] + 1
+        src["offsets"].append(self._emit(SOURCE, [file_id, first, "\n".join(pending)]))
+        src["firsts"].append(first)
+        src["lines"] += len(pending)
+        pending.clear()
+
+    # -- closing ---------------------------------------------------------------------------------------------
+
+    def close(self) -> Path:
+        """Finish the file and move it to its final name."""
+        if self._closed:
+            return self.path
+        try:
+            self._flush_events()
+            for file_id in range(len(self._sources)):
+                self._flush_source(file_id)
+            self._changes.flush_all()
+            directory = self._emit(DIRECTORY, self._changes.directory_payload())
+            overview = self._emit(OVERVIEW, self._overview.payload())
+            tracked = self._tracker.finish()  # type: ignore[union-attr]
+            state_base = self._offset
+            with open(self._side, "rb") as side:
+                shutil.copyfileobj(side, self._f, 1 << 20)
+            self._offset += tracked["size"]
+            koffsets = ints_from_bytes(tracked["keyframe_offsets"])
+            offsets, seqs, tss = self._blocks
+            index = {
+                "version": FORMAT_VERSION, "meta": self.meta, "count": self._n,
+                "first_ts": tss[0] if tss else None, "last_ts": self._last_ts,
+                "blocks": [ints_to_bytes(offsets), ints_to_bytes(seqs), ints_to_bytes(tss)],
+                "keyframes": [tracked["keyframe_seqs"], ints_to_bytes(array("q", (state_base + o for o in koffsets)))],
+                "state_base": state_base,
+                "sources": [[s["name"], s["lines"], ints_to_bytes(s["firsts"]), ints_to_bytes(s["offsets"])]
+                            for s in self._sources],
+                "directory": directory, "overview": overview,
+                "summary": {"events": self._n, "kinds": dict(self._kinds), "kills": self._kinds.get("oom_kill", 0),
+                            **tracked["summary"]},
+            }
+            at = self._emit(INDEX, index)
+            self._write(trailer_bytes(at))
+            self._f.flush()
+            os.fsync(self._f.fileno())
+            self._f.close()
+            self._side.unlink(missing_ok=True)
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+        return self.path
+
+    def abort(self) -> None:
+        """Drop the partial files; the final name is never touched."""
+        self._closed = True
+        if self._tracker is not None:
+            self._tracker.abort()
+        if not self._f.closed:
+            self._f.close()
+        self._tmp.unlink(missing_ok=True)
+        self._side.unlink(missing_ok=True)
+
+    def __enter__(self) -> TraceWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
