@@ -96,11 +96,11 @@ def events(
     with _open(trace_path) as t:
         first = 0
         if start is not None:
-            before = t.seq_at(int(start * 1e9) - 1)
+            before = t.seq_at(round(start * 1e9) - 1)
             first = 0 if before is None else before + 1
         stop = None
         if end is not None:
-            last = t.seq_at(int(end * 1e9))
+            last = t.seq_at(round(end * 1e9))
             stop = 0 if last is None else last + 1
         out = sys.stdout
         for ev in t.events(first, stop, kind=kind or None, pid=pid):
@@ -121,7 +121,7 @@ def state(
         raise UserError("give exactly one of --seq N or --at SECONDS")
     with _open(trace_path) as t:
         if at is not None:
-            found = t.seq_at(int(at * 1e9))
+            found = t.seq_at(round(at * 1e9))
             target = -1 if found is None else found
         else:
             target = seq  # type: ignore[assignment]

@@ -87,8 +87,21 @@ def read_block(data: Any, offset: int, end: int, name: str, expect: int | None =
     return kind, unpack(payload, where), stop
 
 
+def _index_consistent(n: int, b_off: Any, b_seq: Any, b_ts: Any, k_seq: Any, k_off: Any) -> bool:
+    """Cheap checks (O(blocks)) that keep a self-contradicting index from turning into IndexErrors later."""
+    if n < 0 or not (len(b_off) == len(b_seq) == len(b_ts)) or len(k_seq) != len(k_off):
+        return False
+    if (n == 0) != (len(b_seq) == 0) or (len(b_seq) and (b_seq[0] != 0 or b_seq[-1] >= n)):
+        return False
+    increasing = all(a < b for a, b in zip(b_seq, b_seq[1:])) and all(a < b for a, b in zip(k_seq, k_seq[1:]))
+    return increasing and all(a <= b for a, b in zip(b_ts, b_ts[1:])) and all(-1 <= k < n for k in k_seq[-1:])
+
+
 class Trace:
-    """A recorded incident: ``len()``, ``meta``, ``state_at``, ``seq_at``, ``events``, ``next``/``prev``, …"""
+    """A recorded incident: ``len()``, ``meta``, ``state_at``, ``seq_at``, ``events``, ``next``/``prev``, …
+
+    States read pages from the file as they are used, so use them while the trace is open.
+    """
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
@@ -135,8 +148,8 @@ class Trace:
             self._overview_at = int(index["overview"])
         except (KeyError, TypeError, ValueError, TraceError) as e:
             raise TraceError(f"{where}: bad index ({e})") from None
-        if not (len(b_off) == len(b_seq) == len(b_ts)) or len(k_seq) != len(k_off):
-            raise TraceError(f"{where}: index columns disagree")
+        if not _index_consistent(self._n, b_off, b_seq, b_ts, k_seq, k_off):
+            raise TraceError(f"{where}: the index contradicts itself (event count, block or keyframe order)")
         self._block_off, self._block_seq, self._block_ts = b_off, b_seq, b_ts
         self._kf_seq, self._kf_off = k_seq, k_off
         self._blocks = _LRU(64)
@@ -194,9 +207,10 @@ class Trace:
 
         def load() -> EventBlock:
             block = EventBlock(self._read(off, EVENTS), f"{self.name}: events block at offset {off}")
-            if block.first_seq != self._block_seq[b]:
-                raise TraceError(f"{self.name}: events block at offset {off} starts at seq {block.first_seq}, "
-                                 f"the index says {self._block_seq[b]}")
+            end = self._block_seq[b + 1] if b + 1 < len(self._block_seq) else self._n
+            if block.first_seq != self._block_seq[b] or block.first_seq + len(block) != end:
+                raise TraceError(f"{self.name}: events block at offset {off} holds seqs {block.first_seq}.."
+                                 f"{block.first_seq + len(block) - 1}, the index says {self._block_seq[b]}..{end - 1}")
             return block
         return self._blocks.get(off, load)
 
@@ -294,15 +308,14 @@ class Trace:
         # leapfrog: move the candidate to each group's first hit at or beyond it until all groups agree
         cand = first_of(groups[0], edge)
         while cand is not None:
-            moved = False
-            for group in groups[1:]:
+            for group in groups:
                 hit = first_of(group, cand - 1 if forward else cand + 1)
                 if hit is None:
                     return None
                 if hit != cand:
-                    cand, moved = hit, True
+                    cand = hit
                     break
-            if not moved:
+            else:
                 return cand
         return None
 

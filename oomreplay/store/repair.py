@@ -15,7 +15,7 @@ from typing import Any
 
 from .codec import EventBlock, decode_page
 from .format import (BLOCK, BLOCK_NAMES, EVENTS, HEADER, INDEX, META, PAGE, SOURCE, SOURCE_FILE, TRAILER,
-                     TRAILER_MAGIC, TraceError, crc, unpack)
+                     TRAILER_MAGIC, TraceError, TraceVersionError, crc, unpack)
 from .reader import Trace, TraceTruncated, check_header, read_block
 from .writer import TraceWriter
 
@@ -100,13 +100,30 @@ def _check_payload(kind: int, payload: Any, where: str) -> None:
             decode_page(unpack(blob, f"{where}, page {slot}"), f"{where}, page {slot}")
 
 
+def _check_header(data: bytes, name: str, scan: ScanResult) -> None:
+    """A damaged header is one more problem (the blocks behind it may be whole); a newer version is a refusal."""
+    try:
+        check_header(data, name)
+    except TraceVersionError:
+        raise
+    except TraceError as e:
+        if len(data) < HEADER.size:
+            raise
+        scan.problems.append(Problem(0, f"damaged header: {str(e).removeprefix(f'{name}: ')}"))
+
+
+def _require_blocks(scan: ScanResult, name: str) -> None:
+    if scan.blocks == 0 and any(p.offset == 0 for p in scan.problems):
+        raise TraceError(f"{name}: not an oomtrace file (no header and no readable block)")
+
+
 def verify(path: str | os.PathLike) -> VerifyReport:
     """Check every block's frame, CRC and payload, then that the index opens and agrees with the blocks."""
     name = str(path)
     with open(path, "rb") as f:
         data = f.read()
     scan = ScanResult(len(data))
-    check_header(data, name)
+    _check_header(data, name, scan)
     event_blocks = 0
     for offset, kind, payload in _walk(data, name, scan):
         try:
@@ -117,6 +134,7 @@ def verify(path: str | os.PathLike) -> VerifyReport:
         if kind == EVENTS:
             event_blocks += 1
             scan.events += len(payload[2])
+    _require_blocks(scan, name)
     if not scan.problems:
         try:
             with Trace(path) as t:
@@ -134,7 +152,7 @@ def repair(path: str | os.PathLike, out: str | os.PathLike) -> ScanResult:
     with open(path, "rb") as f:
         data = f.read()
     scan = ScanResult(len(data))
-    check_header(data, name)
+    _check_header(data, name, scan)
     meta: dict[str, Any] | None = None
     sources: dict[int, str] = {}
     chunks: dict[int, list[tuple[int, list[str]]]] = {}
@@ -153,6 +171,7 @@ def repair(path: str | os.PathLike, out: str | os.PathLike) -> ScanResult:
                 blocks.append(EventBlock(payload, f"events block at offset {offset}"))
         except (TraceError, TypeError, ValueError, KeyError, IndexError) as e:
             scan.problems.append(Problem(offset, f"{BLOCK_NAMES[kind]} block: unusable ({e})"))
+    _require_blocks(scan, name)
     scan.meta = meta or {}
     blocks.sort(key=lambda b: b.first_seq)
     with TraceWriter(out, meta=scan.meta) as w:

@@ -1,0 +1,153 @@
+"""The store's promises, checked against the definition: a trace answers exactly what folding ``apply`` over its
+events answers, and its indexes agree with a linear scan."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oomreplay import Event, State, TraceWriter, apply, open_trace
+from oomreplay.store import changelists, tracker, writer
+
+from .strategies import events
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                          HealthCheck.too_slow])
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tiny blocks, keyframes and change-list chunks, so a few hundred events cross every boundary many times."""
+    monkeypatch.setattr(writer, "BLOCK_EVENTS", 7)
+    monkeypatch.setattr(tracker, "KEYFRAME_EVERY", 13)
+    monkeypatch.setattr(tracker, "SCENE_CUT_MIN_GAP", 3)
+    monkeypatch.setattr(tracker, "FULL_MAP_EVERY", 4)
+    monkeypatch.setattr(changelists, "CHUNK", 5)
+
+
+def write(path: Path, evs: list[Event], **kw) -> Path:
+    with TraceWriter(path, meta={"kernel": "test"}, **kw) as w:
+        src = w.add_source("log")
+        w.add_source_lines(src, [f"line {i}" for i in range(1, 51)])
+        for e in evs:
+            w.append(e)
+    return path
+
+
+def folded(evs: list[Event]) -> list[State]:
+    """The naive definition: state after seq i = apply over events 0..i."""
+    states, s = [], State()
+    for seq, e in enumerate(evs):
+        e.seq = seq
+        s = apply(s, e)
+        states.append(s)
+    return states
+
+
+@SETTINGS
+@given(evs=events(), data=st.data())
+def test_state_at_equals_naive_fold(tmp_path: Path, small_blocks: None, evs: list[Event], data: st.DataObject):
+    t = open_trace(write(tmp_path / "p.oomtrace", evs))
+    expected = folded(evs)
+    assert len(t) == len(evs)
+    assert t.state_at(-1) == State()
+    seqs = data.draw(st.lists(st.integers(0, max(len(evs) - 1, 0)), max_size=25)) if evs else []
+    for seq in seqs:  # random order: exercises the keyframe path and the "continue from the last state" path
+        assert t.state_at(seq) == expected[seq], seq
+    assert list(t.events()) == evs
+
+
+@SETTINGS
+@given(evs=events(min_size=1), data=st.data())
+def test_next_prev_seq_at_agree_with_a_scan(tmp_path: Path, small_blocks: None, evs: list[Event],
+                                              data: st.DataObject):
+    t = open_trace(write(tmp_path / "q.oomtrace", evs))
+    n = len(evs)
+    kind = data.draw(st.one_of(st.none(), st.sampled_from(sorted({e.kind for e in evs}))))
+    pid = data.draw(st.one_of(st.none(), st.sampled_from(sorted({e.pid for e in evs if e.pid is not None} or {1}))))
+
+    def match(e: Event) -> bool:
+        return (kind is None or e.kind == kind) and (pid is None or e.pid == pid)
+
+    for edge in data.draw(st.lists(st.integers(-2, n + 1), min_size=1, max_size=10)):
+        after = [i for i in range(max(edge + 1, 0), n) if match(evs[i])]
+        before = [i for i in range(min(edge, n) - 1, -1, -1) if match(evs[i])]
+        assert t.next(edge, kind=kind, pid=pid) == (after[0] if after else None)
+        assert t.prev(edge, kind=kind, pid=pid) == (before[0] if before else None)
+    ts = data.draw(st.integers(evs[0].ts_ns - 5, evs[-1].ts_ns + 5))
+    at_or_before = [i for i, e in enumerate(evs) if e.ts_ns <= ts]
+    assert t.seq_at(ts) == (at_or_before[-1] if at_or_before else None)
+    assert [e.seq for e in t.events(kind=kind, pid=pid)] == [i for i, e in enumerate(evs) if match(e)]
+
+
+@SETTINGS
+@given(evs=events(max_size=120))
+def test_union_of_kinds_and_entities(tmp_path: Path, small_blocks: None, evs: list[Event]):
+    t = open_trace(write(tmp_path / "u.oomtrace", evs))
+    kinds = ["oom_kill", "reaper_attempt", "lock_release"]
+    assert [e.seq for e in t.events(kind=kinds)] == [i for i, e in enumerate(evs) if e.kind in kinds]
+    lock_events = [i for i, e in enumerate(evs) if e.kind.startswith("lock_") and e.fields.get("lock") == "oom_lock"]
+    assert [e.seq for e in t.events(entity="lock:oom_lock")] == lock_events
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pattern=events(min_size=20, max_size=200))
+def test_parallel_writer_writes_the_same_bytes(tmp_path: Path, pattern: list[Event]):
+    """The state machine in a worker process must not change a single byte of the file (the pattern is repeated
+    so the stream spans several blocks and keyframes at the real sizes, which a worker process cannot patch)."""
+    span = pattern[-1].ts_ns - pattern[0].ts_ns + 1
+    evs = [Event(e.ts_ns + r * span, e.kind, e.pid, e.fields, e.src, e.inferred)
+           for r in range(5000 // len(pattern) + 1) for e in pattern]
+    a = write(tmp_path / "local.oomtrace", evs)
+    b = write(tmp_path / "parallel.oomtrace", evs, parallel=True)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_source_lines_and_overview(tmp_path: Path, small_blocks: None):
+    evs = [Event(1_000_000 * i, "zone", None, {"node": 0, "zone": "Normal", "free_kb": 5000 - i}) for i in range(400)]
+    evs += [Event(400_000_000 + i, "oom_kill", 7, {"comm": "x"}) for i in range(3)]
+    t = open_trace(write(tmp_path / "o.oomtrace", evs))
+    assert t.sources == [("log", 50)]
+    assert t.source_lines(49, 60) == ["line 49", "line 50"]
+    assert t.source_lines(1, 1) == ["line 1"]
+    buckets = t.overview(buckets=4)
+    assert len(buckets) == 4
+    assert sum(b.counts.get("oom_kill", 0) for b in buckets) == 3
+    assert buckets[0].free_max_kb == 5000 and buckets[-1].free_min_kb == 5000 - 399
+    assert sum(b.counts.get("zone", 0) for b in buckets) == pytest.approx(400, abs=2)
+    # zoomed in on the first 100 ms: only the first ~100 zone events, none of the kills
+    zoom = t.overview(0, 100_000_000, 10)
+    assert sum(b.counts.get("zone", 0) for b in zoom) == pytest.approx(100, abs=3)
+    assert not any(b.counts.get("oom_kill") for b in zoom)
+
+
+def test_writer_refuses_time_going_backwards(tmp_path: Path):
+    with pytest.raises(ValueError, match="earlier"):
+        with TraceWriter(tmp_path / "b.oomtrace") as w:
+            w.append(Event(10, "log", None, {"text": "a"}))
+            w.append(Event(9, "log", None, {"text": "b"}))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_empty_trace(tmp_path: Path):
+    t = open_trace(write(tmp_path / "e.oomtrace", []))
+    assert len(t) == 0 and list(t.events()) == [] and t.state_at(-1) == State()
+    assert t.next(-1) is None and t.seq_at(123) is None and t.overview(buckets=3) == []
+    with pytest.raises(IndexError):
+        t.state_at(0)
+
+
+def test_stepping_reuses_the_last_state(tmp_path: Path, small_blocks: None):
+    """Forward steps continue from the state handed out last; the result is still exact, and independent."""
+    evs = [Event(i, "rss", 1 + i % 3, {"anon_kb": i}) for i in range(100)]
+    t = open_trace(write(tmp_path / "s.oomtrace", evs))
+    expected = folded(evs)
+    got = [t.state_at(i) for i in range(100)]
+    assert got == expected
+    assert got[10].tasks[2].anon_kb == 10  # an earlier state is not changed by later steps
+    for a, b in itertools.pairwise(got):
+        assert a is not b
