@@ -99,9 +99,10 @@ def _lock(s: State, name: str) -> Lock:
     return lk if lk is not None else Lock(name)
 
 
-def _store_lock(s: State, lk: Lock) -> None:
-    if lk.holders or lk.waiters:
-        s.locks.set(lk.name, lk)
+def _store_lock(s: State, lk: Lock, holders: tuple, waiters: tuple, mm: int | None) -> None:
+    """Keep the lock with its new holders and waiters, or drop it once nobody holds or waits for it."""
+    if holders or waiters:
+        s.locks.set(lk.name, tuple.__new__(Lock, (lk.name, holders, waiters, lk.mm if mm is None else mm)))
     else:
         s.locks.delete(lk.name)
 
@@ -123,15 +124,17 @@ def _on_lock_acquire(s, seq, ts, pid, f, inferred):
         return
     lk = _lock(s, name)
     mode = f.get("mode") or "w"
-    seen = [h for h in lk.holders if not h.inferred and h.pid != pid]
-    if seen and (mode == "w" or any(h.mode == "w" for h in seen)):
-        others = ", ".join(str(h.pid) for h in seen)
-        _anomaly(s, seq, "lock_acquire", f"{pid} took {name} ({mode}) while {others} held it")
-    # an acquisition ends this task's wait, and supersedes a holding only inferred from an older dump
-    holders = tuple(h for h in lk.holders if not (h.pid == pid and h.inferred))
-    holders += (Holder(pid, mode, seq, f.get("site"), "lock" in inferred),)
-    waiters = tuple(w for w in lk.waiters if w.pid != pid)
-    _store_lock(s, lk._replace(holders=holders, waiters=waiters, mm=f.get("mm", lk.mm)))
+    holders = lk.holders
+    if holders:
+        seen = [h for h in holders if not h.inferred and h.pid != pid]
+        if seen and (mode == "w" or any(h.mode == "w" for h in seen)):
+            others = ", ".join(str(h.pid) for h in seen)
+            _anomaly(s, seq, "lock_acquire", f"{pid} took {name} ({mode}) while {others} held it")
+        # an acquisition supersedes a holding only inferred from an older dump
+        holders = tuple(h for h in holders if not (h.pid == pid and h.inferred))
+    holders += (tuple.__new__(Holder, (pid, mode, seq, f.get("site"), "lock" in inferred)),)
+    waiters = tuple(w for w in lk.waiters if w.pid != pid) if lk.waiters else ()  # its wait is over
+    _store_lock(s, lk, holders, waiters, f.get("mm"))
 
 
 def _on_lock_contended(s, seq, ts, pid, f, inferred):
@@ -142,7 +145,7 @@ def _on_lock_contended(s, seq, ts, pid, f, inferred):
     if any(w.pid == pid for w in lk.waiters):
         return
     waiter = Holder(pid, f.get("mode") or "w", seq, f.get("site"), "lock" in inferred)
-    _store_lock(s, lk._replace(waiters=lk.waiters + (waiter,), mm=f.get("mm", lk.mm)))
+    _store_lock(s, lk, lk.holders, lk.waiters + (waiter,), f.get("mm"))
 
 
 def _on_lock_release(s, seq, ts, pid, f, inferred):
@@ -151,12 +154,13 @@ def _on_lock_release(s, seq, ts, pid, f, inferred):
     if name is None:
         return
     lk = _lock(s, name)
-    mine = [i for i, h in enumerate(lk.holders) if h.pid == pid]
-    if mine:
-        i = mine[-1]
-        _store_lock(s, lk._replace(holders=lk.holders[:i] + lk.holders[i + 1:]))
-    elif any(w.pid == pid for w in lk.waiters):
-        _store_lock(s, lk._replace(waiters=tuple(w for w in lk.waiters if w.pid != pid)))
+    holders = lk.holders
+    for i in range(len(holders) - 1, -1, -1):
+        if holders[i].pid == pid:
+            _store_lock(s, lk, holders[:i] + holders[i + 1:], lk.waiters, None)
+            return
+    if any(w.pid == pid for w in lk.waiters):
+        _store_lock(s, lk, holders, tuple(w for w in lk.waiters if w.pid != pid), None)
     else:
         _anomaly(s, seq, "lock_release", f"{pid} released {name}, which it did not hold")
 
@@ -170,7 +174,7 @@ def _on_lock_held(s, seq, ts, pid, f, inferred):
     if any(h.pid == pid for h in lk.holders):
         return  # a later dump showing the same holding again
     holder = Holder(pid, f.get("mode"), seq, f.get("site"), True)
-    _store_lock(s, lk._replace(holders=lk.holders + (holder,)))
+    _store_lock(s, lk, lk.holders + (holder,), lk.waiters, None)
 
 
 def _with_flag(flags: tuple, inferred_flags: tuple, flag: str, on: bool, guessed: bool) -> tuple[tuple, tuple]:

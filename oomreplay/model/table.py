@@ -15,13 +15,14 @@ V = TypeVar("V")
 
 
 def int_page(key: int) -> int:
-    """Pids and indexes: neighbouring keys (threads of one process, forked together) share a page."""
-    return key >> 6
+    """Pids and indexes: neighbouring keys (threads of one process, forked together) share a page of 16."""
+    return key >> 4
 
 
 def str_page(key: str) -> int:
-    """Names (locks, memcg paths): a stable hash, unlike ``hash()`` which changes with every interpreter."""
-    return zlib.crc32(key.encode("utf-8", "surrogatepass")) & 0xFF
+    """Names (locks, memcg paths): a stable hash, unlike ``hash()`` which changes with every interpreter. Few
+    pages: these tables hold only what is live (locks held or waited for), and a replay touches every page once."""
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) & 0xF
 
 
 def tuple_page(key: tuple) -> int:
@@ -68,8 +69,13 @@ class Table(Generic[V]):
         return page
 
     def get(self, key: Any, default: V | None = None) -> V | None:
-        page = self._page(self._page_of(key))
-        return default if page is None else page.get(key, default)
+        p = self._page_of(key)
+        page = self._pages.get(p)
+        if page is None:
+            return default
+        if type(page) is not dict:
+            page = self._page(p)
+        return page.get(key, default)  # type: ignore[union-attr]
 
     def __getitem__(self, key: Any) -> V:
         page = self._page(self._page_of(key))
@@ -94,7 +100,8 @@ class Table(Generic[V]):
 
     def set(self, key: Any, value: V) -> None:
         self.dirty.add(key)
-        _, page = self._writable(key)
+        p = self._page_of(key)
+        page = self._pages[p] if p in self._owned else self._writable(key)[1]
         if key not in page:
             self._len += 1
         page[key] = value

@@ -142,12 +142,16 @@ def decode_page(payload: Any, where: str) -> tuple[str, int, dict]:
         table, page_no, entries = payload
         record, _ = TABLES[table]
         nested = NESTED.get(table)
+        width = len(record._fields)
+        make = tuple.__new__  # what NamedTuple._make does, without its per-call overhead
         page = {}
         for key, values in entries:
             if values is None:  # a patch's "deleted"
                 page[key] = None
                 continue
-            rec = record._make(values)
+            if len(values) != width:
+                raise ValueError(f"a {record.__name__} record with {len(values)} fields")
+            rec = make(record, values)
             if nested:
                 rec = rec._replace(**{record._fields[i]: tuple(sub._make(x) for x in rec[i])
                                       for i, sub in nested.items()})

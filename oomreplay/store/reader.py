@@ -7,12 +7,14 @@ last state handed out is kept, so stepping forward one event costs one ``apply``
 
 from __future__ import annotations
 
+import gc
 import mmap
 import os
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,19 @@ from .format import (BLOCK, BLOCK_NAMES, DIRECTORY, EVENTS, FORMAT_VERSION, HEAD
 from .overview import Bucket, Overview
 
 UNCOMPRESSED = frozenset({META, SOURCE_FILE})
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Replaying allocates thousands of short-lived containers; a full collection in the middle, walking every
+    cached page, would cost more than the replay (the msgpack docs give the same advice for large unpacks)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class TraceTruncated(TraceError):
@@ -152,10 +167,11 @@ class Trace:
             raise TraceError(f"{where}: the index contradicts itself (event count, block or keyframe order)")
         self._block_off, self._block_seq, self._block_ts = b_off, b_seq, b_ts
         self._kf_seq, self._kf_off = k_seq, k_off
-        self._blocks = _LRU(64)
-        self._pages = _LRU(8192)
-        self._pieces = _LRU(8192)
-        self._page_blocks = _LRU(32)
+        self._blocks = _LRU(16)
+        # bounded so that a long session stays well under 150 MB however large the trace
+        self._pages = _LRU(4096)
+        self._pieces = _LRU(4096)
+        self._page_blocks = _LRU(64)
         self._page_maps = _LRU(64)
         self._chunks = _LRU(256)
         self._source_cache = _LRU(32)
@@ -384,6 +400,10 @@ class Trace:
     def state_at(self, seq: int) -> State:
         """The state after the event ``seq`` (``-1``: before the first event)."""
         seq = self._check_seq(seq)
+        with _no_gc():
+            return self._state_at(seq)
+
+    def _state_at(self, seq: int) -> State:
         k = bisect_right(self._kf_seq, seq) - 1
         kf_seq = self._kf_seq[k] if k >= 0 else -1
         with self._lock:

@@ -21,10 +21,12 @@ from .codec import EventBlock, page_payload
 from .format import KEYFRAME, PAGE, deflate, frame, ints_to_bytes, pack, unpack
 
 #: Events between periodic keyframes, chosen with benchmarks/store_bench.py (see the README's table).
-KEYFRAME_EVERY = 1024
+KEYFRAME_EVERY = 512
 #: A scene cut (an OOM invocation, a kill, a reaper attempt) gets its own keyframe unless one is this close.
 SCENE_CUT_MIN_GAP = KEYFRAME_EVERY // 8
 SCENE_CUTS = frozenset(("oom_invoke", "oom_kill", "reaper_attempt", "reaper_done"))
+#: Pages (or patches) per page block: compressed together, inflated together.
+PAGES_PER_BLOCK = 16
 #: A keyframe lists its changed pages against a full page map; a new full map is written after this many.
 FULL_MAP_EVERY = 16
 
@@ -102,14 +104,15 @@ class StateTracker:
                     changed.clear()
                 else:
                     blobs.append(pack(page_payload(name, p, {key: page.get(key) for key in changed})))
-        if blobs:
-            at = self._emit(PAGE, blobs)
-            for name, p, whole, slot, count in placed:
-                old = self._page_map[name].get(p)
-                if whole or old is None:
-                    self._page_map[name][p] = (at, slot, None, None, count)
-                else:
-                    self._page_map[name][p] = (old[0], old[1], at, slot, count)
+        # pages go out in small blocks, so reading one page never inflates a whole keyframe's worth
+        block_at = [self._emit(PAGE, blobs[i:i + PAGES_PER_BLOCK]) for i in range(0, len(blobs), PAGES_PER_BLOCK)]
+        for name, p, whole, slot, count in placed:
+            at, slot = block_at[slot // PAGES_PER_BLOCK], slot % PAGES_PER_BLOCK
+            old = self._page_map[name].get(p)
+            if whole or old is None:
+                self._page_map[name][p] = (at, slot, None, None, count)
+            else:
+                self._page_map[name][p] = (old[0], old[1], at, slot, count)
         full = self._base_offset is None or self._kf_since_base >= FULL_MAP_EVERY
         if full:
             entries = {name: [(p, *ref) for p, ref in sorted(m.items())] for name, m in self._page_map.items()}
