@@ -61,7 +61,6 @@ LOCK_MODES = ("r", "w")
 ALLOC_OUTCOMES = ("ok", "fail", "stall")
 REAPER_ATTEMPT_OUTCOMES = ("reaped", "lock_busy", "skipped")
 REAPER_DONE_OUTCOMES = ("reaped", "unable")
-TASK_STATES = ("R", "S", "D", "T", "t", "Z", "X", "I", "P")
 
 KIND_NAMES: tuple[str, ...] = tuple(KINDS)
 KIND_IDS: dict[str, int] = {k: i for i, k in enumerate(KIND_NAMES)}

@@ -9,11 +9,6 @@ from __future__ import annotations
 #: The reaper gives up after this many failed trylocks (mm/oom_kill.c, unchanged 4.6 -> 6.19).
 MAX_OOM_REAP_RETRIES = 10
 
-TASK_FLAGS = ("TIF_MEMDIE", "PF_EXITING", "PF_MEMALLOC", "PF_KTHREAD", "PF_MEMALLOC_NOFS", "PF_MEMALLOC_NOIO",
-              "PF_POSTCOREDUMP", "SIGNAL_GROUP_EXIT", "SIGNAL_GROUP_COREDUMP")
-MM_FLAGS = ("MMF_OOM_SKIP", "MMF_OOM_VICTIM", "MMF_UNSTABLE", "MMF_OOM_REAP_QUEUED", "MMF_OOM_REAPED",
-            "MMF_OOM_NOT_REAPABLE", "MMF_MULTIPROCESS")
-
 
 def flag_target(flag: str, target: str | None = None) -> str:
     """``"mm"`` or ``"task"``: explicit when the event says, otherwise by the kernel's naming (MMF_ = mm_struct)."""

@@ -90,12 +90,6 @@ class ChangeListIndex:
         except (TypeError, ValueError) as e:
             raise TraceError(f"{where}: bad change-list directory ({e})") from None
 
-    def __contains__(self, key: Key) -> bool:
-        return key in self._dir
-
-    def count_chunks(self, key: Key) -> int:
-        return len(self._dir.get(key, ((), (), ()))[0])
-
     def next(self, key: Key, after: int) -> int | None:
         """The first seq of ``key`` greater than ``after``."""
         entry = self._dir.get(key)

@@ -16,7 +16,7 @@ from typing import Any
 from .codec import EventBlock, decode_page
 from .format import (BLOCK, BLOCK_NAMES, EVENTS, HEADER, INDEX, META, PAGE, SOURCE, SOURCE_FILE, TRAILER,
                      TRAILER_MAGIC, TraceError, TraceVersionError, crc, unpack)
-from .reader import Trace, TraceTruncated, check_header, read_block
+from .reader import PositionalFile, Trace, TraceTruncated, check_header, read_block
 from .writer import TraceWriter
 
 
@@ -58,7 +58,7 @@ class VerifyReport:
         return out
 
 
-def _walk(data: Any, name: str, scan: ScanResult) -> Iterator[tuple[int, int, Any]]:
+def _walk(data: PositionalFile, name: str, scan: ScanResult) -> Iterator[tuple[int, int, Any]]:
     """Yield ``(offset, type, payload)`` for every block that checks out, noting the rest in ``scan``."""
     size = len(data)
     end = size
@@ -75,7 +75,7 @@ def _walk(data: Any, name: str, scan: ScanResult) -> Iterator[tuple[int, int, An
             scan.truncated_at = offset
             scan.problems.append(Problem(offset, f"{end - offset} stray bytes: a block header cut short"))
             return
-        kind, length, _ = BLOCK.unpack_from(data, offset)
+        kind, length, _ = BLOCK.unpack(data[offset:offset + BLOCK.size])
         if kind not in BLOCK_NAMES or offset + BLOCK.size + length > end:
             scan.truncated_at = offset
             what = "cut short" if kind in BLOCK_NAMES else f"unknown block type {kind}"
@@ -100,10 +100,10 @@ def _check_payload(kind: int, payload: Any, where: str) -> None:
             decode_page(unpack(blob, f"{where}, page {slot}"), f"{where}, page {slot}")
 
 
-def _check_header(data: bytes, name: str, scan: ScanResult) -> None:
+def _check_header(data: PositionalFile, name: str, scan: ScanResult) -> None:
     """A damaged header is one more problem (the blocks behind it may be whole); a newer version is a refusal."""
     try:
-        check_header(data, name)
+        check_header(data[:HEADER.size], name)
     except TraceVersionError:
         raise
     except TraceError as e:
@@ -121,7 +121,11 @@ def verify(path: str | os.PathLike) -> VerifyReport:
     """Check every block's frame, CRC and payload, then that the index opens and agrees with the blocks."""
     name = str(path)
     with open(path, "rb") as f:
-        data = f.read()
+        data = PositionalFile(f.fileno(), os.fstat(f.fileno()).st_size)
+        return _verify(data, path, name)
+
+
+def _verify(data: PositionalFile, path: str | os.PathLike, name: str) -> VerifyReport:
     scan = ScanResult(len(data))
     _check_header(data, name, scan)
     event_blocks = 0
@@ -148,9 +152,11 @@ def verify(path: str | os.PathLike) -> VerifyReport:
 
 def repair(path: str | os.PathLike, out: str | os.PathLike) -> ScanResult:
     """Write to ``out`` a trace holding every whole event block and source chunk of ``path``."""
-    name = str(path)
     with open(path, "rb") as f:
-        data = f.read()
+        return _repair(PositionalFile(f.fileno(), os.fstat(f.fileno()).st_size), str(path), out)
+
+
+def _repair(data: PositionalFile, name: str, out: str | os.PathLike) -> ScanResult:
     scan = ScanResult(len(data))
     _check_header(data, name, scan)
     meta: dict[str, Any] | None = None

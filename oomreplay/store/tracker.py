@@ -21,7 +21,7 @@ from .codec import EventBlock, page_payload
 from .format import KEYFRAME, PAGE, deflate, frame, ints_to_bytes, pack, unpack
 
 #: Events between periodic keyframes, chosen with benchmarks/store_bench.py (see the README's table).
-KEYFRAME_EVERY = 512
+KEYFRAME_EVERY = 1024
 #: A scene cut (an OOM invocation, a kill, a reaper attempt) gets its own keyframe unless one is this close.
 SCENE_CUT_MIN_GAP = KEYFRAME_EVERY // 8
 SCENE_CUTS = frozenset(("oom_invoke", "oom_kill", "reaper_attempt", "reaper_done"))
