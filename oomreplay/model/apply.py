@@ -48,24 +48,29 @@ def _task(s: State, pid: int) -> Task:
     return t if t is not None else Task(pid)
 
 
-_TASK_INDEX = {name: i for i, name in enumerate(Task._fields)}
-_SINCE = _TASK_INDEX["since"]
+_INDEX = {rec: {name: i for i, name in enumerate(rec._fields)} for rec in (Task, Zone, Memcg)}
 
 
-def _update_task(s: State, seq: int | None, pid: int | None, **changes: Any) -> None:
-    """Create or update a task; ``None`` values mean "not said" and keep what was known.
+def _updated(rec: Any, seq: int | None, changes: Fields) -> Any:
+    """``rec`` with the said (not None) ``changes`` and ``since=seq``.
 
     Builds the tuple directly rather than through ``_replace``: this is the hottest path of every replay.
     """
+    index = _INDEX[type(rec)]
+    values = list(rec)
+    for name, value in changes.items():
+        if value is not None:
+            values[index[name]] = value
+    values[index["since"]] = seq
+    return tuple.__new__(type(rec), values)
+
+
+def _update_task(s: State, seq: int | None, pid: int | None, **changes: Any) -> None:
+    """Create or update a task; ``None`` values mean "not said" and keep what was known."""
     if pid is None:
         return
     t = s.tasks.get(pid)
-    values = list(t if t is not None else Task(pid))
-    for name, value in changes.items():
-        if value is not None:
-            values[_TASK_INDEX[name]] = value
-    values[_SINCE] = seq
-    s.tasks.set(pid, tuple.__new__(Task, values))
+    s.tasks.set(pid, _updated(t if t is not None else Task(pid), seq, changes))
 
 
 def _on_task(s, seq, ts, pid, f, inferred):
@@ -245,18 +250,13 @@ def _on_alloc(s, seq, ts, pid, f, inferred):
     _update_task(s, seq, pid, alloc=alloc)
 
 
-def _merge(record: Any, seq: int | None, f: Fields, names: tuple[str, ...]) -> Any:
-    changes = {n: f[n] for n in names if f.get(n) is not None}
-    return record._replace(since=seq, **changes)
-
-
 def _on_zone(s, seq, ts, pid, f, inferred):
     key = zone_key(f)
     old = s.zones.get(key) or Zone(*key)
-    fields = dict(f)
-    if fields.get("lowmem_reserve_kb") is not None:
-        fields["lowmem_reserve_kb"] = tuple(fields["lowmem_reserve_kb"])
-    new = _merge(old, seq, fields, ("free_kb", "min_kb", "low_kb", "high_kb", "managed_kb", "lowmem_reserve_kb"))
+    reserve = f.get("lowmem_reserve_kb")
+    new = _updated(old, seq, {"free_kb": f.get("free_kb"), "min_kb": f.get("min_kb"), "low_kb": f.get("low_kb"),
+                              "high_kb": f.get("high_kb"), "managed_kb": f.get("managed_kb"),
+                              "lowmem_reserve_kb": None if reserve is None else tuple(reserve)})
     if new.free_kb is not None and new.free_kb < 0:
         _anomaly(s, seq, "zone", f"zone {key[0]}:{key[1]} free memory below zero ({new.free_kb} kB)")
     s.zones.set(key, new)
@@ -265,7 +265,8 @@ def _on_zone(s, seq, ts, pid, f, inferred):
 def _on_memcg(s, seq, ts, pid, f, inferred):
     path = f.get("path") or "/"
     old = s.memcgs.get(path) or Memcg(path)
-    s.memcgs.set(path, _merge(old, seq, f, ("usage_kb", "limit_kb", "failcnt")))
+    s.memcgs.set(path, _updated(old, seq, {"usage_kb": f.get("usage_kb"), "limit_kb": f.get("limit_kb"),
+                                           "failcnt": f.get("failcnt")}))
 
 
 def _on_rss(s, seq, ts, pid, f, inferred):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
@@ -19,12 +20,14 @@ def int_page(key: int) -> int:
     return key >> 4
 
 
+@lru_cache(maxsize=1 << 16)
 def str_page(key: str) -> int:
     """Names (locks, memcg paths): a stable hash, unlike ``hash()`` which changes with every interpreter. Few
     pages: these tables hold only what is live (locks held or waited for), and a replay touches every page once."""
     return zlib.crc32(key.encode("utf-8", "surrogatepass")) & 0xF
 
 
+@lru_cache(maxsize=1 << 12)
 def tuple_page(key: tuple) -> int:
     """Small composite keys (node, zone)."""
     return zlib.crc32(repr(key).encode()) & 0xF

@@ -116,19 +116,17 @@ class EventBlock:
         return ev
 
     def rows(self, start: int = 0, stop: int | None = None) -> Iterator[tuple]:
-        """``(seq, ts, kind, pid, fields, inferred)`` for replay, without building Event objects."""
+        """``(seq, ts, kind, pid, fields, inferred)`` for replay, without building Event objects; unsaid fields
+        may stay as None here (handlers read them with ``.get``). The hot loop of every seek."""
         stop = len(self) if stop is None else min(stop, len(self))
         no_inference: frozenset = frozenset()
-        kinds, values, inferred = self.kinds, self.values, self.inferred
-        for i in range(start, stop):
-            k = kinds[i]
-            schema = _SCHEMA_BY_ID[k]
-            vals = values[i]
-            # unsaid fields may stay as None here: handlers read them with .get()
+        names, schemas = KIND_NAMES, _SCHEMA_BY_ID
+        columns = zip(self.ts[start:stop], self.kinds[start:stop], self.pids[start:stop],
+                      self.values[start:stop], self.inferred[start:stop])
+        for i, (ts, k, pid, vals, inf) in enumerate(columns, start):
+            schema = schemas[k]
             fields = dict(zip(schema, vals)) if len(vals) <= len(schema) else self.fields(i)
-            inf = inferred[i]
-            yield (self.first_seq + i, self.ts[i], KIND_NAMES[k], self.pids[i], fields,
-                   frozenset(inf) if inf else no_inference)
+            yield (self.first_seq + i, ts, names[k], pid, fields, frozenset(inf) if inf else no_inference)
 
 
 def page_payload(table: str, page_no: int, page: dict) -> list:
