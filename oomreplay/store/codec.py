@@ -17,51 +17,20 @@ _SCHEMA_BY_ID = [KINDS[k] for k in KIND_NAMES]
 _SCHEMA_SETS = {k: frozenset(v) for k, v in KINDS.items()}
 
 
-class EventColumns:
-    """The events of one block, being gathered by the writer."""
-
-    __slots__ = ("first_seq", "first_ts", "last_ts", "kinds", "dts", "pids", "src_files", "src_lines",
-                 "inferred", "values")
-
-    def __init__(self, first_seq: int, first_ts: int) -> None:
-        self.first_seq = first_seq
-        self.first_ts = self.last_ts = first_ts
-        self.kinds = bytearray()
-        self.dts: list[int] = []
-        self.pids: list[int | None] = []
-        self.src_files: list[int | None] = []
-        self.src_lines: list[int] = []
-        self.inferred: list[tuple[str, ...] | None] = []
-        self.values: list[list] = []
-
-    def __len__(self) -> int:
-        return len(self.kinds)
-
-    def add(self, ev: Event) -> None:
-        kind = ev.kind
-        schema = KINDS[kind]
-        fields = ev.fields
-        vals = [fields.get(n) for n in schema]
-        if not fields.keys() <= _SCHEMA_SETS[kind]:
-            vals.append({k: v for k, v in fields.items() if k not in _SCHEMA_SETS[kind]})
-        self.kinds.append(KIND_IDS[kind])
-        ts = ev.ts_ns
-        self.dts.append(ts - self.last_ts)
-        self.last_ts = ts
-        self.pids.append(ev.pid)
-        src = ev.src
-        if src is None:
-            self.src_files.append(None)
-            self.src_lines.append(0)
-        else:
-            self.src_files.append(src[0])
-            self.src_lines.append(src[1])
-        self.inferred.append(tuple(sorted(ev.inferred)) if ev.inferred else None)
-        self.values.append(vals)
-
-    def payload(self) -> list:
-        return [self.first_seq, self.first_ts, bytes(self.kinds), self.dts, self.pids, self.src_files,
-                self.src_lines, self.inferred, self.values]
+def block_payload(first_seq: int, events: list[Event]) -> list:
+    """The columns of one events block, built with comprehensions over the whole block (the writer's hot path:
+    a column at a time costs a fraction of appending field by field per event)."""
+    ts = [e.ts_ns for e in events]
+    srcs = [e.src for e in events]
+    values = [[e.fields.get(n) for n in KINDS[e.kind]] for e in events]
+    for vals, e in zip(values, events):
+        schema = _SCHEMA_SETS[e.kind]
+        if not e.fields.keys() <= schema:  # fields the schema lacks travel in a trailing map
+            vals.append({k: v for k, v in e.fields.items() if k not in schema})
+    return [first_seq, ts[0], bytes([KIND_IDS[e.kind] for e in events]),
+            [b - a for a, b in zip(ts[:1] + ts, ts)], [e.pid for e in events],
+            [None if src is None else src[0] for src in srcs], [0 if src is None else src[1] for src in srcs],
+            [tuple(sorted(e.inferred)) if e.inferred else None for e in events], values]
 
 
 class EventBlock:

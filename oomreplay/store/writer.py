@@ -19,7 +19,7 @@ from typing import Any
 
 from ..model import KIND_IDS, KIND_NAMES, KINDS, Event, zone_key
 from .changelists import ChangeListWriter, entity_of
-from .codec import EventColumns
+from .codec import block_payload
 from .format import (DIRECTORY, EVENTS, FORMAT_VERSION, INDEX, META, OVERVIEW, POSTINGS, SOURCE, SOURCE_FILE,
                      deflate, frame, header_bytes, ints_from_bytes, ints_to_bytes, pack, trailer_bytes)
 from .overview import OverviewWriter
@@ -60,7 +60,7 @@ class TraceWriter:
         self._emit(META, self.meta, compress=False)
         self._n = 0
         self._last_ts: int | None = None
-        self._block: EventColumns | None = None
+        self._pending: list[Event] = []  # the events of the block being filled
         self._blocks = (array("q"), array("q"), array("q"))  # offset, first seq, first ts
         self._kinds: Counter[str] = Counter()
         self._changes = ChangeListWriter(lambda payload: self._emit(POSTINGS, payload))
@@ -93,13 +93,10 @@ class TraceWriter:
             raise ValueError(f"event {self._n} ({ev.kind}) at {ts} ns is earlier than the previous one "
                              f"({self._last_ts} ns); sort or clamp before writing")
         seq = self._n
-        block = self._block
-        if block is None:
-            block = self._block = EventColumns(seq, ts)
-        block.add(ev)
+        self._pending.append(ev)
         self._n = seq + 1
         self._last_ts = ts
-        if len(block) >= BLOCK_EVENTS:
+        if len(self._pending) >= BLOCK_EVENTS:
             self._flush_events()
         return seq
 
@@ -108,29 +105,29 @@ class TraceWriter:
             self.append(ev)
 
     def _flush_events(self) -> None:
-        block = self._block
-        if block is None or not len(block):
+        events = self._pending
+        if not events:
             return
-        payload = block.payload()
+        first = self._n - len(events)
+        payload = block_payload(first, events)
         packed = pack(payload)
         offset = self._write(frame(EVENTS, deflate(packed)))
         offsets, seqs, tss = self._blocks
         offsets.append(offset)
-        seqs.append(block.first_seq)
-        tss.append(block.first_ts)
-        self._block = None
-        self._index_block(block)
+        seqs.append(first)
+        tss.append(events[0].ts_ns)
+        self._pending = []
+        self._index_block(payload)
         self._tracker.feed(payload, packed)  # type: ignore[union-attr]
 
-    def _index_block(self, block: EventColumns) -> None:
+    def _index_block(self, payload: list) -> None:
         """Change lists, overview and counts for a whole block at once: column loops, not per-event calls."""
-        first = block.first_seq
+        first, ts, kinds, dts, pids, _, _, _, values = payload
         by_kind: dict[int, list[int]] = {}
         by_pid: dict[int, list[int]] = {}
         by_entity: dict[str, list[int]] = {}
-        ts = block.first_ts
         overview = self._overview
-        for i, (kid, dt, pid, vals) in enumerate(zip(block.kinds, block.dts, block.pids, block.values)):
+        for i, (kid, dt, pid, vals) in enumerate(zip(kinds, dts, pids, values)):
             seq = first + i
             ts += dt
             by_kind.setdefault(kid, []).append(seq)
