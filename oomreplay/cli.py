@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from .export import snapshot
+from .ingest import FORMATS, ConvertError, convert as convert_logs
 from .model import KINDS
 from .resources import demo_trace
 from .safetext import visible
@@ -158,6 +159,31 @@ def repair_cmd(
     typer.echo(f"{out}: {scan.events:,} events recovered from {trace_path}")
     for p in scan.problems:
         typer.echo(f"  skipped at offset {p.offset}: {p.message}")
+
+
+LogFormat = Enum("LogFormat", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
+
+
+@app.command()
+def convert(
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT...", help="Log files, or - for stdin.")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="The trace to write.")],
+    fmt: Annotated[LogFormat, typer.Option("--format", help="Line prefix style; auto tries them all.")] =
+    LogFormat.auto,  # type: ignore[attr-defined]
+    report: Annotated[bool, typer.Option("--report", help="Print events per kind for each input.")] = False,
+) -> None:
+    """Convert kernel logs (dmesg, syslog, journalctl, consoles; .gz/.xz/.bz2 too) into a trace."""
+    try:
+        result = convert_logs(inputs, out, fmt.value)
+    except ConvertError as e:
+        raise UserError(str(e)) from None
+    for warning in result.warnings:
+        typer.echo(f"oomreplay: warning: {visible(warning)}", err=True)
+    if report:
+        for line in result.lines():
+            typer.echo(visible(line))
+    else:
+        typer.echo(f"{visible(out)}: {result.events:,} events")
 
 
 @app.command()

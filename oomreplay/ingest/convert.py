@@ -1,0 +1,105 @@
+"""``convert``: logs in, one trace out. Each input becomes a source of the trace (every line stored) and a stream
+of events; several inputs are merged by time. Memory stays bounded: lines stream through, only the head of each
+input (``SNIFF_LINES``) is read ahead to pick its clock.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from itertools import chain, islice
+
+from ..model import Event
+from ..store import TraceWriter
+from .kernel_log import SNIFF_LINES, LogConverter
+from .prefix import FORMATS
+from .sources import SourceError, open_source
+
+#: kinds that show an OOM report was found; without any, the input is kept but the user is warned
+_OOM_KINDS = ("oom_invoke", "oom_kill", "oom_victim", "reaper_done", "oom_candidate", "alloc")
+
+
+class ConvertError(Exception):
+    """Input that cannot be converted: one line naming the file and the place."""
+
+
+@dataclass
+class SourceReport:
+    """What one input gave: its lines, its clock, the kernel it names and the events per kind."""
+
+    name: str
+    lines: int = 0
+    clock: str | None = None
+    kernel: str | None = None
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class ConvertReport:
+    """The result of ``convert``: per-source figures and warnings worth a line on stderr."""
+
+    output: str
+    events: int = 0
+    sources: list[SourceReport] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The ``--report`` text: per source, its lines, clock and events per kind."""
+        out = [f"{self.output}: {self.events:,} events from {len(self.sources)} source(s)"]
+        for s in self.sources:
+            out.append(f"  {s.name}: {s.lines:,} lines, clock {s.clock or 'none'}, kernel {s.kernel or 'unknown'}")
+            for kind, n in sorted(s.counts.items()):
+                out.append(f"    {kind:<15} {n:>8,}")
+        return out
+
+
+def _events(conv: LogConverter, writer: TraceWriter, file_id: int, lines: Iterator[str],
+            report: SourceReport) -> Iterator[Event]:
+    """The events of one source, storing each line as source text on the way."""
+    head = list(islice(lines, SNIFF_LINES))
+    conv.sniff(head)
+    add = writer.add_source_lines
+    n = 0
+    for n, line in enumerate(chain(head, lines), 1):
+        add(file_id, (line,))
+        yield from conv.feed(n, line)
+    yield from conv.finish()
+    report.lines, report.clock, report.kernel, report.counts = n, conv.clock, conv.kernel, conv.counts
+
+
+def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto") -> ConvertReport:
+    """Convert ``inputs`` (paths, or ``-`` for stdin) into the trace ``output``; raises ``ConvertError``."""
+    if fmt not in FORMATS:
+        raise ConvertError(f"unknown format {fmt!r}; formats are: {', '.join(FORMATS)}")
+    if not inputs:
+        raise ConvertError("no input given")
+    result = ConvertReport(str(output))
+    try:
+        with ExitStack() as stack:
+            writer = stack.enter_context(TraceWriter(output, meta={"converter": "oomreplay convert"}))
+            streams = []
+            for name in inputs:
+                display, lines = stack.enter_context(open_source(name))
+                file_id = writer.add_source(display)
+                src_report = SourceReport(display)
+                result.sources.append(src_report)
+                streams.append(_events(LogConverter(file_id, fmt), writer, file_id, lines, src_report))
+            merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda ev: ev.ts_ns)
+            for ev in merged:
+                writer.append(ev)
+            if not any(s.lines for s in result.sources):
+                raise ConvertError(f"{', '.join(s.name for s in result.sources)}: empty input, nothing to convert")
+            kernels = sorted({s.kernel for s in result.sources if s.kernel})
+            writer.meta.update({"kernel": ", ".join(kernels) or None,
+                                "clock": ", ".join(sorted({s.clock for s in result.sources if s.clock}))})
+            result.events = len(writer)
+    except SourceError as e:
+        raise ConvertError(str(e)) from None
+    for s in result.sources:
+        if s.lines and not any(s.counts.get(k) for k in _OOM_KINDS):
+            result.warnings.append(f"{s.name}: no OOM report found; its {s.lines:,} lines are kept as log events")
+    return result

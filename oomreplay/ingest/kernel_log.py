@@ -1,0 +1,333 @@
+"""One kernel log, line by line, into events: the clock, the ties between lines, the inferences.
+
+A report spreads one fact over several lines: the invoker's pid comes on the ``CPU:`` line after the header, a
+killed child's parent on the ``Kill process`` line before it, a ≥5.0 memcg's path on the ``stats for`` line after
+its usage, a 2.4 kill's comm sometimes on the next line (wrapped by a mail client). ``LogConverter`` keeps that
+little state: at most one event *held* for the line that completes it (the events of the lines in between wait
+behind it, so the output stays in line order), the open lockdep holder, the task table's columns, the chosen
+victim and the ``oom-kill:`` summary. Every line yields at least one event: the structured ones it means, or a
+``log`` event with its text, so nothing is lost and the log view can show every line.
+
+Time: the printk stamp when the log has them (the kernel's clock, as the trace model wants), else the wall clock
+of syslog / ``dmesg -T`` / journal (ns since the epoch). Lines without a stamp inherit the previous one, and a
+stamp that goes backwards is clamped to the last time (the writer needs non-decreasing times); such a line's
+``log`` event keeps the stamp it printed in ``printed_ns``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+from ..model import Event
+from . import locks, memory, oom, tasks
+from .prefix import Prefixed, split_prefix
+
+#: Lines that may sit between an OOM header (or a warn_alloc line) and the ``CPU:`` line naming its task.
+_BEFORE_CPU = ("COMPACTION is disabled", "cpuset=", "mems_allowed=")
+#: Lines that may sit between a ≥5.0 memcg ``memory:`` line and its ``Memory cgroup stats for`` line.
+_MEMCG_MATES = ("memory+swap:", "swap:", "kmem:", "Memory cgroup min protection")
+#: A held event is released after this many lines at most, completed or not.
+_HOLD_LINES = 16
+#: Only this much of a line is matched against the families (the source keeps all of it): no regex runs on a
+#: 10 MB line of junk, and no kernel message is anywhere near this long.
+MATCH_CHARS = 4096
+#: How far the head of a file is read to decide its clock (printk stamps, or wall time if none).
+SNIFF_LINES = 2000
+#: year-less wall times are placed in 2000 (a leap year, so Feb 29 exists); a year later is 366 days on,
+#: exact for the first New Year a log crosses, a day off per further one
+_YEAR_NS = 366 * 86_400 * 1_000_000_000
+_HALF_YEAR_NS = _YEAR_NS // 2
+
+
+def _log(ts: int, text: str, src: tuple[int, int], **extra: object) -> Event:
+    return Event(ts, "log", None, {"text": text, **extra}, src=src)
+
+
+class LogConverter:
+    """Converts the lines of one source (file id ``file_id`` in the trace) into events, in order."""
+
+    def __init__(self, file_id: int = 0, fmt: str = "auto") -> None:
+        self.file_id = file_id
+        self.fmt = fmt
+        self.counts: Counter[str] = Counter()  # events per kind, for --report
+        self.kernel: str | None = None         # the kernel release, from a CPU: line
+        self.clock: str | None = None          # "printk" or "wall", decided by ``sniff``
+        self._last_ts = 0
+        self._wall_year_ns = 0                 # added to year-less wall times; grows at each New Year
+        self._last_wall: int | None = None
+        self._hold: Event | None = None
+        self._hold_kind = ""
+        self._held: list[Event] = []
+        self._hold_left = 0
+        self._holder: tuple[int, str] | None = None  # lockdep: (pid, comm) whose #n: lines follow
+        self._columns: list[str] | None = None       # task table layout while rows follow
+        self._chosen: dict | None = None             # "Kill process … sacrifice child" waiting for its kill
+        self._summary: dict | None = None            # "oom-kill:…" waiting for its kill
+        self._memcg_path: str | None = None          # ≤4.20 "Task in … limit of PATH"
+        self._zone: tuple[int | None, str] | None = None
+
+    # -- driving ---------------------------------------------------------------------------------------------
+
+    def sniff(self, head: Iterable[str]) -> None:
+        """Pick the clock from the first lines: printk stamps if any line has one, else wall time."""
+        self.clock = "wall"
+        for line in head:
+            if split_prefix(line[:MATCH_CHARS], self.fmt).mono_ns is not None:
+                self.clock = "printk"
+                return
+
+    def convert(self, lines: Iterable[str], first_line: int = 1) -> Iterator[Event]:
+        """Events of ``lines`` (numbered from ``first_line``), then those still held at the end."""
+        for n, line in enumerate(lines, first_line):
+            yield from self.feed(n, line)
+        yield from self.finish()
+
+    def feed(self, lineno: int, line: str) -> list[Event]:
+        """The events of one line (possibly none yet, while an event is held, or several when one is released)."""
+        p = split_prefix(line[:MATCH_CHARS], self.fmt)
+        ts = self._time(p)
+        src = (self.file_id, lineno)
+        out: list[Event] = []
+        if not p.kernel:
+            self._end_blocks()
+            new = [_log(ts, p.text, src)]
+        else:
+            msg = p.text.strip()
+            if self._hold is not None:
+                out, consumed = self._continue_hold(msg, ts, src)
+                if consumed:
+                    self._count(out)
+                    return out
+            new = self._parse(msg, p.text, ts, src)
+        if self._hold is not None:
+            self._held.extend(ev for ev in new if ev is not self._hold)
+        else:
+            out.extend(new)
+        self._count(out)
+        return out
+
+    def finish(self) -> list[Event]:
+        """Release whatever is still held (the log ended inside a report)."""
+        out = self._release()
+        self._count(out)
+        return out
+
+    def _count(self, events: list[Event]) -> None:
+        for ev in events:
+            self.counts[ev.kind] += 1
+
+    # -- time ------------------------------------------------------------------------------------------------
+
+    def _time(self, p: Prefixed) -> int:
+        if self.clock is None:
+            self.clock = "printk" if p.mono_ns is not None else "wall"
+        ts = p.mono_ns if self.clock == "printk" else p.wall_ns
+        if ts is not None and p.yearless and self.clock == "wall":
+            if self._last_wall is not None and ts + self._wall_year_ns < self._last_wall - _HALF_YEAR_NS:
+                self._wall_year_ns += _YEAR_NS  # December -> January: syslog printed no year
+            ts += self._wall_year_ns
+            self._last_wall = ts
+        if ts is None or ts < self._last_ts:
+            return self._last_ts
+        self._last_ts = ts
+        return ts
+
+    # -- holding an event for the line that completes it -----------------------------------------------------
+
+    def _start_hold(self, ev: Event, kind: str) -> Event:
+        self._hold, self._hold_kind, self._held, self._hold_left = ev, kind, [], _HOLD_LINES
+        return ev
+
+    def _release(self) -> list[Event]:
+        if self._hold is None:
+            return []
+        out = [self._hold, *self._held]
+        self._hold, self._hold_kind, self._held = None, "", []
+        return out
+
+    def _continue_hold(self, msg: str, ts: int, src: tuple[int, int]) -> tuple[list[Event], bool]:
+        """Complete, keep or release the held event in view of the next line.
+
+        Returns the events released and whether the line was used up (it completed the held event; its own
+        ``log`` event then follows the released ones). A line that neither completes nor may precede the
+        completing line releases the event as it is and is parsed as usual."""
+        ev = self._hold
+        assert ev is not None
+        self._hold_left -= 1
+        kind = self._hold_kind
+        if kind in ("invoke", "alloc"):
+            who = oom.cpu_line(msg)
+            if who is not None:
+                self.kernel = self.kernel or who.get("kernel")
+                if ev.fields.get("comm") in (who["comm"], None):
+                    ev.pid = who["pid"]
+                    return self._release_with(_log(ts, msg, src)), True
+                return self._release(), False
+            if self._hold_left > 0 and (not msg or any(s in msg for s in _BEFORE_CPU)):
+                return [], False
+        elif kind == "memcg":
+            path = memory.stats_for(msg)
+            if path is not None:
+                ev.fields["path"] = path
+                return self._release_with(_log(ts, msg, src)), True
+            if self._hold_left > 0 and msg.startswith(_MEMCG_MATES):
+                return [], False
+            ev.fields["path"] = "(unknown)"
+        elif kind == "kill_comm":
+            inner = msg.rstrip(".")
+            if inner.startswith("(") and inner.endswith(")"):
+                ev.fields["comm"] = inner[1:-1]
+                return self._release_with(_log(ts, msg, src)), True
+        return self._release(), False
+
+    def _release_with(self, ev: Event) -> list[Event]:
+        self._held.append(ev)
+        return self._release()
+
+    # -- the families ----------------------------------------------------------------------------------------
+
+    def _end_blocks(self) -> None:
+        self._holder = None
+        self._columns = None
+
+    def _parse(self, msg: str, raw: str, ts: int, src: tuple[int, int]) -> list[Event]:
+        """The events one kernel message means; a ``log`` event when it means none."""
+        if self._holder is not None:
+            lock = locks.held_lock(msg)
+            if lock is not None:
+                pid, comm = self._holder
+                return [Event(ts, "lock_held", pid, {"lock": lock["lock"], "site": lock["site"],
+                                                     "index": lock["index"], "comm": comm}, src=src)]
+            self._holder = None
+        if self._columns is not None:
+            row = oom.table_row(msg, self._columns)
+            if row is not None:
+                inferred = {"pgtables_bytes"} if "nr_ptes" in self._columns else set()
+                pid = row.pop("pid")
+                return [Event(ts, "oom_candidate", pid, row, src=src, inferred=inferred)]
+            self._columns = None
+        events = self._families(msg, ts, src)
+        return events if events else [_log(ts, raw, src)]
+
+    def _families(self, msg: str, ts: int, src: tuple[int, int]) -> list[Event] | None:
+        f = oom.invoke(msg)
+        if f is not None:
+            self._chosen = self._summary = None
+            pid = f.pop("pid", None)
+            ev = Event(ts, "oom_invoke", pid, f, src=src)
+            return [self._start_hold(ev, "invoke") if pid is None else ev]
+        f = oom.killed(msg)
+        if f is not None:
+            return self._kill(f, ts, src)
+        f = oom.reaper(msg)
+        if f is not None:
+            pid, outcome = f.pop("pid"), f["outcome"]
+            attempt = {"outcome": "reaped" if outcome == "reaped" else "lock_busy", "comm": f["comm"]}
+            return [Event(ts, "reaper_attempt", pid, attempt, src=src, inferred={"outcome"}),
+                    Event(ts, "reaper_done", pid, f, src=src),
+                    Event(ts, "flag_set", pid, {"flag": "MMF_OOM_SKIP", "target": "mm"}, src=src,
+                          inferred={"flag"})]
+        f = locks.holder(msg)
+        if f is not None:
+            self._holder = (f["pid"], f["comm"])
+            return [Event(ts, "task", f["pid"], {"comm": f["comm"]}, src=src)]
+        columns = oom.table_header(msg)
+        if columns is not None:
+            self._columns = columns
+            return None
+        f = memory.zone(msg)
+        if f is not None:
+            inferred = set()
+            if f["node"] is None:  # non-NUMA kernels print no "Node N"
+                f["node"], inferred = 0, {"node"}
+            self._zone = (f["node"], f["zone"])
+            return [Event(ts, "zone", None, f, src=src, inferred=inferred)]
+        reserve = memory.lowmem_reserve(msg)
+        if reserve is not None and self._zone is not None:
+            node, zone = self._zone
+            self._zone = None
+            # printed in pages; kB assumes 4 KiB pages, hence inferred
+            return [Event(ts, "zone", None, {"node": node, "zone": zone,
+                                             "lowmem_reserve_kb": [r * 4 for r in reserve]},
+                          src=src, inferred={"lowmem_reserve_kb"})]
+        f = oom.summary(msg)
+        if f is not None:
+            self._summary = f
+            return None
+        f = oom.chosen(msg)
+        if f is not None:
+            self._chosen = f
+            return None
+        f = oom.cpu_line(msg)
+        if f is not None:
+            self.kernel = self.kernel or f.get("kernel")
+            return [Event(ts, "task", f["pid"], {"comm": f["comm"]}, src=src)]
+        f = memory.usage(msg)
+        if f is not None:
+            if f["what"] != "memory":
+                return None
+            ev = Event(ts, "memcg", None, {"path": self._memcg_path, "usage_kb": f.get("usage"),
+                                           "limit_kb": f.get("limit"), "failcnt": f.get("failcnt")}, src=src)
+            if self._memcg_path is not None:
+                self._memcg_path = None
+                return [ev]
+            return [self._start_hold(ev, "memcg")]
+        path = memory.limited_memcg(msg)
+        if path is not None:
+            self._memcg_path = path
+            return None
+        f = memory.alloc(msg)
+        if f is not None:
+            return [self._start_hold(Event(ts, "alloc", None, f, src=src), "alloc")]
+        f = oom.sharing(msg)
+        if f is not None:
+            pid = f.pop("pid")
+            return [Event(ts, "oom_kill", pid, f, src=src), self._memdie(ts, pid, src)]
+        f = oom.victim_without_kill(msg)
+        if f is not None:
+            pid = f.pop("pid")
+            return [Event(ts, "oom_victim", pid, f, src=src), self._memdie(ts, pid, src)]
+        f = oom.lmk_kill(msg)
+        if f is not None:
+            pid = f.pop("pid")
+            return [Event(ts, "oom_kill", pid, {**f, "killer": "lowmemorykiller"}, src=src)]
+        f = tasks.hung(msg)
+        if f is not None:
+            return [Event(ts, "task_state", f["pid"], {"state": "D", "comm": f["comm"]}, src=src,
+                          inferred={"state"})]
+        if " 0x" in msg or msg.startswith("task:"):
+            f = tasks.task_line(msg)
+            if f is not None:
+                return [Event(ts, "task_state", f["pid"], {"state": f["state"], "comm": f["comm"]}, src=src)]
+        return None
+
+    @staticmethod
+    def _memdie(ts: int, pid: int, src: tuple[int, int]) -> Event:
+        """A victim's TIF_MEMDIE: set by mark_oom_victim, which prints nothing, so always inferred."""
+        return Event(ts, "flag_set", pid, {"flag": "TIF_MEMDIE"}, src=src, inferred={"flag"})
+
+    def _kill(self, f: dict, ts: int, src: tuple[int, int]) -> list[Event]:
+        """One ``Killed process`` line: the oom_kill, with what the chosen and summary lines said about it."""
+        pid = f.pop("pid")
+        message = f.pop("message")
+        inferred: set[str] = set()
+        chosen, self._chosen = self._chosen, None
+        if chosen is not None:
+            if chosen["pid"] == pid:
+                f["points"] = chosen["points"]
+            else:
+                f["parent"] = chosen["pid"]  # a child was sacrificed in the chosen task's place
+        summary, self._summary = self._summary, None
+        if summary is not None and summary.get("pid") == pid:
+            f["memcg"] = summary.get("oom_memcg") or summary.get("task_memcg")
+            f["constraint"] = summary.get("constraint")
+        elif message and message.startswith("Memory cgroup"):
+            f["constraint"] = "CONSTRAINT_MEMCG"
+            inferred.add("constraint")
+        kill = Event(ts, "oom_kill", pid, f, src=src, inferred=inferred)
+        if f.get("comm") is None:
+            self._start_hold(kill, "kill_comm")
+            self._held.append(self._memdie(ts, pid, src))
+            return [kill]
+        return [kill, self._memdie(ts, pid, src)]
