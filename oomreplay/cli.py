@@ -186,10 +186,33 @@ def convert(
         typer.echo(f"{visible(out)}: {result.events:,} events")
 
 
+def _replay(trace_path: Path, seq: int | None = None) -> None:
+    """Run the TUI; Textual is imported here so the other commands never pay for it."""
+    if not trace_path.is_file():
+        raise UserError(f"{trace_path}: no such file")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError("replay needs a terminal; `oomreplay state` prints one instant as text")
+    from .tui.app import ReplayApp
+
+    ReplayApp(trace_path, seq=seq).run()
+
+
+@app.command()
+def replay(
+    trace_path: Annotated[Path, typer.Argument(metavar="TRACE")],
+    seq: Annotated[Optional[int], typer.Option(help="Start after this event.", min=0)] = None,
+) -> None:
+    """Step through an incident: tasks, memory, locks, the reaper and the log, following one cursor."""
+    _replay(trace_path, seq)
+
+
 @app.command()
 def demo() -> None:
-    """Show the bundled incident (the replay TUI opens it once it lands)."""
-    info(demo_trace())
+    """Replay the bundled incident (without a terminal, print its summary)."""
+    if sys.stdout.isatty():
+        _replay(demo_trace())
+    else:
+        info(demo_trace())
 
 
 def main() -> None:

@@ -15,4 +15,5 @@ def bundled(kind: str) -> Path:
 
 
 def demo_trace() -> Path:
-    return bundled("traces") / "synthetic-incident.oomtrace"
+    """The seed incident: the oom_reaper unable to reap an a.out victim (see traces/README.md)."""
+    return bundled("traces") / "seed-006-unable-to-reap.oomtrace"

@@ -151,3 +151,14 @@ def test_stepping_reuses_the_last_state(tmp_path: Path, small_blocks: None):
     assert got[10].tasks[2].anon_kb == 10  # an earlier state is not changed by later steps
     for a, b in itertools.pairwise(got):
         assert a is not b
+
+
+def test_overview_never_loses_a_rare_event(tmp_path: Path):
+    """At any zoom, every kill is counted once: cells are not spread (and rounded away) over narrow buckets."""
+    evs = [Event(10_000 * i, "log", None, {"text": "."}) for i in range(5000)]
+    evs.insert(2500, Event(evs[2499].ts_ns, "oom_kill", 9, {"comm": "x"}))
+    t = open_trace(write(tmp_path / "rare.oomtrace", evs))
+    for buckets in (1, 7, 300, 512, 4096, 20000):
+        got = t.overview(buckets=buckets)
+        assert sum(b.counts.get("oom_kill", 0) for b in got) == 1, buckets
+        assert sum(b.total for b in got) == len(evs), buckets

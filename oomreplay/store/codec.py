@@ -99,8 +99,24 @@ class EventBlock:
 
 
 def page_payload(table: str, page_no: int, page: dict) -> list:
-    """A page, or a patch of one (where ``None`` marks a deleted record), as sorted rows."""
+    """A page, or a patch of one, as sorted rows."""
     return [table, page_no, sorted(page.items(), key=lambda kv: kv[0])]
+
+
+def record_diff(old: tuple | None, new: tuple | None) -> Any:
+    """A patch entry: None for a deleted record, the record for a new one, else ``{field index: value}`` of the
+    fields that changed (a task's state change patches two small fields, not fourteen)."""
+    if new is None or old is None:
+        return new
+    return {i: v for i, (was, v) in enumerate(zip(old, new)) if was != v}
+
+
+def apply_diff(old: tuple, diff: dict) -> tuple:
+    """The record ``old`` with a patch entry's changed fields."""
+    values = list(old)
+    for i, v in diff.items():
+        values[i] = v
+    return tuple.__new__(type(old), values)
 
 
 def decode_page(payload: Any, where: str) -> tuple[str, int, dict]:
@@ -115,6 +131,12 @@ def decode_page(payload: Any, where: str) -> tuple[str, int, dict]:
         for key, values in entries:
             if values is None:  # a patch's "deleted"
                 page[key] = None
+                continue
+            if isinstance(values, dict):  # a patch's changed fields
+                if not all(isinstance(i, int) and 0 <= i < width for i in values):
+                    raise ValueError("a field index outside the record")
+                page[key] = {i: (tuple(nested[i]._make(x) for x in v) if nested and i in nested else v)
+                             for i, v in values.items()}
                 continue
             if len(values) != width:
                 raise ValueError(f"a {record.__name__} record with {len(values)} fields")

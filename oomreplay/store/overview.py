@@ -114,7 +114,8 @@ class Overview:
                                 array("q", (max(hi[2 * i], hi[2 * i + 1]) for i in range(n)))))
 
     def query(self, t0: int, t1: int, buckets: int) -> list[Bucket]:
-        """``buckets`` equal slices of [t0, t1); a pyramid cell straddling two slices is shared by overlap."""
+        """``buckets`` equal slices of [t0, t1). Each pyramid cell goes whole to the slice holding its middle, so
+        counts stay whole numbers and add up: a single kill never vanishes into fractions of neighbours."""
         if buckets <= 0 or t1 <= t0:
             return []
         step = (t1 - t0) / buckets
@@ -124,29 +125,21 @@ class Overview:
         counts, lo, hi = self.levels[level]
         width = self.width << level
         nk = len(self.kinds)
-        totals = [[0.0] * nk for _ in range(buckets)]
+        totals = [[0] * nk for _ in range(buckets)]
         fmin = [_NONE_MIN] * buckets
         fmax = [_NONE_MAX] * buckets
         first = max(0, (t0 - self.t0) // width)
         last = min(len(lo), -(-(t1 - self.t0) // width))
         for cell in range(first, last):
-            cs = self.t0 + cell * width
-            ce = cs + width
-            b0 = max(0, int((cs - t0) // step))
-            b1 = min(buckets - 1, int((ce - 1 - t0) // step))
-            row = counts[cell * nk:(cell + 1) * nk]
-            for b in range(b0, b1 + 1):
-                overlap = min(ce, t0 + (b + 1) * step) - max(cs, t0 + b * step)
-                if overlap <= 0:
-                    continue
-                share = overlap / width
-                acc = totals[b]
-                for k in range(nk):
-                    if row[k]:
-                        acc[k] += row[k] * share
-                fmin[b] = min(fmin[b], lo[cell])
-                fmax[b] = max(fmax[b], hi[cell])
+            middle = self.t0 + cell * width + width // 2
+            b = min(buckets - 1, max(0, int((middle - t0) // step)))
+            acc = totals[b]
+            for k, n in enumerate(counts[cell * nk:(cell + 1) * nk]):
+                if n:
+                    acc[k] += n
+            fmin[b] = min(fmin[b], lo[cell])
+            fmax[b] = max(fmax[b], hi[cell])
         return [Bucket(t0 + int(b * step), t0 + int((b + 1) * step),
-                       {self.kinds[k]: round(v) for k, v in enumerate(totals[b]) if round(v)},
+                       {self.kinds[k]: v for k, v in enumerate(totals[b]) if v},
                        None if fmin[b] == _NONE_MIN else fmin[b], None if fmax[b] == _NONE_MAX else fmax[b])
                 for b in range(buckets)]

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..model import KIND_NAMES, TABLES, Event, State, Table, apply_fields
 from .changelists import ChangeListIndex, Key, decode_chunk
-from .codec import EventBlock, decode_page
+from .codec import EventBlock, apply_diff, decode_page
 from .format import (BLOCK, BLOCK_NAMES, DIRECTORY, EVENTS, FORMAT_VERSION, HEADER, INDEX, KEYFRAME, MAGIC,
                      MAX_PAYLOAD, META, OVERVIEW, PAGE, POSTINGS, SOURCE, SOURCE_FILE, TRAILER, TRAILER_MAGIC,
                      TraceError, TraceVersionError, crc, inflate, ints_from_bytes, unpack)
@@ -173,7 +173,6 @@ class Trace:
             k_seq, k_off = (ints_from_bytes(x) for x in index["keyframes"])
             self._sources = [(str(nm), int(n), ints_from_bytes(firsts), ints_from_bytes(offs))
                              for nm, n, firsts, offs in index["sources"]]
-            self._state_base = int(index["state_base"])
             self._dir_at = int(index["directory"])
             self._overview_at = int(index["overview"])
         except (KeyError, TypeError, ValueError, TraceError) as e:
@@ -370,9 +369,14 @@ class Trace:
             page = self._piece(at, slot)
             if patch_at is not None:
                 page = dict(page)
+                where = f"{self.name}: state page {patch_slot} of the block at offset {patch_at}"
                 for key, rec in self._piece(patch_at, patch_slot).items():
                     if rec is None:
                         page.pop(key, None)
+                    elif type(rec) is dict:
+                        if key not in page:
+                            raise TraceError(f"{where}: patches a record its page does not have")
+                        page[key] = apply_diff(page[key], rec)
                     else:
                         page[key] = rec
             return page
@@ -385,18 +389,19 @@ class Trace:
             where = f"{self.name}: keyframe at offset {offset}"
             try:
                 seq, ts, base, entries = self._read(offset, KEYFRAME)
-                sb = self._state_base  # offsets inside the state section are relative to its start
+                # a keyframe names its pages (and its full map) by how far back from itself they are
                 if base is None:
                     maps: dict[str, dict[int, tuple]] = {t: {} for t in TABLES}
                 else:
-                    maps = {t: dict(m) for t, m in self._page_map(sb + int(base))[2].items()}
+                    maps = {t: dict(m) for t, m in self._page_map(offset - int(base))[2].items()}
                 for table, rows in entries.items():
                     m = maps[table]
-                    for p, at, slot, patch_at, patch_slot, count in rows:
-                        if at is None:
+                    for p, back, slot, patch_back, patch_slot, count in rows:
+                        if back is None:
                             m.pop(p, None)
                         else:
-                            m[p] = (sb + at, slot, None if patch_at is None else sb + patch_at, patch_slot, count)
+                            m[p] = (offset - back, slot, None if patch_back is None else offset - patch_back,
+                                    patch_slot, count)
                 return seq, ts, maps
             except (KeyError, TypeError, ValueError) as e:
                 raise TraceError(f"{where}: bad keyframe ({type(e).__name__}: {e})") from None

@@ -17,18 +17,18 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..model import TABLES, State, apply_fields
-from .codec import EventBlock, page_payload
+from .codec import EventBlock, page_payload, record_diff
 from .format import KEYFRAME, PAGE, deflate, frame, ints_to_bytes, pack, unpack
 
 #: Events between periodic keyframes, chosen with benchmarks/store_bench.py (see the README's table).
-KEYFRAME_EVERY = 1024
+KEYFRAME_EVERY = 512
 #: A scene cut (an OOM invocation, a kill, a reaper attempt) gets its own keyframe unless one is this close.
 SCENE_CUT_MIN_GAP = KEYFRAME_EVERY // 8
 SCENE_CUTS = frozenset(("oom_invoke", "oom_kill", "reaper_attempt", "reaper_done"))
 #: Pages (or patches) per page block: compressed together, inflated together.
 PAGES_PER_BLOCK = 16
 #: A keyframe lists its changed pages against a full page map; a new full map is written after this many.
-FULL_MAP_EVERY = 16
+FULL_MAP_EVERY = 8
 
 _LENGTH = struct.Struct("<I")
 _WORKER = "import sys; from oomreplay.store.tracker import worker_main; worker_main(sys.argv[1])"
@@ -49,6 +49,7 @@ class StateTracker:
         self._kf_offsets = array("q")  # relative to the side file
         self._page_map: dict[str, dict[int, PageRef]] = {t: {} for t in TABLES}
         self._since_whole: dict[str, dict[int, set]] = {t: {} for t in TABLES}
+        self._whole: dict[str, dict[int, dict]] = {t: {} for t in TABLES}  # each page as last stored whole
         self._since_base: dict[str, set[int]] = {t: set() for t in TABLES}
         self._base_offset: int | None = None
         self._kf_since_base = 0
@@ -73,8 +74,9 @@ class StateTracker:
         """Write what changed since the last keyframe, in one block, and a record pointing at every page.
 
         A page is stored whole the first time, then as a patch holding every record changed since it was last
-        stored whole; once the patch would cover half the page, the page is stored whole again. A keyframe thus
-        costs at most about twice the records that changed, and a reader needs at most two pieces per page.
+        stored whole, each as only the fields that differ from that whole version; once the patch would cover
+        half the page, the page is stored whole again. A keyframe thus costs at most about twice what changed,
+        and a reader needs at most two pieces per page.
         """
         s = self.state
         blobs: list[bytes] = []
@@ -93,6 +95,7 @@ class StateTracker:
                 self._since_base[name].add(p)
                 if not page:
                     self._page_map[name].pop(p, None)
+                    self._whole[name].pop(p, None)
                     since_whole.pop(p, None)
                     continue
                 changed = since_whole.setdefault(p, set())
@@ -101,9 +104,12 @@ class StateTracker:
                 placed.append((name, p, whole, len(blobs), len(page)))
                 if whole:
                     blobs.append(pack(page_payload(name, p, page)))
+                    self._whole[name][p] = dict(page)  # records are immutable: this shares them
                     changed.clear()
                 else:
-                    blobs.append(pack(page_payload(name, p, {key: page.get(key) for key in changed})))
+                    base = self._whole[name][p]
+                    blobs.append(pack(page_payload(name, p, {key: record_diff(base.get(key), page.get(key))
+                                                              for key in changed})))
         # pages go out in small blocks, so reading one page never inflates a whole keyframe's worth
         block_at = [self._emit(PAGE, blobs[i:i + PAGES_PER_BLOCK]) for i in range(0, len(blobs), PAGES_PER_BLOCK)]
         for name, p, whole, slot, count in placed:
@@ -114,13 +120,20 @@ class StateTracker:
             else:
                 self._page_map[name][p] = (old[0], old[1], at, slot, count)
         full = self._base_offset is None or self._kf_since_base >= FULL_MAP_EVERY
+        here = self._offset  # where this keyframe goes: its page references count back from here
+
+        def row(p: int, ref: PageRef | None) -> tuple:
+            if ref is None:
+                return (p, None, None, None, None, 0)  # the page is gone
+            at, slot, patch_at, patch_slot, count = ref
+            return (p, here - at, slot, None if patch_at is None else here - patch_at, patch_slot, count)
+
         if full:
-            entries = {name: [(p, *ref) for p, ref in sorted(m.items())] for name, m in self._page_map.items()}
+            entries = {name: [row(p, ref) for p, ref in sorted(m.items())] for name, m in self._page_map.items()}
         else:
-            entries = {name: [(p, *self._page_map[name].get(p, (None, None, None, None, 0)))
-                              for p in sorted(changed_pages)]
+            entries = {name: [row(p, self._page_map[name].get(p)) for p in sorted(changed_pages)]
                        for name, changed_pages in self._since_base.items() if changed_pages}
-        offset = self._emit(KEYFRAME, [s.seq, s.ts_ns, None if full else self._base_offset, entries])
+        offset = self._emit(KEYFRAME, [s.seq, s.ts_ns, None if full else here - self._base_offset, entries])
         if full:
             self._base_offset = offset
             self._kf_since_base = 0

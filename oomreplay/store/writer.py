@@ -216,7 +216,6 @@ class TraceWriter:
                 "first_ts": tss[0] if tss else None, "last_ts": self._last_ts,
                 "blocks": [ints_to_bytes(offsets), ints_to_bytes(seqs), ints_to_bytes(tss)],
                 "keyframes": [tracked["keyframe_seqs"], ints_to_bytes(array("q", (state_base + o for o in koffsets)))],
-                "state_base": state_base,
                 "sources": [[s["name"], s["lines"], ints_to_bytes(s["firsts"]), ints_to_bytes(s["offsets"])]
                             for s in self._sources],
                 "directory": directory, "overview": overview,

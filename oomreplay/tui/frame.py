@@ -1,0 +1,166 @@
+"""What every panel shows at one cursor position, computed off the UI loop from the public trace API.
+
+A ``Frame`` holds only plain values (strings, ints, records): building it reads and decodes the trace, so it
+happens in the loader's thread, and the widgets then paint from it without touching the file. No Textual here,
+so the logic is testable and importable on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import islice
+
+from ..export.snapshot import involved_pids
+from ..model import Event, Lock, Memcg, State, Task, Victim, Zone
+from ..safetext import visible
+from ..store import Trace
+
+#: Lines of log or events shown either side of the cursor's event.
+LOG_CONTEXT = 6
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One line of the tasks panel, already formatted (untrusted text made visible)."""
+
+    pid: int
+    comm: str
+    state: str
+    flags: str  # inferred flags end with "?"
+    rss_kb: str
+    adj: str
+    holds: str
+    waits: str
+
+
+@dataclass(frozen=True)
+class TraceInfo:
+    """What is known once the trace is open: fixed for the whole session."""
+
+    name: str
+    kernel: str
+    count: int
+    first_ts: int | None
+    last_ts: int | None
+    buckets: list  # Overview buckets over the whole trace (the timeline resamples them to its width)
+    marks: dict[str, list[int]]  # kind -> times (ns) of its events, for the kinds the timeline marks
+    recovered: str | None = None
+
+
+@dataclass
+class Frame:
+    """The machine after event ``seq`` (``-1``: before the first) as the panels show it."""
+
+    seq: int
+    ts_ns: int | None
+    event: Event | None
+    tasks: list[TaskRow]
+    involved: frozenset[int]
+    changed: frozenset[int]  # pids whose row differs from the previous frame's
+    zones: list[Zone]
+    memcgs: list[Memcg]
+    locks: list[Lock]
+    victims: list[Victim]
+    oom_skip: frozenset[int]  # mm ids flagged MMF_OOM_SKIP
+    log_title: str
+    log_lines: list[tuple[bool, str]]  # (is the cursor's line, text made visible)
+    comms: dict[int, str] = field(default_factory=dict)  # pid -> visible comm, for the lock and reaper panels
+
+
+def _rss(t: Task) -> str:
+    parts = [v for v in (t.anon_kb, t.file_kb, t.shmem_kb) if v is not None]
+    return f"{sum(parts):,}" if parts else ""
+
+
+def _task_row(t: Task, holds: list[str], waits: list[str]) -> TaskRow:
+    flags = " ".join(f + ("?" if f in t.inferred_flags else "") for f in t.flags)
+    return TaskRow(t.pid, visible(t.comm or ""), t.state or "", flags, _rss(t),
+                   "" if t.oom_score_adj is None else str(t.oom_score_adj),
+                   visible(", ".join(holds)), visible(", ".join(waits)))
+
+
+class RowCache:
+    """Formatted rows by pid, reused while a task's record and locks are unchanged: formatting 10,000 rows on
+    every step would cost more than the step itself."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[Task, tuple, tuple, TaskRow]] = {}
+
+    def row(self, t: Task, holds: list[str], waits: list[str]) -> TaskRow:
+        key_h, key_w = tuple(holds), tuple(waits)
+        hit = self._rows.get(t.pid)
+        if hit is not None and (hit[0] is t or hit[0] == t) and hit[1] == key_h and hit[2] == key_w:
+            return hit[3]
+        row = _task_row(t, holds, waits)
+        self._rows[t.pid] = (t, key_h, key_w, row)
+        return row
+
+
+def _lock_columns(state: State) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    held: dict[int, list[str]] = {}
+    waits: dict[int, list[str]] = {}
+    for lk in state.locks.values():
+        for h in lk.holders:
+            held.setdefault(h.pid, []).append(f"{lk.name}({h.mode or '?'}){'?' if h.inferred else ''}")
+        for w in lk.waiters:
+            waits.setdefault(w.pid, []).append(lk.name)
+    return held, waits
+
+
+def _log(trace: Trace, seq: int, event: Event | None) -> tuple[str, list[tuple[bool, str]]]:
+    """The source lines around the event's origin, or, when it has none, the events around it."""
+    if event is not None and event.src is not None:
+        sources = trace.sources
+        name = sources[event.src.file][0] if event.src.file < len(sources) else "?"
+        first = max(1, event.src.line - LOG_CONTEXT)
+        lines = trace.source_lines(first, event.src.line + LOG_CONTEXT, event.src.file)
+        return (f"{visible(name)}:{event.src.line}",
+                [(first + i == event.src.line, visible(text)) for i, text in enumerate(lines)])
+    start = max(0, seq - LOG_CONTEXT)
+    evs = trace.events(start, min(len(trace), seq + LOG_CONTEXT + 1))
+    return "events (no source line)", [(ev.seq == seq, describe(ev)) for ev in evs]
+
+
+def describe(ev: Event) -> str:
+    """One event as a line of text, inferred fields marked with "?"."""
+    fields = " ".join(f"{k}={visible(v)}{'?' if k in ev.inferred else ''}" for k, v in ev.fields.items())
+    pid = "" if ev.pid is None else f" {ev.pid}"
+    return f"#{ev.seq} {ev.ts_ns / 1e9:.6f} {ev.kind}{pid} {fields}".rstrip()
+
+
+def build_frame(trace: Trace, seq: int, previous: Frame | None, rows: RowCache) -> Frame:
+    """Read the state after ``seq`` and everything the panels need from it; this is the slow part of a step."""
+    state = trace.state_at(seq)
+    event = trace.event(seq) if seq >= 0 else None
+    held, waits = _lock_columns(state)
+    tasks = [rows.row(t, held.get(t.pid, []), waits.get(t.pid, [])) for t in state.tasks.values()]
+    if previous is None:
+        changed: frozenset[int] = frozenset()
+    else:
+        before = {r.pid: r for r in previous.tasks}
+        changed = frozenset(r.pid for r in tasks if before.get(r.pid) != r)
+    oom_skip = frozenset(mm.id for mm in state.mms.values() if "MMF_OOM_SKIP" in mm.flags)
+    victims = state.victims.values()
+    locks = state.locks.values()
+    wanted = {v.pid for v in victims} | {h.pid for lk in locks for h in (*lk.holders, *lk.waiters)}
+    comms = {pid: visible(t.comm or "") for pid in wanted if (t := state.tasks.get(pid)) is not None}
+    log_title, log_lines = _log(trace, seq, event)
+    return Frame(seq=seq, ts_ns=state.ts_ns, event=event, tasks=tasks, involved=frozenset(involved_pids(state)),
+                 changed=changed, zones=state.zones.values(), memcgs=state.memcgs.values(), locks=locks,
+                 victims=victims, oom_skip=oom_skip, log_title=log_title, log_lines=log_lines, comms=comms)
+
+
+#: Kinds the timeline marks one by one, and how many of each it reads at most.
+MARKED = ("oom_kill", "reaper_attempt", "oom_invoke")
+MAX_MARKS = 10_000
+
+
+def trace_info(trace: Trace, buckets: int = 128) -> TraceInfo:
+    """Fixed facts and the timeline's data. Marks come from the events themselves, not the overview: the
+    overview spreads a bucket's counts over narrower slices and rounds them, so a single kill vanishes once the
+    slices are finer than its bucket."""
+    marks = {kind: [ev.ts_ns for ev in islice(trace.events(kind=kind), MAX_MARKS)] for kind in MARKED}
+    return TraceInfo(name=visible(trace.path.name), kernel=visible(trace.meta.get("kernel") or "unknown"),
+                     count=len(trace), first_ts=trace.first_ts, last_ts=trace.last_ts,
+                     buckets=trace.overview(buckets=buckets) if len(trace) else [], marks=marks,
+                     recovered=visible(trace.recovered) if trace.recovered else None)

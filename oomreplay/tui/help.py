@@ -1,0 +1,40 @@
+"""The key list, over the replay; any key closes it."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS: tuple[tuple[str, str], ...] = (
+    ("← / →", "previous / next event"),
+    ("shift+← / shift+→", "10 events back / forward"),
+    ("PgUp / PgDn", "1 % of the trace (at least 100 events) back / forward"),
+    ("[ / ]", "previous / next OOM kill"),
+    ("{ / }", "previous / next reaper attempt"),
+    ("g / G", "first / last event"),
+    ("f", "tasks: all, or only those involved in the OOM"),
+    ("click the timeline", "jump there (drag to scrub)"),
+    ("?", "this help"),
+    ("q", "quit"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists ``KEYS``; closes on any key or click."""
+
+    def compose(self) -> ComposeResult:
+        text = Content("\n").join(Content.assemble((k.ljust(20), "bold"), v) for k, v in KEYS)
+        with Vertical(id="help"):
+            yield Static(Content.styled("Keys", "bold underline"))
+            yield Static(text, id="help-keys")
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        self.dismiss()
+
+    def on_click(self) -> None:
+        self.dismiss()

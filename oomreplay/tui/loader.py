@@ -1,0 +1,145 @@
+"""The one thread that touches the trace: opens it, resolves navigation requests and builds frames.
+
+Keeping every read of the file in one thread means the UI loop never blocks on I/O or decoding, and the trace
+(whose caches are not meant for concurrent use) sees one caller. Requests are coalesced: only the latest one
+pending is served, so a held arrow key never builds a backlog.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..safetext import visible
+from ..store import Trace, TraceError, open_trace
+from .frame import Frame, RowCache, TraceInfo, build_frame, trace_info
+
+
+@dataclass(frozen=True)
+class Seek:
+    """Go to this seq."""
+
+    seq: int
+
+
+@dataclass(frozen=True)
+class SeekTime:
+    """Go to the last event at or before this time."""
+
+    ts_ns: int
+
+
+@dataclass(frozen=True)
+class Find:
+    """Go to the next (or previous) event of these kinds from ``origin``."""
+
+    kinds: tuple[str, ...]
+    forward: bool
+    origin: int
+    label: str
+
+
+Request = Seek | SeekTime | Find
+
+
+@dataclass(frozen=True)
+class Opened:
+    info: TraceInfo
+
+
+@dataclass(frozen=True)
+class Loaded:
+    request_id: int
+    frame: Frame
+
+
+@dataclass(frozen=True)
+class Missed:
+    """A ``Find`` that found nothing: the cursor stays where it is."""
+
+    request_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The trace could not be opened (``request_id`` None: nothing more will come) or one request failed."""
+
+    text: str
+    request_id: int | None = None
+
+
+Result = Opened | Loaded | Missed | Failed
+
+
+class Loader:
+    """Serves the latest request; ``run`` is the thread's body and ``emit`` must be thread-safe."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._cond = threading.Condition()
+        self._pending: tuple[int, Request] | None = None
+        self._stopped = False
+
+    def request(self, request_id: int, request: Request) -> None:
+        with self._cond:
+            self._pending = (request_id, request)
+            self._cond.notify()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+
+    def _next(self) -> tuple[int, Request] | None:
+        with self._cond:
+            while self._pending is None and not self._stopped:
+                self._cond.wait()
+            if self._stopped:
+                return None
+            pending, self._pending = self._pending, None
+            return pending
+
+    def run(self, emit: Callable[[Result], None]) -> None:
+        try:
+            trace = open_trace(self.path)
+        except (TraceError, OSError) as e:
+            emit(Failed(visible(e)))
+            return
+        with trace:
+            try:
+                emit(Opened(trace_info(trace)))
+            except TraceError as e:
+                emit(Failed(visible(e)))
+                return
+            self._serve(trace, emit)
+
+    def _serve(self, trace: Trace, emit: Callable[[Result], None]) -> None:
+        rows = RowCache()
+        previous: Frame | None = None
+        while (pending := self._next()) is not None:
+            request_id, request = pending
+            try:
+                seq = self._resolve(trace, request)
+                if seq is None:
+                    assert isinstance(request, Find)
+                    emit(Missed(request_id, f"no {'next' if request.forward else 'previous'} {request.label}"))
+                    continue
+                previous = build_frame(trace, seq, previous, rows)
+            except (TraceError, IndexError) as e:
+                emit(Failed(visible(e), request_id))
+                continue
+            emit(Loaded(request_id, previous))
+
+    @staticmethod
+    def _resolve(trace: Trace, request: Request) -> int | None:
+        last = len(trace) - 1
+        if isinstance(request, Seek):
+            return max(min(request.seq, last), 0 if last >= 0 else -1)
+        if isinstance(request, SeekTime):
+            found = trace.seq_at(request.ts_ns)
+            return (0 if last >= 0 else -1) if found is None else found
+        kinds = list(request.kinds)
+        return trace.next(request.origin, kind=kinds) if request.forward else trace.prev(request.origin, kind=kinds)

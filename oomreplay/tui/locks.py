@@ -1,0 +1,38 @@
+"""Locks held or waited for: who holds them (mode, since which event) and who waits; lockdep-dump holdings,
+whose start is unknown, are marked as inferred."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from ..model import Holder
+from ..safetext import visible
+from .frame import Frame
+
+#: More locks than this are counted, not listed: a panel of a thousand lines helps no one.
+MAX_LOCKS = 50
+
+
+def _who(h: Holder, comms: dict[int, str], waiting: bool) -> Content:
+    since = "" if waiting or h.since is None else f" since #{h.since}"
+    inferred = " (inferred from a lock dump)" if h.inferred else ""
+    return Content.assemble(f"{h.pid} ", (comms.get(h.pid, ""), "$accent"), f" ({h.mode or '?'}){since}",
+                            (inferred, "$text-muted italic"))
+
+
+class LocksPanel(Static):
+    """Per lock: its name, then a line per holder and per waiter."""
+
+    def show(self, frame: Frame | None) -> None:
+        if frame is None:
+            self.update("")
+            return
+        lines: list[Content] = []
+        for lk in frame.locks[:MAX_LOCKS]:
+            lines.append(Content.styled(visible(lk.name), "bold"))
+            lines += [Content.assemble("  held by ", _who(h, frame.comms, False)) for h in lk.holders]
+            lines += [Content.assemble(("  waiting ", "$warning"), _who(w, frame.comms, True)) for w in lk.waiters]
+        if len(frame.locks) > MAX_LOCKS:
+            lines.append(Content(f"… {len(frame.locks) - MAX_LOCKS} more locks"))
+        self.update(Content("\n").join(lines) if lines else Content("no lock held or waited for"))

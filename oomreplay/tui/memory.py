@@ -1,0 +1,64 @@
+"""Zones against their watermarks, and memory cgroups against their limits, as gauges."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from ..model import Memcg, Zone
+from ..safetext import visible
+from .frame import Frame
+
+GAUGE = 24
+
+
+def zone_gauge(z: Zone, width: int = GAUGE) -> Content:
+    """``[████·m··l·h····]``: free pages filled from the left, min/low/high as letters on the scale.
+
+    The scale runs to 1.5 × high (or free, if larger) so the marks sit in the same place step after step."""
+    marks = [(v, c) for v, c in ((z.min_kb, "m"), (z.low_kb, "l"), (z.high_kb, "h")) if v is not None]
+    free = z.free_kb or 0
+    top = max(free, int(1.5 * (z.high_kb or 0)), 1)
+    filled = min(width, round(free * width / top))
+    cells = ["█"] * filled + ["·"] * (width - filled)
+    for value, letter in marks:
+        cells[min(width - 1, value * width // top)] = letter
+    if z.min_kb is not None and free < z.min_kb:
+        colour = "$error"
+    elif z.low_kb is not None and free < z.low_kb:
+        colour = "$warning"
+    else:
+        colour = "$success"
+    return Content.assemble("[", ("".join(cells), colour), "]")
+
+
+def _zone_line(z: Zone) -> Content:
+    free = "?" if z.free_kb is None else f"{z.free_kb:,}"
+    verdict = ""
+    if z.free_kb is not None and z.min_kb is not None and z.free_kb < z.min_kb:
+        verdict = f"  {z.min_kb - z.free_kb:,} kB into the reserves"
+    return Content.assemble(f"N{z.node} ", visible(z.zone).ljust(8), zone_gauge(z), f" free {free} kB",
+                            (verdict, "$error bold"))
+
+
+def _memcg_line(m: Memcg) -> Content:
+    usage = m.usage_kb or 0
+    if m.limit_kb:
+        filled = min(GAUGE, usage * GAUGE // m.limit_kb)
+        pct = f"{100 * usage / m.limit_kb:.0f}%"
+        colour = "$error" if usage >= m.limit_kb else "$success"
+        bar = Content.assemble("[", ("█" * filled + "·" * (GAUGE - filled), colour), "]")
+    else:
+        pct, bar = "no limit", Content("")
+    return Content.assemble(visible(m.path), " ", bar, f" {usage:,}/{m.limit_kb or 0:,} kB {pct}")
+
+
+class MemoryPanel(Static):
+    """One line per zone, then one per memcg."""
+
+    def show(self, frame: Frame | None) -> None:
+        if frame is None:
+            self.update("")
+            return
+        lines = [_zone_line(z) for z in frame.zones] + [_memcg_line(m) for m in frame.memcgs]
+        self.update(Content("\n").join(lines) if lines else Content("no zone or memcg reported yet"))

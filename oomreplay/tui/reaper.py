@@ -1,0 +1,32 @@
+"""OOM victims and the reaper: attempts out of the kernel's ten, their outcomes, and MMF_OOM_SKIP."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from ..model import MAX_OOM_REAP_RETRIES, Victim
+from ..safetext import visible
+from .frame import Frame
+
+
+def _victim_line(v: Victim, frame: Frame) -> Content:
+    attempts = f"attempts {len(v.attempts)}/{MAX_OOM_REAP_RETRIES}"
+    last = f" [{', '.join(v.attempts[-3:])}]" if v.attempts else ""
+    outcome = v.outcome or "pending"
+    skip = v.mm is not None and v.mm in frame.oom_skip
+    comm = frame.comms.get(v.pid) or visible(v.comm or "")
+    return Content.assemble(f"{v.pid} ", (comm, "$accent"), f" killed #{v.killed_seq}  {attempts}{last}  ",
+                            (outcome, "$error bold" if outcome == "unable" else "bold"),
+                            ("  MMF_OOM_SKIP" if skip else "", "$warning"))
+
+
+class ReaperPanel(Static):
+    """One line per victim."""
+
+    def show(self, frame: Frame | None) -> None:
+        if frame is None:
+            self.update("")
+            return
+        lines = [_victim_line(v, frame) for v in frame.victims]
+        self.update(Content("\n").join(lines) if lines else Content("no OOM victim yet"))

@@ -1,0 +1,284 @@
+"""The replay TUI driven as a user drives it (Pilot), asserting what each panel shows after each key."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from oomreplay import Event, TraceWriter, open_trace
+from oomreplay.resources import demo_trace
+from oomreplay.tui.app import ReplayApp
+from oomreplay.tui.header import ReplayHeader
+from oomreplay.tui.help import HelpScreen
+from oomreplay.tui.locks import LocksPanel
+from oomreplay.tui.log import LogPanel
+from oomreplay.tui.memory import MemoryPanel
+from oomreplay.tui.reaper import ReaperPanel
+from oomreplay.tui.tasks import TasksPanel
+from oomreplay.tui.timeline import Timeline
+
+HOSTILE = {"markup": "[bold]x[/]", "click": "[@click=app.quit]y", "escape": "e\x1b]0;pwned\x07\x1b[31mred",
+           "cjk": "进程名-worker"}
+
+
+def run(app: ReplayApp, script: Callable[[Pilot, ReplayApp], Awaitable[None]], size=(120, 40)) -> None:
+    """pytest-asyncio is not a dependency: each test drives its app in its own event loop."""
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot, app)
+            await script(pilot, app)
+    asyncio.run(main())
+
+
+async def settle(pilot: Pilot, app: ReplayApp) -> None:
+    """Wait until the loader thread has answered the latest request and the answer is painted."""
+    for _ in range(1000):
+        await pilot.pause(0.01)
+        if app.settled:
+            await pilot.pause()
+            return
+    raise AssertionError("the loader never answered")
+
+
+async def press(pilot: Pilot, app: ReplayApp, *keys: str) -> None:
+    await pilot.press(*keys)
+    await settle(pilot, app)
+
+
+def text(widget) -> str:
+    """What a Static panel shows (its content, as plain text)."""
+    return str(widget.render())
+
+
+def header(app: ReplayApp) -> str:
+    return text(app.query_one(ReplayHeader))
+
+
+def task_lines(app: ReplayApp) -> list[str]:
+    panel = app.query_one(TasksPanel)
+    return [panel.render_line(y).text for y in range(panel.size.height)]
+
+
+@pytest.fixture(scope="module")
+def incident(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two kills, reaper attempts failing on a lock held (per a lock dump) by a task with a hostile comm, a zone
+    below min, a memcg at its limit; every event but the lock dump has a log line."""
+    path = tmp_path_factory.mktemp("tui") / "incident.oomtrace"
+    s = 1_000_000_000
+    evs = [Event(s, "task", 100, {"tgid": 100, "comm": "a.out"}, src=(0, 1)),
+           Event(s + 1, "task", 200, {"tgid": 200, "comm": "java"}, src=(0, 2)),
+           Event(s + 2, "task", 63, {"tgid": 63, "comm": HOSTILE["markup"]}, src=(0, 3)),
+           Event(s + 3, "zone", None, {"node": 0, "zone": "Normal", "free_kb": 10_000, "min_kb": 20_000,
+                                       "low_kb": 25_000, "high_kb": 30_000}, src=(0, 4)),
+           Event(s + 4, "memcg", None, {"path": "/job", "usage_kb": 512, "limit_kb": 512}, src=(0, 5)),
+           Event(s + 5, "oom_invoke", 200, {"gfp": "GFP_KERNEL", "order": 0, "comm": "java"}, src=(0, 6)),
+           Event(s + 6, "oom_kill", 100, {"comm": "a.out"}, src=(0, 7)),
+           Event(s + 6, "flag_set", 100, {"flag": "TIF_MEMDIE"}, inferred={"flag"}, src=(0, 7)),
+           Event(s + 7, "lock_held", 63, {"lock": "&mm->mmap_lock", "mode": "r"}),
+           Event(s + 8, "reaper_attempt", 100, {"n": 1, "outcome": "lock_busy"}, src=(0, 8)),
+           Event(s + 9, "reaper_attempt", 100, {"n": 2, "outcome": "lock_busy"}, src=(0, 9)),
+           Event(s + 10, "oom_kill", 200, {"comm": "java"}, src=(0, 10))]
+    evs += [Event(s + 11 + i, "rss", 200, {"anon_kb": i}, src=(0, 11)) for i in range(300)]
+    evs.append(Event(s + 400, "task", 300, {"tgid": 300, "comm": "idle"}, src=(0, 11)))
+    with TraceWriter(path, meta={"kernel": "6.1-test"}) as w:
+        w.add_source_lines(w.add_source("dmesg"), [f"[{i}.0] line {i}" for i in range(1, 12)])
+        w.extend(evs)
+    return path
+
+
+def test_opens_at_the_first_event_and_shows_every_panel(incident: Path):
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        assert "incident.oomtrace" in header(app) and "kernel 6.1-test" in header(app)
+        assert "seq 0/312" in header(app)
+        assert "▶ [1.0] line 1" in text(app.query_one(LogPanel))
+        assert "100     a.out" in task_lines(app)[1]
+        assert "no OOM victim yet" in text(app.query_one(ReaperPanel))
+    run(ReplayApp(incident), script)
+
+
+def test_each_key_moves_the_cursor(incident: Path):
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        expected = [("right", 1), ("right", 2), ("left", 1), ("shift+right", 11), ("shift+left", 1),
+                    ("pagedown", 101), ("pageup", 1), ("G", 312), ("g", 0),
+                    ("right_square_bracket", 6), ("right_square_bracket", 11), ("left_square_bracket", 6),
+                    ("right_curly_bracket", 9), ("right_curly_bracket", 10), ("left_curly_bracket", 9),
+                    ("left", 8)]
+        for key, seq in expected:
+            await press(pilot, app, key)
+            assert app.cursor == seq, key
+            assert f"seq {seq}/312" in header(app), key
+    run(ReplayApp(incident), script)
+
+
+def test_kill_key_shows_victim_flags_log_and_timeline(incident: Path):
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        await press(pilot, app, "]", "right")  # the kill, then the inferred TIF_MEMDIE
+        assert "oom_kill" in header(app) or "flag_set" in header(app)
+        row = next(line for line in task_lines(app) if line.startswith("100 "))
+        assert "TIF_MEMDIE?" in row
+        assert "1 a.out" not in text(app.query_one(ReaperPanel))
+        assert "100 a.out killed #6  attempts 0/10" in text(app.query_one(ReaperPanel))
+        assert "▶ [7.0] line 7" in text(app.query_one(LogPanel))
+        timeline = app.query_one(Timeline)
+        assert "K" in timeline.render_line(1).text and "▲" in timeline.render_line(2).text
+    run(ReplayApp(incident), script)
+
+
+def test_reaper_locks_and_memory_panels(incident: Path):
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        assert "seq 9/312" in header(app)
+        reaper = text(app.query_one(ReaperPanel))
+        assert "attempts 1/10 [lock_busy]" in reaper and "pending" in reaper
+        locks = text(app.query_one(LocksPanel))
+        assert "&mm->mmap_lock" in locks and "held by 63 [bold]x[/] (r)" in locks
+        assert "inferred from a lock dump" in locks
+        memory = text(app.query_one(MemoryPanel))
+        assert "N0 Normal" in memory and "10,000 kB into the reserves" in memory
+        assert "/job" in memory and "512/512 kB 100%" in memory
+    run(ReplayApp(incident, seq=9), script)
+
+
+def test_changed_rows_are_the_ones_the_step_touched(incident: Path):
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        await press(pilot, app, "right")
+        assert app.frame is not None and app.frame.changed == {200}
+        await press(pilot, app, "g")
+        assert app.frame.changed == {100}  # a.out lost its flag; the tasks that went away are not rows
+    run(ReplayApp(incident, seq=20), script)
+
+
+def test_f_toggles_only_involved_tasks(incident: Path):
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        panel = app.query_one(TasksPanel)
+        assert [r.pid for r in panel.rows] == [63, 100, 200, 300]
+        await press(pilot, app, "f")
+        assert [r.pid for r in panel.rows] == [63, 100, 200]  # lock holder, victim, invoker and victim; not idle
+        assert "only involved" in str(panel.border_title)
+        await press(pilot, app, "f")
+        assert len(panel.rows) == 4
+    run(ReplayApp(incident, seq=312), script)
+
+
+def test_timeline_click_scrubs(incident: Path):
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        timeline = app.query_one(Timeline)
+        await pilot.click(Timeline, offset=(timeline.content_region.width - 1 + 1, 2))
+        await settle(pilot, app)
+        assert app.cursor > 300
+        await pilot.click(Timeline, offset=(1, 2))
+        await settle(pilot, app)
+        assert app.cursor < 20
+    run(ReplayApp(incident, seq=100), script)
+
+
+def test_help_and_quit(incident: Path):
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert "previous / next OOM kill" in str(app.screen.query_one("#help-keys").render())
+        await pilot.press("x")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("q")
+        assert not app.is_running
+    run(ReplayApp(incident), script)
+
+
+def test_demo_trace_steps_to_its_first_kill():
+    """The seed incident at 80x24: a.out (3163) is killed, then the reaper's single logged attempt fails."""
+    demo = open_trace(demo_trace())
+    first_kill, last = demo.next(-1, kind="oom_kill"), len(demo) - 1
+
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        await press(pilot, app, "]")
+        assert app.cursor == first_kill and f"seq {first_kill}/{last}" in header(app)
+        assert "a.out" in text(app.query_one(ReaperPanel))
+        assert "oom_kill" in header(app)
+        await press(pilot, app, "}")
+        assert "reaper_attempt" in header(app)
+        assert "attempts 1/10" in text(app.query_one(ReaperPanel))
+    run(ReplayApp(demo_trace()), script, size=(80, 24))
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_comm_shows_literally(tmp_path: Path, name: str):
+    comm = HOSTILE[name]
+    path = tmp_path / "hostile.oomtrace"
+    with TraceWriter(path) as w:
+        w.add_source_lines(w.add_source("dmesg"), [f"Killed process 7 ({comm})"])
+        w.extend([Event(1, "task", 7, {"tgid": 7, "comm": comm}),
+                  Event(2, "lock_acquire", 7, {"lock": comm, "mode": "w"}),
+                  Event(3, "oom_kill", 7, {"comm": comm}, src=(0, 1))])
+    shown = comm.replace("\x1b", "\\x1b").replace("\x07", "\\x07")
+
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        row = task_lines(app)[1]
+        assert shown[:10] in row  # the comm column is 16 cells wide
+        assert "\x1b" not in "".join(task_lines(app))
+        for panel in (LocksPanel, ReaperPanel, LogPanel):
+            content = text(app.query_one(panel))
+            assert shown in content and "\x1b" not in content, panel
+        await pilot.click(LocksPanel)  # a live [@click=app.quit] would quit here
+        assert app.is_running
+    run(ReplayApp(path, seq=2), script)
+
+
+def test_empty_trace(tmp_path: Path):
+    path = tmp_path / "empty.oomtrace"
+    with TraceWriter(path):
+        pass
+
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        assert "empty trace: no events" in header(app)
+        await press(pilot, app, "right", "]", "G")
+        assert app.cursor == -1 and "empty trace" in header(app)
+    run(ReplayApp(path), script)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "trailer"])
+def test_damaged_trace_gives_a_message(tmp_path: Path, incident: Path, damage: str):
+    path = tmp_path / "bad.oomtrace"
+    data = bytearray(incident.read_bytes())
+    if damage == "garbage":
+        data = bytearray(b"not a trace at all" * 4)
+    else:
+        data[-3] ^= 0xFF  # the trailer's CRC: the store refuses the file rather than guess
+    path.write_bytes(bytes(data))
+
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        assert app.error is not None
+        assert "cannot show this trace" in header(app) and "bad.oomtrace" in header(app)
+        await pilot.press("right")
+        assert app.is_running
+    run(ReplayApp(path), script)
+
+
+def test_unfinished_trace_is_recovered_with_a_warning(tmp_path: Path, incident: Path):
+    path = tmp_path / "unfinished.oomtrace"
+    path.write_bytes(incident.read_bytes()[:-40] + b"\0" * 40)
+
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        assert app.error is None and app.info is not None and app.info.recovered
+        assert "seq 0/" in header(app)
+    run(ReplayApp(path), script)
+
+
+def test_ten_thousand_tasks_open_and_step(tmp_path: Path):
+    path = tmp_path / "big.oomtrace"
+    with TraceWriter(path) as w:
+        w.extend(Event(pid, "task", pid, {"tgid": pid, "comm": f"w{pid}"}) for pid in range(1, 10_001))
+        w.extend(Event(20_000 + i, "rss", 5_000, {"anon_kb": i}) for i in range(50))
+
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        await press(pilot, app, "G")
+        panel = app.query_one(TasksPanel)
+        assert len(panel.rows) == 10_000 and "tasks 10000/10000" in str(panel.border_title)
+        await press(pilot, app, "left")
+        assert app.cursor == 10_048 and app.frame is not None and app.frame.changed == {5_000}
+        panel.scroll_to(y=4_990, animate=False)
+        await pilot.pause()
+        assert any(line.startswith("5000 ") for line in task_lines(app))
+    run(ReplayApp(path), script)
