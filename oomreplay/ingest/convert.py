@@ -15,6 +15,7 @@ from itertools import chain, islice
 
 from ..model import Event
 from ..store import TraceWriter
+from . import ftrace
 from .kernel_log import SNIFF_LINES, LogConverter
 from .prefix import FORMATS
 from .sources import SourceError, open_source
@@ -36,6 +37,7 @@ class SourceReport:
     clock: str | None = None
     kernel: str | None = None
     counts: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -57,10 +59,12 @@ class ConvertReport:
         return out
 
 
-def _events(conv: LogConverter, writer: TraceWriter, file_id: int, lines: Iterator[str],
+def _events(conv: LogConverter | ftrace.FtraceConverter, writer: TraceWriter, file_id: int, lines: Iterator[str],
             report: SourceReport) -> Iterator[Event]:
     """The events of one source, storing each line as source text on the way."""
     head = list(islice(lines, SNIFF_LINES))
+    if conv.fmt == "auto" and ftrace.sniff(head):
+        conv = ftrace.FtraceConverter(conv.file_id)
     conv.sniff(head)
     add = writer.add_source_lines
     n = 0
@@ -69,6 +73,7 @@ def _events(conv: LogConverter, writer: TraceWriter, file_id: int, lines: Iterat
         yield from conv.feed(n, line)
     yield from conv.finish()
     report.lines, report.clock, report.kernel, report.counts = n, conv.clock, conv.kernel, conv.counts
+    report.warnings = [f"{report.name}: {w}" for w in getattr(conv, "warnings", ())]
 
 
 def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto") -> ConvertReport:
@@ -100,6 +105,7 @@ def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto")
     except SourceError as e:
         raise ConvertError(str(e)) from None
     for s in result.sources:
+        result.warnings.extend(s.warnings)
         if s.lines and not any(s.counts.get(k) for k in _OOM_KINDS):
             result.warnings.append(f"{s.name}: no OOM report found; its {s.lines:,} lines are kept as log events")
     return result
