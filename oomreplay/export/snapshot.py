@@ -31,14 +31,14 @@ def involved_pids(state: State) -> set[int]:
     return pids
 
 
-def _mark(mode: str | None, inferred: bool) -> str:
+def holding_mark(mode: str | None, inferred: bool) -> str:
     """``(r)`` / ``(w)`` when the mode is known, ``?`` when the holding was only seen in a lock dump."""
     return (f"({mode})" if mode else "") + ("?" if inferred else "")
 
 
 def _holding(lk: Lock, pid: int) -> str:
     h = next(h for h in lk.holders if h.pid == pid)
-    return lk.name + _mark(h.mode, h.inferred)
+    return lk.name + holding_mark(h.mode, h.inferred)
 
 
 def task_table(state: State, all_tasks: bool = False) -> Table:
@@ -63,8 +63,8 @@ def task_table(state: State, all_tasks: bool = False) -> Table:
 def lock_table(state: State) -> Table:
     rows = []
     for lk in state.locks.values():
-        holders = ", ".join(f"{h.pid}{_mark(h.mode, h.inferred)}" for h in lk.holders)
-        waiters = ", ".join(f"{w.pid}{_mark(w.mode, w.inferred)}" for w in lk.waiters)
+        holders = ", ".join(f"{h.pid}{holding_mark(h.mode, h.inferred)}" for h in lk.holders)
+        waiters = ", ".join(f"{w.pid}{holding_mark(w.mode, w.inferred)}" for w in lk.waiters)
         rows.append([visible(lk.name), holders, waiters])
     return ["lock", "holders (? = seen in a lock dump)", "waiters"], rows
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import islice
 
-from ..export.snapshot import involved_pids
+from ..export.snapshot import holding_mark, involved_pids
 from ..model import Event, Lock, Memcg, State, Task, Victim, Zone
 from ..safetext import visible
 from ..store import Trace
@@ -101,7 +101,7 @@ def _lock_columns(state: State) -> tuple[dict[int, list[str]], dict[int, list[st
     waits: dict[int, list[str]] = {}
     for lk in state.locks.values():
         for h in lk.holders:
-            held.setdefault(h.pid, []).append(f"{lk.name}({h.mode or '?'}){'?' if h.inferred else ''}")
+            held.setdefault(h.pid, []).append(lk.name + holding_mark(h.mode, h.inferred))
         for w in lk.waiters:
             waits.setdefault(w.pid, []).append(lk.name)
     return held, waits

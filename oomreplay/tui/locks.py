@@ -6,6 +6,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
+from ..export.snapshot import holding_mark
 from ..model import Holder
 from ..safetext import visible
 from .frame import Frame
@@ -17,7 +18,8 @@ MAX_LOCKS = 50
 def _who(h: Holder, comms: dict[int, str], waiting: bool) -> Content:
     since = "" if waiting or h.since is None else f" since #{h.since}"
     inferred = " (inferred from a lock dump)" if h.inferred else ""
-    return Content.assemble(f"{h.pid} ", (comms.get(h.pid, ""), "$accent"), f" ({h.mode or '?'}){since}",
+    mode = holding_mark(h.mode, False)
+    return Content.assemble(f"{h.pid} ", (comms.get(h.pid, ""), "$accent"), f" {mode}{since}",
                             (inferred, "$text-muted italic"))
 
 
