@@ -156,9 +156,8 @@ MAX_MARKS = 10_000
 
 
 def trace_info(trace: Trace, buckets: int = 128) -> TraceInfo:
-    """Fixed facts and the timeline's data. Marks come from the events themselves, not the overview: the
-    overview spreads a bucket's counts over narrower slices and rounds them, so a single kill vanishes once the
-    slices are finer than its bucket."""
+    """Fixed facts and the timeline's data. Marks come from the events themselves (through the change lists), so
+    each kill or reaper attempt is drawn at its own time whatever the overview's resolution."""
     marks = {kind: [ev.ts_ns for ev in islice(trace.events(kind=kind), MAX_MARKS)] for kind in MARKED}
     return TraceInfo(name=visible(trace.path.name), kernel=visible(trace.meta.get("kernel") or "unknown"),
                      count=len(trace), first_ts=trace.first_ts, last_ts=trace.last_ts,
