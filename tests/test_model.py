@@ -105,3 +105,13 @@ def test_unknown_enumerations_become_anomalies():
     s = run(Event(1, "alloc", 5, {"order": 0, "outcome": "maybe"}),
             Event(2, "reaper_done", 5, {"outcome": "perhaps"}))
     assert len(s.anomalies) == 2
+
+
+def test_a_kill_completes_its_invocation_and_task_events_carry_oom_score_adj():
+    """The oom-kill: summary (constraint, memcg) is printed after the header; the kill brings it to the invocation."""
+    s = run(Event(1, "oom_invoke", 9, {"gfp": "GFP_KERNEL", "order": 0}),
+            Event(2, "oom_kill", 7, {"comm": "hog", "constraint": "CONSTRAINT_MEMCG", "memcg": "/pod"}),
+            Event(3, "task", 7, {"oom_score_adj": 900}))
+    (oom,) = s.ooms.values()
+    assert (oom.constraint, oom.memcg, oom.victims) == ("CONSTRAINT_MEMCG", "/pod", (7,))
+    assert s.tasks[7].oom_score_adj == 900

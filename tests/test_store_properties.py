@@ -162,3 +162,19 @@ def test_overview_never_loses_a_rare_event(tmp_path: Path):
         got = t.overview(buckets=buckets)
         assert sum(b.counts.get("oom_kill", 0) for b in got) == 1, buckets
         assert sum(b.total for b in got) == len(evs), buckets
+
+
+def test_a_file_is_read_with_the_vocabulary_it_was_written_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Fields are stored by position, so the file carries its schema: a reader whose vocabulary differs (here the
+    writer had `task`'s fields in another order) still decodes every field under its own name."""
+    from oomreplay.model import KINDS
+    from oomreplay.store import codec
+
+    older = dict(KINDS, task=("comm", "tgid"))
+    monkeypatch.setattr(codec, "KINDS", older)
+    monkeypatch.setattr(codec, "_SCHEMA_SETS", {k: frozenset(v) for k, v in older.items()})
+    monkeypatch.setattr(writer, "CURRENT", codec.Schema(older.items()))
+    path = write(tmp_path / "old.oomtrace", [Event(1, "task", 5, {"tgid": 5, "comm": "x", "oom_score_adj": 7})])
+    monkeypatch.undo()
+    (ev,) = open_trace(path).events()
+    assert ev.fields == {"tgid": 5, "comm": "x", "oom_score_adj": 7}

@@ -74,7 +74,7 @@ def _update_task(s: State, seq: int | None, pid: int | None, **changes: Any) -> 
 
 
 def _on_task(s, seq, ts, pid, f, inferred):
-    _update_task(s, seq, pid, tgid=f.get("tgid"), comm=f.get("comm"))
+    _update_task(s, seq, pid, tgid=f.get("tgid"), comm=f.get("comm"), oom_score_adj=f.get("oom_score_adj"))
 
 
 def _on_task_state(s, seq, ts, pid, f, inferred):
@@ -308,8 +308,10 @@ def _on_oom_kill(s, seq, ts, pid, f, inferred):
     t = s.tasks[pid]
     s.victims.set(pid, Victim(pid, t.comm, seq, ts, t.tgid if t.tgid is not None else pid, f.get("points")))
     last = s.last_oom()
-    if last is not None and pid not in last.victims:
-        s.ooms.set(last.index, last._replace(victims=last.victims + (pid,)))
+    if last is not None:  # the kill completes the invocation it answers
+        s.ooms.set(last.index, last._replace(
+            victims=last.victims if pid in last.victims else last.victims + (pid,),
+            constraint=last.constraint or f.get("constraint"), memcg=last.memcg or f.get("memcg")))
 
 
 def _on_oom_victim(s, seq, ts, pid, f, inferred):

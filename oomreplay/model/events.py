@@ -22,7 +22,7 @@ class Src(NamedTuple):
 #: kind -> ordered field names. Order matters: it is the on-disk column order within a kind.
 KINDS: dict[str, tuple[str, ...]] = {
     # tasks
-    "task": ("tgid", "comm"),
+    "task": ("tgid", "comm", "oom_score_adj"),
     "task_state": ("state", "site", "comm"),
     "task_exit": ("code", "comm"),
     "fork": ("child", "child_tgid", "comm"),
@@ -43,8 +43,9 @@ KINDS: dict[str, tuple[str, ...]] = {
     "oom_invoke": ("gfp", "order", "oom_score_adj", "constraint", "memcg", "comm"),
     "oom_candidate": ("tgid", "uid", "total_vm_pages", "rss_pages", "pgtables_bytes", "swapents",
                       "oom_score_adj", "comm"),
+    # constraint and memcg come from the "oom-kill:" summary, printed after the header: they complete the invocation
     "oom_kill": ("comm", "points", "total_vm_kb", "anon_rss_kb", "file_rss_kb", "shmem_rss_kb", "uid",
-                 "pgtables_kb", "oom_score_adj", "memcg", "parent"),
+                 "pgtables_kb", "oom_score_adj", "memcg", "parent", "constraint"),
     "oom_victim": ("comm",),
     # the OOM reaper
     "reaper_wake": ("comm",),

@@ -10,11 +10,31 @@ from collections.abc import Iterator
 from itertools import accumulate
 from typing import Any
 
-from ..model import KIND_IDS, KIND_NAMES, KINDS, NESTED, TABLES, Event, Src
+from ..model import KIND_IDS, KINDS, NESTED, TABLES, Event, Src
 from .format import TraceError
 
-_SCHEMA_BY_ID = [KINDS[k] for k in KIND_NAMES]
 _SCHEMA_SETS = {k: frozenset(v) for k, v in KINDS.items()}
+
+
+class Schema:
+    """The kinds and their field order a file was written with: stored in every trace, so that a later version of
+    the vocabulary (a kind or a field added) still reads an older file by name, never by a guessed position."""
+
+    __slots__ = ("names", "fields")
+
+    def __init__(self, kinds: Any) -> None:
+        try:
+            self.names: tuple[str, ...] = tuple(str(name) for name, _ in kinds)
+            self.fields: tuple[tuple[str, ...], ...] = tuple(tuple(str(f) for f in fields) for _, fields in kinds)
+        except (TypeError, ValueError) as e:
+            raise TraceError(f"bad event schema ({e})") from None
+
+    def payload(self) -> list:
+        return [[name, list(fields)] for name, fields in zip(self.names, self.fields)]
+
+
+#: The vocabulary this version writes.
+CURRENT = Schema(KINDS.items())
 
 
 def block_payload(first_seq: int, events: list[Event]) -> list:
@@ -36,15 +56,16 @@ def block_payload(first_seq: int, events: list[Event]) -> list:
 class EventBlock:
     """A decoded event block: columns, and rows rebuilt on demand."""
 
-    __slots__ = ("first_seq", "ts", "kinds", "pids", "src_files", "src_lines", "inferred", "values")
+    __slots__ = ("first_seq", "ts", "kinds", "pids", "src_files", "src_lines", "inferred", "values", "schema")
 
-    def __init__(self, payload: Any, where: str) -> None:
+    def __init__(self, payload: Any, where: str, schema: Schema = CURRENT) -> None:
+        self.schema = schema
         try:
             first_seq, first_ts, kinds, dts, pids, files, lines, inferred, values = payload
             n = len(kinds)
             if not (len(dts) == len(pids) == len(files) == len(lines) == len(inferred) == len(values) == n):
                 raise ValueError("columns of different lengths")
-            if max(kinds, default=0) >= len(KIND_NAMES):
+            if max(kinds, default=0) >= len(schema.names):
                 raise ValueError("unknown event kind id")
             self.first_seq = int(first_seq)
             self.ts = list(accumulate(dts, initial=int(first_ts)))[1:]
@@ -62,7 +83,7 @@ class EventBlock:
 
     def fields(self, i: int) -> dict[str, Any]:
         vals = self.values[i]
-        schema = _SCHEMA_BY_ID[self.kinds[i]]
+        schema = self.schema.fields[self.kinds[i]]
         if len(vals) > len(schema) and isinstance(vals[-1], dict):
             out = {n: v for n, v in zip(schema, vals) if v is not None}
             out.update(vals[-1])
@@ -70,13 +91,13 @@ class EventBlock:
         return {n: v for n, v in zip(schema, vals) if v is not None}
 
     def kind(self, i: int) -> str:
-        return KIND_NAMES[self.kinds[i]]
+        return self.schema.names[self.kinds[i]]
 
     def event(self, i: int) -> Event:
         f = self.src_files[i]
         ev = Event.__new__(Event)
         ev.ts_ns = self.ts[i]
-        ev.kind = KIND_NAMES[self.kinds[i]]
+        ev.kind = self.schema.names[self.kinds[i]]
         ev.pid = self.pids[i]
         ev.fields = self.fields(i)
         ev.src = None if f is None else Src(f, self.src_lines[i])
@@ -89,7 +110,7 @@ class EventBlock:
         may stay as None here (handlers read them with ``.get``). The hot loop of every seek."""
         stop = len(self) if stop is None else min(stop, len(self))
         no_inference: frozenset = frozenset()
-        names, schemas = KIND_NAMES, _SCHEMA_BY_ID
+        names, schemas = self.schema.names, self.schema.fields
         columns = zip(self.ts[start:stop], self.kinds[start:stop], self.pids[start:stop],
                       self.values[start:stop], self.inferred[start:stop])
         for i, (ts, k, pid, vals, inf) in enumerate(columns, start):

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..model import KIND_NAMES, TABLES, Event, State, Table, apply_fields
 from .changelists import ChangeListIndex, Key, decode_chunk
-from .codec import EventBlock, apply_diff, decode_page
+from .codec import EventBlock, Schema, apply_diff, decode_page
 from .format import (BLOCK, BLOCK_NAMES, DIRECTORY, EVENTS, FORMAT_VERSION, HEADER, INDEX, KEYFRAME, MAGIC,
                      MAX_PAYLOAD, META, OVERVIEW, PAGE, POSTINGS, SOURCE, SOURCE_FILE, TRAILER, TRAILER_MAGIC,
                      TraceError, TraceVersionError, crc, inflate, ints_from_bytes, unpack)
@@ -165,6 +165,7 @@ class Trace:
         where = f"{self.name}: index block at offset {index_at}"
         try:
             self.meta: dict[str, Any] = dict(index["meta"])
+            self._schema = Schema(index["schema"])
             self.summary: dict[str, Any] = dict(index["summary"])
             self._n = int(index["count"])
             self.first_ts: int | None = index["first_ts"]
@@ -237,7 +238,7 @@ class Trace:
         off = self._block_off[b]
 
         def load() -> EventBlock:
-            block = EventBlock(self._read(off, EVENTS), f"{self.name}: events block at offset {off}")
+            block = EventBlock(self._read(off, EVENTS), f"{self.name}: events block at offset {off}", self._schema)
             end = self._block_seq[b + 1] if b + 1 < len(self._block_seq) else self._n
             if block.first_seq != self._block_seq[b] or block.first_seq + len(block) != end:
                 raise TraceError(f"{self.name}: events block at offset {off} holds seqs {block.first_seq}.."

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .codec import EventBlock, decode_page
+from .codec import CURRENT, EventBlock, Schema, decode_page
 from .format import (BLOCK, BLOCK_NAMES, EVENTS, HEADER, INDEX, META, PAGE, SOURCE, SOURCE_FILE, TRAILER,
                      TRAILER_MAGIC, TraceError, TraceVersionError, crc, unpack)
 from .reader import PositionalFile, Trace, TraceTruncated, check_header, read_block
@@ -92,9 +92,18 @@ def _walk(data: PositionalFile, name: str, scan: ScanResult) -> Iterator[tuple[i
         offset = nxt
 
 
-def _check_payload(kind: int, payload: Any, where: str) -> None:
+def _meta_and_schema(payload: Any, where: str) -> tuple[dict[str, Any], Schema]:
+    try:
+        return dict(payload["meta"]), Schema(payload["schema"])
+    except (KeyError, TypeError, ValueError, TraceError) as e:
+        raise TraceError(f"{where}: bad metadata ({e})") from None
+
+
+def _check_payload(kind: int, payload: Any, where: str, schema: Schema) -> None:
     if kind == EVENTS:
-        EventBlock(payload, where)
+        EventBlock(payload, where, schema)
+    elif kind == META:
+        _meta_and_schema(payload, where)
     elif kind == PAGE:
         for slot, blob in enumerate(payload):
             decode_page(unpack(blob, f"{where}, page {slot}"), f"{where}, page {slot}")
@@ -129,9 +138,13 @@ def _verify(data: PositionalFile, path: str | os.PathLike, name: str) -> VerifyR
     scan = ScanResult(len(data))
     _check_header(data, name, scan)
     event_blocks = 0
+    schema = CURRENT
     for offset, kind, payload in _walk(data, name, scan):
+        where = f"{BLOCK_NAMES[kind]} block at offset {offset}"
         try:
-            _check_payload(kind, payload, f"{BLOCK_NAMES[kind]} block at offset {offset}")
+            _check_payload(kind, payload, where, schema)
+            if kind == META:
+                schema = _meta_and_schema(payload, where)[1]
         except TraceError as e:
             scan.problems.append(Problem(offset, str(e)))
             continue
@@ -160,13 +173,14 @@ def _repair(data: PositionalFile, name: str, out: str | os.PathLike) -> ScanResu
     scan = ScanResult(len(data))
     _check_header(data, name, scan)
     meta: dict[str, Any] | None = None
+    schema = CURRENT  # until the file's own says otherwise
     sources: dict[int, str] = {}
     chunks: dict[int, list[tuple[int, list[str]]]] = {}
     blocks: list[EventBlock] = []
     for offset, kind, payload in _walk(data, name, scan):
         try:
             if kind == META and meta is None:
-                meta = dict(payload)
+                meta, schema = _meta_and_schema(payload, f"metadata block at offset {offset}")
             elif kind == INDEX:
                 meta = dict(payload["meta"])  # the final metadata, when the index survived
             elif kind == SOURCE_FILE:
@@ -174,7 +188,7 @@ def _repair(data: PositionalFile, name: str, out: str | os.PathLike) -> ScanResu
             elif kind == SOURCE:
                 chunks.setdefault(int(payload[0]), []).append((int(payload[1]), str(payload[2]).split("\n")))
             elif kind == EVENTS:
-                blocks.append(EventBlock(payload, f"events block at offset {offset}"))
+                blocks.append(EventBlock(payload, f"events block at offset {offset}", schema))
         except (TraceError, TypeError, ValueError, KeyError, IndexError) as e:
             scan.problems.append(Problem(offset, f"{BLOCK_NAMES[kind]} block: unusable ({e})"))
     _require_blocks(scan, name)

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..model import KIND_IDS, KIND_NAMES, KINDS, Event, zone_key
 from .changelists import ChangeListWriter, entity_of
-from .codec import block_payload
+from .codec import CURRENT, block_payload
 from .format import (DIRECTORY, EVENTS, FORMAT_VERSION, INDEX, META, OVERVIEW, POSTINGS, SOURCE, SOURCE_FILE,
                      deflate, frame, header_bytes, ints_from_bytes, ints_to_bytes, pack, trailer_bytes)
 from .overview import OverviewWriter
@@ -57,7 +57,7 @@ class TraceWriter:
             raise
         self._offset = 0
         self._write(header_bytes())
-        self._emit(META, self.meta, compress=False)
+        self._emit(META, {"meta": self.meta, "schema": CURRENT.payload()}, compress=False)
         self._n = 0
         self._last_ts: int | None = None
         self._pending: list[Event] = []  # the events of the block being filled
@@ -212,7 +212,7 @@ class TraceWriter:
             koffsets = ints_from_bytes(tracked["keyframe_offsets"])
             offsets, seqs, tss = self._blocks
             index = {
-                "version": FORMAT_VERSION, "meta": self.meta, "count": self._n,
+                "version": FORMAT_VERSION, "meta": self.meta, "schema": CURRENT.payload(), "count": self._n,
                 "first_ts": tss[0] if tss else None, "last_ts": self._last_ts,
                 "blocks": [ints_to_bytes(offsets), ints_to_bytes(seqs), ints_to_bytes(tss)],
                 "keyframes": [tracked["keyframe_seqs"], ints_to_bytes(array("q", (state_base + o for o in koffsets)))],
