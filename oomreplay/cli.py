@@ -10,7 +10,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from .analysis import Explanation, explain as explain_at, to_json
 from .export import snapshot
+from .export.chrome import write_chrome
 from .ingest import FORMATS, ConvertError, convert as convert_logs
 from .model import KINDS
 from .resources import demo_trace
@@ -34,6 +36,11 @@ class StateFormat(str, Enum):
     text = "text"
     json = "json"
     markdown = "markdown"
+
+
+class ExportFormat(str, Enum):
+    chrome_json = "chrome-json"
+    jsonl = "jsonl"
 
 
 def _open(path: Path) -> Trace:
@@ -135,6 +142,67 @@ def state(
             typer.echo(snapshot.to_markdown(st, all_tasks))
         else:
             typer.echo(snapshot.to_text(st, all_tasks))
+
+
+_TOPICS = {"oom": "Why the OOM happened", "reaper": "The OOM reaper", "locks": "Who waits for whom",
+           "invariant": "Invariants"}
+
+
+def _explanation_lines(t: Trace, ex: Explanation, markdown: bool) -> list[str]:
+    """The findings under one heading per topic, each followed by its evidence (seq, source line)."""
+    names = [name for name, _ in t.sources]
+    head = f"Explanation of {visible(t.name)} at seq {ex.seq} ({_seconds(ex.ts_ns)} s)"
+    lines = [f"# {head}" if markdown else head]
+    for topic, title in _TOPICS.items():
+        found = [f for f in ex.findings if f.topic == topic]
+        if not found:
+            continue
+        lines += ["", f"## {title}" if markdown else title]
+        for f in found:
+            lines.append(f"- {visible(f.text)}" + (" (inferred)" if f.inferred else ""))
+            for e in f.evidence[:4]:
+                where = f"{visible(names[e.file])}:{e.line}" if e.file is not None and e.file < len(names) else "-"
+                text = f"  {visible(e.text)}" if e.text else ""
+                lines.append(f"    - seq {e.seq} {where}{text}" if markdown else f"    seq {e.seq:>8} {where}{text}")
+            if len(f.evidence) > 4:
+                lines.append(f"    - and {len(f.evidence) - 4} more" if markdown else
+                             f"    and {len(f.evidence) - 4} more")
+    return lines
+
+
+@app.command()
+def explain(
+    trace_path: Annotated[Path, typer.Argument(metavar="TRACE")],
+    at: Annotated[Optional[float], typer.Option(help="At this time, in seconds (default: the end).")] = None,
+    fmt: Annotated[StateFormat, typer.Option("--format")] = StateFormat.text,
+) -> None:
+    """Why the OOM happened, why the reaper failed, who waits for whom, which invariants break; with evidence."""
+    with _open(trace_path) as t:
+        seq = None
+        if at is not None:
+            found = t.seq_at(round(at * 1e9))
+            seq = -1 if found is None else found
+        ex = explain_at(t, seq)
+        if fmt is StateFormat.json:
+            typer.echo(json.dumps(to_json(ex), indent=1))
+        else:
+            typer.echo("\n".join(_explanation_lines(t, ex, fmt is StateFormat.markdown)))
+
+
+@app.command()
+def export(
+    trace_path: Annotated[Path, typer.Argument(metavar="TRACE")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="The file to write.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.chrome_json,
+) -> None:
+    """Write a trace as Chrome trace JSON (Perfetto, chrome://tracing) or as JSON lines of raw events."""
+    with _open(trace_path) as t, open(out, "w", encoding="utf-8") as fp:
+        if fmt is ExportFormat.chrome_json:
+            write_chrome(t, fp)
+        else:
+            for ev in t.events():
+                fp.write(json.dumps(ev.to_dict(), default=list) + "\n")
+    typer.echo(f"{visible(out)}: written")
 
 
 @app.command("verify")

@@ -1,0 +1,168 @@
+"""The incident's story at one seq: why each OOM happened, why the reaper failed, who waits for whom, and which
+invariants break — as plain sentences, each with its evidence.
+
+The sentences are data (the CLI lays them out as text, Markdown or JSON and escapes them); every one carries the
+events it rests on and says when they are inferred.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from ..store import Trace
+from .evidence import Evidence, cite
+from .invariants import RULES, Violation, check_all
+from .oom import OomCause, oom_causes
+from .reaper import Reaped, ReaperFailure, reaped, unreaped, why_unreaped
+from .waitfor import WaitGraph, wait_graph
+
+CONFIDENCE = {
+    "high": "lock events name the victim's mm",
+    "low": ("the evidence is a lock of that name without an mm, from a lockdep dump (inferred): it may be another "
+            "process's mmap lock, and a lockdep dump lists tasks queued for the lock among its holders"),
+    "guess": ("the trace has no lock events; these are the victim's blocked threads or children, the only "
+              "suspects (inferred)"),
+}
+
+
+class Finding(NamedTuple):
+    topic: str  # "oom", "reaper", "locks", "invariant"
+    text: str  # untrusted names inside: print through ``safetext.visible``
+    evidence: tuple[Evidence, ...]
+    inferred: bool  # rests on at least one deduced fact
+
+
+class Explanation(NamedTuple):
+    seq: int
+    ts_ns: int | None
+    ooms: tuple[OomCause, ...]
+    failures: tuple[ReaperFailure, ...]
+    reaped: tuple[Reaped, ...]
+    graph: WaitGraph
+    violations: tuple[Violation, ...]
+    findings: tuple[Finding, ...]
+
+
+def explain(trace: Trace, seq: int | None = None) -> Explanation:
+    """Everything known at ``seq`` (the end of the trace by default); invariants over the trace up to it."""
+    last = len(trace) - 1
+    seq = last if seq is None else min(seq, last)
+    state = trace.state_at(seq)
+    ooms = tuple(oom_causes(trace, seq)) if seq >= 0 else ()
+    failures = tuple(why_unreaped(trace, v, seq) for v in sorted(unreaped(state), key=lambda v: v.pid))
+    done = tuple(reaped(trace, state))
+    graph = wait_graph(state)
+    violations = tuple(v for v in check_all(trace) if v.seq <= seq)
+    findings = ([f for c in ooms for f in _oom_findings(trace, c)] + [f for r in failures for f in _failure_findings(r)]
+                + [_reaped_finding(r) for r in done] + _graph_findings(trace, graph)
+                + _invariant_findings(violations))
+    return Explanation(seq, state.ts_ns, ooms, failures, done, graph, violations, tuple(findings))
+
+
+def _s(ns: int | None) -> str:
+    return "?" if ns is None else f"{ns / 1e9:.6f} s"
+
+
+def _who(pid: int | None, comm: str | None) -> str:
+    return f"{pid} ({comm})" if comm else str(pid)
+
+
+def _at(trace: Trace, seq: int | None) -> tuple[Evidence, ...]:
+    return () if seq is None or seq < 0 else (cite(trace, trace.event(seq)),)
+
+
+def _finding(topic: str, text: str, evidence: tuple[Evidence, ...], inferred: bool = False) -> Finding:
+    return Finding(topic, text, evidence, inferred or any(e.inferred for e in evidence))
+
+
+def _oom_findings(trace: Trace, c: OomCause) -> list[Finding]:
+    out = []
+    if c.invoke is not None:
+        what = " ".join(x for x in (f"order-{c.order}" if c.order is not None else "", c.gfp or "") if x)
+        where = f" in memcg {c.memcg}" if c.memcg else ""
+        constraint = f" ({c.constraint})" if c.constraint else ""
+        out.append(_finding("oom", f"OOM #{c.index + 1} at {_s(c.invoke.ts_ns)}: {_who(c.invoker, c.invoker_comm)} "
+                            f"invoked the OOM killer for an {what or 'unknown'} allocation{where}{constraint}.",
+                            (c.invoke,)))
+    for z in c.zones_below_min:
+        reserve = f", lowmem_reserve {list(z.lowmem_reserve_kb)} kB" if z.lowmem_reserve_kb else ""
+        out.append(_finding("oom", f"Zone {z.node}:{z.zone} was below its min watermark: free {z.free_kb} kB < "
+                            f"min {z.min_kb} kB{reserve}.", _at(trace, z.since)))
+    for m in c.memcgs_at_limit:
+        out.append(_finding("oom", f"Memory cgroup {m.path} was at its limit: usage {m.usage_kb} kB of "
+                            f"{m.limit_kb} kB (failcnt {m.failcnt}).", _at(trace, m.since)))
+    if c.stalls:
+        out.append(_finding("oom", f"{len(c.stalls)} allocation stalls or failures came before it (seqs "
+                            f"{c.stalls[0].seq}..{c.stalls[-1].seq}).", (c.stalls[0], c.stalls[-1])))
+    if c.kill is not None:
+        out.append(_finding("oom", f"The kernel killed {_who(c.victim, c.victim_comm)} at {_s(c.kill.ts_ns)}.",
+                            (c.kill,)))
+    r = c.ranking
+    if r is not None:
+        best = ", ".join(str(p) for p in r.best)
+        if r.matches:
+            text = (f"Its recomputed badness, {r.victim_points} pages, was the highest of the {len(c.candidates)} "
+                    f"candidates in the task table ({r.basis}).")
+        elif r.victim_points is None:
+            text = (f"The victim is not in the task table; the highest badness was {best}: the kernel killed another "
+                    f"task than the one it scored (a sacrificed child, or a thread of it).")
+        else:
+            text = (f"The kernel's choice does not match the highest badness: {r.victim} scored {r.victim_points} "
+                    f"pages, {best} scored more ({r.basis}).")
+        out.append(_finding("oom", text, tuple(cand.evidence for cand in c.candidates)))
+    elif c.kill is not None and c.candidates:
+        out.append(_finding("oom", "The task table's oom_score_adj values differ and the total pages they scale by "
+                            "are unknown, so the victim's rank is not claimed.", ()))
+    return out
+
+
+def _failure_findings(r: ReaperFailure) -> list[Finding]:
+    failed = r.attempts
+    gave_up = f" and gave up at seq {r.done.seq}" if r.done else ""
+    ev = tuple(failed) + ((r.done,) if r.done else ())
+    out = [_finding("reaper", f"The OOM reaper could not reap {_who(r.victim, r.comm)}: {len(failed)} "
+                    f"attempt{'s' if len(failed) != 1 else ''} failed{gave_up}.", ev)]
+    lock = r.lock or "the victim's mmap lock"
+    out.append(_finding("reaper", f"Each attempt needs {lock} of mm {r.mm} for read (a trylock); confidence "
+                        f"{r.confidence}: {CONFIDENCE[r.confidence]}.", (), r.confidence != "high"))
+    for s in r.suspects:
+        doing = ", ".join(x for x in (f"mode {s.mode}" if s.mode else "", f"state {s.state}" if s.state else "",
+                                      f"at {s.site}" if s.site else "") if x)
+        on = f" {s.lock}" if s.lock else ""
+        out.append(_finding("reaper", f"{_who(s.pid, s.comm)}: {s.role}{on}" + (f" ({doing})." if doing else "."),
+                            s.evidence, r.confidence != "high" or s.role == "holder or queued"))
+    return out
+
+
+def _reaped_finding(r: Reaped) -> Finding:
+    after = f", {r.after_kill_ns / 1e9:.3f} s after the kill" if r.after_kill_ns is not None else ""
+    return _finding("reaper", f"The OOM reaper reaped {_who(r.victim, r.comm)} at {_s(r.done.ts_ns)}{after}.",
+                    (r.done,))
+
+
+def _graph_findings(trace: Trace, g: WaitGraph) -> list[Finding]:
+    out = []
+    for e in g.edges:
+        ev = _at(trace, e.wait_seq) + _at(trace, e.hold_seq)
+        out.append(_finding("locks", f"{e.waiter} waits for {e.lock}, held by {e.holder}.", ev, e.inferred))
+    for cyc in g.cycles:
+        path = " -> ".join(str(p) for p in cyc + (cyc[0],))
+        out.append(_finding("locks", f"Wait-for cycle (deadlock if every edge is real): {path}.", ()))
+    return out
+
+
+def _invariant_findings(violations: tuple[Violation, ...]) -> list[Finding]:
+    if not violations:
+        return [_finding("invariant", f"All {len(RULES)} invariants hold: {'; '.join(RULES.values())}.", ())]
+    return [_finding("invariant", f"Invariant violated at seq {v.seq} ({RULES[v.rule]}): {v.message}"
+                     + ("." if v.certain else "; unconfirmed, as this trace records no task exits."), v.evidence,
+                     not v.certain) for v in violations]
+
+
+def to_json(x: Any) -> Any:
+    """An explanation (or any part of it) as plain JSON values: records become objects named by their fields."""
+    if hasattr(x, "_asdict"):
+        return {k: to_json(v) for k, v in x._asdict().items()}
+    if isinstance(x, (list, tuple)):
+        return [to_json(v) for v in x]
+    return x
