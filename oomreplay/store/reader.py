@@ -438,8 +438,10 @@ class Trace:
             state, start = State(), 0
         self._replay(state, start, seq)
         with self._lock:
+            # Kept, not copied: the next step copies it before replaying onto it (so the caller's state never
+            # changes), and the pages the caller decoded while reading it stay decoded for that next step.
             self._last = state
-        return state.copy()
+        return state
 
     def _replay(self, state: State, start: int, last: int) -> None:
         seq = start
