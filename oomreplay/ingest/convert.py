@@ -1,6 +1,6 @@
 """``convert``: logs in, one trace out. Each input becomes a source of the trace (every line stored) and a stream
-of events; several inputs are merged by time. Memory stays bounded: lines stream through, only the head of each
-input (``SNIFF_LINES``) is read ahead to pick its clock.
+of events; several inputs are merged by time. Memory stays bounded: lines stream through a read
+(``sources.CHUNK``) at a time, only the head of each input (``SNIFF_LINES``) is read ahead to pick its clock.
 """
 
 from __future__ import annotations
@@ -59,21 +59,34 @@ class ConvertReport:
         return out
 
 
-def _events(conv: LogConverter | ftrace.FtraceConverter, writer: TraceWriter, file_id: int, lines: Iterator[str],
-            report: SourceReport) -> Iterator[Event]:
-    """The events of one source, storing each line as source text on the way."""
-    head = list(islice(lines, SNIFF_LINES))
+def _events(conv: LogConverter | ftrace.FtraceConverter, writer: TraceWriter, file_id: int,
+            blocks: Iterator[list[str]], report: SourceReport) -> Iterator[Event]:
+    """The events of one source, storing its lines as source text on the way, a block at a time."""
+    ahead = _read_ahead(blocks, SNIFF_LINES)
+    head = list(islice(chain.from_iterable(ahead), SNIFF_LINES))
     if conv.fmt == "auto" and ftrace.sniff(head):
         conv = ftrace.FtraceConverter(conv.file_id)
     conv.sniff(head)
-    add = writer.add_source_lines
+    feed = conv.feed
     n = 0
-    for n, line in enumerate(chain(head, lines), 1):
-        add(file_id, (line,))
-        yield from conv.feed(n, line)
+    for block in chain(ahead, blocks):
+        writer.add_source_lines(file_id, block)
+        for n, line in enumerate(block, n + 1):
+            yield from feed(n, line)
     yield from conv.finish()
     report.lines, report.clock, report.kernel, report.counts = n, conv.clock, conv.kernel, conv.counts
     report.warnings = [f"{report.name}: {w}" for w in getattr(conv, "warnings", ())]
+
+
+def _read_ahead(blocks: Iterator[list[str]], lines: int) -> list[list[str]]:
+    """The first blocks, up to the one that completes ``lines`` lines (or all of them)."""
+    ahead = []
+    for block in blocks:
+        ahead.append(block)
+        lines -= len(block)
+        if lines <= 0:
+            break
+    return ahead
 
 
 def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto") -> ConvertReport:
@@ -88,11 +101,11 @@ def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto")
             writer = stack.enter_context(TraceWriter(output, meta={"converter": "oomreplay convert"}))
             streams = []
             for name in inputs:
-                display, lines = stack.enter_context(open_source(name))
+                display, blocks = stack.enter_context(open_source(name))
                 file_id = writer.add_source(display)
                 src_report = SourceReport(display)
                 result.sources.append(src_report)
-                streams.append(_events(LogConverter(file_id, fmt), writer, file_id, lines, src_report))
+                streams.append(_events(LogConverter(file_id, fmt), writer, file_id, blocks, src_report))
             merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda ev: ev.ts_ns)
             for ev in merged:
                 writer.append(ev)

@@ -21,11 +21,11 @@ import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from ..model import Event
+from ..model import Event, Src
 from .ftrace_line import FtraceLine, is_ftrace, looks_like_event, lost_marker, overwritten, parse_line, unquote
 from .ftrace_payload import contention, lockdep, number, pairs, sched_switch, task_state
 from .ftrace_victims import Victim, Victims
-from .kernel_log import MATCH_CHARS, LogConverter
+from .kernel_log import MATCH_CHARS, LogConverter, log_event
 
 #: lines held to sort per-CPU disorder; a line more out of order than this is clamped and reported
 REORDER_LINES = 4096
@@ -39,8 +39,6 @@ _RECLAIM_END = ("mm_vmscan_direct_reclaim_end", "mm_vmscan_memcg_reclaim_end",
                 "mm_vmscan_memcg_softlimit_reclaim_end")
 #: console lines remembered, to keep a line's text when the event parsed from it is dropped as a duplicate
 _CONSOLE_KEPT = 64
-
-Src = tuple[int, int]
 
 
 def sniff(head: list[str]) -> bool:
@@ -154,7 +152,7 @@ class FtraceConverter:
                 self.late.append(lineno)
             ts = self._last_ts
         self._last_ts = ts
-        src = (self.file_id, lineno)
+        src = Src(self.file_id, lineno)
         events: list[Event] | None = None
         if rec is None:
             events = self._text(ts, lineno, text, src)
@@ -167,7 +165,7 @@ class FtraceConverter:
             if rec.tgid is not None:
                 self.victims.tgid_of[rec.pid] = rec.tgid
         if not events:
-            events = [_log(ts, text, src)]
+            events = [log_event(ts, text, src)]
         self._count(events)
         return events
 
@@ -447,7 +445,7 @@ class FtraceConverter:
         events = self._console.feed(src[1], rec.payload)
         for ev in events:
             ev.ts_ns = ts  # the console line's own stamp, if any, is the printk clock: the trace clock rules here
-        return self._deduplicated(events) or [_log(ts, rec.payload, src)]
+        return self._deduplicated(events) or [log_event(ts, rec.payload, src)]
 
     def _deduplicated(self, events: list[Event]) -> list[Event]:
         """The console's events, less the facts the tracepoints already gave (each kept as its line's text)."""
@@ -474,9 +472,5 @@ class FtraceConverter:
             if not drop:
                 out.append(ev)
             elif ev.src is not None and not any(e.src == ev.src for e in out):
-                out.append(_log(ev.ts_ns, self._console_text.get(ev.src.line, ""), ev.src))
+                out.append(log_event(ev.ts_ns, self._console_text.get(ev.src.line, ""), ev.src))
         return out
-
-
-def _log(ts: int, text: str, src: Src) -> Event:
-    return Event(ts, "log", None, {"text": text}, src=src)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from ..model import Event
+from ..model import Event, Src
 from . import locks, memory, oom, tasks
 from .prefix import Prefixed, split_prefix
 
@@ -38,10 +38,30 @@ SNIFF_LINES = 2000
 #: exact for the first New Year a log crosses, a day off per further one
 _YEAR_NS = 366 * 86_400 * 1_000_000_000
 _HALF_YEAR_NS = _YEAR_NS // 2
+#: What a message must start with or contain for any family to accept it: most lines of a log are other chatter,
+#: and these two C-level tests turn them away before some twenty family guards would each look at them.
+_FAMILY_STARTS = oom.STARTS + memory.STARTS + locks.STARTS + tasks.STARTS
+_FAMILY_MARKS = oom.MARKS + memory.MARKS + locks.MARKS + tasks.MARKS
+_NOTHING_INFERRED: frozenset[str] = frozenset()
 
 
-def _log(ts: int, text: str, src: tuple[int, int], **extra: object) -> Event:
-    return Event(ts, "log", None, {"text": text, **extra}, src=src)
+def log_event(ts: int, text: str, src: Src) -> Event:
+    """A ``log`` event, set up without ``Event.__init__``'s checks and copies: there is one per line that means
+    nothing else (most lines), so it costs per line, and its fields are valid by construction."""
+    ev = Event.__new__(Event)
+    ev.ts_ns, ev.kind, ev.pid, ev.fields, ev.src, ev.inferred, ev.seq = (
+        ts, "log", None, {"text": text}, src, _NOTHING_INFERRED, None)
+    return ev
+
+
+def _may_be_family(msg: str) -> bool:
+    """False when no family can accept ``msg`` (see ``oom.STARTS``)."""
+    if msg.startswith(_FAMILY_STARTS):
+        return True
+    for mark in _FAMILY_MARKS:
+        if mark in msg:
+            return True
+    return False
 
 
 class LogConverter:
@@ -87,11 +107,11 @@ class LogConverter:
         """The events of one line (possibly none yet, while an event is held, or several when one is released)."""
         p = split_prefix(line[:MATCH_CHARS], self.fmt)
         ts = self._time(p)
-        src = (self.file_id, lineno)
+        src = Src(self.file_id, lineno)
         out: list[Event] = []
         if not p.kernel:
             self._end_blocks()
-            new = [_log(ts, p.text, src)]
+            new = [log_event(ts, p.text, src)]
         else:
             msg = p.text.strip()
             if self._hold is not None:
@@ -146,7 +166,7 @@ class LogConverter:
         self._hold, self._hold_kind, self._held = None, "", []
         return out
 
-    def _continue_hold(self, msg: str, ts: int, src: tuple[int, int]) -> tuple[list[Event], bool]:
+    def _continue_hold(self, msg: str, ts: int, src: Src) -> tuple[list[Event], bool]:
         """Complete, keep or release the held event in view of the next line.
 
         Returns the events released and whether the line was used up (it completed the held event; its own
@@ -162,7 +182,7 @@ class LogConverter:
                 self.kernel = self.kernel or who.get("kernel")
                 if ev.fields.get("comm") in (who["comm"], None):
                     ev.pid = who["pid"]
-                    return self._release_with(_log(ts, msg, src)), True
+                    return self._release_with(log_event(ts, msg, src)), True
                 return self._release(), False
             if self._hold_left > 0 and (not msg or any(s in msg for s in _BEFORE_CPU)):
                 return [], False
@@ -170,7 +190,7 @@ class LogConverter:
             path = memory.stats_for(msg)
             if path is not None:
                 ev.fields["path"] = path
-                return self._release_with(_log(ts, msg, src)), True
+                return self._release_with(log_event(ts, msg, src)), True
             if self._hold_left > 0 and msg.startswith(_MEMCG_MATES):
                 return [], False
             ev.fields["path"] = "(unknown)"
@@ -178,7 +198,7 @@ class LogConverter:
             inner = msg.rstrip(".")
             if inner.startswith("(") and inner.endswith(")"):
                 ev.fields["comm"] = inner[1:-1]
-                return self._release_with(_log(ts, msg, src)), True
+                return self._release_with(log_event(ts, msg, src)), True
         return self._release(), False
 
     def _release_with(self, ev: Event) -> list[Event]:
@@ -191,7 +211,7 @@ class LogConverter:
         self._holder = None
         self._columns = None
 
-    def _parse(self, msg: str, raw: str, ts: int, src: tuple[int, int]) -> list[Event]:
+    def _parse(self, msg: str, raw: str, ts: int, src: Src) -> list[Event]:
         """The events one kernel message means; a ``log`` event when it means none."""
         if self._holder is not None:
             lock = locks.held_lock(msg)
@@ -207,10 +227,10 @@ class LogConverter:
                 pid = row.pop("pid")
                 return [Event(ts, "oom_candidate", pid, row, src=src, inferred=inferred)]
             self._columns = None
-        events = self._families(msg, ts, src)
-        return events if events else [_log(ts, raw, src)]
+        events = self._families(msg, ts, src) if _may_be_family(msg) else None
+        return events if events else [log_event(ts, raw, src)]
 
-    def _families(self, msg: str, ts: int, src: tuple[int, int]) -> list[Event] | None:
+    def _families(self, msg: str, ts: int, src: Src) -> list[Event] | None:
         f = oom.invoke(msg)
         if f is not None:
             self._chosen = self._summary = None
@@ -296,18 +316,17 @@ class LogConverter:
         if f is not None:
             return [Event(ts, "task_state", f["pid"], {"state": "D", "comm": f["comm"]}, src=src,
                           inferred={"state"})]
-        if " 0x" in msg or msg.startswith("task:"):
-            f = tasks.task_line(msg)
-            if f is not None:
-                return [Event(ts, "task_state", f["pid"], {"state": f["state"], "comm": f["comm"]}, src=src)]
+        f = tasks.task_line(msg)
+        if f is not None:
+            return [Event(ts, "task_state", f["pid"], {"state": f["state"], "comm": f["comm"]}, src=src)]
         return None
 
     @staticmethod
-    def _memdie(ts: int, pid: int, src: tuple[int, int]) -> Event:
+    def _memdie(ts: int, pid: int, src: Src) -> Event:
         """A victim's TIF_MEMDIE: set by mark_oom_victim, which prints nothing, so always inferred."""
         return Event(ts, "flag_set", pid, {"flag": "TIF_MEMDIE"}, src=src, inferred={"flag"})
 
-    def _kill(self, f: dict, ts: int, src: tuple[int, int]) -> list[Event]:
+    def _kill(self, f: dict, ts: int, src: Src) -> list[Event]:
         """One ``Killed process`` line: the oom_kill, with what the chosen and summary lines said about it."""
         pid = f.pop("pid")
         message = f.pop("message")

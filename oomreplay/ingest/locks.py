@@ -11,6 +11,10 @@ from typing import Any
 
 Fields = dict[str, Any]
 
+#: What every message a function here accepts starts with or contains (see ``oom.STARTS``).
+STARTS = ("#",)
+MARKS = (" held by ",)
+
 _HOLDER = re.compile(r"(?P<n>\d+) locks? held by (?P<comm>.*)/(?P<pid>\d+):")
 _LOCK = re.compile(r"#(?P<index>\d+): +(?:(?P<addr>[0-9a-fA-F]{8,16}) +)?\((?P<name>.*)\)\{(?P<usage>[^}]*)\}"
                    r"(?:-\{\d+:\d+\})?(?:, at: (?:\[<[0-9a-fA-F]+>\] )?(?P<site>.*))?")

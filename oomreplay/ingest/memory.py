@@ -11,6 +11,10 @@ from typing import Any
 
 Fields = dict[str, Any]
 
+#: What every message a function here accepts starts with or contains (see ``oom.STARTS``).
+STARTS = ("lowmem_reserve[]:", "Task in ", "Memory limit reached of cgroup ", "Memory cgroup stats for ")
+MARKS = (" free:", ": usage ", ": page allocation ")
+
 _ZONE = re.compile(r"(?:Node (?P<node>\d+) )?(?P<zone>DMA32|DMA|Normal|HighMem|Movable|Device) free:(?P<free>\d+)kB")
 _ZONE_KB = re.compile(r" (min|low|high|managed|present):(\d+)kB")
 _LOWMEM = re.compile(r"lowmem_reserve\[\]:((?:\s+\d+)*)")

@@ -13,6 +13,11 @@ from typing import Any
 
 Fields = dict[str, Any]
 
+#: Every message a function here accepts starts with one of ``STARTS`` or contains one of ``MARKS`` (the guards
+#: each function tests first); ``LogConverter`` tries the families only on such messages.
+STARTS = ("CPU: ", "Pid: ", "oom_reaper: ", "oom-kill:", "lowmemorykiller: ", "lmkd: ", "[")
+MARKS = ("invoked oom-killer", "Kill process", "Killed process", "is already exiting", "pending SIGKILL")
+
 _INVOKE = re.compile(r"(?P<comm>.*?) invoked oom-killer: gfp_mask=(?P<gfp>0x[0-9a-fA-F]+(?:\([^)]*\)?)?)?")
 _ORDER = re.compile(r"\border=(-?\d+)")
 _SCORE_ADJ = re.compile(r"\boom_score_adj=(-?\d+)")

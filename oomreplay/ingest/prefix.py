@@ -30,8 +30,9 @@ _QUOTE = re.compile(r"(?:>[ \t]?)+")
 _LINENO = re.compile(r"\s*\d+[:.)]?\s+(?=[\[<]|[A-Za-zÀ-ÿ]{3,5}\.? +\d{1,2} \d\d:|\d{4}-\d\d-\d\d[T ]|kernel: )")
 _LEVEL = re.compile(r"<(\d{1,3})>")
 _KMSG = re.compile(r"(\d{1,3}),(\d+),(\d+),[^;]*;")
-_STAMP = re.compile(r"\[\s*(\d{1,12})\.(\d{1,9})\] ?")
-_CALLER = re.compile(r"\[\s*[TC]\d{1,10}\] ?")
+#: the kernel's own prefix, each part optional: printk stamp ``[ sec.frac]``, caller id ``[T123]``/``[C1]``; one
+#: match for both, as most lines of most logs carry them
+_KERNEL_STAMP = re.compile(r"(?:\[\s*(\d{1,12})\.(\d{1,9})\] ?)?(?:\[\s*[TC]\d{1,10}\] ?)?")
 _JOURNAL_HOST = re.compile(r"\S+ kernel: ")
 _DMESG_T = re.compile(r"\[(?:[A-Za-z]{2,4}\.? )?([A-Za-zÀ-ÿ]{3,5})\.? +(\d{1,2}) (\d\d):(\d\d):(\d\d)"
                       r"(?:[.,](\d{1,9}))? (\d{4})\] ?")
@@ -57,7 +58,8 @@ class Prefixed(NamedTuple):
 
 
 def _frac_ns(frac: str | None) -> int:
-    return int((frac or "0")[:9].ljust(9, "0"))
+    """A fraction of a second of at most 9 digits, in ns."""
+    return int(frac) * 10 ** (9 - len(frac)) if frac else 0
 
 
 def _wall(year: int, month: int, day: int, hh: str, mm: str, ss: str, frac: str | None,
@@ -83,15 +85,10 @@ def _tz(text: str | None) -> timezone:
 
 def _kernel_stamp(s: str, wall_ns: int | None, yearless: bool) -> Prefixed:
     """The part after a tool's prefix: an optional printk stamp, an optional caller id, the message."""
-    mono = None
-    m = _STAMP.match(s)
-    if m:
-        mono = int(m.group(1)) * 1_000_000_000 + _frac_ns(m.group(2))
-        s = s[m.end():]
-    m = _CALLER.match(s)
-    if m:
-        s = s[m.end():]
-    return Prefixed(s, mono, wall_ns, True, yearless)
+    m = _KERNEL_STAMP.match(s)
+    seconds = m.group(1)
+    mono = None if seconds is None else int(seconds) * 1_000_000_000 + _frac_ns(m.group(2))
+    return Prefixed(s[m.end():], mono, wall_ns, True, yearless)
 
 
 def _json_record(s: str) -> Prefixed | None:
@@ -134,10 +131,9 @@ def split_prefix(line: str, fmt: str = "auto") -> Prefixed:
             first = s[:1]
     if first == "[":
         if auto or fmt in ("dmesg", "journal", "kmsg"):
-            m = _STAMP.match(s)
-            if m:
-                p = _kernel_stamp(s, None, False)
-                h = _JOURNAL_HOST.match(p.text)  # journalctl -o short-monotonic
+            p = _kernel_stamp(s, None, False)
+            if p.mono_ns is not None:
+                h = _JOURNAL_HOST.match(p.text) if "kernel: " in p.text else None  # journalctl -o short-monotonic
                 return p._replace(text=p.text[h.end():]) if h else p
         if auto or fmt == "dmesg":
             m = _DMESG_T.match(s)

@@ -1,8 +1,10 @@
 """Opening what the user gave: files or ``-`` (stdin), gzip / xz / bzip2 recognised by their magic bytes, bytes
 decoded as UTF-8 whatever they hold.
 
-Lines are read in bounded pieces (``MAX_LINE`` bytes), so a file with no newline cannot exhaust memory; invalid
-UTF-8 becomes U+FFFD, a CR before the newline goes, NULs stay (the views escape them). A damaged compressed
+Input is read ``CHUNK`` bytes at a time and handed on as blocks of lines, split and decoded in C: reading and
+decoding line by line cost as much as the rest of a chatter line's conversion. A line is cut into pieces of
+``MAX_LINE`` bytes, so a file with no newline cannot exhaust memory; invalid UTF-8 becomes U+FFFD, a CR before the
+newline goes, NULs stay (the views escape them). A damaged compressed
 stream is a ``SourceError`` naming the file and the line where the damage starts.
 """
 
@@ -19,6 +21,8 @@ from typing import BinaryIO
 
 #: A longer line is cut into pieces of this size; each piece is a line of its own in the trace.
 MAX_LINE = 16 << 20
+#: Bytes read at a time; at most ``MAX_LINE``, so only the first line of a read can need cutting.
+CHUNK = 1 << 20
 _MAGIC = ((b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw), "gzip"), (b"\xfd7zXZ\x00", lzma.LZMAFile, "xz"),
           (b"BZh", bz2.BZ2File, "bzip2"))
 
@@ -28,8 +32,8 @@ class SourceError(Exception):
 
 
 @contextmanager
-def open_source(name: str) -> Iterator[tuple[str, Iterator[str]]]:
-    """``(display name, lines)`` of one input; the lines come without their line ends."""
+def open_source(name: str) -> Iterator[tuple[str, Iterator[list[str]]]]:
+    """``(display name, blocks of lines)`` of one input; the lines come without their line ends."""
     raw: BinaryIO = sys.stdin.buffer if name == "-" else open(name, "rb")  # noqa: SIM115 - closed below
     display = "<stdin>" if name == "-" else name
     try:
@@ -40,7 +44,7 @@ def open_source(name: str) -> Iterator[tuple[str, Iterator[str]]]:
             if head.startswith(magic):
                 stream, kind = opener(raw), label  # type: ignore[assignment]
                 break
-        yield display, _lines(stream, display, kind)
+        yield display, _blocks(stream, display, kind)
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
@@ -51,16 +55,36 @@ def _peek(raw: BinaryIO) -> bytes:
     return peek(8)[:8] if peek is not None else b""
 
 
-def _lines(stream: BinaryIO, display: str, kind: str) -> Iterator[str]:
+def _blocks(stream: BinaryIO, display: str, kind: str) -> Iterator[list[str]]:
+    """The lines of ``stream``, a block per read: whole lines split and decoded together, and the pieces of a line
+    longer than ``MAX_LINE`` one by one."""
     n = 0
+    rest = b""
     try:
-        while True:
-            chunk = stream.readline(MAX_LINE)
-            if not chunk:
-                return
-            n += 1
-            if chunk.endswith(b"\n"):
-                chunk = chunk[:-2] if chunk.endswith(b"\r\n") else chunk[:-1]
-            yield chunk.decode("utf-8", "replace")
+        while chunk := stream.read(CHUNK):
+            data = rest + chunk
+            newline = data.find(b"\n")
+            while newline >= MAX_LINE or (newline < 0 and len(data) >= MAX_LINE):
+                n += 1
+                yield [data[:MAX_LINE].decode("utf-8", "replace")]
+                data = data[MAX_LINE:]
+                newline = data.find(b"\n")
+            end = data.rfind(b"\n") + 1
+            if end:
+                block = _whole_lines(data[:end])
+                n += len(block)
+                yield block
+            rest = data[end:]
+        if rest:
+            yield [rest.decode("utf-8", "replace")]  # the last line, without a newline
     except (OSError, EOFError, lzma.LZMAError, zlib.error, ValueError) as e:
         raise SourceError(f"{display}: damaged {kind} data after line {n}: {e}") from None
+
+
+def _whole_lines(data: bytes) -> list[str]:
+    """``data``'s lines, each of which ends with a newline, without their line ends."""
+    lines = data.decode("utf-8", "replace").split("\n")
+    del lines[-1]  # what follows the last newline: nothing
+    if b"\r" in data:
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    return lines

@@ -8,6 +8,10 @@ from typing import Any
 
 Fields = dict[str, Any]
 
+#: What every message a function here accepts starts with or contains (see ``oom.STARTS``).
+STARTS = ("task:", "INFO: task ")
+MARKS = (" 0x",)
+
 #: 5.10+: ``task:%-15.15s state:%c … pid:%d``
 _TASK_NEW = re.compile(r"task:(?P<comm>.{1,15}?) +state:(?P<state>\S)(?: +running task)?"
                        r" +stack: *\d+ +pid: *(?P<pid>\d+)")
@@ -19,7 +23,10 @@ _HUNG = re.compile(r"INFO: task (?P<comm>.*):(?P<pid>\d+) blocked for more than 
 
 def task_line(msg: str) -> Fields | None:
     """A ``sched_show_task`` header line: comm, state letter, pid."""
-    m = _TASK_NEW.match(msg) if msg.startswith("task:") else _TASK_OLD.match(msg)
+    if msg.startswith("task:"):
+        m = _TASK_NEW.match(msg)
+    else:
+        m = _TASK_OLD.match(msg) if " 0x" in msg else None
     if m is None:
         return None
     return {"pid": int(m.group("pid")), "comm": m.group("comm").rstrip(), "state": m.group("state")}
