@@ -186,17 +186,17 @@ class FtraceConverter:
 
     # -- the OOM killer and its reaper -----------------------------------------------------------------------
 
-    def _victim_pid(self, rec: FtraceLine, src: Src) -> int | None:
-        pid = number(pairs(rec.payload).get("pid"))
+    def _pid(self, f: dict, src: Src) -> int | None:
+        """The record's pid; a record that should name one and does not is a reject."""
+        pid = number(f.get("pid"))
         if pid is None:
             self.rejects.append(src[1])
         return pid
 
     def _mark_victim(self, ts: int, rec: FtraceLine, src: Src) -> list[Event] | None:
         f = pairs(rec.payload)
-        pid = number(f.get("pid"))
+        pid = self._pid(f, src)
         if pid is None:
-            self.rejects.append(src[1])
             return None
         comm = f.get("comm") or self._comm.get(pid)
         fields = {name: number(f.get(key)) for key, name in _MARK_VICTIM_FIELDS.items()}
@@ -217,20 +217,20 @@ class FtraceConverter:
         return v
 
     def _wake_reaper(self, ts: int, rec: FtraceLine, src: Src) -> list[Event] | None:
-        pid = self._victim_pid(rec, src)
+        pid = self._pid(pairs(rec.payload), src)
         if pid is None:
             return None
         v = self._reaped_victim(pid)
         return [Event(ts, "reaper_wake", pid, {"comm": v.comm}, src=src)]
 
     def _start_reaping(self, ts: int, rec: FtraceLine, src: Src) -> list[Event] | None:
-        pid = self._victim_pid(rec, src)
+        pid = self._pid(pairs(rec.payload), src)
         if pid is not None:
             self._reaped_victim(pid).reaping = True
         return None  # kept as text: the attempt is counted when its outcome is known
 
     def _finish_reaping(self, ts: int, rec: FtraceLine, src: Src) -> list[Event] | None:
-        pid = self._victim_pid(rec, src)
+        pid = self._pid(pairs(rec.payload), src)
         if pid is None:
             return None
         v = self._reaped_victim(pid)
@@ -241,7 +241,7 @@ class FtraceConverter:
         return out + self._reaper_done(ts, v, "reaped", src)
 
     def _skip_reaping(self, ts: int, rec: FtraceLine, src: Src) -> list[Event] | None:
-        pid = self._victim_pid(rec, src)
+        pid = self._pid(pairs(rec.payload), src)
         if pid is None:
             return None
         v = self._reaped_victim(pid)
@@ -325,9 +325,8 @@ class FtraceConverter:
 
     def _exit(self, ts: int, rec: FtraceLine, src: Src) -> list[Event] | None:
         f = pairs(rec.payload)
-        pid = number(f.get("pid"))
+        pid = self._pid(f, src)
         if pid is None:
-            self.rejects.append(src[1])
             return None
         self._exited.add(pid)
         comm = f.get("comm") or self._comm.get(pid)
