@@ -1,6 +1,8 @@
 """``convert``: logs in, one trace out. Each input becomes a source of the trace (every line stored) and a stream
 of events; several inputs are merged by time. Memory stays bounded: lines stream through a read
 (``sources.CHUNK``) at a time, only the head of each input (``SNIFF_LINES``) is read ahead to pick its clock.
+The exception: a kernel log merged with an ftrace recording is converted in memory first (``align.MAX_EVENTS`` at
+most), to put the recording on the log's clock and keep each fact both report once (see ``align``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from itertools import chain, islice
 
 from ..model import Event
 from ..store import TraceWriter
-from . import ftrace
+from . import align, ftrace
 from .kernel_log import SNIFF_LINES, LogConverter
 from .prefix import FORMATS
 from .sources import SourceError, open_source
@@ -60,9 +62,13 @@ class ConvertReport:
 
 
 def _events(conv: LogConverter | ftrace.FtraceConverter, writer: TraceWriter, file_id: int,
-            blocks: Iterator[list[str]], report: SourceReport) -> Iterator[Event]:
-    """The events of one source, storing its lines as source text on the way, a block at a time."""
-    ahead = _read_ahead(blocks, SNIFF_LINES)
+            blocks: Iterator[list[str]], report: SourceReport, ahead: list[list[str]] | None = None,
+            keep: dict[int, str] | None = None) -> Iterator[Event]:
+    """The events of one source, storing its lines as source text on the way, a block at a time; ``keep`` (when
+    merging a log with a recording) receives the lines the alignment may need: all of a log's, a recording's
+    ``console`` lines."""
+    if ahead is None:
+        ahead = _read_ahead(blocks, SNIFF_LINES)
     head = list(islice(chain.from_iterable(ahead), SNIFF_LINES))
     if conv.fmt == "auto" and ftrace.sniff(head):
         conv = ftrace.FtraceConverter(conv.file_id)
@@ -71,6 +77,11 @@ def _events(conv: LogConverter | ftrace.FtraceConverter, writer: TraceWriter, fi
     n = 0
     for block in chain(ahead, blocks):
         writer.add_source_lines(file_id, block)
+        if keep is not None:
+            trace = isinstance(conv, ftrace.FtraceConverter)
+            for i, line in enumerate(block, n + 1):
+                if not trace or "console" in line:
+                    keep[i] = line
         for n, line in enumerate(block, n + 1):
             yield from feed(n, line)
     yield from conv.finish()
@@ -89,6 +100,53 @@ def _read_ahead(blocks: Iterator[list[str]], lines: int) -> list[list[str]]:
     return ahead
 
 
+def _aligned(streams: list[Iterator[Event]], traces: list[bool], kept: list[dict[int, str] | None],
+             result: ConvertReport, writer: TraceWriter) -> Iterator[Event]:
+    """A kernel log and a recording (or more): converted in memory (at most ``align.MAX_EVENTS``), the
+    recordings shifted onto the first printk-clocked log's clock, the facts both report kept once."""
+    lists: list[list[Event]] = []
+    total = 0
+    for s, stream in zip(result.sources, streams):
+        events: list[Event] = []
+        for ev in stream:
+            events.append(ev)
+            total += 1
+            if total > align.MAX_EVENTS:
+                raise ConvertError(f"{s.name}: more than {align.MAX_EVENTS:,} events in the merged inputs, too many "
+                                   "to align in memory; convert the log and the recording separately")
+        lists.append(events)
+    ref = next((i for i, t in enumerate(traces) if not t and result.sources[i].clock == "printk"), None)
+    if ref is None:
+        result.warnings.append("no kernel log with printk stamps among the inputs: the recordings keep the trace "
+                               "clock, not aligned")
+        return heapq.merge(*lists, key=lambda ev: ev.ts_ns)
+    log, log_lines, log_name = lists[ref], kept[ref] or {}, result.sources[ref].name
+    offsets = {}
+    aligned = []
+    for i, t in enumerate(traces):
+        if not t:
+            continue
+        name = result.sources[i].name
+        a = align.estimate(log, log_lines, lists[i], align.console_texts(kept[i] or {}))
+        if a.offset_ns is None:
+            result.warnings.append(f"could not align {name} to {log_name}: no event seen by both; "
+                                   f"{name} keeps the trace clock")
+            continue
+        align.shift(lists[i], a.offset_ns)
+        aligned.append(lists[i])
+        offsets[name] = {"to": log_name, "offset_ns": a.offset_ns, "anchors": a.anchors, "basis": a.basis}
+        result.warnings.append(f"aligned {name} to {log_name}: {a.offset_ns / 1e6:+.1f} ms from {a.anchors} shared "
+                               f"event(s) ({a.basis})")
+    if aligned:
+        lists[ref], dropped = align.deduplicate(log, log_lines, aligned)
+        result.sources[ref].counts = Counter(ev.kind for ev in lists[ref])
+        if dropped:
+            result.warnings.append(f"{log_name}: {dropped} fact(s) also in the recording kept once (as recorded "
+                                   "there); their lines stay as log events")
+    writer.meta["clock_offsets"] = offsets
+    return heapq.merge(*lists, key=lambda ev: ev.ts_ns)
+
+
 def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto") -> ConvertReport:
     """Convert ``inputs`` (paths, or ``-`` for stdin) into the trace ``output``; raises ``ConvertError``."""
     if fmt not in FORMATS:
@@ -99,14 +157,23 @@ def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto")
     try:
         with ExitStack() as stack:
             writer = stack.enter_context(TraceWriter(output, meta={"converter": "oomreplay convert"}))
-            streams = []
+            opened = []
             for name in inputs:
                 display, blocks = stack.enter_context(open_source(name))
                 file_id = writer.add_source(display)
-                src_report = SourceReport(display)
-                result.sources.append(src_report)
-                streams.append(_events(LogConverter(file_id, fmt), writer, file_id, blocks, src_report))
-            merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda ev: ev.ts_ns)
+                result.sources.append(SourceReport(display))
+                ahead = _read_ahead(blocks, SNIFF_LINES)
+                trace = fmt == "auto" and ftrace.sniff(list(islice(chain.from_iterable(ahead), SNIFF_LINES)))
+                opened.append((file_id, blocks, ahead, trace))
+            traces = [trace for *_, trace in opened]
+            mixed = any(traces) and not all(traces)  # a log and a recording: aligned, in memory
+            kept: list[dict[int, str] | None] = [{} if mixed else None for _ in opened]
+            streams = [_events(LogConverter(file_id, fmt), writer, file_id, blocks, report, ahead, keep)
+                       for (file_id, blocks, ahead, _), report, keep in zip(opened, result.sources, kept)]
+            if mixed:
+                merged = _aligned(streams, traces, kept, result, writer)
+            else:
+                merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda ev: ev.ts_ns)
             for ev in merged:
                 writer.append(ev)
             if not any(s.lines for s in result.sources):
