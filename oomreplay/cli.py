@@ -254,24 +254,46 @@ def convert(
         typer.echo(f"{visible(out)}: {result.events:,} events")
 
 
-def _replay(trace_path: Path, seq: int | None = None) -> None:
+def _replay(trace_path: Path, seq: int | None = None, theme: str | None = None) -> None:
     """Run the TUI; Textual is imported here so the other commands never pay for it."""
     if not trace_path.is_file():
         raise UserError(f"{trace_path}: no such file")
+    from .tui.themes import ThemeError, resolve
+
+    try:
+        resolve(theme)  # a bad theme is refused before asking for a terminal
+    except ThemeError as e:
+        raise UserError(visible(e)) from None
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("replay needs a terminal; `oomreplay state` prints one instant as text")
     from .tui.app import ReplayApp
 
-    ReplayApp(trace_path, seq=seq).run()
+    ReplayApp(trace_path, seq=seq, theme=theme).run()
 
 
 @app.command()
 def replay(
     trace_path: Annotated[Path, typer.Argument(metavar="TRACE")],
     seq: Annotated[Optional[int], typer.Option(help="Start after this event.", min=0)] = None,
+    theme: Annotated[Optional[str], typer.Option(help="A theme name (see `oomreplay themes`) or a theme file.")]
+    = None,
 ) -> None:
     """Step through an incident: tasks, memory, locks, the reaper and the log, following one cursor."""
-    _replay(trace_path, seq)
+    _replay(trace_path, seq, theme)
+
+
+@app.command()
+def themes() -> None:
+    """List the bundled colour themes for `replay --theme`."""
+    from .tui.themes import DEFAULT_THEME, bundled_themes
+
+    found = bundled_themes()
+    width = max((len(t.name) for t in found), default=0)
+    for t in found:
+        default = " (default)" if t.name == DEFAULT_THEME else ""
+        kind = "dark" if t.theme.dark else "light"
+        style = f"log: {t.pygments_style}"
+        typer.echo(f"{t.name.ljust(width)}  {kind:<5}  {style:<15}  {visible(t.description)}{default}")
 
 
 @app.command()

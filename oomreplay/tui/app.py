@@ -14,6 +14,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.theme import Theme
 from textual.widgets import Footer
 
 from .frame import Frame, TraceInfo
@@ -26,6 +27,7 @@ from .memory import MemoryPanel
 from .messages import LoaderResult, Scrubbed
 from .reaper import ReaperPanel
 from .tasks import TasksPanel
+from .themes import ReplayTheme, SyntaxColours, bundled_themes, resolve
 from .timeline import Timeline
 
 #: shift+←/→ moves this many events.
@@ -37,7 +39,8 @@ def _find(kinds: str, forward: str, label: str) -> str:
 
 
 class ReplayApp(App[None]):
-    """Replays one trace; ``seq`` is where to start, ``theme`` a Textual theme name."""
+    """Replays one trace; ``seq`` is where to start, ``theme`` a bundled theme's name, a Textual theme's name or a
+    theme file (see themes/README.md); a bad one raises ``ThemeError`` before anything starts."""
 
     CSS_PATH = "replay.tcss"
     TITLE = "oomreplay"
@@ -58,14 +61,21 @@ class ReplayApp(App[None]):
         Binding("g", "edge(False)", "start", priority=True),
         Binding("G", "edge(True)", "end", priority=True),
         Binding("f", "toggle_involved", "involved", priority=True),
+        Binding("t", "cycle_theme", "theme", priority=True),
         Binding("question_mark", "help", "help", key_display="?", priority=True),
         Binding("q", "quit", "quit", priority=True),
     ]
 
-    def __init__(self, trace_path: str | Path, seq: int | None = None, theme: str | None = None) -> None:
+    def __init__(self, trace_path: str | Path, seq: int | None = None, theme: str | Path | None = None) -> None:
         super().__init__()
-        if theme is not None:
-            self.theme = theme
+        # Themes are registered here, not in on_mount: CSS variables must exist before the stylesheet is parsed.
+        chosen = resolve(theme)
+        self.replay_themes: dict[str, ReplayTheme] = {t.name: t for t in bundled_themes()}
+        self.replay_themes[chosen.name] = chosen
+        for replay_theme in self.replay_themes.values():
+            self.register_theme(replay_theme.theme)
+        self.syntax_colours = SyntaxColours(chosen)
+        self.theme = chosen.name
         self.trace_path = Path(trace_path)
         self.loader = Loader(self.trace_path)
         self.info: TraceInfo | None = None
@@ -94,6 +104,7 @@ class ReplayApp(App[None]):
         for panel, title in (("memory", "memory"), ("locks", "locks"), ("reaper", "reaper"), ("timeline", "timeline")):
             self.query_one(f"#{panel}").border_title = title
         self.query_one(ReplayHeader).show_opening(self.trace_path.name)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.run_worker(lambda: self.loader.run(self._emit), thread=True, group="loader", exit_on_error=False)
 
     def on_unmount(self) -> None:
@@ -137,6 +148,19 @@ class ReplayApp(App[None]):
 
     def action_toggle_involved(self) -> None:
         self.query_one(TasksPanel).toggle_involved()
+
+    def action_cycle_theme(self) -> None:
+        """The next of the replay themes (the bundled ones and the one asked for), in order."""
+        names = list(self.replay_themes)
+        following = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
+        self.theme = following
+        self.notify(following, title="theme", timeout=1.5, markup=False)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """Any theme change (``t``, the command palette): the log panel takes the theme's pygments style."""
+        replay_theme = self.replay_themes.get(theme.name) or ReplayTheme(theme, "monokai" if theme.dark else "default")
+        self.syntax_colours = SyntaxColours(replay_theme)
+        self.query_one(LogPanel).recolour()
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -17,6 +17,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("{ / }", "previous / next reaper attempt"),
     ("g / G", "first / last event"),
     ("f", "tasks: all, or only those involved in the OOM"),
+    ("t", "next colour theme"),
     ("click the timeline", "jump there (drag to scrub)"),
     ("?", "this help"),
     ("q", "quit"),
