@@ -153,6 +153,15 @@ def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto")
         raise ConvertError(f"unknown format {fmt!r}; formats are: {', '.join(FORMATS)}")
     if not inputs:
         raise ConvertError("no input given")
+    from . import scenario  # a hand-written interleaving (traces/scenarios/README.md), not a log
+
+    if any(scenario.is_scenario(name) for name in inputs):
+        if len(inputs) != 1:
+            raise ConvertError("a scenario is converted on its own, not merged with other inputs")
+        try:
+            return scenario.convert_scenario(inputs[0], output)
+        except scenario.ScenarioError as e:
+            raise ConvertError(str(e)) from None
     result = ConvertReport(str(output))
     try:
         with ExitStack() as stack:
