@@ -157,14 +157,6 @@ class State:
     def tables(self) -> dict[str, Table]:
         return {name: getattr(self, name) for name in TABLES}
 
-    # Convenience views used by the CLI, the analyses and the TUI.
-
-    def locks_of(self, pid: int) -> tuple[list[Lock], list[Lock]]:
-        """The locks ``pid`` holds and the ones it waits for."""
-        held = [lk for lk in self.locks.values() if any(h.pid == pid for h in lk.holders)]
-        waited = [lk for lk in self.locks.values() if any(w.pid == pid for w in lk.waiters)]
-        return held, waited
-
     def last_oom(self) -> OomInvocation | None:
         n = len(self.ooms)
         return self.ooms.get(n - 1) if n else None
