@@ -10,8 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .analysis import Explanation, explain as explain_at, to_json
-from .export import snapshot
+from .analysis import explain as explain_at, to_json
+from .export import explanation, snapshot
 from .export.chrome import write_chrome
 from .ingest import FORMATS, ConvertError, convert as convert_logs
 from .model import KINDS
@@ -144,32 +144,6 @@ def state(
             typer.echo(snapshot.to_text(st, all_tasks))
 
 
-_TOPICS = {"oom": "Why the OOM happened", "reaper": "The OOM reaper", "locks": "Who waits for whom",
-           "invariant": "Invariants"}
-
-
-def _explanation_lines(t: Trace, ex: Explanation, markdown: bool) -> list[str]:
-    """The findings under one heading per topic, each followed by its evidence (seq, source line)."""
-    names = [name for name, _ in t.sources]
-    head = f"Explanation of {visible(t.name)} at seq {ex.seq} ({_seconds(ex.ts_ns)} s)"
-    lines = [f"# {head}" if markdown else head]
-    for topic, title in _TOPICS.items():
-        found = [f for f in ex.findings if f.topic == topic]
-        if not found:
-            continue
-        lines += ["", f"## {title}" if markdown else title]
-        for f in found:
-            lines.append(f"- {visible(f.text)}" + (" (inferred)" if f.inferred else ""))
-            for e in f.evidence[:4]:
-                where = f"{visible(names[e.file])}:{e.line}" if e.file is not None and e.file < len(names) else "-"
-                text = f"  {visible(e.text)}" if e.text else ""
-                lines.append(f"    - seq {e.seq} {where}{text}" if markdown else f"    seq {e.seq:>8} {where}{text}")
-            if len(f.evidence) > 4:
-                lines.append(f"    - and {len(f.evidence) - 4} more" if markdown else
-                             f"    and {len(f.evidence) - 4} more")
-    return lines
-
-
 @app.command()
 def explain(
     trace_path: Annotated[Path, typer.Argument(metavar="TRACE")],
@@ -186,7 +160,7 @@ def explain(
         if fmt is StateFormat.json:
             typer.echo(json.dumps(to_json(ex), indent=1))
         else:
-            typer.echo("\n".join(_explanation_lines(t, ex, fmt is StateFormat.markdown)))
+            typer.echo("\n".join(explanation.lines(t, ex, fmt is StateFormat.markdown)))
 
 
 @app.command()

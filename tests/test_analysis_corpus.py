@@ -12,7 +12,8 @@ from oomreplay import open_trace
 from oomreplay.analysis import explain
 from oomreplay.ingest import convert
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+from .corpus import CORPUS
+
 SEED = CORPUS / "logs" / "006_aout-xfs_unable-to-reap-lockdep_dmesg.log"
 RECORDED = CORPUS / "recorded"
 

@@ -15,8 +15,9 @@ from oomreplay.export.chrome import MEMORY_PID, chrome_trace
 from oomreplay.ingest import convert
 from oomreplay.store import TraceWriter
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "logs" / \
-    "006_aout-xfs_unable-to-reap-lockdep_dmesg.log"
+from .corpus import CORPUS
+
+SEED = CORPUS / "logs" / "006_aout-xfs_unable-to-reap-lockdep_dmesg.log"
 REQUIRED = {"X": {"name", "ts", "dur", "pid", "tid"}, "B": {"name", "ts", "pid", "tid"},
             "E": {"ts", "pid", "tid"}, "b": {"name", "cat", "id", "ts", "pid"}, "e": {"cat", "id", "ts", "pid"},
             "i": {"name", "ts", "pid", "s"}, "C": {"name", "ts", "pid", "args"}, "s": {"id", "ts", "pid", "name"},

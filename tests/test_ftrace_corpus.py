@@ -12,7 +12,8 @@ import pytest
 from oomreplay import open_trace
 from oomreplay.ingest import convert
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+from .corpus import CORPUS, facts_table
+
 RECORDED = CORPUS / "recorded"
 TRACES = sorted([*RECORDED.glob("*/ftrace.txt"), *RECORDED.glob("*/trace-cmd-report.txt")]) \
     if RECORDED.is_dir() else []
@@ -21,18 +22,6 @@ WITH_FACTS = [t for t in TRACES if (t.parent / "facts.md").is_file()]
 needs_corpus = pytest.mark.skipif(not TRACES, reason=f"the shared corpus is not at {CORPUS}")
 
 
-def _table(facts: str, heading: str) -> list[list[str]]:
-    """The body rows of the first Markdown table after the line starting with ``heading``."""
-    rows, inside = [], False
-    for line in facts[facts.index(heading):].splitlines()[1:]:
-        if line.startswith("|"):
-            inside = True
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if not set("".join(cells)) <= set("-: "):
-                rows.append(cells)
-        elif inside:
-            break
-    return rows[1:]  # the header row
 
 
 @pytest.fixture(scope="module", params=[t.parent.name for t in WITH_FACTS] or ["absent"])
@@ -64,19 +53,19 @@ def test_converts_alone_without_rejects(source: Path, tmp_path: Path):
 
 def test_kills_in_order(recording):
     trace, _, facts = recording
-    rows = [r for r in _table(facts, "## Kills in order") if r[0].isdigit()]
+    rows = [r for r in facts_table(facts, "## Kills in order") if r[0].isdigit()]
     kills = list(trace.events(kind="oom_kill"))
     assert [(e.pid, e.get("comm")) for e in kills] == [(int(r[1]), r[2]) for r in rows]
     assert [e.get("oom_score_adj") for e in kills] == [int(r[10]) for r in rows]
     assert [e.get("anon_rss_kb") for e in kills] == [int(r[6]) for r in rows]
     # the dying threads that marked themselves (ftrace only) are victims, not kills
-    extra = [int(r[1]) for r in _table(facts, "## Kills in order") if not r[0].isdigit()]
+    extra = [int(r[1]) for r in facts_table(facts, "## Kills in order") if not r[0].isdigit()]
     assert [e.pid for e in trace.events(kind="oom_victim")] == extra
 
 
 def test_reaper(recording):
     trace, _, facts = recording
-    for row in _table(facts, "## oom_reaper outcomes"):
+    for row in facts_table(facts, "## oom_reaper outcomes"):
         pid, wake, skips, outcome = int(row[0]), row[2], row[5], row[7]
         assert len(list(trace.events(kind="reaper_wake", pid=pid))) == (wake != "-")
         attempts = [e.get("outcome") for e in trace.events(kind="reaper_attempt", pid=pid)]
@@ -96,7 +85,7 @@ def test_reaper(recording):
 
 def test_oom_score_adj_updates(recording):
     trace, _, facts = recording
-    expected = _table(facts, "Updates (ftrace") if "Updates (ftrace" in facts else []
+    expected = facts_table(facts, "Updates (ftrace") if "Updates (ftrace" in facts else []
     seen = [(e.pid, e.get("comm"), e.get("oom_score_adj")) for e in trace.events(kind="task")
             if e.get("oom_score_adj") is not None]
     assert seen == [(int(r[1]), r[2], int(r[3])) for r in expected]

@@ -13,7 +13,9 @@ from oomreplay.ingest import convert
 from oomreplay.ingest.ftrace import FtraceConverter
 from oomreplay.ingest.ftrace_line import parse_line
 
-RAW = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "traces-raw"
+from .corpus import CORPUS
+
+RAW = CORPUS / "traces-raw"
 SAMPLES = sorted(p for p in RAW.glob("*.txt") if "_tracefs_" in p.name or "_trace-cmd_" in p.name) \
     if RAW.is_dir() else []
 

@@ -12,7 +12,8 @@ import pytest
 from oomreplay import open_trace
 from oomreplay.ingest import convert
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+from .corpus import CORPUS, facts_table
+
 RECORDED = CORPUS / "recorded"
 PAIRS = sorted(d for d in RECORDED.iterdir()
                if (d / "dmesg.txt").is_file() and (d / "facts.md").is_file()
@@ -27,18 +28,6 @@ def _recording(d: Path) -> Path:
     return d / "ftrace.txt" if (d / "ftrace.txt").is_file() else d / "trace-cmd-report.txt"
 
 
-def _table(facts: str, heading: str) -> list[list[str]]:
-    """The body rows of the first Markdown table after the line starting with ``heading``."""
-    rows, inside = [], False
-    for line in facts[facts.index(heading):].splitlines()[1:]:
-        if line.startswith("|"):
-            inside = True
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if not set("".join(cells)) <= set("-: "):
-                rows.append(cells)
-        elif inside:
-            break
-    return rows[1:]
 
 
 @pytest.fixture(scope="module", params=[d.name for d in PAIRS] or ["absent"])
@@ -56,7 +45,7 @@ def merged(request, tmp_path_factory):
 def test_each_kill_once_in_order(merged):
     d, _, _, events = merged
     facts = (d / "facts.md").read_text()
-    victims = [int(r[1]) for r in _table(facts, "## Kills in order") if r[0].isdigit()]
+    victims = [int(r[1]) for r in facts_table(facts, "## Kills in order") if r[0].isdigit()]
     assert victims
     assert [e.pid for e in events if e.kind == "oom_kill"] == victims
     memdie = Counter(e.pid for e in events if e.kind == "flag_set" and e.fields.get("flag") == "TIF_MEMDIE")
@@ -68,7 +57,7 @@ def test_reaper_outcome_once(merged):
     facts = (d / "facts.md").read_text()
     done = [(e.pid, e.fields.get("outcome")) for e in events if e.kind == "reaper_done"]
     attempts = Counter(e.pid for e in events if e.kind == "reaper_attempt")
-    for row in _table(facts, "## oom_reaper outcomes"):
+    for row in facts_table(facts, "## oom_reaper outcomes"):
         pid, outcome = int(row[0]), row[-1]
         finish = 0 if row[4] == "-" else 1
         skips = 0 if row[5] == "-" else int(row[5].split()[0])
@@ -101,7 +90,7 @@ def test_kill_lies_on_the_printk_clock(merged):
     """After alignment the recorded kill sits within a millisecond of the log's "Killed process" stamp."""
     d, _, _, events = merged
     facts = (d / "facts.md").read_text()
-    row = next(r for r in _table(facts, "## Kills in order") if r[0].isdigit())
+    row = next(r for r in facts_table(facts, "## Kills in order") if r[0].isdigit())
     kill = next(e for e in events if e.kind == "oom_kill")
     assert abs(kill.ts_ns - round(float(row[3]) * 1e9)) < 1_000_000
 
@@ -110,7 +99,7 @@ def test_dropped_facts_keep_their_log_lines(merged):
     """The log's "Killed process" line is still in the trace, as a log event."""
     d, _, _, events = merged
     facts = (d / "facts.md").read_text()
-    victims = [r[1] for r in _table(facts, "## Kills in order") if r[0].isdigit()]
+    victims = [r[1] for r in facts_table(facts, "## Kills in order") if r[0].isdigit()]
     texts = [e.fields["text"] for e in events if e.kind == "log"]
     for pid in victims:
         assert any(f"Killed process {pid} " in t for t in texts)

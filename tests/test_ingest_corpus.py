@@ -7,7 +7,6 @@ would. A fact that is ``null`` is unknown (the log does not show it) and is not 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,8 @@ import pytest
 from oomreplay import open_trace
 from oomreplay.ingest import convert
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+from .corpus import CORPUS, facts_table
+
 LOGS = sorted((CORPUS / "logs").glob("*.log")) if (CORPUS / "logs").is_dir() else []
 RECORDED = sorted((CORPUS / "recorded").glob("*/dmesg.txt")) if (CORPUS / "recorded").is_dir() else []
 
@@ -109,10 +109,8 @@ def test_inferred_victim_flags(converted):
 
 
 def _kills_from_facts_md(text: str) -> list[tuple[int, str]]:
-    """The "Kills in order" table of a recording's facts.md: (victim pid, comm) per row."""
-    section = text.split("## Kills in order", 1)[1].split("\n## ", 1)[0]
-    rows = [line.split("|") for line in section.splitlines() if re.match(r"\|\s*\d+\s*\|", line)]
-    return [(int(r[2]), r[3].strip()) for r in rows]
+    """The "Kills in order" table of a recording's facts.md: (victim pid, comm) per numbered row."""
+    return [(int(r[1]), r[2]) for r in facts_table(text, "## Kills in order") if r[0].isdigit()]
 
 
 @pytest.mark.skipif(not RECORDED, reason=f"no recordings under {CORPUS / 'recorded'}")

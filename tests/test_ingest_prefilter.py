@@ -10,7 +10,8 @@ import pytest
 from oomreplay import open_trace
 from oomreplay.ingest import convert, kernel_log
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+from .corpus import CORPUS
+
 INPUTS = (sorted((CORPUS / "logs").glob("*.log")) + sorted((CORPUS / "recorded").glob("*/dmesg.txt"))
           if CORPUS.is_dir() else [])
 
