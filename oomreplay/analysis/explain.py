@@ -11,7 +11,8 @@ from typing import Any, NamedTuple
 
 from ..store import Trace
 from .evidence import Evidence, cite
-from .invariants import RULES, Violation, check_all
+from .invariants import ENDED_BY, RULES, Violation, check_all
+from .kernel import Kernel, kernel_of
 from .oom import OomCause, oom_causes
 from .reaper import Reaped, ReaperFailure, reaped, unreaped, why_unreaped
 from .waitfor import WaitGraph, wait_graph
@@ -35,6 +36,7 @@ class Finding(NamedTuple):
 class Explanation(NamedTuple):
     seq: int
     ts_ns: int | None
+    kernel: Kernel
     ooms: tuple[OomCause, ...]
     failures: tuple[ReaperFailure, ...]
     reaped: tuple[Reaped, ...]
@@ -43,20 +45,28 @@ class Explanation(NamedTuple):
     findings: tuple[Finding, ...]
 
 
-def explain(trace: Trace, seq: int | None = None) -> Explanation:
-    """Everything known at ``seq`` (the end of the trace by default); invariants over the trace up to it."""
+def explain(trace: Trace, seq: int | None = None, *, kernel: Kernel | None = None,
+            violations: list[Violation] | None = None) -> Explanation:
+    """Everything known at ``seq`` (the end of the trace by default); invariants over the trace up to it.
+
+    ``kernel`` and ``violations`` (``kernel_of`` and ``check_all`` of this trace) may be passed in: they cover the
+    whole trace, so a viewer explaining moment after moment computes them once.
+    """
     last = len(trace) - 1
     seq = last if seq is None else min(seq, last)
+    kernel = kernel or kernel_of(trace)
+    if violations is None:
+        violations = check_all(trace, kernel)
     state = trace.state_at(seq)
     ooms = tuple(oom_causes(trace, seq)) if seq >= 0 else ()
     failures = tuple(why_unreaped(trace, v, seq) for v in sorted(unreaped(state), key=lambda v: v.pid))
     done = tuple(reaped(trace, state))
     graph = wait_graph(state)
-    violations = tuple(v for v in check_all(trace) if v.seq <= seq)
+    upto = tuple(v for v in violations if v.seq <= seq)
     findings = ([f for c in ooms for f in _oom_findings(trace, c)] + [f for r in failures for f in _failure_findings(r)]
                 + [_reaped_finding(r) for r in done] + _graph_findings(trace, graph)
-                + _invariant_findings(violations))
-    return Explanation(seq, state.ts_ns, ooms, failures, done, graph, violations, tuple(findings))
+                + _invariant_findings(kernel, upto))
+    return Explanation(seq, state.ts_ns, kernel, ooms, failures, done, graph, upto, tuple(findings))
 
 
 def _s(ns: int | None) -> str:
@@ -151,10 +161,14 @@ def _graph_findings(trace: Trace, g: WaitGraph) -> list[Finding]:
     return out
 
 
-def _invariant_findings(violations: tuple[Violation, ...]) -> list[Finding]:
+def _invariant_findings(kernel: Kernel, violations: tuple[Violation, ...]) -> list[Finding]:
+    ending = kernel.ending()
+    rule = (ENDED_BY[ending] if ending else "not known closely enough to tell what ends a victim, so the most "
+            f"lenient rule is used: {ENDED_BY[None]}")
+    rules = _finding("invariant", f"Kernel {kernel.describe()}: {rule}.", (), ending is None)
     if not violations:
-        return [_finding("invariant", f"All {len(RULES)} invariants hold: {'; '.join(RULES.values())}.", ())]
-    return [_finding("invariant", f"Invariant violated at seq {v.seq} ({RULES[v.rule]}): {v.message}"
+        return [rules, _finding("invariant", f"All {len(RULES)} invariants hold: {'; '.join(RULES.values())}.", ())]
+    return [rules] + [_finding("invariant", f"Invariant violated at seq {v.seq} ({RULES[v.rule]}): {v.message}"
                      + ("." if v.certain else "; unconfirmed, as this trace records no task exits."), v.evidence,
                      not v.certain) for v in violations]
 
