@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import OptionList
 
 from oomreplay import Event, TraceWriter, open_trace
 from oomreplay.resources import demo_trace
 from oomreplay.tui.app import ReplayApp
+from oomreplay.tui.explain import ExplainScreen
 from oomreplay.tui.header import ReplayHeader
 from oomreplay.tui.help import HelpScreen
 from oomreplay.tui.locks import LocksPanel
@@ -282,3 +284,45 @@ def test_ten_thousand_tasks_open_and_step(tmp_path: Path):
         await pilot.pause()
         assert any(line.startswith("5000 ") for line in task_lines(app))
     run(ReplayApp(path), script)
+
+
+def notes(app: ReplayApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def test_v_walks_the_invariant_violations(incident: Path):
+    """The incident breaks two rules: a.out (killed at seq 6) never stops being pending, and java is killed at
+    seq 11 while it still is."""
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        await press(pilot, app, "v")
+        assert app.cursor == 6 and any("still pending when the trace ends" in n for n in notes(app))
+        await press(pilot, app, "v")
+        assert app.cursor == 11 and any("killed while 100 (a.out)" in n for n in notes(app))
+        await press(pilot, app, "v")
+        assert app.cursor == 11 and any("no next invariant violation" in n for n in notes(app))
+        await press(pilot, app, "V")
+        assert app.cursor == 6
+    run(ReplayApp(incident), script)
+
+
+def test_e_explains_the_moment_and_enter_goes_to_the_evidence(incident: Path):
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        await press(pilot, app, "e")
+        screen = app.screen
+        assert isinstance(screen, ExplainScreen)
+        options = screen.query_one(OptionList)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        shown = "\n".join(prompts)
+        for expected in ("Why the OOM happened", "The OOM reaper", "Invariants", "The kernel killed 100 (a.out)",
+                         "2 attempts failed", HOSTILE["markup"], "Kernel 6.1.0 (named by the log)"):
+            assert expected in shown, expected
+        await press(pilot, app, "left", "G")  # the replay's keys do nothing under the overlay
+        assert app.cursor == 10 and app.screen is screen
+        options.highlighted = next(i for i, p in enumerate(prompts) if "The kernel killed 100 (a.out)" in p)
+        await press(pilot, app, "enter")
+        assert not isinstance(app.screen, ExplainScreen) and app.cursor == 6
+        await press(pilot, app, "e")
+        assert isinstance(app.screen, ExplainScreen)
+        await press(pilot, app, "e")
+        assert not isinstance(app.screen, ExplainScreen) and app.cursor == 6 and app.is_running
+    run(ReplayApp(incident, seq=10), script)

@@ -2,13 +2,13 @@
 of their own, nothing rendered (the CLI lays the sentences out)."""
 
 from .evidence import Evidence, cite
-from .explain import Explanation, Finding, explain, to_json
+from .explain import TOPICS, Explanation, Finding, explain, to_json
 from .invariants import RULES, Violation, check_all
 from .kernel import Kernel, kernel_of
 from .oom import OomCause, badness, oom_causes
 from .reaper import Reaped, ReaperFailure, Suspect, reaped, unreaped, why_unreaped
 from .waitfor import WaitEdge, WaitGraph, wait_graph
 
-__all__ = ["RULES", "Evidence", "Explanation", "Finding", "Kernel", "OomCause", "Reaped", "ReaperFailure", "Suspect",
+__all__ = ["RULES", "TOPICS", "Evidence", "Explanation", "Finding", "Kernel", "OomCause", "Reaped", "ReaperFailure", "Suspect",
            "Violation", "WaitEdge", "WaitGraph", "badness", "check_all", "cite", "explain", "kernel_of", "oom_causes", "reaped",
            "to_json", "unreaped", "wait_graph", "why_unreaped"]

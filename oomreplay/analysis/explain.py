@@ -26,8 +26,13 @@ CONFIDENCE = {
 }
 
 
+#: The topics of findings, in the order a reader wants them, with their headings.
+TOPICS = {"oom": "Why the OOM happened", "reaper": "The OOM reaper", "locks": "Who waits for whom",
+          "invariant": "Invariants"}
+
+
 class Finding(NamedTuple):
-    topic: str  # "oom", "reaper", "locks", "invariant"
+    topic: str  # a key of TOPICS
     text: str  # untrusted names inside: print through ``safetext.visible``
     evidence: tuple[Evidence, ...]
     inferred: bool  # rests on at least one deduced fact

@@ -3,12 +3,14 @@ seqs and source lines of its evidence."""
 
 from __future__ import annotations
 
-from ..analysis import Explanation
+from ..analysis import TOPICS, Evidence, Explanation
 from ..safetext import visible
 from ..store import Trace
 
-_TOPICS = {"oom": "Why the OOM happened", "reaper": "The OOM reaper", "locks": "Who waits for whom",
-           "invariant": "Invariants"}
+
+def source_of(e: Evidence, names: list[str]) -> str:
+    """``file:line`` of the evidence's source line (file names as ``trace.sources`` gives them), or ``-``."""
+    return f"{visible(names[e.file])}:{e.line}" if e.file is not None and 0 <= e.file < len(names) else "-"
 
 
 def lines(t: Trace, ex: Explanation, markdown: bool) -> list[str]:
@@ -17,7 +19,7 @@ def lines(t: Trace, ex: Explanation, markdown: bool) -> list[str]:
     at = "-" if ex.ts_ns is None else f"{ex.ts_ns / 1e9:.6f}"
     head = f"Explanation of {visible(t.name)} at seq {ex.seq} ({at} s)"
     out = [f"# {head}" if markdown else head]
-    for topic, title in _TOPICS.items():
+    for topic, title in TOPICS.items():
         found = [f for f in ex.findings if f.topic == topic]
         if not found:
             continue
@@ -25,7 +27,7 @@ def lines(t: Trace, ex: Explanation, markdown: bool) -> list[str]:
         for f in found:
             out.append(f"- {visible(f.text)}" + (" (inferred)" if f.inferred else ""))
             for e in f.evidence[:4]:
-                where = f"{visible(names[e.file])}:{e.line}" if e.file is not None and e.file < len(names) else "-"
+                where = source_of(e, names)
                 text = f"  {visible(e.text)}" if e.text else ""
                 out.append(f"    - seq {e.seq} {where}{text}" if markdown else f"    seq {e.seq:>8} {where}{text}")
             if len(f.evidence) > 4:

@@ -14,13 +14,16 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
 from textual.theme import Theme
 from textual.widgets import Footer
 
 from .frame import Frame, TraceInfo
 from .header import ReplayHeader
+from .explain import ExplainScreen
 from .help import HelpScreen
-from .loader import Failed, Find, Loaded, Loader, Missed, Opened, Request, Seek, SeekTime
+from .loader import (Explain, Explained, Failed, Find, FindViolation, Loaded, Loader, Missed, Opened, Request, Seek,
+                     SeekTime)
 from .locks import LocksPanel
 from .log import LogPanel
 from .memory import MemoryPanel
@@ -58,6 +61,9 @@ class ReplayApp(App[None]):
                 key_display="{", priority=True),
         Binding("right_curly_bracket", _find("reaper_attempt", "True", "reaper attempt"), "reaper",
                 key_display="}", priority=True),
+        Binding("v", "find_violation(True)", "violation", key_display="v/V", priority=True),
+        Binding("V", "find_violation(False)", show=False, priority=True),
+        Binding("e", "explain", "explain", priority=True),
         Binding("g", "edge(False)", "start", priority=True),
         Binding("G", "edge(True)", "end", priority=True),
         Binding("f", "toggle_involved", "involved", priority=True),
@@ -99,6 +105,11 @@ class ReplayApp(App[None]):
                 yield ReaperPanel(id="reaper")
         yield LogPanel(id="log")
         yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Over an overlay (help, explain) the keys are the overlay's: the replay's own bindings are priority
+        bindings, which Textual would otherwise run before the overlay sees the key."""
+        return not isinstance(self.screen, ModalScreen)
 
     def on_mount(self) -> None:
         for panel, title in (("memory", "memory"), ("locks", "locks"), ("reaper", "reaper"), ("timeline", "timeline")):
@@ -146,6 +157,16 @@ class ReplayApp(App[None]):
     def action_find(self, kind: str, forward: bool, label: str) -> None:
         self._request(Find((kind,), forward, self.cursor, label))
 
+    def action_find_violation(self, forward: bool) -> None:
+        self._request(FindViolation(forward, self.cursor))
+
+    def action_explain(self) -> None:
+        self._request(Explain(self.cursor))
+
+    def _explained(self, jump_to: int | None) -> None:
+        if jump_to is not None:
+            self._seek(jump_to)
+
     def action_toggle_involved(self) -> None:
         self.query_one(TasksPanel).toggle_involved()
 
@@ -187,7 +208,13 @@ class ReplayApp(App[None]):
             self.answered_id = max(self.answered_id, result.request_id)
             if result.request_id == self.request_id:
                 self.cursor = result.frame.seq
+                if result.note:
+                    self.notify(result.note, timeout=4, markup=False)
             self._show(result.frame)
+        elif isinstance(result, Explained):
+            self.answered_id = max(self.answered_id, result.request_id)
+            if result.request_id == self.request_id and not isinstance(self.screen, ExplainScreen):
+                self.push_screen(ExplainScreen(result.findings), self._explained)
         elif isinstance(result, Missed):
             self.answered_id = max(self.answered_id, result.request_id)
             self.bell()

@@ -15,6 +15,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("PgUp / PgDn", "1 % of the trace (at least 100 events) back / forward"),
     ("[ / ]", "previous / next OOM kill"),
     ("{ / }", "previous / next reaper attempt"),
+    ("v / V", "next / previous invariant violation"),
+    ("e", "explain this moment (Enter on a finding: go to its evidence)"),
     ("g / G", "first / last event"),
     ("f", "tasks: all, or only those involved in the OOM"),
     ("t", "next colour theme"),

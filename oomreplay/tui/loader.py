@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..analysis import RULES, Kernel, Violation, check_all, explain, kernel_of
 from ..safetext import visible
 from ..store import Trace, TraceError, open_trace
+from .findings import Findings, findings
 from .frame import Frame, RowCache, TraceInfo, build_frame, trace_info
 
 
@@ -41,7 +43,22 @@ class Find:
     label: str
 
 
-Request = Seek | SeekTime | Find
+@dataclass(frozen=True)
+class FindViolation:
+    """Go to the next (or previous) invariant violation from ``origin``."""
+
+    forward: bool
+    origin: int
+
+
+@dataclass(frozen=True)
+class Explain:
+    """Explain the incident at this seq (the cursor stays)."""
+
+    seq: int
+
+
+Request = Seek | SeekTime | Find | FindViolation | Explain
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,13 @@ class Opened:
 class Loaded:
     request_id: int
     frame: Frame
+    note: str | None = None  # what the request found, to tell the user (made visible)
+
+
+@dataclass(frozen=True)
+class Explained:
+    request_id: int
+    findings: Findings
 
 
 @dataclass(frozen=True)
@@ -71,7 +95,7 @@ class Failed:
     request_id: int | None = None
 
 
-Result = Opened | Loaded | Missed | Failed
+Result = Opened | Loaded | Explained | Missed | Failed
 
 
 class Loader:
@@ -82,6 +106,8 @@ class Loader:
         self._cond = threading.Condition()
         self._pending: tuple[int, Request] | None = None
         self._stopped = False
+        #: The kernel and the invariant violations of the whole trace: computed on first use, then kept.
+        self._checked: tuple[Kernel, list[Violation]] | None = None
 
     def request(self, request_id: int, request: Request) -> None:
         with self._cond:
@@ -122,24 +148,53 @@ class Loader:
         while (pending := self._next()) is not None:
             request_id, request = pending
             try:
-                seq = self._resolve(trace, request)
+                if isinstance(request, Explain):
+                    kernel, violations = self._checks(trace)
+                    ex = explain(trace, request.seq, kernel=kernel, violations=violations)
+                    emit(Explained(request_id, findings(trace, ex)))
+                    continue
+                seq, note = self._resolve(trace, request)
                 if seq is None:
-                    assert isinstance(request, Find)
-                    emit(Missed(request_id, f"no {'next' if request.forward else 'previous'} {request.label}"))
+                    emit(Missed(request_id, note or "nothing there"))
                     continue
                 previous = build_frame(trace, seq, previous, rows)
             except (TraceError, IndexError) as e:
                 emit(Failed(visible(e), request_id))
                 continue
-            emit(Loaded(request_id, previous))
+            emit(Loaded(request_id, previous, note))
+
+    def _checks(self, trace: Trace) -> tuple[Kernel, list[Violation]]:
+        if self._checked is None:
+            kernel = kernel_of(trace)
+            self._checked = kernel, check_all(trace, kernel)
+        return self._checked
+
+    def _resolve(self, trace: Trace, request: Request) -> tuple[int | None, str | None]:
+        """The seq a request goes to, and what to tell the user about it (why nothing was found, or what was)."""
+        if isinstance(request, FindViolation):
+            return self._violation(trace, request)
+        if isinstance(request, Find):
+            kinds = list(request.kinds)
+            found = (trace.next(request.origin, kind=kinds) if request.forward
+                     else trace.prev(request.origin, kind=kinds))
+            which = "next" if request.forward else "previous"
+            return found, None if found is not None else f"no {which} {request.label}"
+        return self._position(trace, request), None
+
+    def _violation(self, trace: Trace, request: FindViolation) -> tuple[int | None, str | None]:
+        _, violations = self._checks(trace)
+        ahead = [v for v in violations if (v.seq > request.origin if request.forward else v.seq < request.origin)]
+        if not ahead:
+            which = "next" if request.forward else "previous"
+            return None, f"no {which} invariant violation" + ("" if violations else " (all invariants hold)")
+        v = ahead[0] if request.forward else ahead[-1]
+        return v.seq, visible(f"{RULES[v.rule]}: {v.message}" + ("" if v.certain else " (unconfirmed)"))
 
     @staticmethod
-    def _resolve(trace: Trace, request: Request) -> int | None:
+    def _position(trace: Trace, request: Seek | SeekTime) -> int:
         last = len(trace) - 1
         if isinstance(request, Seek):
             return max(min(request.seq, last), 0 if last >= 0 else -1)
         if isinstance(request, SeekTime):
             found = trace.seq_at(request.ts_ns)
             return (0 if last >= 0 else -1) if found is None else found
-        kinds = list(request.kinds)
-        return trace.next(request.origin, kind=kinds) if request.forward else trace.prev(request.origin, kind=kinds)
