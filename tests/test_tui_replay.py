@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -326,3 +327,99 @@ def test_e_explains_the_moment_and_enter_goes_to_the_evidence(incident: Path):
         await press(pilot, app, "e")
         assert not isinstance(app.screen, ExplainScreen) and app.cursor == 6 and app.is_running
     run(ReplayApp(incident, seq=10), script)
+
+
+def test_comma_and_full_stop_follow_the_selected_task(incident: Path):
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        assert app.query_one(TasksPanel).selected == 100  # the first row
+        await press(pilot, app, "full_stop")
+        assert app.cursor == 6  # its kill
+        await press(pilot, app, "full_stop")
+        assert app.cursor == 7  # its TIF_MEMDIE
+        await press(pilot, app, "comma")
+        assert app.cursor == 6
+        await press(pilot, app, "down")  # rows 63, 100, 200: select 200
+        assert app.query_one(TasksPanel).selected == 200
+        await press(pilot, app, "full_stop")
+        assert app.cursor == 11 and "oom_kill 200" in header(app)
+    run(ReplayApp(incident), script)
+
+
+def test_colon_goes_to_a_seq_or_a_time(incident: Path):
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        await press(pilot, app, "colon")
+        await pilot.press(*"#9", "enter")
+        await settle(pilot, app)
+        assert app.cursor == 9
+        await press(pilot, app, "colon")
+        await pilot.press(*"1.000000006s", "enter")
+        await settle(pilot, app)
+        assert app.cursor == 7  # the last event at or before that time
+        await press(pilot, app, "colon")
+        await pilot.press(*"soon", "enter")
+        await settle(pilot, app)
+        assert app.cursor == 7 and any("not a seq or a time" in n for n in notes(app))
+    run(ReplayApp(incident), script)
+
+
+def test_slash_searches_events_and_log_lines_and_n_repeats(incident: Path):
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        await press(pilot, app, "slash")
+        await pilot.press(*"JAVA", "enter")
+        await settle(pilot, app)
+        assert app.cursor == 1  # task 200 comm=java, case ignored
+        await press(pilot, app, "n")
+        assert app.cursor == 5  # the invocation by java
+        await press(pilot, app, "N")
+        assert app.cursor == 1
+        await press(pilot, app, "slash", "ctrl+u")
+        await pilot.press(*"line 9", "enter")  # only in the source text of the second reaper attempt
+        await settle(pilot, app)
+        assert app.cursor == 10
+        await press(pilot, app, "n")
+        assert app.cursor == 10 and any("no next event or log line with 'line 9'" in n for n in notes(app))
+    run(ReplayApp(incident), script)
+
+
+def test_space_plays_and_pauses_and_plus_speeds_up(incident: Path):
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        await press(pilot, app, "plus", "plus")  # 10 -> 50 events/s
+        t0 = time.perf_counter()
+        await pilot.press("space")
+        await pilot.pause(0.6)  # not settle(): while playing, a newer step is nearly always on its way
+        rate = app.cursor / (time.perf_counter() - t0)
+        assert app.playing and "▶ 50 ev/s" in header(app)
+        assert 5 <= rate <= 60, rate  # at most the speed asked for, however late the pause wakes
+        await press(pilot, app, "space")
+        stopped = app.cursor
+        await pilot.pause(0.3)
+        await settle(pilot, app)
+        assert app.cursor == stopped and not app.playing and "⏸" in header(app)
+    run(ReplayApp(incident), script)
+
+
+def test_o_sorts_the_tasks(incident: Path):
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        assert [ln.split()[0] for ln in task_lines(app)[1:4]] == ["63", "100", "200"]
+        await press(pilot, app, "o")  # by rss: java has 299 kB, the others none
+        assert task_lines(app)[1].split()[0] == "200" and "by rss" in app.query_one(TasksPanel).border_title
+        await press(pilot, app, "o", "o", "o", "o")
+        assert [ln.split()[0] for ln in task_lines(app)[1:4]] == ["63", "100", "200"]
+    run(ReplayApp(incident, seq=310), script)
+
+
+def test_command_palette_lists_every_action_and_runs_it(incident: Path):
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        for title in ("Next OOM kill", "Explain this moment", "Search", "Play / pause", "Next invariant violation"):
+            assert title in commands
+        commands["Next OOM kill"].callback()
+        await settle(pilot, app)
+        assert app.cursor == 6
+    run(ReplayApp(incident), script)
+
+
+def test_opens_at_a_time(incident: Path):
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        assert app.cursor == 7
+    run(ReplayApp(incident, at_ns=1_000_000_006), script)

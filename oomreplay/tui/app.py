@@ -8,26 +8,31 @@ on the way) without moving the cursor back.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 from textual import on
-from textual.app import App, ComposeResult
+from textual.actions import parse as parse_action
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.widgets import Footer
 
+from ..safetext import visible
 from .frame import Frame, TraceInfo
 from .header import ReplayHeader
 from .explain import ExplainScreen
 from .help import HelpScreen
-from .loader import (Explain, Explained, Failed, Find, FindViolation, Loaded, Loader, Missed, Opened, Request, Seek,
-                     SeekTime)
+from .loader import (Explain, Explained, Failed, Find, FindViolation, Loaded, Loader, Missed, Opened, Request, Search,
+                     Seek, SeekTime)
 from .locks import LocksPanel
 from .log import LogPanel
 from .memory import MemoryPanel
 from .messages import LoaderResult, Scrubbed
+from .prompt import PromptScreen, parse_position
 from .reaper import ReaperPanel
 from .tasks import TasksPanel
 from .themes import ReplayTheme, SyntaxColours, bundled_themes, resolve
@@ -35,10 +40,42 @@ from .timeline import Timeline
 
 #: shift+←/→ moves this many events.
 SHIFT_STEP = 10
+#: Playback speeds (events per second) that +/- step through, and the one play starts at.
+SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000)
+DEFAULT_SPEED = 3
+#: Playback ticks per second; a tick steps only once the previous frame is painted, so playback never queues.
+TICKS = 30
 
 
 def _find(kinds: str, forward: str, label: str) -> str:
     return f"find('{kinds}', {forward}, '{label}')"
+
+
+#: The command palette's entries: every action by name (title, help, action as the bindings write it).
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("Next OOM kill", "go to the next oom_kill event", _find("oom_kill", "True", "kill")),
+    ("Previous OOM kill", "go to the previous oom_kill event", _find("oom_kill", "False", "kill")),
+    ("Next reaper attempt", "go to the next reaper_attempt event", _find("reaper_attempt", "True", "reaper attempt")),
+    ("Previous reaper attempt", "go to the previous reaper_attempt event",
+     _find("reaper_attempt", "False", "reaper attempt")),
+    ("Next OOM invocation", "go to the next oom_invoke event", _find("oom_invoke", "True", "OOM invocation")),
+    ("Next event of the selected task", "what the task in the tasks panel does next", "task_change(True)"),
+    ("Previous event of the selected task", "what the task in the tasks panel did before", "task_change(False)"),
+    ("Next invariant violation", "where the incident breaks a rule the kernel keeps", "find_violation(True)"),
+    ("Previous invariant violation", "the violation before the cursor", "find_violation(False)"),
+    ("Explain this moment", "why the OOM happened, the reaper, who waits for whom, invariants", "explain"),
+    ("Go to a seq or a time", "jump to 1234, #1234, 1338.05 or 1338s", "go_to"),
+    ("Search", "events and log lines containing a text", "search"),
+    ("Play / pause", "step through the trace at the chosen speed", "play"),
+    ("Faster", "play more events per second", "speed(1)"),
+    ("Slower", "play fewer events per second", "speed(-1)"),
+    ("First event", "go to the start of the trace", "edge(False)"),
+    ("Last event", "go to the end of the trace", "edge(True)"),
+    ("Only involved tasks", "toggle: all tasks, or only those involved in the OOM", "toggle_involved"),
+    ("Sort tasks", "next sort order of the tasks panel", "order"),
+    ("Next colour theme", "cycle through the replay themes", "cycle_theme"),
+    ("Help", "list the keys", "help"),
+)
 
 
 class ReplayApp(App[None]):
@@ -61,6 +98,16 @@ class ReplayApp(App[None]):
                 key_display="{", priority=True),
         Binding("right_curly_bracket", _find("reaper_attempt", "True", "reaper attempt"), "reaper",
                 key_display="}", priority=True),
+        Binding("comma", "task_change(False)", show=False, priority=True),
+        Binding("full_stop", "task_change(True)", "task", key_display=",/.", priority=True),
+        Binding("colon", "go_to", "go to", key_display=":", priority=True),
+        Binding("slash", "search", "search", key_display="/", priority=True),
+        Binding("n", "search_again(True)", show=False, priority=True),
+        Binding("N", "search_again(False)", show=False, priority=True),
+        Binding("space", "play", "play", priority=True),
+        Binding("plus,equals_sign", "speed(1)", show=False, priority=True),
+        Binding("minus", "speed(-1)", show=False, priority=True),
+        Binding("o", "order", show=False, priority=True),
         Binding("v", "find_violation(True)", "violation", key_display="v/V", priority=True),
         Binding("V", "find_violation(False)", show=False, priority=True),
         Binding("e", "explain", "explain", priority=True),
@@ -72,7 +119,8 @@ class ReplayApp(App[None]):
         Binding("q", "quit", "quit", priority=True),
     ]
 
-    def __init__(self, trace_path: str | Path, seq: int | None = None, theme: str | Path | None = None) -> None:
+    def __init__(self, trace_path: str | Path, seq: int | None = None, theme: str | Path | None = None,
+                 at_ns: int | None = None) -> None:
         super().__init__()
         # Themes are registered here, not in on_mount: CSS variables must exist before the stylesheet is parsed.
         chosen = resolve(theme)
@@ -87,6 +135,13 @@ class ReplayApp(App[None]):
         self.info: TraceInfo | None = None
         self.frame: Frame | None = None
         self.cursor = seq if seq is not None else 0
+        #: Where to open when given as a time (``--at``) rather than a seq.
+        self.start_at_ns = at_ns
+        self.playing = False
+        self.speed = DEFAULT_SPEED  # index into SPEEDS
+        self._due = 0.0  # events owed to playback since the last step
+        #: The last ``/`` search, which n / N repeat.
+        self.search_text: str | None = None
         #: Id of the latest request; a frame answering it is the cursor's.
         self.request_id = 0
         #: Id of the request whose answer (frame, miss or failure) came back last.
@@ -106,6 +161,13 @@ class ReplayApp(App[None]):
         yield LogPanel(id="log")
         yield Footer()
 
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for title, help_text, action in COMMANDS:
+            _, name, params = parse_action(action)
+            # called directly: the palette may still be the active screen, where check_action refuses actions
+            yield SystemCommand(title, help_text, partial(getattr(self, f"action_{name}"), *params))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Over an overlay (help, explain) the keys are the overlay's: the replay's own bindings are priority
         bindings, which Textual would otherwise run before the overlay sees the key."""
@@ -116,9 +178,11 @@ class ReplayApp(App[None]):
             self.query_one(f"#{panel}").border_title = title
         self.query_one(ReplayHeader).show_opening(self.trace_path.name)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._player = self.set_interval(1 / TICKS, self._tick, pause=True)
         self.run_worker(lambda: self.loader.run(self._emit), thread=True, group="loader", exit_on_error=False)
 
     def on_unmount(self) -> None:
+        self._player.stop()
         self.loader.stop()
 
     def _emit(self, result: object) -> None:
@@ -156,6 +220,77 @@ class ReplayApp(App[None]):
 
     def action_find(self, kind: str, forward: bool, label: str) -> None:
         self._request(Find((kind,), forward, self.cursor, label))
+
+    def action_task_change(self, forward: bool) -> None:
+        pid = self.query_one(TasksPanel).selected
+        if pid is None:
+            self.notify("select a task first (↑/↓ in the tasks panel)", timeout=2, markup=False)
+            return
+        self._request(Find((), forward, self.cursor, f"event of task {pid}", pid))
+
+    def action_go_to(self) -> None:
+        self.push_screen(PromptScreen("Go to", "a seq (1234 or #1234) or a time in seconds (1338.05 or 1338s)"),
+                         self._go_to)
+
+    def _go_to(self, answer: str | None) -> None:
+        if answer is None:
+            return
+        where = parse_position(answer)
+        if where is None:
+            self.notify(f"not a seq or a time: {visible(answer)}", severity="warning", timeout=3, markup=False)
+        elif where[0] == "seq":
+            self._seek(where[1])
+        else:
+            self._request(SeekTime(where[1]))
+
+    def action_search(self) -> None:
+        self.push_screen(PromptScreen("Search events and log lines", "text to find (case ignored); n / N repeat",
+                                      self.search_text or ""), self._searched)
+
+    def _searched(self, answer: str | None) -> None:
+        if answer is not None:
+            self.search_text = answer
+            self.action_search_again(True)
+
+    def action_search_again(self, forward: bool) -> None:
+        if self.search_text is None:
+            self.notify("nothing searched yet (/ searches)", timeout=2, markup=False)
+            return
+        self._request(Search(self.search_text, forward, self.cursor))
+
+    def action_play(self) -> None:
+        self.playing = not self.playing
+        self._due = 0.0
+        if self.playing:
+            self._player.resume()
+        else:
+            self._player.pause()
+        self._show_play()
+
+    def action_speed(self, delta: int) -> None:
+        self.speed = min(max(self.speed + delta, 0), len(SPEEDS) - 1)
+        self._show_play()
+
+    def _show_play(self) -> None:
+        state = "▶" if self.playing else "⏸"
+        self.query_one(ReplayHeader).show_play(f"{state} {SPEEDS[self.speed]} ev/s")
+
+    def _tick(self) -> None:
+        """Step by the events due at the chosen speed, but only once the previous step is painted."""
+        self._due = min(self._due + SPEEDS[self.speed] / TICKS, SPEEDS[self.speed] / 4)
+        if self._due < 1 or not self.settled or self.info is None:
+            return
+        if self.cursor >= self.info.count - 1:
+            self.action_play()
+            self.notify("end of the trace", timeout=2, markup=False)
+            return
+        steps = int(self._due)
+        self._due -= steps
+        self._seek(self.cursor + steps)
+
+    def action_order(self) -> None:
+        order = self.query_one(TasksPanel).next_order()
+        self.notify(f"tasks by {order}", timeout=1.5, markup=False)
 
     def action_find_violation(self, forward: bool) -> None:
         self._request(FindViolation(forward, self.cursor))
@@ -203,7 +338,10 @@ class ReplayApp(App[None]):
             if result.info.recovered:
                 self.notify(result.info.recovered, title="damaged trace, recovered", severity="warning",
                             markup=False)
-            self._seek(self.cursor)
+            if self.start_at_ns is not None:
+                self._request(SeekTime(self.start_at_ns))
+            else:
+                self._seek(self.cursor)
         elif isinstance(result, Loaded):
             self.answered_id = max(self.answered_id, result.request_id)
             if result.request_id == self.request_id:

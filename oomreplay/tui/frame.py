@@ -31,6 +31,8 @@ class TaskRow:
     adj: str
     holds: str
     waits: str
+    rss_total_kb: int  # for sorting: -1 when unknown
+    adj_value: int  # for sorting: below -1000 when unknown
 
 
 @dataclass(frozen=True)
@@ -67,16 +69,18 @@ class Frame:
     comms: dict[int, str] = field(default_factory=dict)  # pid -> visible comm, for the lock and reaper panels
 
 
-def _rss(t: Task) -> str:
+def _rss_kb(t: Task) -> int:
     parts = [v for v in (t.anon_kb, t.file_kb, t.shmem_kb) if v is not None]
-    return f"{sum(parts):,}" if parts else ""
+    return sum(parts) if parts else -1
 
 
 def _task_row(t: Task, holds: list[str], waits: list[str]) -> TaskRow:
     flags = " ".join(f + ("?" if f in t.inferred_flags else "") for f in t.flags)
-    return TaskRow(t.pid, visible(t.comm or ""), t.state or "", flags, _rss(t),
+    rss = _rss_kb(t)
+    return TaskRow(t.pid, visible(t.comm or ""), t.state or "", flags, f"{rss:,}" if rss >= 0 else "",
                    "" if t.oom_score_adj is None else str(t.oom_score_adj),
-                   visible(", ".join(holds)), visible(", ".join(waits)))
+                   visible(", ".join(holds)), visible(", ".join(waits)), rss,
+                   -1001 if t.oom_score_adj is None else t.oom_score_adj)
 
 
 class RowCache:

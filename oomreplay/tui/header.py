@@ -9,7 +9,17 @@ from .frame import Frame, TraceInfo, describe
 
 
 class ReplayHeader(Static):
-    """Trace name, kernel, time and seq / total; the cursor's event on the second line."""
+    """Trace name, kernel, time, seq / total and playback; the cursor's event on the second line."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.play = ""
+        self._last: tuple[TraceInfo, Frame] | None = None
+
+    def show_play(self, play: str) -> None:
+        self.play = play
+        if self._last is not None:
+            self.show(*self._last)
 
     def show_opening(self, path_name: str) -> None:
         self.update(Content.assemble(("oomreplay ", "bold"), f"opening {path_name}…"))
@@ -18,6 +28,7 @@ class ReplayHeader(Static):
         self.update(Content.assemble(("oomreplay ", "bold"), ("cannot show this trace: ", "$error bold"), text))
 
     def show(self, info: TraceInfo, frame: Frame) -> None:
+        self._last = (info, frame)
         when = "-" if frame.ts_ns is None else f"{frame.ts_ns / 1e9:.6f} s"
         if info.count == 0:
             where = "empty trace: no events"
@@ -25,4 +36,5 @@ class ReplayHeader(Static):
             where = f"seq {frame.seq}/{info.count - 1}"
         event = describe(frame.event) if frame.event is not None else ""
         self.update(Content.assemble(("oomreplay ", "bold"), (info.name, "$accent"), "  kernel ", info.kernel,
-                                     "  t ", when, "  ", (where, "bold"), "\n", (event, "$text-muted")))
+                                     "  t ", when, "  ", (where, "bold"), f"  {self.play}".rstrip(), "\n",
+                                     (event, "$text-muted")))

@@ -17,6 +17,7 @@ from ..safetext import visible
 from ..store import Trace, TraceError, open_trace
 from .findings import Findings, findings
 from .frame import Frame, RowCache, TraceInfo, build_frame, trace_info
+from .search import Interrupted, find_text
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,23 @@ class SeekTime:
 
 @dataclass(frozen=True)
 class Find:
-    """Go to the next (or previous) event of these kinds from ``origin``."""
+    """Go to the next (or previous) event of these kinds (any, if none) and of this task (any, if None) from
+    ``origin``."""
 
     kinds: tuple[str, ...]
     forward: bool
     origin: int
     label: str
+    pid: int | None = None
+
+
+@dataclass(frozen=True)
+class Search:
+    """Go to the next (or previous) event whose text or source line contains ``text``."""
+
+    text: str
+    forward: bool
+    origin: int
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,7 @@ class Explain:
     seq: int
 
 
-Request = Seek | SeekTime | Find | FindViolation | Explain
+Request = Seek | SeekTime | Find | Search | FindViolation | Explain
 
 
 @dataclass(frozen=True)
@@ -153,7 +165,10 @@ class Loader:
                     ex = explain(trace, request.seq, kernel=kernel, violations=violations)
                     emit(Explained(request_id, findings(trace, ex)))
                     continue
-                seq, note = self._resolve(trace, request)
+                try:
+                    seq, note = self._resolve(trace, request)
+                except Interrupted:
+                    continue  # a newer request is waiting and answers for this one
                 if seq is None:
                     emit(Missed(request_id, note or "nothing there"))
                     continue
@@ -162,6 +177,10 @@ class Loader:
                 emit(Failed(visible(e), request_id))
                 continue
             emit(Loaded(request_id, previous, note))
+
+    def _superseded(self) -> bool:
+        with self._cond:
+            return self._pending is not None or self._stopped
 
     def _checks(self, trace: Trace) -> tuple[Kernel, list[Violation]]:
         if self._checked is None:
@@ -174,11 +193,15 @@ class Loader:
         if isinstance(request, FindViolation):
             return self._violation(trace, request)
         if isinstance(request, Find):
-            kinds = list(request.kinds)
-            found = (trace.next(request.origin, kind=kinds) if request.forward
-                     else trace.prev(request.origin, kind=kinds))
+            kinds = list(request.kinds) or None
+            look = trace.next if request.forward else trace.prev
+            found = look(request.origin, kind=kinds, pid=request.pid)
             which = "next" if request.forward else "previous"
             return found, None if found is not None else f"no {which} {request.label}"
+        if isinstance(request, Search):
+            found = find_text(trace, request.text, request.origin, request.forward, self._superseded)
+            which = "next" if request.forward else "previous"
+            return found, None if found is not None else visible(f"no {which} event or log line with {request.text!r}")
         return self._position(trace, request), None
 
     def _violation(self, trace: Trace, request: FindViolation) -> tuple[int | None, str | None]:

@@ -1,15 +1,21 @@
 """The tasks table: a Line-API view, so 10,000 rows cost only the lines on screen.
 
 Rows come pre-formatted in the frame (comm and lock names already made visible); this widget only picks the
-rows to show (all, or only those involved in the OOM), pads them to their columns in cells (CJK names are two
-cells a character) and marks the rows that changed at the last step.
+rows to show (all, or only those involved in the OOM), orders them, pads them to their columns in cells (CJK
+names are two cells a character), marks the rows that changed at the last step and the selected task, which
+``,`` / ``.`` follow through the trace. The selection is a pid, not a row number, so it stays on its task while
+rows come and go and the order changes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rich.cells import set_cell_size
 from rich.segment import Segment
-from textual.geometry import Size
+from textual.binding import Binding
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -22,17 +28,33 @@ COLUMNS: tuple[tuple[str, int, str], ...] = (
 )
 WIDTH = sum(w + 1 for _, w, _ in COLUMNS)
 
+#: The orders ``o`` cycles through: name, and the key (largest first where that is what one looks for).
+ORDERS: tuple[tuple[str, Callable[[TaskRow], Any]], ...] = (
+    ("pid", lambda r: r.pid),
+    ("rss", lambda r: (-r.rss_total_kb, r.pid)),
+    ("oom_score_adj", lambda r: (-r.adj_value, r.pid)),
+    ("state", lambda r: (r.state or "~", r.pid)),
+    ("comm", lambda r: (r.comm.casefold(), r.pid)),
+)
+
 
 class TasksPanel(ScrollView, can_focus=True):
     """Line 0 is the header and stays put; the rows below scroll."""
 
-    COMPONENT_CLASSES = {"tasks--header", "tasks--changed", "tasks--flagged"}
+    COMPONENT_CLASSES = {"tasks--header", "tasks--changed", "tasks--flagged", "tasks--selected"}
+    BINDINGS = [
+        Binding("up", "move(-1)", show=False), Binding("down", "move(1)", show=False),
+        Binding("home", "move(-1_000_000_000)", show=False), Binding("end", "move(1_000_000_000)", show=False),
+    ]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.only_involved = False
+        self.order = 0  # index into ORDERS
         self.frame: Frame | None = None
         self.rows: list[TaskRow] = []
+        self.selected: int | None = None  # a pid
+        self._sorted: tuple[object, int, list[TaskRow]] | None = None  # (frame's task list, order, rows)
 
     def show(self, frame: Frame | None) -> None:
         self.frame = frame
@@ -42,18 +64,49 @@ class TasksPanel(ScrollView, can_focus=True):
         self.only_involved = not self.only_involved
         self._select()
 
+    def next_order(self) -> str:
+        """Sort by the next column of ``ORDERS``; returns its name."""
+        self.order = (self.order + 1) % len(ORDERS)
+        self._select()
+        return ORDERS[self.order][0]
+
+    def _ordered(self, frame: Frame) -> list[TaskRow]:
+        """The frame's rows in the chosen order, sorted once per frame (a step without a task change keeps the
+        same list, so holding an arrow key does not sort 10,000 rows each time)."""
+        if self.order == 0:
+            return frame.tasks  # the state lists tasks by pid already
+        if self._sorted is None or self._sorted[0] is not frame.tasks or self._sorted[1] != self.order:
+            self._sorted = (frame.tasks, self.order, sorted(frame.tasks, key=ORDERS[self.order][1]))
+        return self._sorted[2]
+
     def _select(self) -> None:
         frame = self.frame
         if frame is None:
             self.rows = []
-        elif self.only_involved:
-            self.rows = [r for r in frame.tasks if r.pid in frame.involved]
         else:
-            self.rows = frame.tasks
+            rows = self._ordered(frame)
+            self.rows = [r for r in rows if r.pid in frame.involved] if self.only_involved else rows
+        if self.selected is None and self.rows:
+            self.selected = self.rows[0].pid
         total = len(frame.tasks) if frame else 0
         which = "only involved" if self.only_involved else "all"
-        self.border_title = f"tasks {len(self.rows)}/{total} ({which}; f toggles)"
+        self.border_title = f"tasks {len(self.rows)}/{total} ({which}, by {ORDERS[self.order][0]}; f, o)"
         self.virtual_size = Size(WIDTH, len(self.rows) + 1)
+        self.refresh()
+
+    def _index_of_selected(self) -> int | None:
+        return next((i for i, r in enumerate(self.rows) if r.pid == self.selected), None)
+
+    def action_move(self, delta: int) -> None:
+        """Select the row ``delta`` rows away (clamped) and scroll it into view."""
+        if not self.rows:
+            return
+        at = self._index_of_selected()
+        index = min(max((0 if at is None else at) + delta, 0), len(self.rows) - 1)
+        self.selected = self.rows[index].pid
+        # Row i is drawn at y = i + 1 - scroll_y, below the fixed header: asking for canvas lines i and i + 1
+        # keeps it off the header's line at the top and on screen at the bottom.
+        self.scroll_to_region(Region(0, index, 1, 2), animate=False)
         self.refresh()
 
     def row_text(self, row: TaskRow) -> list[str]:
@@ -72,7 +125,9 @@ class TasksPanel(ScrollView, can_focus=True):
                 return Strip.blank(width, self.rich_style)
             row = self.rows[index]
             style = self.rich_style
-            if self.frame is not None and row.pid in self.frame.changed:
+            if row.pid == self.selected:
+                style = self.get_component_rich_style("tasks--selected")
+            elif self.frame is not None and row.pid in self.frame.changed:
                 style = self.get_component_rich_style("tasks--changed")
             elif row.flags:
                 style = self.get_component_rich_style("tasks--flagged")
