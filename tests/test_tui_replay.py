@@ -423,3 +423,63 @@ def test_opens_at_a_time(incident: Path):
     async def script(pilot: Pilot, app: ReplayApp) -> None:
         assert app.cursor == 7
     run(ReplayApp(incident, at_ns=1_000_000_006), script)
+
+
+def test_locks_panel_shows_wait_for_chains_and_cycles(tmp_path: Path):
+    path = tmp_path / "chains.oomtrace"
+    s = 1_000_000_000
+    with TraceWriter(path) as w:
+        w.extend([Event(s, "task", 1, {"comm": "one"}), Event(s, "task", 2, {"comm": "two"}),
+                  Event(s, "task", 3, {"comm": HOSTILE["markup"]}),
+                  Event(s + 1, "lock_acquire", 1, {"lock": "A", "mode": "w"}),
+                  Event(s + 2, "lock_acquire", 2, {"lock": "B", "mode": "w"}),
+                  Event(s + 3, "lock_contended", 3, {"lock": "A", "mode": "r"}),
+                  Event(s + 4, "lock_contended", 1, {"lock": "B", "mode": "w"}),
+                  Event(s + 5, "lock_held", 4, {"lock": "C"}), Event(s + 5, "lock_contended", 5, {"lock": "C"}),
+                  Event(s + 6, "lock_contended", 2, {"lock": "A", "mode": "w"})])
+
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        locks = text(app.query_one(LocksPanel)).splitlines()
+        assert f"wait-for 3 ({HOSTILE['markup']}) → A → 1 (one) → B → 2 (two)" in locks
+        assert "wait-for 5 → C? → 4" in locks  # 4 holds C only per a lock dump
+        await press(pilot, app, "right")
+        locks = text(app.query_one(LocksPanel)).splitlines()
+        assert "wait-for cycle: 1 (one) → 2 (two) → 1 (one)" in locks
+    run(ReplayApp(path, seq=8), script)
+
+
+def test_memory_sparkline_of_free_memory(tmp_path: Path):
+    path = tmp_path / "free.oomtrace"
+    s = 1_000_000_000
+    with TraceWriter(path) as w:
+        w.extend([Event(s + i * s, "zone", None, {"node": 0, "zone": "Normal", "free_kb": free, "min_kb": 200})
+                  for i, free in enumerate((1000, 800, 500, 100, 900))])
+
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        (spark,) = [ln for ln in text(app.query_one(MemoryPanel)).splitlines() if ln.startswith("free ")]
+        assert spark.endswith(" 100..1,000 kB")
+        cells = spark[len("free "):-len(" 100..1,000 kB")]
+        assert len(cells) == 40 and cells.strip()[0] == "█" and "▁" in cells
+        assert cells.index("▁") > cells.index("▄")  # the low comes after the middle value, as in time
+    run(ReplayApp(path, seq=2), script)
+
+
+def test_z_zooms_the_timeline_around_the_cursor(tmp_path: Path):
+    path = tmp_path / "long.oomtrace"
+    ms = 1_000_000
+    with TraceWriter(path) as w:
+        w.extend([Event(1000 * ms + i * ms, "rss", 1, {"anon_kb": i}) for i in range(1001)])
+
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        timeline = app.query_one(Timeline)
+        await press(pilot, app, "z")
+        assert timeline.span == (1375 * ms, 1625 * ms) and "zoomed" in timeline.border_title
+        await pilot.click(Timeline, offset=(1, 2))  # the left edge is now 375 ms in, not the start
+        await settle(pilot, app)
+        assert 375 <= app.cursor <= 380
+        await press(pilot, app, "Z")
+        assert timeline.span == (1000 * ms, 2000 * ms) and timeline.border_title == "timeline"
+        await pilot.click(Timeline, offset=(1, 2))
+        await settle(pilot, app)
+        assert app.cursor <= 20  # one column of the whole second is ~8.5 ms
+    run(ReplayApp(path, seq=500), script)

@@ -27,7 +27,7 @@ from .header import ReplayHeader
 from .explain import ExplainScreen
 from .help import HelpScreen
 from .loader import (Explain, Explained, Failed, Find, FindViolation, Loaded, Loader, Missed, Opened, Request, Search,
-                     Seek, SeekTime)
+                     Seek, SeekTime, Zoom, Zoomed)
 from .locks import LocksPanel
 from .log import LogPanel
 from .memory import MemoryPanel
@@ -45,6 +45,8 @@ SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000)
 DEFAULT_SPEED = 3
 #: Playback ticks per second; a tick steps only once the previous frame is painted, so playback never queues.
 TICKS = 30
+#: The narrowest timeline range z zooms to: a microsecond.
+ZOOM_MIN_NS = 1_000
 
 
 def _find(kinds: str, forward: str, label: str) -> str:
@@ -71,6 +73,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Slower", "play fewer events per second", "speed(-1)"),
     ("First event", "go to the start of the trace", "edge(False)"),
     ("Last event", "go to the end of the trace", "edge(True)"),
+    ("Zoom in", "the timeline shows a quarter of its range, around the cursor", "zoom(True)"),
+    ("Zoom out", "the timeline shows four times its range", "zoom(False)"),
     ("Only involved tasks", "toggle: all tasks, or only those involved in the OOM", "toggle_involved"),
     ("Sort tasks", "next sort order of the tasks panel", "order"),
     ("Next colour theme", "cycle through the replay themes", "cycle_theme"),
@@ -108,6 +112,8 @@ class ReplayApp(App[None]):
         Binding("plus,equals_sign", "speed(1)", show=False, priority=True),
         Binding("minus", "speed(-1)", show=False, priority=True),
         Binding("o", "order", show=False, priority=True),
+        Binding("z", "zoom(True)", "zoom", key_display="z/Z", priority=True),
+        Binding("Z", "zoom(False)", show=False, priority=True),
         Binding("v", "find_violation(True)", "violation", key_display="v/V", priority=True),
         Binding("V", "find_violation(False)", show=False, priority=True),
         Binding("e", "explain", "explain", priority=True),
@@ -288,6 +294,21 @@ class ReplayApp(App[None]):
         self._due -= steps
         self._seek(self.cursor + steps)
 
+    def action_zoom(self, inward: bool) -> None:
+        """A quarter of the timeline's range centred on the cursor, or four times it (the whole trace at most)."""
+        timeline = self.query_one(Timeline)
+        span, info = timeline.span, self.info
+        if span is None or info is None or info.first_ts is None or info.last_ts is None:
+            return
+        width = (span[1] - span[0]) // 4 if inward else (span[1] - span[0]) * 4
+        if not inward and width >= info.last_ts - info.first_ts:
+            timeline.unzoom()
+            return
+        width = max(width, ZOOM_MIN_NS)
+        centre = timeline.cursor_ts if timeline.cursor_ts is not None else (span[0] + span[1]) // 2
+        t0 = min(max(centre - width // 2, info.first_ts), max(info.last_ts - width, info.first_ts))
+        self._request(Zoom(t0, min(t0 + width, info.last_ts)))
+
     def action_order(self) -> None:
         order = self.query_one(TasksPanel).next_order()
         self.notify(f"tasks by {order}", timeout=1.5, markup=False)
@@ -349,6 +370,9 @@ class ReplayApp(App[None]):
                 if result.note:
                     self.notify(result.note, timeout=4, markup=False)
             self._show(result.frame)
+        elif isinstance(result, Zoomed):
+            self.answered_id = max(self.answered_id, result.request_id)
+            self.query_one(Timeline).show_zoom(result.t0, result.t1, result.buckets)
         elif isinstance(result, Explained):
             self.answered_id = max(self.answered_id, result.request_id)
             if result.request_id == self.request_id and not isinstance(self.screen, ExplainScreen):
@@ -372,7 +396,7 @@ class ReplayApp(App[None]):
             self.query_one(ReplayHeader).show(self.info, frame)
             self.query_one(Timeline).show(self.info, frame.ts_ns)
             self.query_one(TasksPanel).show(frame)
-            self.query_one(MemoryPanel).show(frame)
+            self.query_one(MemoryPanel).show(frame, self.info)
             self.query_one(LocksPanel).show(frame)
             self.query_one(ReaperPanel).show(frame)
             self.query_one(LogPanel).show(frame)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import islice
 
+from ..analysis import WaitGraph, wait_graph
 from ..export.snapshot import holding_mark, involved_pids
 from ..model import Event, Lock, Memcg, State, Task, Victim, Zone
 from ..safetext import visible
@@ -17,6 +18,8 @@ from ..store import Trace
 
 #: Lines of log or events shown either side of the cursor's event.
 LOG_CONTEXT = 6
+#: Wait-for chains listed at most (the longest first would cost a sort of all of them; these are in pid order).
+MAX_CHAINS = 8
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Frame:
     log_title: str
     log_lines: list[tuple[bool, str]]  # (is the cursor's line, text made visible)
     comms: dict[int, str] = field(default_factory=dict)  # pid -> visible comm, for the lock and reaper panels
+    chains: list[str] = field(default_factory=list)  # wait-for chains and cycles, made visible
 
 
 def _rss_kb(t: Task) -> int:
@@ -111,6 +115,26 @@ def _lock_columns(state: State) -> tuple[dict[int, list[str]], dict[int, list[st
     return held, waits
 
 
+def wait_chains(graph: WaitGraph, comms: dict[int, str]) -> list[str]:
+    """``5 (a.out) → mmap_lock → 63 (khugepaged) → …`` from each task nobody waits behind, following the first
+    holder at each lock; an inferred edge (a lockdep dump) is marked ``?``; then each cycle."""
+    def who(pid: int) -> str:
+        return f"{pid} ({comms[pid]})" if comms.get(pid) else str(pid)
+
+    blocking = {e.holder for e in graph.edges}
+    out = []
+    for root in sorted({e.waiter for e in graph.edges} - blocking):
+        parts, pid, seen = [who(root)], root, {root}
+        while (edges := graph.out_of(pid)) and edges[0].holder not in seen:
+            e = edges[0]
+            parts += [visible(e.lock) + ("?" if e.inferred else ""), who(e.holder)]
+            pid = e.holder
+            seen.add(pid)
+        out.append(" → ".join(parts))
+    out += ["cycle: " + " → ".join(who(p) for p in (*cyc, cyc[0])) for cyc in graph.cycles]
+    return out[:MAX_CHAINS]
+
+
 def _log(trace: Trace, seq: int, event: Event | None) -> tuple[str, list[tuple[bool, str]]]:
     """The source lines around the event's origin, or, when it has none, the events around it."""
     if event is not None and event.src is not None:
@@ -148,10 +172,11 @@ def build_frame(trace: Trace, seq: int, previous: Frame | None, rows: RowCache) 
     locks = state.locks.values()
     wanted = {v.pid for v in victims} | {h.pid for lk in locks for h in (*lk.holders, *lk.waiters)}
     comms = {pid: visible(t.comm or "") for pid in wanted if (t := state.tasks.get(pid)) is not None}
+    chains = wait_chains(wait_graph(state), comms)
     log_title, log_lines = _log(trace, seq, event)
     return Frame(seq=seq, ts_ns=state.ts_ns, event=event, tasks=tasks, involved=frozenset(involved_pids(state)),
                  changed=changed, zones=state.zones.values(), memcgs=state.memcgs.values(), locks=locks,
-                 victims=victims, oom_skip=oom_skip, log_title=log_title, log_lines=log_lines, comms=comms)
+                 victims=victims, oom_skip=oom_skip, log_title=log_title, log_lines=log_lines, comms=comms, chains=chains)
 
 
 #: Kinds the timeline marks one by one, and how many of each it reads at most.

@@ -27,6 +27,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("t", "next colour theme"),
     ("ctrl+p", "command palette: every action by name"),
     ("click the timeline", "jump there (drag to scrub)"),
+    ("z / Z", "timeline: zoom in around the cursor / out"),
     ("?", "this help"),
     ("q", "quit"),
 )

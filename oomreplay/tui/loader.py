@@ -20,6 +20,10 @@ from .frame import Frame, RowCache, TraceInfo, build_frame, trace_info
 from .search import Interrupted, find_text
 
 
+#: Overview buckets fetched for a zoomed timeline (a terminal is rarely wider).
+ZOOM_BUCKETS = 256
+
+
 @dataclass(frozen=True)
 class Seek:
     """Go to this seq."""
@@ -70,7 +74,15 @@ class Explain:
     seq: int
 
 
-Request = Seek | SeekTime | Find | Search | FindViolation | Explain
+@dataclass(frozen=True)
+class Zoom:
+    """The timeline's overview of ``t0..t1`` (the cursor stays)."""
+
+    t0: int
+    t1: int
+
+
+Request = Seek | SeekTime | Find | Search | FindViolation | Explain | Zoom
 
 
 @dataclass(frozen=True)
@@ -92,6 +104,14 @@ class Explained:
 
 
 @dataclass(frozen=True)
+class Zoomed:
+    request_id: int
+    t0: int
+    t1: int
+    buckets: list
+
+
+@dataclass(frozen=True)
 class Missed:
     """A ``Find`` that found nothing: the cursor stays where it is."""
 
@@ -107,7 +127,7 @@ class Failed:
     request_id: int | None = None
 
 
-Result = Opened | Loaded | Explained | Missed | Failed
+Result = Opened | Loaded | Explained | Zoomed | Missed | Failed
 
 
 class Loader:
@@ -164,6 +184,10 @@ class Loader:
                     kernel, violations = self._checks(trace)
                     ex = explain(trace, request.seq, kernel=kernel, violations=violations)
                     emit(Explained(request_id, findings(trace, ex)))
+                    continue
+                if isinstance(request, Zoom):
+                    emit(Zoomed(request_id, request.t0, request.t1, trace.overview(request.t0, request.t1,
+                                                                                   ZOOM_BUCKETS)))
                     continue
                 try:
                     seq, note = self._resolve(trace, request)

@@ -1,5 +1,6 @@
-"""Locks held or waited for: who holds them (mode, since which event) and who waits; lockdep-dump holdings,
-whose start is unknown, are marked as inferred."""
+"""Locks held or waited for: first the wait-for chains (who waits behind whom, through which lock), then each
+lock with who holds it (mode, since which event) and who waits; lockdep-dump holdings, whose start is unknown,
+are marked as inferred."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class LocksPanel(Static):
         if frame is None:
             self.update("")
             return
-        lines: list[Content] = []
+        lines: list[Content] = [Content.assemble(("wait-for ", "$warning bold"), chain) for chain in frame.chains]
         for lk in frame.locks[:MAX_LOCKS]:
             lines.append(Content.styled(visible(lk.name), "bold"))
             lines += [Content.assemble("  held by ", _who(h, frame.comms, False)) for h in lk.holders]

@@ -1,4 +1,5 @@
-"""Zones against their watermarks, and memory cgroups against their limits, as gauges."""
+"""Zones against their watermarks, memory cgroups against their limits, as gauges; and a sparkline of free memory
+over the whole incident with the cursor's place on it, drawn from the overview the loader fetched once."""
 
 from __future__ import annotations
 
@@ -7,9 +8,33 @@ from textual.widgets import Static
 
 from ..model import Memcg, Zone
 from ..safetext import visible
-from .frame import Frame
+from .frame import Frame, TraceInfo
 
 GAUGE = 24
+SPARK = 40
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def free_sparkline(info: TraceInfo, cursor_ts: int | None, width: int = SPARK) -> Content:
+    """The lowest total free memory seen in each slice of the incident, the cursor's slice highlighted; empty
+    when no event reported free memory."""
+    buckets = info.buckets
+    lows = []
+    for c in range(width):
+        part = buckets[c * len(buckets) // width:max((c + 1) * len(buckets) // width, c * len(buckets) // width + 1)]
+        seen = [b.free_min_kb for b in part if b.free_min_kb is not None]
+        lows.append(min(seen) if seen else None)
+    known = [v for v in lows if v is not None]
+    if not known:
+        return Content("")
+    bottom, top = min(known), max(known)
+    at = None
+    if cursor_ts is not None and info.first_ts is not None and info.last_ts is not None:
+        span = max(info.last_ts + 1 - info.first_ts, 1)
+        at = min(width - 1, max(0, (cursor_ts - info.first_ts) * width // span))
+    cells = [(" " if v is None else _SPARKS[(v - bottom) * (len(_SPARKS) - 1) // max(top - bottom, 1)],
+              "$accent reverse" if c == at else "$primary") for c, v in enumerate(lows)]
+    return Content.assemble("free ", *cells, f" {bottom:,}..{top:,} kB")
 
 
 def zone_gauge(z: Zone, width: int = GAUGE) -> Content:
@@ -54,11 +79,14 @@ def _memcg_line(m: Memcg) -> Content:
 
 
 class MemoryPanel(Static):
-    """One line per zone, then one per memcg."""
+    """One line per zone, then one per memcg, then the sparkline."""
 
-    def show(self, frame: Frame | None) -> None:
+    def show(self, frame: Frame | None, info: TraceInfo | None = None) -> None:
         if frame is None:
             self.update("")
             return
         lines = [_zone_line(z) for z in frame.zones] + [_memcg_line(m) for m in frame.memcgs]
-        self.update(Content("\n").join(lines) if lines else Content("no zone or memcg reported yet"))
+        if not lines:
+            lines = [Content("no zone or memcg reported yet")]
+        spark = free_sparkline(info, frame.ts_ns) if info is not None and info.buckets else Content("")
+        self.update(Content("\n").join(lines + ([spark] if spark else [])))

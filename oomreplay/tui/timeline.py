@@ -1,7 +1,8 @@
-"""The whole incident as a strip: event density, kills and reaper attempts, and the cursor; click to scrub.
+"""The incident as a strip: event density, kills and reaper attempts, and the cursor; click to scrub, z / Z to
+zoom in around the cursor and back out.
 
-Drawn from the trace's overview (fetched once by the loader), downsampled here to the widget's width, so
-painting never touches the file.
+Drawn from the trace's overview (fetched by the loader once for the whole trace, and again for each zoomed
+range), downsampled here to the widget's width, so painting never touches the file.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from textual import events
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ..store import Bucket
 from .frame import MARKED, TraceInfo
 from .messages import Scrubbed
 
@@ -26,34 +28,56 @@ class Timeline(Widget):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.info: TraceInfo | None = None
         self.cursor_ts: int | None = None
+        #: The range drawn, ``(t0, t1)`` inclusive, and its overview; None: the whole trace, from ``info``.
+        self.zoom: tuple[int, int, list[Bucket]] | None = None
         self._dragging = False
 
     def show(self, info: TraceInfo, cursor_ts: int | None) -> None:
         self.info, self.cursor_ts = info, cursor_ts
         self.refresh()
 
+    def show_zoom(self, t0: int, t1: int, buckets: list[Bucket]) -> None:
+        self.zoom = (t0, t1, buckets)
+        self.border_title = f"timeline {t0 / 1e9:.6f}-{t1 / 1e9:.6f} s (zoomed; Z zooms out)"
+        self.refresh()
+
+    def unzoom(self) -> None:
+        self.zoom = None
+        self.border_title = "timeline"
+        self.refresh()
+
+    @property
+    def span(self) -> tuple[int, int] | None:
+        """The times drawn, first and last (inclusive)."""
+        if self.zoom is not None:
+            return self.zoom[0], self.zoom[1]
+        info = self.info
+        if info is None or info.first_ts is None or info.last_ts is None:
+            return None
+        return info.first_ts, info.last_ts
+
     def _columns(self, width: int) -> list[tuple[int, int, int, int]]:
         """(events, kills, reaper attempts, OOM invocations) per column."""
-        info = self.info
-        if info is None or not info.buckets or width <= 0:
+        info, span = self.info, self.span
+        buckets = self.zoom[2] if self.zoom is not None else info.buckets if info is not None else []
+        if info is None or span is None or not buckets or width <= 0:
             return []
-        buckets, n = info.buckets, len(info.buckets)
+        n = len(buckets)
         marks = {kind: [0] * width for kind in MARKED}
         for kind, times in info.marks.items():
             for ts in times:
-                marks[kind][self._column_of(ts, width)] += 1
+                if span[0] <= ts <= span[1]:
+                    marks[kind][self._column_of(ts, width)] += 1
         return [(sum(b.total for b in buckets[c * n // width:max((c + 1) * n // width, c * n // width + 1)]),
                  marks["oom_kill"][c], marks["reaper_attempt"][c], marks["oom_invoke"][c]) for c in range(width)]
 
     def _column_of(self, ts: int, width: int) -> int:
-        info = self.info
-        assert info is not None and info.first_ts is not None and info.last_ts is not None
-        span = max(info.last_ts + 1 - info.first_ts, 1)
-        return min(width - 1, max(0, (ts - info.first_ts) * width // span))
+        span = self.span
+        assert span is not None
+        return min(width - 1, max(0, (ts - span[0]) * width // max(span[1] + 1 - span[0], 1)))
 
     def cursor_column(self, width: int) -> int | None:
-        info = self.info
-        if info is None or self.cursor_ts is None or info.first_ts is None or info.last_ts is None:
+        if self.span is None or self.cursor_ts is None:
             return None
         return self._column_of(self.cursor_ts, width)
 
@@ -79,12 +103,11 @@ class Timeline(Widget):
         return Strip(segs, width)
 
     def ts_at(self, x: int) -> int | None:
-        info = self.info
-        if info is None or info.first_ts is None or info.last_ts is None or self.size.width <= 0:
+        span = self.span
+        if span is None or self.size.width <= 0:
             return None
-        span = info.last_ts + 1 - info.first_ts
         x = min(max(x, 0), self.size.width - 1)
-        return info.first_ts + (2 * x + 1) * span // (2 * self.size.width)
+        return span[0] + (2 * x + 1) * (span[1] + 1 - span[0]) // (2 * self.size.width)
 
     def _scrub(self, x: int) -> None:
         ts = self.ts_at(x)
