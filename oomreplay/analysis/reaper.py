@@ -56,6 +56,16 @@ def unreaped(state: State) -> list[Victim]:
             if v.outcome == "unable" or (v.outcome is None and v.attempts and "reaped" not in v.attempts)]
 
 
+def mm_locks(state: State, victim: Victim) -> tuple[list[Lock], str]:
+    """The held or awaited locks that may be the victim's mm lock, and how sure that is: ``high`` when lock events
+    name its mm, ``low`` for locks of that name whose mm is unknown (a lockdep dump)."""
+    locks = [lk for lk in state.locks.values() if MM_LOCK.search(lk.name)]
+    mine = [lk for lk in locks if lk.mm is not None and lk.mm == victim.mm]
+    if mine:
+        return mine, "high"
+    return [lk for lk in locks if lk.mm is None], "low"
+
+
 def why_unreaped(trace: Trace, victim: Victim, until: int) -> ReaperFailure:
     """Explain one victim at seq ``until``; a lock dump printed right after the last attempt counts too."""
     attempts = tuple(cite(trace, ev) for ev in trace.events(0, until + 1, kind="reaper_attempt", pid=victim.pid)
@@ -66,12 +76,7 @@ def why_unreaped(trace: Trace, victim: Victim, until: int) -> ReaperFailure:
     last = max([a.seq for a in attempts] + ([done.seq] if done else []), default=until)
     at = _dump_after(trace, last, until)
     state = trace.state_at(at)
-    locks = [lk for lk in state.locks.values() if MM_LOCK.search(lk.name)]
-    mine = [lk for lk in locks if lk.mm is not None and lk.mm == victim.mm]
-    if mine:
-        chosen, confidence = mine, "high"
-    else:
-        chosen, confidence = [lk for lk in locks if lk.mm is None], "low"
+    chosen, confidence = mm_locks(state, victim)
     suspects = [s for lk in chosen for s in _on_lock(trace, state, lk)]
     if not suspects:
         confidence = "guess"

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import PurePath
 
-from ..analysis import WaitGraph, wait_graph
+from ..analysis import WaitGraph, mm_locks, wait_graph
 from ..export.snapshot import holding_mark, involved_pids
 from ..model import Event, Lock, Memcg, State, Task, Victim, Zone
 from ..safetext import visible
@@ -71,6 +72,9 @@ class Frame:
     log_lines: list[tuple[bool, str]]  # (is the cursor's line, text made visible)
     comms: dict[int, str] = field(default_factory=dict)  # pid -> visible comm, for the lock and reaper panels
     chains: list[str] = field(default_factory=list)  # wait-for chains and cycles, made visible
+    #: victim pid -> who holds or waits for the mm lock the reaper needs (made visible; "?" when only a lock of
+    #: that name is known, from a lockdep dump)
+    blockers: dict[int, str] = field(default_factory=dict)
 
 
 def _rss_kb(t: Task) -> int:
@@ -135,11 +139,33 @@ def wait_chains(graph: WaitGraph, comms: dict[int, str]) -> list[str]:
     return out[:MAX_CHAINS]
 
 
+def reaper_blockers(state: State, victims: list[Victim], comms: dict[int, str]) -> dict[int, str]:
+    """For each victim not yet reaped: ``mmap_sem: 63 (khugepaged) w, waiting 5`` from the locks the reaper's
+    trylock would meet (``analysis.mm_locks``)."""
+    out = {}
+    for v in victims:
+        if v.outcome == "reaped" or v.exited:
+            continue
+        locks, confidence = mm_locks(state, v)
+        mark = "" if confidence == "high" else "?"
+        parts = []
+        for lk in locks:
+            held = [f"{h.pid}" + (f" ({comms[h.pid]})" if comms.get(h.pid) else "") + f" {h.mode or ''}".rstrip()
+                    for h in lk.holders]
+            waiting = [str(w.pid) for w in lk.waiters]
+            parts.append(f"{visible(lk.name)}{mark}: " + ", ".join(held or ["no holder"])
+                         + (f"; waiting {', '.join(waiting)}" if waiting else ""))
+        if parts:
+            out[v.pid] = "; ".join(parts)
+    return out
+
+
 def _log(trace: Trace, seq: int, event: Event | None) -> tuple[str, list[tuple[bool, str]]]:
     """The source lines around the event's origin, or, when it has none, the events around it."""
     if event is not None and event.src is not None:
         sources = trace.sources
-        name = sources[event.src.file][0] if event.src.file < len(sources) else "?"
+        # the file's name, not its path: the panel's title has little room, and the directory says nothing here
+        name = PurePath(sources[event.src.file][0]).name if event.src.file < len(sources) else "?"
         first = max(1, event.src.line - LOG_CONTEXT)
         lines = trace.source_lines(first, event.src.line + LOG_CONTEXT, event.src.file)
         return (f"{visible(name)}:{event.src.line}",
@@ -173,10 +199,12 @@ def build_frame(trace: Trace, seq: int, previous: Frame | None, rows: RowCache) 
     wanted = {v.pid for v in victims} | {h.pid for lk in locks for h in (*lk.holders, *lk.waiters)}
     comms = {pid: visible(t.comm or "") for pid in wanted if (t := state.tasks.get(pid)) is not None}
     chains = wait_chains(wait_graph(state), comms)
+    blockers = reaper_blockers(state, victims, comms)
     log_title, log_lines = _log(trace, seq, event)
     return Frame(seq=seq, ts_ns=state.ts_ns, event=event, tasks=tasks, involved=frozenset(involved_pids(state)),
                  changed=changed, zones=state.zones.values(), memcgs=state.memcgs.values(), locks=locks,
-                 victims=victims, oom_skip=oom_skip, log_title=log_title, log_lines=log_lines, comms=comms, chains=chains)
+                 victims=victims, oom_skip=oom_skip, log_title=log_title, log_lines=log_lines, comms=comms,
+                 chains=chains, blockers=blockers)
 
 
 #: Kinds the timeline marks one by one, and how many of each it reads at most.

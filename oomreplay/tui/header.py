@@ -35,6 +35,7 @@ class ReplayHeader(Static):
         else:
             where = f"seq {frame.seq}/{info.count - 1}"
         event = describe(frame.event) if frame.event is not None else ""
-        self.update(Content.assemble(("oomreplay ", "bold"), (info.name, "$accent"), "  kernel ", info.kernel,
-                                     "  t ", when, "  ", (where, "bold"), f"  {self.play}".rstrip(), "\n",
+        # what changes with every step first, so a narrow terminal cuts the trace's name, not the cursor
+        self.update(Content.assemble((where, "bold"), "  t ", when, f"  {self.play}".rstrip(), "  ",
+                                     (info.name, "$accent"), "  kernel ", info.kernel, "\n",
                                      (event, "$text-muted")))

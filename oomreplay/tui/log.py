@@ -28,8 +28,17 @@ def highlight(text: str, colours: SyntaxColours | None, prefix: str = "") -> Con
     return Content(prefix + text, spans)
 
 
+def around(lines: list, current: int, height: int) -> list:
+    """The ``height`` lines centred on the ``current`` one (all of them when there is room)."""
+    if height <= 0 or len(lines) <= height:
+        return lines
+    start = min(max(0, current - (height - 1) // 2), len(lines) - height)
+    return lines[start:start + height]
+
+
 class LogPanel(Static):
-    """Plain text only: log lines come from the traced machine (already made visible by the frame)."""
+    """Plain text only: log lines come from the traced machine (already made visible by the frame). One row per
+    line (long ones are cut, not wrapped), centred on the cursor's line, so that line is always in view."""
 
     frame: Frame | None = None
 
@@ -42,13 +51,17 @@ class LogPanel(Static):
         self.border_subtitle = frame.log_title
         colours: SyntaxColours | None = getattr(self.app, "syntax_colours", None)
         lines = []
-        for current, text in frame.log_lines:
+        current_at = next((i for i, (current, _) in enumerate(frame.log_lines) if current), 0)
+        for current, text in around(frame.log_lines, current_at, self.content_region.height):
             if current:
                 line = highlight(text, colours, "▶ ")
                 lines.append(Content(line.plain, [Span(0, len(line.plain), _CURRENT), *line.spans]))
             else:
                 lines.append(highlight(text, colours, "  "))
         self.update(Content("\n").join(lines) if lines else Content("no log line"))
+
+    def on_resize(self) -> None:
+        self.show(self.frame)
 
     def recolour(self) -> None:
         """Paint again with the app's current syntax colours (after a theme change)."""

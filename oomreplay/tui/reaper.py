@@ -1,4 +1,5 @@
-"""OOM victims and the reaper: attempts out of the kernel's ten, their outcomes, and MMF_OOM_SKIP."""
+"""OOM victims and the reaper: time since the kill, attempts out of the kernel's ten, their outcomes,
+MMF_OOM_SKIP, and who holds the mm lock the reaper's trylock needs."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ def _victim_line(v: Victim, frame: Frame) -> Content:
     outcome = v.outcome or "pending"
     skip = v.mm is not None and v.mm in frame.oom_skip
     comm = frame.comms.get(v.pid) or visible(v.comm or "")
-    return Content.assemble(f"{v.pid} ", (comm, "$accent"), f" killed #{v.killed_seq}  {attempts}{last}  ",
+    since = f" +{(frame.ts_ns - v.killed_ts) / 1e9:.3f} s" if frame.ts_ns is not None else ""
+    line = Content.assemble(f"{v.pid} ", (comm, "$accent"), f" killed #{v.killed_seq}{since}  {attempts}{last}  ",
                             (outcome, "$error bold" if outcome == "unable" else "bold"),
                             ("  MMF_OOM_SKIP" if skip else "", "$warning"))
+    blocker = frame.blockers.get(v.pid)
+    return Content.assemble(line, "\n  needs ", (blocker, "$warning")) if blocker else line
 
 
 class ReaperPanel(Static):

@@ -21,10 +21,11 @@ from textual.strip import Strip
 
 from .frame import Frame, TaskRow
 
-#: (header, width in cells, TaskRow attribute); the last column takes what is left.
+#: (header, width in cells, TaskRow attribute).
+#: Sized so that the whole row fits the tasks panel of a 160-column terminal (94 cells); comm is the kernel's 15.
 COLUMNS: tuple[tuple[str, int, str], ...] = (
-    ("pid", 7, "pid"), ("comm", 16, "comm"), ("st", 2, "state"), ("flags", 18, "flags"), ("rss kB", 11, "rss_kb"),
-    ("adj", 5, "adj"), ("holds", 22, "holds"), ("waits for", 20, "waits"),
+    ("pid", 7, "pid"), ("comm", 15, "comm"), ("st", 2, "state"), ("flags", 15, "flags"), ("rss kB", 10, "rss_kb"),
+    ("adj", 5, "adj"), ("holds", 20, "holds"), ("waits for", 12, "waits"),
 )
 WIDTH = sum(w + 1 for _, w, _ in COLUMNS)
 

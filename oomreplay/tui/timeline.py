@@ -85,7 +85,7 @@ class Timeline(Widget):
         width = self.size.width
         cols = self._columns(width)
         if not cols:
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         density, kill, reaper, cursor = (self.get_component_rich_style(f"timeline--{n}")
                                          for n in ("density", "kill", "reaper", "cursor"))
         if y == 0:
@@ -96,10 +96,11 @@ class Timeline(Widget):
                     Segment("!", kill) if c[3] else Segment("·", density) for c in cols]
         elif y == 2:
             col = self.cursor_column(width)
-            segs = [Segment(" " * width)] if col is None else \
-                [Segment(" " * col), Segment("▲", cursor), Segment(" " * (width - col - 1))]
+            blank = self.rich_style
+            segs = [Segment(" " * width, blank)] if col is None else \
+                [Segment(" " * col, blank), Segment("▲", cursor), Segment(" " * (width - col - 1), blank)]
         else:
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         return Strip(segs, width)
 
     def ts_at(self, x: int) -> int | None:
