@@ -181,7 +181,8 @@ class ReplayApp(App[None]):
         return not isinstance(self.screen, ModalScreen)
 
     def on_mount(self) -> None:
-        for panel, title in (("memory", "memory"), ("locks", "locks"), ("reaper", "reaper"), ("timeline", "timeline")):
+        for panel, title in (("memory", "memory"), ("locks", "locks"), ("reaper", "reaper"), ("timeline", "timeline"),
+                             ("log", "log")):
             self.query_one(f"#{panel}").border_title = title
         self.query_one(ReplayHeader).show_opening(self.trace_path.name)
         self.theme_changed_signal.subscribe(self, self._theme_changed)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import Static
 
 from .frame import Frame, TraceInfo, describe
+from .panel import Panel
 
 
-class ReplayHeader(Static):
+class ReplayHeader(Panel):
     """Trace name, kernel, time, seq / total and playback; the cursor's event on the second line."""
 
     def __init__(self, **kwargs: object) -> None:
@@ -22,10 +22,10 @@ class ReplayHeader(Static):
             self.show(*self._last)
 
     def show_opening(self, path_name: str) -> None:
-        self.update(Content.assemble(("oomreplay ", "bold"), f"opening {path_name}…"))
+        self.paint(Content.assemble(("oomreplay ", "bold"), f"opening {path_name}…"))
 
     def show_failure(self, text: str) -> None:
-        self.update(Content.assemble(("oomreplay ", "bold"), ("cannot show this trace: ", "$error bold"), text))
+        self.paint(Content.assemble(("oomreplay ", "bold"), ("cannot show this trace: ", "$error bold"), text))
 
     def show(self, info: TraceInfo, frame: Frame) -> None:
         self._last = (info, frame)
@@ -36,6 +36,6 @@ class ReplayHeader(Static):
             where = f"seq {frame.seq}/{info.count - 1}"
         event = describe(frame.event) if frame.event is not None else ""
         # what changes with every step first, so a narrow terminal cuts the trace's name, not the cursor
-        self.update(Content.assemble((where, "bold"), "  t ", when, f"  {self.play}".rstrip(), "  ",
+        self.paint(Content.assemble((where, "bold"), "  t ", when, f"  {self.play}".rstrip(), "  ",
                                      (info.name, "$accent"), "  kernel ", info.kernel, "\n",
                                      (event, "$text-muted")))

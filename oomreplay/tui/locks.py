@@ -5,12 +5,12 @@ are marked as inferred."""
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import Static
 
 from ..export.snapshot import holding_mark
 from ..model import Holder
 from ..safetext import visible
 from .frame import Frame
+from .panel import Panel
 
 #: More locks than this are counted, not listed: a panel of a thousand lines helps no one.
 MAX_LOCKS = 50
@@ -24,12 +24,12 @@ def _who(h: Holder, comms: dict[int, str], waiting: bool) -> Content:
                             (inferred, "$text-muted italic"))
 
 
-class LocksPanel(Static):
+class LocksPanel(Panel):
     """Per lock: its name, then a line per holder and per waiter."""
 
     def show(self, frame: Frame | None) -> None:
         if frame is None:
-            self.update("")
+            self.paint(Content(""))
             return
         lines: list[Content] = [Content.assemble(("wait-for ", "$warning bold"), chain) for chain in frame.chains]
         for lk in frame.locks[:MAX_LOCKS]:
@@ -38,4 +38,4 @@ class LocksPanel(Static):
             lines += [Content.assemble(("  waiting ", "$warning"), _who(w, frame.comms, True)) for w in lk.waiters]
         if len(frame.locks) > MAX_LOCKS:
             lines.append(Content(f"… {len(frame.locks) - MAX_LOCKS} more locks"))
-        self.update(Content("\n").join(lines) if lines else Content("no lock held or waited for"))
+        self.paint(Content("\n").join(lines) if lines else Content("no lock held or waited for"))

@@ -4,10 +4,10 @@ the cursor's line marked, coloured by the kmsg pygments lexer in the theme's pyg
 from __future__ import annotations
 
 from textual.content import Content, Span
-from textual.widgets import Static
 
 from .frame import Frame
 from .kmsg_lexer import KmsgLexer
+from .panel import Panel
 from .themes import SyntaxColours
 
 _LEXER = KmsgLexer()
@@ -36,7 +36,7 @@ def around(lines: list, current: int, height: int) -> list:
     return lines[start:start + height]
 
 
-class LogPanel(Static):
+class LogPanel(Panel):
     """Plain text only: log lines come from the traced machine (already made visible by the frame). One row per
     line (long ones are cut, not wrapped), centred on the cursor's line, so that line is always in view."""
 
@@ -45,10 +45,10 @@ class LogPanel(Static):
     def show(self, frame: Frame | None) -> None:
         self.frame = frame
         if frame is None:
-            self.update("")
+            self.paint(Content(""))
             return
-        self.border_title = "log"
-        self.border_subtitle = frame.log_title
+        if self.border_subtitle != frame.log_title:
+            self.border_subtitle = frame.log_title
         colours: SyntaxColours | None = getattr(self.app, "syntax_colours", None)
         lines = []
         current_at = next((i for i, (current, _) in enumerate(frame.log_lines) if current), 0)
@@ -58,7 +58,7 @@ class LogPanel(Static):
                 lines.append(Content(line.plain, [Span(0, len(line.plain), _CURRENT), *line.spans]))
             else:
                 lines.append(highlight(text, colours, "  "))
-        self.update(Content("\n").join(lines) if lines else Content("no log line"))
+        self.paint(Content("\n").join(lines) if lines else Content("no log line"))
 
     def on_resize(self) -> None:
         self.show(self.frame)

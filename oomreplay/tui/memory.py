@@ -4,11 +4,11 @@ over the whole incident with the cursor's place on it, drawn from the overview t
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import Static
 
 from ..model import Memcg, Zone
 from ..safetext import visible
 from .frame import Frame, TraceInfo
+from .panel import Panel
 
 GAUGE = 24
 SPARK = 40
@@ -78,15 +78,15 @@ def _memcg_line(m: Memcg) -> Content:
     return Content.assemble(visible(m.path), " ", bar, f" {usage:,}/{m.limit_kb or 0:,} kB {pct}")
 
 
-class MemoryPanel(Static):
+class MemoryPanel(Panel):
     """One line per zone, then one per memcg, then the sparkline."""
 
     def show(self, frame: Frame | None, info: TraceInfo | None = None) -> None:
         if frame is None:
-            self.update("")
+            self.paint(Content(""))
             return
         lines = [_zone_line(z) for z in frame.zones] + [_memcg_line(m) for m in frame.memcgs]
         if not lines:
             lines = [Content("no zone or memcg reported yet")]
         spark = free_sparkline(info, frame.ts_ns) if info is not None and info.buckets else Content("")
-        self.update(Content("\n").join(lines + ([spark] if spark else [])))
+        self.paint(Content("\n").join(lines + ([spark] if spark else [])))

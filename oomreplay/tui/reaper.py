@@ -4,11 +4,11 @@ MMF_OOM_SKIP, and who holds the mm lock the reaper's trylock needs."""
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import Static
 
 from ..model import MAX_OOM_REAP_RETRIES, Victim
 from ..safetext import visible
 from .frame import Frame
+from .panel import Panel
 
 
 def _victim_line(v: Victim, frame: Frame) -> Content:
@@ -25,12 +25,12 @@ def _victim_line(v: Victim, frame: Frame) -> Content:
     return Content.assemble(line, "\n  needs ", (blocker, "$warning")) if blocker else line
 
 
-class ReaperPanel(Static):
+class ReaperPanel(Panel):
     """One line per victim."""
 
     def show(self, frame: Frame | None) -> None:
         if frame is None:
-            self.update("")
+            self.paint(Content(""))
             return
         lines = [_victim_line(v, frame) for v in frame.victims]
-        self.update(Content("\n").join(lines) if lines else Content("no OOM victim yet"))
+        self.paint(Content("\n").join(lines) if lines else Content("no OOM victim yet"))

@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.cells import set_cell_size
 from rich.segment import Segment
+from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
@@ -28,6 +29,7 @@ COLUMNS: tuple[tuple[str, int, str], ...] = (
     ("adj", 5, "adj"), ("holds", 20, "holds"), ("waits for", 12, "waits"),
 )
 WIDTH = sum(w + 1 for _, w, _ in COLUMNS)
+HEADER = " ".join(set_cell_size(h, w) for h, w, _ in COLUMNS)
 
 #: The orders ``o`` cycles through: name, and the key (largest first where that is what one looks for).
 ORDERS: tuple[tuple[str, Callable[[TaskRow], Any]], ...] = (
@@ -56,6 +58,8 @@ class TasksPanel(ScrollView, can_focus=True):
         self.rows: list[TaskRow] = []
         self.selected: int | None = None  # a pid
         self._sorted: tuple[object, int, list[TaskRow]] | None = None  # (frame's task list, order, rows)
+        self._lines: dict[int, tuple[TaskRow, str]] = {}  # pid -> (row, its line)
+        self._styles: dict[str, Style] = {}  # set by each render_lines
 
     def show(self, frame: Frame | None) -> None:
         self.frame = frame
@@ -91,8 +95,12 @@ class TasksPanel(ScrollView, can_focus=True):
             self.selected = self.rows[0].pid
         total = len(frame.tasks) if frame else 0
         which = "only involved" if self.only_involved else "all"
-        self.border_title = f"tasks {len(self.rows)}/{total} ({which}, by {ORDERS[self.order][0]}; f, o)"
-        self.virtual_size = Size(WIDTH, len(self.rows) + 1)
+        title = f"tasks {len(self.rows)}/{total} ({which}, by {ORDERS[self.order][0]}; f, o)"
+        if title != self.border_title:  # setting it, even to the same text, refreshes the scrollbars too
+            self.border_title = title
+        size = Size(WIDTH, len(self.rows) + 1)
+        if size != self.virtual_size:  # a new virtual size means a new layout and scrollbars: only when it grows
+            self.virtual_size = size
         self.refresh()
 
     def _index_of_selected(self) -> int | None:
@@ -114,23 +122,41 @@ class TasksPanel(ScrollView, can_focus=True):
         """The row's cells, each padded or cut to its column's width in cells."""
         return [set_cell_size(str(getattr(row, attr)), w) for _, w, attr in COLUMNS]
 
+    def _line(self, row: TaskRow) -> str:
+        """The row as one line, kept while the frame keeps the same row object (rows of unchanged tasks are
+        shared from frame to frame, so most lines of a step are already laid out)."""
+        hit = self._lines.get(row.pid)
+        if hit is not None and hit[0] is row:
+            return hit[1]
+        text = " ".join(self.row_text(row))
+        self._lines[row.pid] = (row, text)
+        return text
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The styles, once per repaint rather than per line: each lookup walks the DOM for the background.
+        self._styles = {name: self.get_component_rich_style(f"tasks--{name}")
+                        for name in ("header", "selected", "changed", "flagged")}
+        self._styles["base"] = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
+        styles = self._styles
+        base = styles["base"]
         width = self.scrollable_content_region.width
         scroll_x, scroll_y = self.scroll_offset
         if y == 0:
-            text = " ".join(set_cell_size(h, w) for h, w, _ in COLUMNS)
-            strip = Strip([Segment(text, self.get_component_rich_style("tasks--header"))])
+            strip = Strip([Segment(HEADER, styles["header"])])
         else:
             index = y - 1 + scroll_y
             if index >= len(self.rows):
-                return Strip.blank(width, self.rich_style)
+                return Strip.blank(width, base)
             row = self.rows[index]
-            style = self.rich_style
+            style = base
             if row.pid == self.selected:
-                style = self.get_component_rich_style("tasks--selected")
+                style = styles["selected"]
             elif self.frame is not None and row.pid in self.frame.changed:
-                style = self.get_component_rich_style("tasks--changed")
+                style = styles["changed"]
             elif row.flags:
-                style = self.get_component_rich_style("tasks--flagged")
-            strip = Strip([Segment(" ".join(self.row_text(row)), style)])
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+                style = styles["flagged"]
+            strip = Strip([Segment(self._line(row), style)])
+        return strip.crop_extend(scroll_x, scroll_x + width, base)

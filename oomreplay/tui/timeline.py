@@ -8,7 +8,9 @@ range), downsampled here to the widget's width, so painting never touches the fi
 from __future__ import annotations
 
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -30,11 +32,25 @@ class Timeline(Widget):
         self.cursor_ts: int | None = None
         #: The range drawn, ``(t0, t1)`` inclusive, and its overview; None: the whole trace, from ``info``.
         self.zoom: tuple[int, int, list[Bucket]] | None = None
+        self._cached: tuple[tuple, list] | None = None  # ((width, info, zoom), columns)
+        self._styles: list[Style] = []  # set by each render_lines
         self._dragging = False
 
     def show(self, info: TraceInfo, cursor_ts: int | None) -> None:
+        """A step moves only the cursor: repaint its line alone unless the strip itself changed."""
+        if info is self.info:
+            if self.cursor_column(self.size.width) != self._column_at(cursor_ts):
+                self.cursor_ts = cursor_ts
+                self.refresh(Region(0, 2, self.size.width, 1))
+            self.cursor_ts = cursor_ts
+            return
         self.info, self.cursor_ts = info, cursor_ts
         self.refresh()
+
+    def _column_at(self, ts: int | None) -> int | None:
+        if self.span is None or ts is None or self.size.width <= 0:
+            return None
+        return self._column_of(ts, self.size.width)
 
     def show_zoom(self, t0: int, t1: int, buckets: list[Bucket]) -> None:
         self.zoom = (t0, t1, buckets)
@@ -57,7 +73,14 @@ class Timeline(Widget):
         return info.first_ts, info.last_ts
 
     def _columns(self, width: int) -> list[tuple[int, int, int, int]]:
-        """(events, kills, reaper attempts, OOM invocations) per column."""
+        """(events, kills, reaper attempts, OOM invocations) per column, computed once per width, trace and
+        zoom: every line of every repaint asks for them."""
+        key = (width, id(self.info), id(self.zoom))
+        if self._cached is None or self._cached[0] != key:
+            self._cached = (key, self._count_columns(width))
+        return self._cached[1]
+
+    def _count_columns(self, width: int) -> list[tuple[int, int, int, int]]:
         info, span = self.info, self.span
         buckets = self.zoom[2] if self.zoom is not None else info.buckets if info is not None else []
         if info is None or span is None or not buckets or width <= 0:
@@ -81,13 +104,18 @@ class Timeline(Widget):
             return None
         return self._column_of(self.cursor_ts, width)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The styles, once per repaint rather than per line: each lookup walks the DOM for the background.
+        self._styles = [self.rich_style] + [self.get_component_rich_style(f"timeline--{n}")
+                                            for n in ("density", "kill", "reaper", "cursor")]
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         cols = self._columns(width)
+        blank, density, kill, reaper, cursor = self._styles
         if not cols:
-            return Strip.blank(width, self.rich_style)
-        density, kill, reaper, cursor = (self.get_component_rich_style(f"timeline--{n}")
-                                         for n in ("density", "kill", "reaper", "cursor"))
+            return Strip.blank(width, blank)
         if y == 0:
             top = max(c[0] for c in cols) or 1
             segs = [Segment(_BLOCKS[-(-c[0] * 8 // top)] if c[0] else " ", kill if c[1] else density) for c in cols]
@@ -96,11 +124,10 @@ class Timeline(Widget):
                     Segment("!", kill) if c[3] else Segment("·", density) for c in cols]
         elif y == 2:
             col = self.cursor_column(width)
-            blank = self.rich_style
             segs = [Segment(" " * width, blank)] if col is None else \
                 [Segment(" " * col, blank), Segment("▲", cursor), Segment(" " * (width - col - 1), blank)]
         else:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, blank)
         return Strip(segs, width)
 
     def ts_at(self, x: int) -> int | None:
