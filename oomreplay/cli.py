@@ -279,6 +279,140 @@ def demo() -> None:
         info(demo_trace())
 
 
+class NotesFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+def _notes_lines(resolved: list, fmt: NotesFormat, trace_name: str) -> list[str]:
+    """The marks as text (columns like `events`, the note indented below) or Markdown (a section per mark)."""
+    lines = [f"# Notes on {visible(trace_name)}"] if fmt is NotesFormat.markdown else \
+        [f"{'seq':>8} {'time (s)':>16} {'kind':<15} title"]
+    for mark, seq in resolved:
+        a = mark.anchor
+        where = "gone" if seq is None else str(seq)
+        if fmt is NotesFormat.markdown:
+            pid = "" if a.pid is None else f", pid {a.pid}"
+            gone = " — its event is not in this trace" if seq is None else ""
+            lines += ["", f"## {visible(' '.join(mark.title.split()))}", "",
+                      f"*seq {where}, {_seconds(a.ts_ns)} s, `{a.kind}`{pid}{gone}*"]
+            if mark.note.strip():
+                lines += ["", visible(mark.note.rstrip("\n"))]
+        else:
+            lines.append(f"{where:>8} {_seconds(a.ts_ns):>16} {a.kind:<15} {visible(mark.title)}")
+            lines += [" " * 42 + visible(line) for line in mark.note.rstrip("\n").split("\n") if mark.note.strip()]
+    return lines
+
+
+@app.command()
+def notes(
+    trace_path: Annotated[Path, typer.Argument(metavar="TRACE")],
+    fmt: Annotated[NotesFormat, typer.Option("--format")] = NotesFormat.text,
+) -> None:
+    """The marks and notes on a trace (TRACE.notes.toml beside it) in seq order; marks whose event is gone last."""
+    from .notes import NotesError, Notes, marks_json, sidecar
+
+    with _open(trace_path) as t:
+        try:
+            marks = Notes.load(trace_path)
+        except NotesError as e:
+            raise UserError(visible(e)) from None
+        resolved = marks.resolve(t)
+        if fmt is NotesFormat.json:
+            typer.echo(json.dumps(marks_json(resolved, t), indent=1))
+        elif not resolved:
+            typer.echo(f"{visible(trace_path)}: no marks (they would be in {visible(sidecar(trace_path))})")
+        else:
+            typer.echo("\n".join(_notes_lines(resolved, fmt, trace_path.name)))
+    gone = sum(1 for _, seq in resolved if seq is None)
+    if gone:
+        typer.echo(f"oomreplay: warning: {gone} mark(s) anchored to events that are not in {visible(trace_path)}",
+                   err=True)
+
+
+def _size(text: str) -> tuple[int, int]:
+    """``160x48`` -> (160, 48), within what a screenshot can sensibly be."""
+    width, sep, height = text.lower().partition("x")
+    if not (sep and width.isdigit() and height.isdigit()):
+        raise UserError(f"--size {visible(text)}: expected COLUMNSxROWS, such as 160x48")
+    size = int(width), int(height)
+    if not (40 <= size[0] <= 500 and 12 <= size[1] <= 200):
+        raise UserError(f"--size {visible(text)}: columns must be 40..500 and rows 12..200")
+    return size
+
+
+@app.command()
+def story(
+    trace_path: Annotated[Path, typer.Argument(metavar="TRACE")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="The directory to write index.md and index.html in.")],
+    size: Annotated[str, typer.Option(help="Screenshot size, COLUMNSxROWS.")] = "160x48",
+) -> None:
+    """Each mark (or key moment) with its note, state tables and a TUI screenshot, as DIR/index.md and index.html."""
+    from .export.story import write_story
+    from .notes import NotesError
+
+    columns_rows = _size(size)
+    if not trace_path.is_file():
+        raise UserError(f"{visible(trace_path)}: no such file")
+    try:
+        result = write_story(trace_path, out, columns_rows)
+    except NotesError as e:
+        raise UserError(visible(e)) from None
+    for mark in result.missing:
+        typer.echo(f"oomreplay: warning: mark {visible(mark.title)!r}: its event ({mark.anchor.kind} at "
+                   f"{_seconds(mark.anchor.ts_ns)} s) is not in the trace", err=True)
+    origins = sorted({ch.origin for ch in result.chapters}) or ["none"]
+    typer.echo(f"{visible(out / 'index.html')}: {len(result.chapters)} chapters (from {', '.join(origins)})")
+
+
+@app.command()
+def serve(
+    trace_path: Annotated[Path, typer.Argument(metavar="TRACE")],
+    host: Annotated[str, typer.Option(help="Address to listen on; loopback unless --allow-remote.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    allow_remote: Annotated[bool, typer.Option("--allow-remote", help="Allow a non-loopback --host.")] = False,
+    public_url: Annotated[Optional[str], typer.Option(help="The URL browsers use, behind a proxy or a tunnel.")]
+    = None,
+    seq: Annotated[Optional[int], typer.Option(help="Start after this event.", min=0)] = None,
+    theme: Annotated[Optional[str], typer.Option(help="A theme name or a theme file.")] = None,
+) -> None:
+    """Serve the replay to browsers (textual-serve): each tab gets its own replay. Stops on Ctrl+C."""
+    from .serve import ServeError, check_host, serve as serve_trace
+
+    if not trace_path.is_file():
+        raise UserError(f"{visible(trace_path)}: no such file")
+    try:
+        warning = check_host(host, allow_remote)
+    except ServeError as e:
+        raise UserError(visible(e)) from None
+    from .tui.themes import ThemeError, resolve
+
+    try:
+        resolve(theme)
+    except ThemeError as e:
+        raise UserError(visible(e)) from None
+    if warning:
+        typer.echo(f"oomreplay: warning: {visible(warning)}", err=True)
+    serve_trace(trace_path, host, port, seq, theme, public_url)
+
+
+@app.command("serve-app", hidden=True)
+def serve_app(
+    trace_path: Annotated[Path, typer.Argument(metavar="TRACE")],
+    seq: Annotated[Optional[int], typer.Option(min=0)] = None,
+    theme: Annotated[Optional[str], typer.Option()] = None,
+) -> None:
+    """The replay for one browser tab, started by `oomreplay serve` under textual-serve's web driver."""
+    from .serve import under_web_driver
+
+    if not under_web_driver():
+        raise UserError("serve-app is started by `oomreplay serve`; in a terminal, use `oomreplay replay`")
+    from .tui.app import ReplayApp
+
+    ReplayApp(trace_path, seq=seq, theme=theme).run()
+
+
 def main() -> None:
     """Entry point: every expected failure is one line on stderr and exit status 2, never a traceback."""
     try:
