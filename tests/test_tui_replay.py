@@ -15,6 +15,7 @@ from oomreplay import Event, TraceWriter, open_trace
 from oomreplay.resources import demo_trace
 from oomreplay.tui.app import ReplayApp
 from oomreplay.tui.explain import ExplainScreen
+from oomreplay.tui.marks import MarkScreen, MarksScreen
 from oomreplay.tui.header import ReplayHeader
 from oomreplay.tui.help import HelpScreen
 from oomreplay.tui.locks import LocksPanel
@@ -485,3 +486,110 @@ def test_z_zooms_the_timeline_around_the_cursor(tmp_path: Path):
         await settle(pilot, app)
         assert app.cursor <= 20  # one column of the whole second is ~8.5 ms
     run(ReplayApp(path, seq=500), script)
+
+
+# -- marks and presentation mode ----------------------------------------------------------------------------
+
+@pytest.fixture
+def own_incident(incident: Path, tmp_path: Path) -> Path:
+    """A copy of the incident, so the notes written beside it are this test's alone."""
+    path = tmp_path / "incident.oomtrace"
+    path.write_bytes(incident.read_bytes())
+    return path
+
+
+def test_m_marks_an_event_and_quote_lists_edits_and_deletes(own_incident: Path):
+    sidecar = own_incident.with_name(own_incident.name + ".notes.toml")
+
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        await press(pilot, app, "m")
+        assert isinstance(app.screen, MarkScreen)
+        await pilot.press(*"the kill", "enter", *"why [b]this[/b]", "ctrl+s")
+        await settle(pilot, app)
+        assert [(m.title, m.note, seq) for m, seq in app.marks] == [("the kill", "why [b]this[/b]", 6)]
+        saved = sidecar.read_text()
+        assert 'title = "the kill"' in saved and "oom_kill" in saved
+        assert "M" in app.query_one(Timeline).render_line(1).text
+        await press(pilot, app, "g", "apostrophe")
+        assert isinstance(app.screen, MarksScreen)
+        await press(pilot, app, "enter")
+        assert app.cursor == 6
+        await press(pilot, app, "apostrophe", "e")
+        assert isinstance(app.screen, MarkScreen) and app.screen.query_one("#mark-title").value == "the kill"
+        await pilot.press("ctrl+u", *"killed", "ctrl+s")
+        await settle(pilot, app)
+        assert [m.title for m, _ in app.marks] == ["killed"] and 'title = "killed"' in sidecar.read_text()
+        await press(pilot, app, "m")  # on a marked event, m edits its mark
+        assert app.screen.query_one("#mark-title").value == "killed"
+        await press(pilot, app, "escape")
+        await press(pilot, app, "apostrophe", "d")
+        assert app.marks == () and "the kill" not in sidecar.read_text() and "killed" not in sidecar.read_text()
+    run(ReplayApp(own_incident, seq=6), script)
+
+
+def test_a_broken_notes_file_is_reported_and_never_overwritten(own_incident: Path):
+    sidecar = own_incident.with_name(own_incident.name + ".notes.toml")
+    sidecar.write_text('[[mark]]\ntitle = "unclosed\n')
+
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        assert any("notes.toml" in n and "read-only" in n for n in notes(app))
+        await press(pilot, app, "m")
+        await pilot.press(*"x", "ctrl+s")
+        await settle(pilot, app)
+        assert sidecar.read_text() == '[[mark]]\ntitle = "unclosed\n' and app.marks == ()
+    run(ReplayApp(own_incident), script)
+
+
+def _card(app: ReplayApp) -> str:
+    return text(app.query_one("#chapter-title")) + "\n" + text(app.query_one("#chapter-context"))
+
+
+def test_presentation_walks_the_chapters_and_playback_stops_at_each(own_incident: Path):
+    """Without marks, the chapters are the key moments: the invocation (seq 5), the two kills (6, 11)."""
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        assert [c.seq for c in app.chapters] == [5, 6, 11]
+        assert app.cursor == 5 and "1/3" in _card(app) and "invokes the OOM killer" in _card(app)
+        assert "mm/oom_kill.c" in _card(app)  # the kernel context line
+        assert not app.query_one(Timeline).display
+        await press(pilot, app, "right")
+        assert app.cursor == 6 and "2/3" in _card(app) and "kills a.out (100)" in _card(app)
+        assert app.query_one(ReaperPanel).display and not app.query_one(LocksPanel).display
+        assert app.query_one(TasksPanel).only_involved
+        await press(pilot, app, "pagedown")
+        assert app.cursor == 11 and "3/3" in _card(app)
+        await press(pilot, app, "pageup", "left")
+        assert app.cursor == 5
+        await press(pilot, app, "shift+right")  # ten events on: past the kill at 6, inside chapter 2
+        assert app.cursor == 15 and "2/3" not in _card(app) and "3/3" in _card(app)
+        await press(pilot, app, "left", "left")
+        assert app.cursor == 6
+        await pilot.press("space")  # plays towards the next chapter and stops there
+        for _ in range(300):
+            await pilot.pause(0.02)
+            if not app.playing:
+                break
+        await settle(pilot, app)
+        assert app.cursor == 11 and not app.playing
+        await press(pilot, app, "p")
+        assert app.query_one(Timeline).display and app.query_one(LocksPanel).display
+        await press(pilot, app, "right")
+        assert app.cursor == 12  # one event again, not a chapter
+    run(ReplayApp(own_incident, present=True), script)
+
+
+def test_presentation_chapters_are_the_marks_when_there_are_some(own_incident: Path):
+    from oomreplay.notes import Anchor, Mark, Notes
+
+    with open_trace(own_incident) as t:
+        notes = Notes.load(own_incident)
+        notes.add(Mark("the reaper tries", "**first** try", Anchor.of(t, 9)))
+        notes.add(Mark("java goes", "", Anchor.of(t, 11)))
+        notes.save()
+
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        assert [c.seq for c in app.chapters] == [9, 11] and app.cursor == 9
+        assert "the reaper tries" in _card(app)
+        assert "first" in str(app.query_one("#chapter-note").source)
+        await press(pilot, app, "right")
+        assert app.cursor == 11 and "java goes" in _card(app)
+    run(ReplayApp(own_incident, present=True), script)

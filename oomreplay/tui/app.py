@@ -21,15 +21,19 @@ from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.widgets import Footer
 
+from ..chapters import Chapter
+from ..notes import Mark
 from ..safetext import visible
+from .chapter import DEFAULT_PANELS, ChapterCard, panels_for
+from .explain import ExplainScreen
 from .frame import Frame, TraceInfo
 from .header import ReplayHeader
-from .explain import ExplainScreen
 from .help import HelpScreen
-from .loader import (Explain, Explained, Failed, Find, FindViolation, Loaded, Loader, Missed, Opened, Request, Search,
-                     Seek, SeekTime, Zoom, Zoomed)
+from .loader import (Explain, Explained, Failed, Find, FindViolation, Loaded, Loader, MarkEdit, Marks, Missed,
+                     Opened, Request, Search, Seek, SeekTime, Zoom, Zoomed)
 from .locks import LocksPanel
 from .log import LogPanel
+from .marks import MarkScreen, MarksScreen
 from .memory import MemoryPanel
 from .messages import LoaderResult, Scrubbed
 from .prompt import PromptScreen, parse_position
@@ -77,6 +81,9 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Zoom out", "the timeline shows four times its range", "zoom(False)"),
     ("Only involved tasks", "toggle: all tasks, or only those involved in the OOM", "toggle_involved"),
     ("Sort tasks", "next sort order of the tasks panel", "order"),
+    ("Mark this event", "a title and a Markdown note on the cursor's event, saved beside the trace", "mark"),
+    ("Marks", "list the marks: go to, edit or delete one", "marks"),
+    ("Presentation mode", "chapters from the marks (or the key moments), one after the other", "present"),
     ("Next colour theme", "cycle through the replay themes", "cycle_theme"),
     ("Help", "list the keys", "help"),
 )
@@ -118,6 +125,9 @@ class ReplayApp(App[None]):
         Binding("v", "find_violation(True)", show=False, priority=True),
         Binding("V", "find_violation(False)", show=False, priority=True),
         Binding("e", "explain", "explain", priority=True),
+        Binding("m", "mark", "mark", priority=True),
+        Binding("apostrophe", "marks", show=False, priority=True),
+        Binding("p", "present", "present", priority=True),
         Binding("g", "edge(False)", show=False, priority=True),
         Binding("G", "edge(True)", show=False, priority=True),
         Binding("f", "toggle_involved", show=False, priority=True),
@@ -127,7 +137,7 @@ class ReplayApp(App[None]):
     ]
 
     def __init__(self, trace_path: str | Path, seq: int | None = None, theme: str | Path | None = None,
-                 at_ns: int | None = None) -> None:
+                 at_ns: int | None = None, present: bool = False) -> None:
         super().__init__()
         # Themes are registered here, not in on_mount: CSS variables must exist before the stylesheet is parsed.
         chosen = resolve(theme)
@@ -149,6 +159,10 @@ class ReplayApp(App[None]):
         self._due = 0.0  # events owed to playback since the last step
         #: The last ``/`` search, which n / N repeat.
         self.search_text: str | None = None
+        #: The marks (with their seqs; None: their event is gone) and the chapters, as the loader last sent them.
+        self.marks: tuple[tuple[Mark, int | None], ...] = ()
+        self.chapters: tuple[Chapter, ...] = ()
+        self.presenting = present
         #: Id of the latest request; a frame answering it is the cursor's.
         self.request_id = 0
         #: Id of the request whose answer (frame, miss or failure) came back last.
@@ -158,6 +172,7 @@ class ReplayApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield ReplayHeader(id="header")
+        yield ChapterCard(id="chapter")
         yield Timeline(id="timeline")
         with Horizontal(id="middle"):
             yield TasksPanel(id="tasks")
@@ -217,9 +232,15 @@ class ReplayApp(App[None]):
         self._request(Seek(self.cursor))
 
     def action_step(self, delta: int) -> None:
-        self._seek(self.cursor + delta)
+        if self.presenting and abs(delta) == 1:
+            self._to_chapter(delta > 0)
+        else:
+            self._seek(self.cursor + delta)
 
     def action_page(self, direction: int) -> None:
+        if self.presenting:  # what presenter clickers send
+            self._to_chapter(direction > 0)
+            return
         count = self.info.count if self.info else 0
         self._seek(self.cursor + direction * max(100, count // 100))
 
@@ -284,7 +305,8 @@ class ReplayApp(App[None]):
         self.query_one(ReplayHeader).show_play(f"{state} {SPEEDS[self.speed]} ev/s")
 
     def _tick(self) -> None:
-        """Step by the events due at the chosen speed, but only once the previous step is painted."""
+        """Step by the events due at the chosen speed, but only once the previous step is painted; presenting,
+        stop at the next chapter."""
         self._due = min(self._due + SPEEDS[self.speed] / TICKS, SPEEDS[self.speed] / 4)
         if self._due < 1 or not self.settled or self.info is None:
             return
@@ -294,7 +316,82 @@ class ReplayApp(App[None]):
             return
         steps = int(self._due)
         self._due -= steps
-        self._seek(self.cursor + steps)
+        target = self.cursor + steps
+        stop = self._next_chapter(True) if self.presenting else None
+        if stop is not None and stop.seq <= target:
+            self.action_play()
+            target = stop.seq
+        self._seek(target)
+
+    # -- marks and presentation ----------------------------------------------------------------------------
+
+    def _mark_here(self) -> Mark | None:
+        return next((m for m, seq in self.marks if seq == self.cursor), None)
+
+    def action_mark(self) -> None:
+        """Mark the cursor's event, or edit its mark if it has one."""
+        if self.info is None or self.cursor < 0:
+            return
+        old = self._mark_here()
+        heading = f"{'Edit the mark on' if old else 'Mark'} event #{self.cursor}"
+        screen = MarkScreen(heading, old.title if old else "", old.note if old else "")
+        self.push_screen(screen, partial(self._marked, old, self.cursor))
+
+    def _marked(self, old: Mark | None, seq: int, answer: tuple[str, str] | None) -> None:
+        if answer is not None:
+            self._request(MarkEdit(seq, old, *answer))
+
+    def action_marks(self) -> None:
+        self.push_screen(MarksScreen(self.marks), self._marks_chosen)
+
+    def _marks_chosen(self, choice: tuple[str, Mark, int | None] | None) -> None:
+        if choice is None:
+            return
+        what, mark, seq = choice
+        if what == "go" and seq is not None:
+            self._seek(seq)
+        elif what == "delete":
+            self._request(MarkEdit(None, mark, None))
+            self.notify(f"deleted the mark {visible(mark.title)!r}", timeout=3, markup=False)
+        elif what == "edit":
+            screen = MarkScreen(f"Edit the mark {visible(mark.title)!r}", mark.title, mark.note)
+            self.push_screen(screen, partial(self._marked, mark, seq))
+
+    def action_present(self) -> None:
+        self.presenting = not self.presenting
+        self._show_chapter()
+
+    def _next_chapter(self, forward: bool) -> Chapter | None:
+        ahead = [c for c in self.chapters if (c.seq > self.cursor if forward else c.seq < self.cursor)]
+        if not ahead:
+            return None
+        return ahead[0] if forward else ahead[-1]
+
+    def _to_chapter(self, forward: bool) -> None:
+        chapter = self._next_chapter(forward)
+        if chapter is None:
+            self.bell()
+            self.notify("the last chapter" if forward else "the first chapter", timeout=1.5, markup=False)
+            return
+        self._seek(chapter.seq)
+
+    def _show_chapter(self) -> None:
+        """Presentation mode's card and the panels the current chapter needs; outside it, the usual screen."""
+        screen = self.screen if not isinstance(self.screen, ModalScreen) else self.screen_stack[0]
+        screen.set_class(self.presenting, "-present")
+        tasks = self.query_one(TasksPanel)
+        if not self.presenting:
+            for name in DEFAULT_PANELS:
+                self.query_one(f"#{name}").display = True
+            return
+        at = [i for i, c in enumerate(self.chapters) if c.seq <= self.cursor]
+        chapter = self.chapters[at[-1]] if at else None
+        self.query_one(ChapterCard).show(chapter, at[-1] if at else 0, len(self.chapters), self.cursor)
+        wanted = panels_for(chapter.kind) if chapter else DEFAULT_PANELS
+        for name in DEFAULT_PANELS:
+            self.query_one(f"#{name}").display = name in wanted
+        if not tasks.only_involved:
+            tasks.toggle_involved()
 
     def action_zoom(self, inward: bool) -> None:
         """A quarter of the timeline's range centred on the cursor, or four times it (the whole trace at most)."""
@@ -372,6 +469,18 @@ class ReplayApp(App[None]):
                 if result.note:
                     self.notify(result.note, timeout=4, markup=False)
             self._show(result.frame)
+        elif isinstance(result, Marks):
+            if result.request_id is not None:
+                self.answered_id = max(self.answered_id, result.request_id)
+            first_time = result.request_id is None
+            self.marks, self.chapters = result.marks, result.chapters
+            self.query_one(Timeline).show_marks([m.anchor.ts_ns for m, seq in self.marks if seq is not None])
+            if result.error:
+                self.notify(result.error, title="notes", severity="error", timeout=6, markup=False)
+            if self.presenting and first_time and self.chapters and self.cursor < self.chapters[0].seq:
+                self._seek(self.chapters[0].seq)  # `oomreplay present` opens on the first chapter
+            elif self.presenting:
+                self._show_chapter()
         elif isinstance(result, Zoomed):
             self.answered_id = max(self.answered_id, result.request_id)
             self.query_one(Timeline).show_zoom(result.t0, result.t1, result.buckets)
@@ -402,3 +511,5 @@ class ReplayApp(App[None]):
             self.query_one(LocksPanel).show(frame)
             self.query_one(ReaperPanel).show(frame)
             self.query_one(LogPanel).show(frame)
+            if self.presenting:
+                self._show_chapter()

@@ -22,6 +22,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("o", "tasks: next sort order (pid, rss, oom_score_adj, state, comm)"),
     ("v / V", "next / previous invariant violation"),
     ("e", "explain this moment (Enter on a finding: go to its evidence)"),
+    ("m / '", "mark this event (title, Markdown note) / the marks: go, edit, delete"),
+    ("p", "presentation mode: ←/→, PgUp/PgDn move between chapters; space plays to the next"),
     ("g / G", "first / last event"),
     ("f", "tasks: all, or only those involved in the OOM"),
     ("t", "next colour theme"),

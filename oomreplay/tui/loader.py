@@ -2,17 +2,21 @@
 
 Keeping every read of the file in one thread means the UI loop never blocks on I/O or decoding, and the trace
 (whose caches are not meant for concurrent use) sees one caller. Requests are coalesced: only the latest one
-pending is served, so a held arrow key never builds a backlog.
+pending is served, so a held arrow key never builds a backlog. Edits of the marks are the exception: each is
+something the user wrote, so they queue and all run, in order, before the next request.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..analysis import RULES, Kernel, Violation, check_all, explain, kernel_of
+from ..chapters import Chapter, chapters
+from ..notes import Anchor, Mark, Notes, NotesError
 from ..safetext import visible
 from ..store import Trace, TraceError, open_trace
 from .findings import Findings, findings
@@ -82,6 +86,16 @@ class Zoom:
     t1: int
 
 
+@dataclass(frozen=True)
+class MarkEdit:
+    """Mark the event ``seq`` (``old`` None), change the mark ``old``, or delete it (``title`` None)."""
+
+    seq: int | None
+    old: Mark | None
+    title: str | None
+    note: str = ""
+
+
 Request = Seek | SeekTime | Find | Search | FindViolation | Explain | Zoom
 
 
@@ -127,7 +141,18 @@ class Failed:
     request_id: int | None = None
 
 
-Result = Opened | Loaded | Explained | Zoomed | Missed | Failed
+@dataclass(frozen=True)
+class Marks:
+    """The marks (resolved to seqs, None for one whose event is gone) and the chapters they make; ``error``: the
+    notes file could not be read or written (the marks then are what was known before)."""
+
+    request_id: int | None
+    marks: tuple[tuple[Mark, int | None], ...]
+    chapters: tuple[Chapter, ...]
+    error: str | None = None
+
+
+Result = Opened | Loaded | Explained | Zoomed | Marks | Missed | Failed
 
 
 class Loader:
@@ -137,13 +162,18 @@ class Loader:
         self.path = path
         self._cond = threading.Condition()
         self._pending: tuple[int, Request] | None = None
+        self._edits: deque[tuple[int, MarkEdit]] = deque()
         self._stopped = False
         #: The kernel and the invariant violations of the whole trace: computed on first use, then kept.
         self._checked: tuple[Kernel, list[Violation]] | None = None
+        self._notes_error: str | None = None
 
     def request(self, request_id: int, request: Request) -> None:
         with self._cond:
-            self._pending = (request_id, request)
+            if isinstance(request, MarkEdit):
+                self._edits.append((request_id, request))
+            else:
+                self._pending = (request_id, request)
             self._cond.notify()
 
     def stop(self) -> None:
@@ -153,10 +183,12 @@ class Loader:
 
     def _next(self) -> tuple[int, Request] | None:
         with self._cond:
-            while self._pending is None and not self._stopped:
+            while self._pending is None and not self._edits and not self._stopped:
                 self._cond.wait()
             if self._stopped:
                 return None
+            if self._edits:
+                return self._edits.popleft()
             pending, self._pending = self._pending, None
             return pending
 
@@ -172,14 +204,53 @@ class Loader:
             except TraceError as e:
                 emit(Failed(visible(e)))
                 return
-            self._serve(trace, emit)
+            notes = self._load_notes(trace, emit)
+            self._serve(trace, emit, notes)
 
-    def _serve(self, trace: Trace, emit: Callable[[Result], None]) -> None:
+    def _load_notes(self, trace: Trace, emit: Callable[[Result], None]) -> Notes | None:
+        """The sidecar's marks; None when it cannot be read (then edits are refused, so nothing overwrites it)."""
+        try:
+            notes = Notes.load(self.path)
+        except (NotesError, OSError) as e:
+            self._notes_error = f"{visible(e)} (marks are read-only until it is fixed)"
+            emit(Marks(None, (), tuple(chapters(trace, None)[0]), self._notes_error))
+            return None
+        emit(self._marks(trace, notes, None))
+        return notes
+
+    @staticmethod
+    def _marks(trace: Trace, notes: Notes, request_id: int | None, error: str | None = None) -> Marks:
+        found, _ = chapters(trace, notes)
+        return Marks(request_id, tuple(notes.resolve(trace)), tuple(found), error)
+
+    def _edit(self, trace: Trace, notes: Notes | None, request_id: int, edit: MarkEdit) -> Marks:
+        """Apply one edit and save the sidecar; on failure the file and the marks stay as they were."""
+        if notes is None:
+            return Marks(request_id, (), tuple(chapters(trace, None)[0]), self._notes_error)
+        before = list(notes.marks)
+        try:
+            if edit.old is None:
+                assert edit.seq is not None and edit.title is not None
+                notes.add(Mark(edit.title, edit.note, Anchor.of(trace, edit.seq)))
+            elif edit.title is None:
+                notes.delete(edit.old)
+            else:
+                notes.edit(edit.old, edit.title, edit.note)
+            notes.save()
+        except (ValueError, KeyError, OSError) as e:
+            notes.marks[:] = before
+            return self._marks(trace, notes, request_id, visible(e))
+        return self._marks(trace, notes, request_id)
+
+    def _serve(self, trace: Trace, emit: Callable[[Result], None], notes: Notes | None) -> None:
         rows = RowCache()
         previous: Frame | None = None
         while (pending := self._next()) is not None:
             request_id, request = pending
             try:
+                if isinstance(request, MarkEdit):
+                    emit(self._edit(trace, notes, request_id, request))
+                    continue
                 if isinstance(request, Explain):
                     kernel, violations = self._checks(trace)
                     ex = explain(trace, request.seq, kernel=kernel, violations=violations)

@@ -22,7 +22,8 @@ _BLOCKS = " ▁▂▃▄▅▆▇█"
 
 
 class Timeline(Widget):
-    """Line 0: density (kills in the kill colour); line 1: K kill, r reaper attempt, ! OOM; line 2: the cursor."""
+    """Line 0: density (kills in the kill colour); line 1: M mark, K kill, r reaper attempt, ! OOM; line 2: the
+    cursor."""
 
     COMPONENT_CLASSES = {"timeline--density", "timeline--kill", "timeline--reaper", "timeline--cursor"}
 
@@ -32,7 +33,8 @@ class Timeline(Widget):
         self.cursor_ts: int | None = None
         #: The range drawn, ``(t0, t1)`` inclusive, and its overview; None: the whole trace, from ``info``.
         self.zoom: tuple[int, int, list[Bucket]] | None = None
-        self._cached: tuple[tuple, list] | None = None  # ((width, info, zoom), columns)
+        self._cached: tuple[tuple, list] | None = None  # ((width, info, zoom, marks), columns)
+        self.user_marks: list[int] = []  # times of the reviewer's marks
         self._styles: list[Style] = []  # set by each render_lines
         self._dragging = False
 
@@ -57,6 +59,10 @@ class Timeline(Widget):
         self.border_title = f"timeline {t0 / 1e9:.6f}-{t1 / 1e9:.6f} s (zoomed; Z zooms out)"
         self.refresh()
 
+    def show_marks(self, times: list[int]) -> None:
+        self.user_marks = times
+        self.refresh()
+
     def unzoom(self) -> None:
         self.zoom = None
         self.border_title = "timeline"
@@ -72,27 +78,29 @@ class Timeline(Widget):
             return None
         return info.first_ts, info.last_ts
 
-    def _columns(self, width: int) -> list[tuple[int, int, int, int]]:
-        """(events, kills, reaper attempts, OOM invocations) per column, computed once per width, trace and
-        zoom: every line of every repaint asks for them."""
-        key = (width, id(self.info), id(self.zoom))
+    def _columns(self, width: int) -> list[tuple[int, int, int, int, int]]:
+        """(events, kills, reaper attempts, OOM invocations, marks) per column, computed once per width, trace,
+        zoom and marks: every line of every repaint asks for them."""
+        key = (width, id(self.info), id(self.zoom), id(self.user_marks))
         if self._cached is None or self._cached[0] != key:
             self._cached = (key, self._count_columns(width))
         return self._cached[1]
 
-    def _count_columns(self, width: int) -> list[tuple[int, int, int, int]]:
+    def _count_columns(self, width: int) -> list[tuple[int, int, int, int, int]]:
         info, span = self.info, self.span
         buckets = self.zoom[2] if self.zoom is not None else info.buckets if info is not None else []
         if info is None or span is None or not buckets or width <= 0:
             return []
         n = len(buckets)
         marks = {kind: [0] * width for kind in MARKED}
-        for kind, times in info.marks.items():
+        for kind, times in (*info.marks.items(), ("mark", self.user_marks)):
             for ts in times:
                 if span[0] <= ts <= span[1]:
-                    marks[kind][self._column_of(ts, width)] += 1
+                    marks.setdefault(kind, [0] * width)[self._column_of(ts, width)] += 1
+        user = marks.get("mark", [0] * width)
         return [(sum(b.total for b in buckets[c * n // width:max((c + 1) * n // width, c * n // width + 1)]),
-                 marks["oom_kill"][c], marks["reaper_attempt"][c], marks["oom_invoke"][c]) for c in range(width)]
+                 marks["oom_kill"][c], marks["reaper_attempt"][c], marks["oom_invoke"][c], user[c])
+                for c in range(width)]
 
     def _column_of(self, ts: int, width: int) -> int:
         span = self.span
@@ -120,8 +128,8 @@ class Timeline(Widget):
             top = max(c[0] for c in cols) or 1
             segs = [Segment(_BLOCKS[-(-c[0] * 8 // top)] if c[0] else " ", kill if c[1] else density) for c in cols]
         elif y == 1:
-            segs = [Segment("K", kill) if c[1] else Segment("r", reaper) if c[2] else
-                    Segment("!", kill) if c[3] else Segment("·", density) for c in cols]
+            segs = [Segment("M", cursor) if c[4] else Segment("K", kill) if c[1] else Segment("r", reaper) if c[2]
+                    else Segment("!", kill) if c[3] else Segment("·", density) for c in cols]
         elif y == 2:
             col = self.cursor_column(width)
             segs = [Segment(" " * width, blank)] if col is None else \
