@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -228,10 +229,35 @@ def convert(
         typer.echo(f"{visible(out)}: {result.events:,} events")
 
 
-def _replay(trace_path: Path, seq: int | None = None, theme: str | None = None) -> None:
-    """Run the TUI; Textual is imported here so the other commands never pay for it."""
+def _trace_for(path: Path) -> Path:
+    """``path`` itself if it is a trace, else its conversion, made now (saying so) or found in the cache."""
+    from .cache import cached_trace, is_trace
+
+    if is_trace(path):
+        return path
+
+    def convert_now(source: Path, target: Path) -> None:
+        size = source.stat().st_size
+        typer.echo(f"oomreplay: converting {visible(source)} ({size / 1e6:.1f} MB) into the cache…", err=True)
+        t0 = time.perf_counter()
+        report = convert_logs([str(source)], target)
+        typer.echo(f"oomreplay: {report.events:,} events in {time.perf_counter() - t0:.1f} s", err=True)
+
+    try:
+        trace, _ = cached_trace(path, convert_now)
+    except ConvertError as e:
+        raise UserError(visible(e)) from None
+    return trace
+
+
+def _replay(trace_path: Path, seq: int | None = None, theme: str | None = None, at: float | None = None,
+            present: bool = False) -> None:
+    """Run the TUI on a trace or on anything `convert` reads; Textual is imported here so the other commands never
+    pay for it."""
     if not trace_path.is_file():
         raise UserError(f"{trace_path}: no such file")
+    if seq is not None and at is not None:
+        raise UserError("give --seq or --at, not both")
     from .tui.themes import ThemeError, resolve
 
     try:
@@ -240,20 +266,35 @@ def _replay(trace_path: Path, seq: int | None = None, theme: str | None = None) 
         raise UserError(visible(e)) from None
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("replay needs a terminal; `oomreplay state` prints one instant as text")
+    trace = _trace_for(trace_path)
     from .tui.app import ReplayApp
 
-    ReplayApp(trace_path, seq=seq, theme=theme).run()
+    ReplayApp(trace, seq=seq, theme=theme, at_ns=None if at is None else round(at * 1e9), present=present,
+              notes_for=trace_path).run()
+
+
+_THEME_HELP = "A theme name (see `oomreplay themes`) or a theme file."
 
 
 @app.command()
 def replay(
-    trace_path: Annotated[Path, typer.Argument(metavar="TRACE")],
+    trace_path: Annotated[Path, typer.Argument(metavar="PATH", help="A trace, or a log or recording to convert.")],
     seq: Annotated[Optional[int], typer.Option(help="Start after this event.", min=0)] = None,
-    theme: Annotated[Optional[str], typer.Option(help="A theme name (see `oomreplay themes`) or a theme file.")]
-    = None,
+    at: Annotated[Optional[float], typer.Option(help="Start at this time (seconds, the trace's clock).")] = None,
+    theme: Annotated[Optional[str], typer.Option(help=_THEME_HELP)] = None,
 ) -> None:
-    """Step through an incident: tasks, memory, locks, the reaper and the log, following one cursor."""
-    _replay(trace_path, seq, theme)
+    """Step through an incident: tasks, memory, locks, the reaper and the log, following one cursor. A log or a
+    recording is converted first (once: the result is cached by content)."""
+    _replay(trace_path, seq, theme, at)
+
+
+@app.command()
+def present(
+    trace_path: Annotated[Path, typer.Argument(metavar="PATH", help="A trace, or a log or recording to convert.")],
+    theme: Annotated[Optional[str], typer.Option(help=_THEME_HELP)] = None,
+) -> None:
+    """Walk an audience through an incident: the marks (or the key moments) as chapters, PgDn/PgUp between them."""
+    _replay(trace_path, theme=theme, present=True)
 
 
 @app.command()
@@ -271,10 +312,10 @@ def themes() -> None:
 
 
 @app.command()
-def demo() -> None:
+def demo(theme: Annotated[Optional[str], typer.Option(help=_THEME_HELP)] = None) -> None:
     """Replay the bundled incident (without a terminal, print its summary)."""
     if sys.stdout.isatty():
-        _replay(demo_trace())
+        _replay(demo_trace(), theme=theme)
     else:
         info(demo_trace())
 

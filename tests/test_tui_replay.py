@@ -593,3 +593,16 @@ def test_presentation_chapters_are_the_marks_when_there_are_some(own_incident: P
         await press(pilot, app, "right")
         assert app.cursor == 11 and "java goes" in _card(app)
     run(ReplayApp(own_incident, present=True), script)
+
+
+def test_marks_of_a_converted_log_are_kept_beside_the_log(own_incident: Path, tmp_path: Path):
+    log = tmp_path / "dmesg.txt"
+    log.write_text("the log the trace was converted from\n")
+
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        await press(pilot, app, "m")
+        await pilot.press(*"here", "ctrl+s")
+        await settle(pilot, app)
+    run(ReplayApp(own_incident, seq=6, notes_for=log), script)
+    assert 'title = "here"' in (tmp_path / "dmesg.txt.notes.toml").read_text()
+    assert not own_incident.with_name(own_incident.name + ".notes.toml").exists()

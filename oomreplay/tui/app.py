@@ -90,8 +90,10 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 
 
 class ReplayApp(App[None]):
-    """Replays one trace; ``seq`` is where to start, ``theme`` a bundled theme's name, a Textual theme's name or a
-    theme file (see themes/README.md); a bad one raises ``ThemeError`` before anything starts."""
+    """Replays one trace; ``seq`` (or ``at_ns``, a time) is where to start, ``theme`` a bundled theme's name, a
+    Textual theme's name or a theme file (see themes/README.md; a bad one raises ``ThemeError`` before anything
+    starts), ``present`` starts in presentation mode, ``notes_for`` is the file whose notes sidecar holds the marks
+    (the trace itself by default)."""
 
     CSS_PATH = "replay.tcss"
     TITLE = "oomreplay"
@@ -137,7 +139,7 @@ class ReplayApp(App[None]):
     ]
 
     def __init__(self, trace_path: str | Path, seq: int | None = None, theme: str | Path | None = None,
-                 at_ns: int | None = None, present: bool = False) -> None:
+                 at_ns: int | None = None, present: bool = False, notes_for: str | Path | None = None) -> None:
         super().__init__()
         # Themes are registered here, not in on_mount: CSS variables must exist before the stylesheet is parsed.
         chosen = resolve(theme)
@@ -148,7 +150,7 @@ class ReplayApp(App[None]):
         self.syntax_colours = SyntaxColours(chosen)
         self.theme = chosen.name
         self.trace_path = Path(trace_path)
-        self.loader = Loader(self.trace_path)
+        self.loader = Loader(self.trace_path, Path(notes_for) if notes_for is not None else None)
         self.info: TraceInfo | None = None
         self.frame: Frame | None = None
         self.cursor = seq if seq is not None else 0

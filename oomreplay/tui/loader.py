@@ -158,8 +158,11 @@ Result = Opened | Loaded | Explained | Zoomed | Marks | Missed | Failed
 class Loader:
     """Serves the latest request; ``run`` is the thread's body and ``emit`` must be thread-safe."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, notes_for: Path | None = None) -> None:
         self.path = path
+        #: Whose sidecar holds the marks: the trace's, or the log it was converted from (a cached conversion
+        #: lives in a cache directory, where notes would be lost).
+        self.notes_for = notes_for or path
         self._cond = threading.Condition()
         self._pending: tuple[int, Request] | None = None
         self._edits: deque[tuple[int, MarkEdit]] = deque()
@@ -210,7 +213,7 @@ class Loader:
     def _load_notes(self, trace: Trace, emit: Callable[[Result], None]) -> Notes | None:
         """The sidecar's marks; None when it cannot be read (then edits are refused, so nothing overwrites it)."""
         try:
-            notes = Notes.load(self.path)
+            notes = Notes.load(self.notes_for)
         except (NotesError, OSError) as e:
             self._notes_error = f"{visible(e)} (marks are read-only until it is fixed)"
             emit(Marks(None, (), tuple(chapters(trace, None)[0]), self._notes_error))
