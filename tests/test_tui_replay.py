@@ -606,3 +606,17 @@ def test_marks_of_a_converted_log_are_kept_beside_the_log(own_incident: Path, tm
     run(ReplayApp(own_incident, seq=6, notes_for=log), script)
     assert 'title = "here"' in (tmp_path / "dmesg.txt.notes.toml").read_text()
     assert not own_incident.with_name(own_incident.name + ".notes.toml").exists()
+
+
+def test_s_saves_an_svg_screenshot(incident: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import xml.etree.ElementTree as ET
+
+    monkeypatch.chdir(tmp_path)
+
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        await press(pilot, app, "s")
+    run(ReplayApp(incident, seq=6), script)
+    shot = tmp_path / "incident-seq6.svg"
+    svg = shot.read_text()
+    ET.fromstring(svg)  # well-formed
+    assert "a.out" in svg and "seq&#160;6/312" in svg

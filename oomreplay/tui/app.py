@@ -83,6 +83,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Sort tasks", "next sort order of the tasks panel", "order"),
     ("Mark this event", "a title and a Markdown note on the cursor's event, saved beside the trace", "mark"),
     ("Marks", "list the marks: go to, edit or delete one", "marks"),
+    ("Screenshot", "save the screen as an SVG in the current directory", "screenshot"),
     ("Presentation mode", "chapters from the marks (or the key moments), one after the other", "present"),
     ("Next colour theme", "cycle through the replay themes", "cycle_theme"),
     ("Help", "list the keys", "help"),
@@ -130,6 +131,7 @@ class ReplayApp(App[None]):
         Binding("m", "mark", "mark", priority=True),
         Binding("apostrophe", "marks", show=False, priority=True),
         Binding("p", "present", "present", priority=True),
+        Binding("s", "screenshot", show=False, priority=True),
         Binding("g", "edge(False)", show=False, priority=True),
         Binding("G", "edge(True)", show=False, priority=True),
         Binding("f", "toggle_involved", show=False, priority=True),
@@ -358,6 +360,16 @@ class ReplayApp(App[None]):
         elif what == "edit":
             screen = MarkScreen(f"Edit the mark {visible(mark.title)!r}", mark.title, mark.note)
             self.push_screen(screen, partial(self._marked, mark, seq))
+
+    def action_screenshot(self) -> None:
+        """The screen as an SVG to paste into a review: NAME-seqN.svg in the current directory."""
+        name = f"{self.trace_path.stem}-seq{self.cursor}.svg"
+        try:
+            path = self.save_screenshot(name, str(Path.cwd()))
+        except OSError as e:
+            self.notify(visible(e), title="screenshot not saved", severity="error", markup=False)
+            return
+        self.notify(path, title="screenshot saved", timeout=4, markup=False)
 
     def action_present(self) -> None:
         self.presenting = not self.presenting

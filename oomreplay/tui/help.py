@@ -26,6 +26,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("p", "presentation mode: ←/→, PgUp/PgDn move between chapters; space plays to the next"),
     ("g / G", "first / last event"),
     ("f", "tasks: all, or only those involved in the OOM"),
+    ("s", "save a screenshot (SVG) in the current directory"),
     ("t", "next colour theme"),
     ("ctrl+p", "command palette: every action by name"),
     ("click the timeline", "jump there (drag to scrub)"),
