@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from ..model import Event, Src
-from . import locks, memory, oom, tasks
+from . import gfp, locks, memory, oom, tasks
 from .prefix import Prefixed, split_prefix
 
 #: Lines that may sit between an OOM header (or a warn_alloc line) and the ``CPU:`` line naming its task.
@@ -235,7 +235,8 @@ class LogConverter:
         if f is not None:
             self._chosen = self._summary = None
             pid = f.pop("pid", None)
-            ev = Event(ts, "oom_invoke", pid, f, src=src)
+            f["gfp"], guessed = gfp.decode(f.get("gfp"))
+            ev = Event(ts, "oom_invoke", pid, f, src=src, inferred={"gfp"} if guessed else ())
             return [self._start_hold(ev, "invoke") if pid is None else ev]
         f = oom.killed(msg)
         if f is not None:
@@ -299,7 +300,9 @@ class LogConverter:
             return None
         f = memory.alloc(msg)
         if f is not None:
-            return [self._start_hold(Event(ts, "alloc", None, f, src=src), "alloc")]
+            f["gfp"], guessed = gfp.decode(f.get("gfp"))
+            ev = Event(ts, "alloc", None, f, src=src, inferred={"gfp"} if guessed else ())
+            return [self._start_hold(ev, "alloc")]
         f = oom.sharing(msg)
         if f is not None:
             pid = f.pop("pid")
