@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from oomreplay import Event, State, TraceWriter, apply, open_trace
-from oomreplay.store import TraceError, TraceVersionError, repair, verify
+from oomreplay.store import TraceError, TraceVersionError, repair, tracker, verify, writer
 from oomreplay.store import format as fmt
 from oomreplay.store.reader import read_block
 
@@ -260,9 +260,19 @@ def test_truncated_repair_writes_a_sound_trace(big: Sample, truncated: dict[int,
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Sample:
-    """A few hundred events: 10-40 KB, so flipping a byte at (nearly) every offset stays cheap."""
-    sample = _sample(tmp_path_factory.mktemp("small"), 400, seed=2)
+    """A few hundred events: 10-40 KB, so flipping a byte at (nearly) every offset stays cheap. Blocks of 128
+    events, a keyframe every 128 events with its working set, and both compression dictionaries after the first
+    block or keyframe, so the flips reach blocks compressed with and without one."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(writer, "BLOCK_EVENTS", 128)
+        patch.setattr(writer, "DICTIONARY_AT", 1)
+        patch.setattr(tracker, "KEYFRAME_EVERY", 128)
+        patch.setattr(tracker, "DICTIONARY_AT", 1)
+        sample = _sample(tmp_path_factory.mktemp("small"), 400, seed=2)
     assert 10_000 <= len(sample.data) <= 40_000, len(sample.data)
+    kinds = [b.kind for b in sample.blocks]
+    assert kinds.count(fmt.DICTIONARY) == 2 and fmt.WORKSET in kinds, kinds
+    assert kinds.index(fmt.DICTIONARY) < len(kinds) - 1 - kinds[::-1].index(fmt.PAGE), "no page block uses it"
     return sample
 
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oomreplay import Event, State, TraceWriter, apply, open_trace
-from oomreplay.store import changelists, tracker, writer
+from oomreplay.store import changelists, codec, reader, tracker, writer
 
 from .strategies import events
 
@@ -21,11 +21,15 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 
 @pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tiny blocks, keyframes and change-list chunks, so a few hundred events cross every boundary many times."""
+    """Tiny blocks, keyframes and change-list chunks, so a few hundred events cross every boundary many times, and
+    the compression dictionaries early on, so most blocks use them."""
     monkeypatch.setattr(writer, "BLOCK_EVENTS", 7)
     monkeypatch.setattr(tracker, "KEYFRAME_EVERY", 13)
     monkeypatch.setattr(tracker, "SCENE_CUT_MIN_GAP", 3)
     monkeypatch.setattr(tracker, "FULL_MAP_EVERY", 4)
+    monkeypatch.setattr(tracker, "PAGES_PER_BLOCK", 3)
+    monkeypatch.setattr(tracker, "DICTIONARY_AT", 2)
+    monkeypatch.setattr(writer, "DICTIONARY_AT", 3)
     monkeypatch.setattr(changelists, "CHUNK", 5)
 
 
@@ -98,10 +102,11 @@ def test_union_of_kinds_and_entities(tmp_path: Path, small_blocks: None, evs: li
 @given(pattern=events(min_size=20, max_size=200))
 def test_parallel_writer_writes_the_same_bytes(tmp_path: Path, pattern: list[Event]):
     """The state machine in a worker process must not change a single byte of the file (the pattern is repeated
-    so the stream spans several blocks and keyframes at the real sizes, which a worker process cannot patch)."""
+    so the stream spans many blocks and keyframes at the real sizes, which a worker process cannot patch, past
+    both compression dictionaries)."""
     span = pattern[-1].ts_ns - pattern[0].ts_ns + 1
     evs = [Event(e.ts_ns + r * span, e.kind, e.pid, e.fields, e.src, e.inferred)
-           for r in range(5000 // len(pattern) + 1) for e in pattern]
+           for r in range(12_000 // len(pattern) + 1) for e in pattern]
     a = write(tmp_path / "local.oomtrace", evs)
     b = write(tmp_path / "parallel.oomtrace", evs, parallel=True)
     assert a.read_bytes() == b.read_bytes()
@@ -178,3 +183,18 @@ def test_a_file_is_read_with_the_vocabulary_it_was_written_with(tmp_path: Path, 
     monkeypatch.undo()
     (ev,) = open_trace(path).events()
     assert ev.fields == {"tgid": 5, "comm": "x", "oom_score_adj": 7}
+
+
+def test_a_seek_decodes_no_state_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A keyframe's working set holds every record its interval's events write, so a seek replays on it without
+    decoding a single state page: what keeps a random seek down to the replay itself."""
+    evs = [Event(i, "task", pid, {"tgid": pid, "comm": f"t{pid}"}) for i, pid in enumerate(range(100, 700))]
+    evs += [Event(1000 + i, "rss", 100 + i * 37 % 600, {"anon_kb": i}) for i in range(3000)]
+    t = open_trace(write(tmp_path / "w.oomtrace", evs))
+    decoded = []
+    monkeypatch.setattr(reader, "decode_page", lambda *args: decoded.append(args) or codec.decode_page(*args))
+    states = {seq: t.state_at(seq) for seq in (3599, 700, 2222, 1500, 1501)}
+    assert decoded == []
+    expected = folded(evs)
+    assert all(state == expected[seq] for seq, state in states.items())
+    assert decoded  # comparing whole states needs the pages

@@ -33,12 +33,50 @@ def tuple_page(key: tuple) -> int:
     return zlib.crc32(repr(key).encode()) & 0xF
 
 
+class Partial:
+    """A page not loaded yet of which some records are already known: what a reader learns from a small record of
+    the values a replay will touch, so that replaying writes and reads those records without decoding the page.
+
+    ``ref`` is what the table's ``load`` takes; ``known`` maps each known key to its record, or to None when the
+    key is known to be absent. Anything else about the page needs the page itself (``resolve``).
+    """
+
+    __slots__ = ("ref", "known")
+
+    def __init__(self, ref: Any, known: dict) -> None:
+        self.ref = ref
+        self.known = known
+
+    def copy(self) -> Partial:
+        return Partial(self.ref, dict(self.known))
+
+    def put(self, key: Any, value: Any) -> bool:
+        """Set a known key; whether it was absent (the table's length grows)."""
+        was_absent = self.known[key] is None
+        self.known[key] = value
+        return was_absent
+
+    def resolve(self, page: dict) -> dict:
+        """The whole page: the loaded one with what is known laid over it (a new dict; ``page`` may be shared)."""
+        whole = dict(page)
+        for key, value in self.known.items():
+            if value is None:
+                whole.pop(key, None)
+            else:
+                whole[key] = value
+        return whole
+
+
+_NOTHING: dict = {}  # the view of a key known to be absent; never written to
+
+
 class Table(Generic[V]):
     """A mapping stored as ``{page_no: {key: value}}`` with copy-on-write pages.
 
     A page may also be a reference the table resolves through ``load`` on first use, so a state read from a
-    trace costs only the pages someone looks at. ``dirty`` collects the keys written since the writer last took
-    a keyframe (the writer stores just those records); readers never look at it.
+    trace costs only the pages someone looks at, or a ``Partial``: a reference with some records already known
+    (``know``), so a replay that touches only those records loads no page at all. ``dirty`` collects the keys
+    written since the writer last took a keyframe (the writer stores just those records); readers never look at it.
     """
 
     __slots__ = ("_pages", "_owned", "_page_of", "_load", "dirty", "_len")
@@ -64,12 +102,44 @@ class Table(Generic[V]):
         self._owned = set()  # the pages are now shared, so this side must copy before writing too
         return other
 
+    def know(self, p: int, known: dict[Any, V | None]) -> None:
+        """Lay records of page ``p`` whose values are known (None: known to be absent) over the page if it is not
+        loaded yet, without loading it. Only for keys of that page and values true of this table: nothing checks
+        them (as nothing checks a loaded page), the caller vouches for them. A page the table does not have, or has
+        loaded, needs no help."""
+        page = self._pages.get(p)
+        if page is None or type(page) is dict:
+            return
+        if type(page) is not Partial:
+            page = Partial(page, dict(known))
+        else:
+            page = page.copy() if p not in self._owned else page
+            page.known.update(known)
+        self._pages[p] = page
+        self._owned.add(p)  # a new object only this table holds
+
     def _page(self, p: int) -> dict | None:
         page = self._pages.get(p)
         if page is None or type(page) is dict:
             return page
+        if type(page) is Partial:
+            page = self._pages[p] = page.resolve(self._load(page.ref))  # type: ignore[misc]
+            self._owned.add(p)  # resolving made a new dict only this table holds
+            return page
         page = self._pages[p] = self._load(page)  # type: ignore[misc]
         return page
+
+    def _view(self, key: Any) -> dict | None:
+        """A dict that answers for ``key``: its page, or for a key a Partial page knows, what it knows."""
+        p = self._page_of(key)
+        page = self._pages.get(p)
+        if page is None or type(page) is dict:
+            return page
+        if type(page) is Partial:
+            value = page.known.get(key, _NOTHING)
+            if value is not _NOTHING:
+                return _NOTHING if value is None else page.known
+        return self._page(p)
 
     def get(self, key: Any, default: V | None = None) -> V | None:
         p = self._page_of(key)
@@ -77,34 +147,42 @@ class Table(Generic[V]):
         if page is None:
             return default
         if type(page) is not dict:
-            page = self._page(p)
+            if type(page) is Partial and page.known.get(key) is not None:  # the replay's common case, kept short
+                return page.known[key]
+            page = self._view(key)
         return page.get(key, default)  # type: ignore[union-attr]
 
     def __getitem__(self, key: Any) -> V:
-        page = self._page(self._page_of(key))
+        page = self._view(key)
         if page is None:
             raise KeyError(key)
         return page[key]
 
     def __contains__(self, key: Any) -> bool:
-        page = self._page(self._page_of(key))
+        page = self._view(key)
         return page is not None and key in page
 
-    def _writable(self, key: Any) -> tuple[int, dict]:
+    def _writable(self, key: Any) -> tuple[int, dict | Partial]:
+        """The page of ``key``, owned by this table: a copy of a shared page, or a Partial that knows the key."""
         p = self._page_of(key)
-        if p in self._owned:
-            page = self._pages[p]
-        else:
+        page = self._pages.get(p)
+        if type(page) is not Partial or key not in page.known:
             page = self._page(p)
-            page = dict(page) if page is not None else {}
+        if p not in self._owned:
+            page = {} if page is None else page.copy() if type(page) is Partial else dict(page)
             self._pages[p] = page
             self._owned.add(p)
-        return p, page
+        return p, page  # type: ignore[return-value]
 
     def set(self, key: Any, value: V) -> None:
         self.dirty.add(key)
         p = self._page_of(key)
-        page = self._pages[p] if p in self._owned else self._writable(key)[1]
+        page = self._pages[p] if p in self._owned else None
+        if type(page) is not dict and (page is None or key not in page.known):
+            page = self._writable(key)[1]
+        if type(page) is Partial:
+            self._len += page.put(key, value)
+            return
         if key not in page:
             self._len += 1
         page[key] = value
@@ -114,8 +192,11 @@ class Table(Generic[V]):
             return
         self.dirty.add(key)
         p, page = self._writable(key)
-        del page[key]
         self._len -= 1
+        if type(page) is Partial:
+            page.known[key] = None
+            return
+        del page[key]
         if not page:
             del self._pages[p]
             self._owned.discard(p)

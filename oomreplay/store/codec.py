@@ -140,32 +140,120 @@ def apply_diff(old: tuple, diff: dict) -> tuple:
     return tuple.__new__(type(old), values)
 
 
+def _deltas(values: list[int]) -> list[int]:
+    return [b - a for a, b in zip([0] + values, values)]
+
+
+def workset_payload(known: dict[str, dict[int, dict]]) -> list:
+    """A keyframe interval's working set: per table, the pages (as differences), how many records of each, and
+    the sorted rows of each record's value at the keyframe (None: absent then), page after page. By page, so a
+    reader lays each page's records over it in one go."""
+    out = []
+    for table, pages in known.items():
+        order = sorted(pages)
+        rows = [row for p in order for row in sorted(pages[p].items(), key=lambda kv: kv[0])]
+        if rows:
+            out.append([table, _deltas(order), [len(pages[p]) for p in order], rows])
+    return out
+
+
+def _decode_rows(table: str, entries: Any, patches: bool) -> dict:
+    """The records of a page's rows; with ``patches``, also a patch's None (deleted) and changed-field maps."""
+    record, _ = TABLES[table]
+    nested = NESTED.get(table)
+    width = len(record._fields)
+    make = tuple.__new__  # what NamedTuple._make does, without its per-call overhead
+    page = {}
+    for key, values in entries:
+        if values is None:  # a patch's "deleted", a working set's "absent"
+            page[key] = None
+            continue
+        if isinstance(values, dict) and patches:  # a patch's changed fields
+            if not all(isinstance(i, int) and 0 <= i < width for i in values):
+                raise ValueError("a field index outside the record")
+            page[key] = {i: (tuple(nested[i]._make(x) for x in v) if nested and i in nested else v)
+                         for i, v in values.items()}
+            continue
+        if isinstance(values, dict) or len(values) != width:
+            raise ValueError(f"a {record.__name__} record with {len(values)} fields")
+        rec = make(record, values)
+        if nested:
+            rec = rec._replace(**{record._fields[i]: tuple(sub._make(x) for x in rec[i]) for i, sub in nested.items()})
+        page[key] = rec
+    return page
+
+
 def decode_page(payload: Any, where: str) -> tuple[str, int, dict]:
     """Rebuild the records of one page, nested records included, so states read back compare equal."""
     try:
         table, page_no, entries = payload
-        record, _ = TABLES[table]
-        nested = NESTED.get(table)
-        width = len(record._fields)
-        make = tuple.__new__  # what NamedTuple._make does, without its per-call overhead
-        page = {}
-        for key, values in entries:
-            if values is None:  # a patch's "deleted"
-                page[key] = None
-                continue
-            if isinstance(values, dict):  # a patch's changed fields
-                if not all(isinstance(i, int) and 0 <= i < width for i in values):
-                    raise ValueError("a field index outside the record")
-                page[key] = {i: (tuple(nested[i]._make(x) for x in v) if nested and i in nested else v)
-                             for i, v in values.items()}
-                continue
-            if len(values) != width:
-                raise ValueError(f"a {record.__name__} record with {len(values)} fields")
-            rec = make(record, values)
-            if nested:
-                rec = rec._replace(**{record._fields[i]: tuple(sub._make(x) for x in rec[i])
-                                      for i, sub in nested.items()})
-            page[key] = rec
-        return table, page_no, page
+        return table, page_no, _decode_rows(table, entries, patches=True)
     except (KeyError, TypeError, ValueError) as e:
         raise TraceError(f"{where}: bad state page ({type(e).__name__}: {e})") from None
+
+
+def decode_workset(payload: Any, where: str) -> dict[str, dict[int, dict]]:
+    """``{table: {page: {key: record or None}}}`` of a working set; never patches, which would need the page."""
+    try:
+        out: dict[str, dict[int, dict]] = {}
+        for table, pages, counts, entries in payload:
+            if len(pages) != len(counts) or sum(counts) != len(entries) or min(counts, default=1) < 1:
+                raise ValueError("page counts that do not add up")
+            rows = list(_decode_rows(table, entries, patches=False).items())
+            if len(rows) != len(entries):
+                raise ValueError("a record twice")
+            ends = list(accumulate(counts))
+            out[table] = {p: dict(rows[end - n:end]) for p, n, end in zip(accumulate(pages), counts, ends)}
+        return out
+    except (KeyError, TypeError, ValueError) as e:
+        raise TraceError(f"{where}: bad working set ({type(e).__name__}: {e})") from None
+
+
+#: A page of a keyframe's map: its whole version and its patch (None, None: none), each as (keyframe number, slot
+#: among that keyframe's pieces). Exactly what a state's table holds as the page's reference.
+PageRef = tuple[int, int, "int | None", "int | None"]
+
+
+def pieces_payload(pieces: dict[str, list[tuple[int, bool]]]) -> dict[str, list]:
+    """A keyframe's own pieces, per table in slot order: page numbers (as differences, mostly 1) and whether each
+    is the whole page or a patch."""
+    return {table: [_deltas([p for p, _ in rows]), [whole for _, whole in rows]] for table, rows in pieces.items()
+            if rows}
+
+
+def decode_pieces(payload: Any) -> dict[str, list[tuple[int, bool]]]:
+    """``{table: [(page, whole?)]}``; the caller turns a TypeError or ValueError into a TraceError."""
+    out = {}
+    for table, (pages, wholes) in payload.items():
+        if table not in TABLES or len(pages) != len(wholes):
+            raise ValueError("a piece list of an unknown table or of columns of different lengths")
+        out[table] = list(zip(accumulate(pages), map(bool, wholes)))
+    return out
+
+
+def full_map_payload(k: int, page_map: dict[str, dict[int, PageRef]]) -> dict[str, list]:
+    """Every page of keyframe ``k`` as columns: page numbers as differences, and each piece as how many keyframes
+    back it was written (small numbers that repeat from one full map to the next) and its slot there; a patch
+    0 keyframes back is written as 1, so that 0 can say "no patch"."""
+    out = {}
+    for table, m in page_map.items():
+        if not m:
+            continue
+        pages = sorted(m)
+        refs = [m[p] for p in pages]
+        out[table] = [_deltas(pages), [k - r[0] for r in refs], [r[1] for r in refs],
+                      [0 if r[2] is None else k - r[2] + 1 for r in refs], [r[3] or 0 for r in refs]]
+    return out
+
+
+def decode_full_map(k: int, payload: Any) -> dict[str, dict[int, PageRef]]:
+    """The inverse of ``full_map_payload``; the caller turns a TypeError or ValueError into a TraceError."""
+    out: dict[str, dict[int, PageRef]] = {t: {} for t in TABLES}
+    for table, (pages, backs, slots, patch_backs, patch_slots) in payload.items():
+        if table not in TABLES or not len(pages) == len(backs) == len(slots) == len(patch_backs) == len(patch_slots):
+            raise ValueError("a map of an unknown table or of columns of different lengths")
+        whole_ks = [k - back for back in backs]
+        patch_ks = [k + 1 - pb if pb else None for pb in patch_backs]
+        patch_slots = [ps if pb else None for pb, ps in zip(patch_backs, patch_slots)]
+        out[table] = dict(zip(accumulate(pages), zip(whole_ks, slots, patch_ks, patch_slots)))
+    return out

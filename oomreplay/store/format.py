@@ -18,6 +18,7 @@ import struct
 import sys
 import zlib
 from array import array
+from functools import lru_cache
 from typing import Any
 
 import msgpack
@@ -31,10 +32,16 @@ BLOCK = struct.Struct("<BII")
 TRAILER = struct.Struct("<8sQII")
 
 # Block types.
-META, EVENTS, PAGE, KEYFRAME, POSTINGS, SOURCE_FILE, SOURCE, DIRECTORY, OVERVIEW, INDEX = range(1, 11)
+(META, EVENTS, PAGE, KEYFRAME, POSTINGS, SOURCE_FILE, SOURCE, DIRECTORY, OVERVIEW, INDEX, WORKSET,
+ DICTIONARY) = range(1, 13)
 BLOCK_NAMES = {META: "meta", EVENTS: "events", PAGE: "state page", KEYFRAME: "keyframe", POSTINGS: "change list",
                SOURCE_FILE: "source file", SOURCE: "source text", DIRECTORY: "change-list directory",
-               OVERVIEW: "overview", INDEX: "index"}
+               OVERVIEW: "overview", INDEX: "index", WORKSET: "working set",
+               DICTIONARY: "compression dictionary"}
+#: A compression dictionary: the latest raw payloads of the kinds of block it serves. Every block of those kinds
+#: after it is compressed with it: many small blocks of the same records, which plain zlib, starting each block
+#: from nothing, compresses poorly.
+DICTIONARY_BYTES = 32 << 10
 
 #: No block this writer makes comes near these; a reader refuses anything larger before allocating it.
 MAX_PAYLOAD = 64 << 20
@@ -72,12 +79,21 @@ def unpack(data: bytes, where: str) -> Any:
         raise TraceError(f"{where}: malformed payload ({type(e).__name__}: {e})") from None
 
 
-def deflate(data: bytes) -> bytes:
-    return zlib.compress(data, ZLIB_LEVEL)
+@lru_cache(maxsize=4)
+def _primed(zdict: bytes) -> Any:
+    """A compressor that has taken in ``zdict``: copying it is cheaper than feeding the dictionary to a new one."""
+    return zlib.compressobj(ZLIB_LEVEL, zdict=zdict)
 
 
-def inflate(data: bytes, where: str) -> bytes:
-    d = zlib.decompressobj()
+def deflate(data: bytes, zdict: bytes | None = None) -> bytes:
+    if zdict is None:
+        return zlib.compress(data, ZLIB_LEVEL)
+    c = _primed(zdict).copy()
+    return c.compress(data) + c.flush()
+
+
+def inflate(data: bytes, where: str, zdict: bytes | None = None) -> bytes:
+    d = zlib.decompressobj() if zdict is None else zlib.decompressobj(zdict=zdict)
     try:
         out = d.decompress(data, MAX_INFLATED)
     except zlib.error as e:
@@ -85,6 +101,22 @@ def inflate(data: bytes, where: str) -> bytes:
     if d.unconsumed_tail:
         raise TraceError(f"{where}: decompresses to more than {MAX_INFLATED >> 20} MiB")
     return out
+
+
+def dictionary_payload(kinds: list[int], zdict: bytes) -> list:
+    return [kinds, zdict]
+
+
+def decode_dictionary(payload: Any, where: str) -> tuple[frozenset[int], bytes]:
+    """The kinds of block a dictionary serves, and its bytes."""
+    try:
+        kinds, zdict = payload
+        kinds = frozenset(int(k) for k in kinds)
+    except (TypeError, ValueError) as e:
+        raise TraceError(f"{where}: bad compression dictionary ({e})") from None
+    if not isinstance(zdict, bytes) or not zdict:
+        raise TraceError(f"{where}: bad compression dictionary (no bytes)")
+    return kinds, zdict
 
 
 def frame(kind: int, payload: bytes) -> bytes:

@@ -19,10 +19,12 @@ from typing import Any
 
 from ..model import KIND_NAMES, TABLES, Event, State, Table, apply_fields
 from .changelists import ChangeListIndex, Key, decode_chunk
-from .codec import EventBlock, Schema, apply_diff, decode_page
-from .format import (BLOCK, BLOCK_NAMES, DIRECTORY, EVENTS, FORMAT_VERSION, HEADER, INDEX, KEYFRAME, MAGIC,
-                     MAX_PAYLOAD, META, OVERVIEW, PAGE, POSTINGS, SOURCE, SOURCE_FILE, TRAILER, TRAILER_MAGIC,
-                     TraceError, TraceVersionError, crc, inflate, ints_from_bytes, unpack)
+from .codec import (EventBlock, PageRef, Schema, apply_diff, decode_full_map, decode_page, decode_pieces,
+                    decode_workset)
+from .format import (BLOCK, BLOCK_NAMES, DICTIONARY, DIRECTORY, EVENTS, FORMAT_VERSION, HEADER,
+                     INDEX, KEYFRAME, MAGIC, MAX_PAYLOAD, META, OVERVIEW, PAGE, POSTINGS, SOURCE, SOURCE_FILE, TRAILER,
+                     TRAILER_MAGIC, WORKSET, TraceError, TraceVersionError, crc, decode_dictionary, inflate,
+                     ints_from_bytes, unpack)
 from .overview import Bucket, Overview
 
 UNCOMPRESSED = frozenset({META, SOURCE_FILE})
@@ -95,8 +97,10 @@ def check_header(data: bytes, name: str) -> int:
     return version
 
 
-def read_block(data: Any, offset: int, end: int, name: str, expect: int | None = None) -> tuple[int, Any, int]:
-    """``(type, decoded payload, next offset)`` of the block at ``offset``, or a TraceError saying what is wrong."""
+def read_block(data: Any, offset: int, end: int, name: str, expect: int | None = None,
+               zdict: bytes | None = None) -> tuple[int, Any, int]:
+    """``(type, decoded payload, next offset)`` of the block at ``offset``, or a TraceError saying what is wrong.
+    ``zdict``: the compression dictionary the block was written with, if any."""
     if offset < HEADER.size or offset + BLOCK.size > end:
         raise TraceError(f"{name}: block offset {offset} lies outside the file's {end} bytes")
     kind, length, stored = BLOCK.unpack(data[offset:offset + BLOCK.size])
@@ -113,13 +117,17 @@ def read_block(data: Any, offset: int, end: int, name: str, expect: int | None =
     if crc(bytes(data[offset:offset + 5]), payload) != stored:
         raise TraceError(f"{where}: CRC mismatch (the block is damaged)")
     if kind not in UNCOMPRESSED:
-        payload = inflate(payload, where)
+        payload = inflate(payload, where, zdict)
     return kind, unpack(payload, where), stop
 
 
-def _index_consistent(n: int, b_off: Any, b_seq: Any, b_ts: Any, k_seq: Any, k_off: Any) -> bool:
+def _index_consistent(n: int, b_off: Any, b_seq: Any, b_ts: Any, k_seq: Any, k_off: Any, k_ws: Any, k_first: Any,
+                      pages: Any, per_block: int) -> bool:
     """Cheap checks (O(blocks)) that keep a self-contradicting index from turning into IndexErrors later."""
-    if n < 0 or not (len(b_off) == len(b_seq) == len(b_ts)) or len(k_seq) != len(k_off):
+    if n < 0 or not (len(b_off) == len(b_seq) == len(b_ts)) or not (len(k_seq) == len(k_off) == len(k_ws) ==
+                                                                       len(k_first)):
+        return False
+    if per_block < 1 or not all(0 <= a <= b <= len(pages) for a, b in zip(k_first, [*k_first[1:], len(pages)])):
         return False
     if (n == 0) != (len(b_seq) == 0) or (len(b_seq) and (b_seq[0] != 0 or b_seq[-1] >= n)):
         return False
@@ -171,17 +179,21 @@ class Trace:
             self.first_ts: int | None = index["first_ts"]
             self.last_ts: int | None = index["last_ts"]
             b_off, b_seq, b_ts = (ints_from_bytes(x) for x in index["blocks"])
-            k_seq, k_off = (ints_from_bytes(x) for x in index["keyframes"])
+            k_seq, k_off, k_ws, k_first = (ints_from_bytes(x) for x in index["keyframes"])
+            page_blocks, per_block = ints_from_bytes(index["pages"][0]), int(index["pages"][1])
+            self._dictionaries = [(int(at), frozenset(map(int, kinds))) for at, kinds in index["dictionaries"]]
             self._sources = [(str(nm), int(n), ints_from_bytes(firsts), ints_from_bytes(offs))
                              for nm, n, firsts, offs in index["sources"]]
             self._dir_at = int(index["directory"])
             self._overview_at = int(index["overview"])
         except (KeyError, TypeError, ValueError, TraceError) as e:
             raise TraceError(f"{where}: bad index ({e})") from None
-        if not _index_consistent(self._n, b_off, b_seq, b_ts, k_seq, k_off):
+        if not _index_consistent(self._n, b_off, b_seq, b_ts, k_seq, k_off, k_ws, k_first, page_blocks, per_block):
             raise TraceError(f"{where}: the index contradicts itself (event count, block or keyframe order)")
         self._block_off, self._block_seq, self._block_ts = b_off, b_seq, b_ts
-        self._kf_seq, self._kf_off = k_seq, k_off
+        self._kf_seq, self._kf_off, self._kf_workset, self._kf_first_block = k_seq, k_off, k_ws, k_first
+        self._page_block_off, self._pages_per_block = page_blocks, per_block
+        self._zdicts: dict[int, bytes] = {}
         self._blocks = _LRU(16)
         # Bounded, and mostly bytes: decoded pages are few objects each but a cache of thousands of them makes
         # every full garbage collection walk them (p99 of state_at went from 22 to 55 ms at 10^6 events). The
@@ -189,7 +201,9 @@ class Trace:
         self._pages = _LRU(64)
         self._pieces = _LRU(64)
         self._page_blocks = _LRU(256)
-        self._page_maps = _LRU(64)
+        # Keyframe groups and states are many objects each: few of them, for the same reason.
+        self._kf_groups = _LRU(8)
+        self._keyframes = _LRU(8)
         self._chunks = _LRU(256)
         self._source_cache = _LRU(32)
         self._changes: ChangeListIndex | None = None
@@ -224,7 +238,17 @@ class Trace:
         return [(nm, n) for nm, n, _, _ in self._sources]
 
     def _read(self, offset: int, expect: int) -> Any:
-        return read_block(self._data, offset, self._end, self.name, expect)[1]
+        return read_block(self._data, offset, self._end, self.name, expect, self._dictionary_for(expect, offset))[1]
+
+    def _dictionary_for(self, kind: int, offset: int) -> bytes | None:
+        """The compression dictionary of a block: the last one before it that serves its kind, read once."""
+        at = max((at for at, kinds in self._dictionaries if at < offset and kind in kinds), default=None)
+        if at is None:
+            return None
+        if at not in self._zdicts:
+            where = f"{self.name}: compression dictionary at offset {at}"
+            self._zdicts[at] = decode_dictionary(self._read(at, DICTIONARY), where)[1]
+        return self._zdicts[at]
 
     def _check_seq(self, seq: int) -> int:
         seq = int(seq)
@@ -353,25 +377,31 @@ class Trace:
 
     # -- states ----------------------------------------------------------------------------------------------
 
-    def _piece(self, offset: int, slot: int) -> dict:
-        """A whole page or a patch: one slot of a keyframe's page block."""
+    def _piece(self, k: int, slot: int) -> dict:
+        """A whole page or a patch: piece ``slot`` of keyframe ``k``, in one of that keyframe's page blocks."""
         def load() -> dict:
-            blobs = self._page_blocks.get(offset, lambda: self._read(offset, PAGE))
-            where = f"{self.name}: state page {slot} of the block at offset {offset}"
-            if not 0 <= slot < len(blobs) or not isinstance(blobs[slot], bytes):
+            where = f"{self.name}: state page {slot} of keyframe {k}"
+            b = self._kf_first_block[k] + slot // self._pages_per_block if 0 <= k < len(self._kf_first_block) else -1
+            last = self._kf_first_block[k + 1] if k + 1 < len(self._kf_first_block) else len(self._page_block_off)
+            if not 0 <= b < last:
                 raise TraceError(f"{where}: no such page")
-            return decode_page(unpack(blobs[slot], where), where)[2]
-        return self._pieces.get((offset, slot), load)
+            offset, i = self._page_block_off[b], slot % self._pages_per_block
+            blobs = self._page_blocks.get(offset, lambda: self._read(offset, PAGE))
+            where = f"{self.name}: state page {i} of the block at offset {offset}"
+            if not 0 <= i < len(blobs) or not isinstance(blobs[i], bytes):
+                raise TraceError(f"{where}: no such page")
+            return decode_page(unpack(blobs[i], where), where)[2]
+        return self._pieces.get((k, slot), load)
 
-    def _page(self, ref: tuple[int, int, int, int]) -> dict:
+    def _page(self, ref: tuple[int, int, int | None, int | None]) -> dict:
         """One state page: its whole version with its patch laid over, built only when a state first uses it."""
         def load() -> dict:
-            at, slot, patch_at, patch_slot = ref
-            page = self._piece(at, slot)
-            if patch_at is not None:
+            k, slot, patch_k, patch_slot = ref
+            page = self._piece(k, slot)
+            if patch_k is not None:
                 page = dict(page)
-                where = f"{self.name}: state page {patch_slot} of the block at offset {patch_at}"
-                for key, rec in self._piece(patch_at, patch_slot).items():
+                where = f"{self.name}: state page {patch_slot} of keyframe {patch_k}"
+                for key, rec in self._piece(patch_k, patch_slot).items():
                     if rec is None:
                         page.pop(key, None)
                     elif type(rec) is dict:
@@ -383,40 +413,83 @@ class Trace:
             return page
         return self._pages.get(ref, load)
 
-    def _page_map(self, offset: int) -> tuple[int, int, dict[str, dict[int, tuple]]]:
-        """``(seq, ts, {table: {page: (at, slot, patch at, slot, records)}})`` of a keyframe: its changes laid
-        over the full map it refers to."""
-        def load() -> tuple[int, int, dict[str, dict[int, tuple]]]:
-            where = f"{self.name}: keyframe at offset {offset}"
+    def _keyframe_group(self, k: int) -> tuple[int, dict[str, dict[int, PageRef]], list[tuple]]:
+        """``(first keyframe, its full page map, [(seq, ts, {table: records}, its pieces, the pages gone) of each
+        keyframe])`` of the block holding keyframe ``k``; the pieces and pages gone are decoded when laid."""
+        offset = self._kf_off[k]
+
+        def load() -> tuple[int, dict[str, dict[int, PageRef]], list[tuple]]:
             try:
-                seq, ts, base, entries = self._read(offset, KEYFRAME)
-                # a keyframe names its pages (and its full map) by how far back from itself they are
-                if base is None:
-                    maps: dict[str, dict[int, tuple]] = {t: {} for t in TABLES}
-                else:
-                    maps = {t: dict(m) for t, m in self._page_map(offset - int(base))[2].items()}
-                for table, rows in entries.items():
-                    m = maps[table]
-                    for p, back, slot, patch_back, patch_slot, count in rows:
-                        if back is None:
-                            m.pop(p, None)
-                        else:
-                            m[p] = (offset - back, slot, None if patch_back is None else offset - patch_back,
-                                    patch_slot, count)
-                return seq, ts, maps
+                first, full, entries = self._read(offset, KEYFRAME)
+                first = int(first)
+                records = []
+                for seq, ts, lengths, pieces, gone in entries:
+                    if len(lengths) != len(TABLES):
+                        raise ValueError(f"{len(lengths)} table lengths")
+                    records.append((seq, ts, dict(zip(TABLES, map(int, lengths))), pieces, gone))
+                return first, decode_full_map(first, full), records
             except (KeyError, TypeError, ValueError) as e:
-                raise TraceError(f"{where}: bad keyframe ({type(e).__name__}: {e})") from None
-        return self._page_maps.get(offset, load)
+                raise TraceError(f"{self.name}: keyframe at offset {offset}: bad keyframe ({type(e).__name__}: "
+                                 f"{e})") from None
+        first, full, records = group = self._kf_groups.get(offset, load)
+        if not 0 <= k - first < len(records):
+            raise TraceError(f"{self.name}: keyframe at offset {offset}: holds keyframes {first}.."
+                             f"{first + len(records) - 1}, the index says it holds keyframe {k}")
+        return group
+
+    def _page_map(self, k: int) -> dict[str, dict[int, PageRef]]:
+        """Where every page of keyframe ``k`` is: its group's full map, with the pieces and the pages gone of every
+        keyframe since laid over it. Not cached: only a keyframe state, which is, is built from it."""
+        first, full, records = self._keyframe_group(k)
+        if k == first:
+            return full
+        maps = {t: dict(m) for t, m in full.items()}
+        for j in range(first + 1, k + 1):
+            self._lay_pieces(j, records[j - first], maps)
+        return maps
+
+    def _lay_pieces(self, k: int, record: tuple, maps: dict[str, dict[int, PageRef]]) -> None:
+        """Update a page map with what keyframe ``k`` wrote: its pieces, in slot order, and the pages gone."""
+        try:
+            pieces = decode_pieces(record[3])
+            gone = {t: [int(p) for p in ps] for t, ps in record[4].items()}
+        except (AttributeError, TypeError, ValueError) as e:
+            raise TraceError(f"{self.name}: keyframe at offset {self._kf_off[k]}: bad keyframe ({type(e).__name__}: "
+                             f"{e})") from None
+        slot = 0
+        for table in TABLES:
+            m = maps[table]
+            for p in gone.get(table, ()):
+                m.pop(p, None)
+            for p, whole in pieces.get(table, ()):
+                if whole:
+                    m[p] = (k, slot, None, None)
+                elif p in m:
+                    m[p] = (*m[p][:2], k, slot)
+                else:
+                    raise TraceError(f"{self.name}: keyframe at offset {self._kf_off[k]}: patches page {p} of "
+                                     f"{table}, which no earlier keyframe wrote whole")
+                slot += 1
 
     def _keyframe_state(self, k: int) -> State:
-        """The keyframe's state with every page still a reference: nothing is decoded until it is used."""
-        seq, ts, maps = self._page_map(self._kf_off[k])
+        """The keyframe's state with every page still a reference and its working set laid over them: nothing is
+        decoded until it is used, and a replay into the keyframe's interval mostly uses only the working set.
+        Built once per keyframe and copied (a copy shares the pages), so a seek pays neither again."""
+        return self._keyframes.get(k, lambda: self._build_keyframe_state(k)).copy()
+
+    def _build_keyframe_state(self, k: int) -> State:
+        first, _, records = self._keyframe_group(k)
+        seq, ts, lengths = records[k - first][:3]
         s = State()
         s.seq, s.ts_ns = seq, ts
-        for table, m in maps.items():
-            refs = {p: ref[:4] for p, ref in m.items()}
-            length = sum(ref[4] for ref in m.values())
-            setattr(s, table, Table(TABLES[table][1], refs, self._page, length))
+        for table, refs in self._page_map(k).items():
+            setattr(s, table, Table(TABLES[table][1], refs, self._page, lengths[table]))
+        at = self._kf_workset[k]
+        if at >= 0:
+            where = f"{self.name}: working set at offset {at}"
+            for table, pages in decode_workset(self._read(at, WORKSET), where).items():
+                for p, known in pages.items():
+                    getattr(s, table).know(p, known)
         return s
 
     def state_at(self, seq: int) -> State:

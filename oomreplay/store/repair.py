@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .codec import CURRENT, EventBlock, Schema, decode_page
-from .format import (BLOCK, BLOCK_NAMES, EVENTS, HEADER, INDEX, META, PAGE, SOURCE, SOURCE_FILE, TRAILER,
-                     TRAILER_MAGIC, TraceError, TraceVersionError, crc, unpack)
+from .codec import CURRENT, EventBlock, Schema, decode_page, decode_workset
+from .format import (BLOCK, BLOCK_NAMES, DICTIONARY, EVENTS, HEADER, INDEX, META, PAGE, SOURCE, SOURCE_FILE, TRAILER,
+                     TRAILER_MAGIC, WORKSET, TraceError, TraceVersionError, crc, decode_dictionary, unpack)
 from .reader import PositionalFile, Trace, TraceTruncated, check_header, read_block
 from .writer import TraceWriter
 
@@ -59,7 +59,9 @@ class VerifyReport:
 
 
 def _walk(data: PositionalFile, name: str, scan: ScanResult) -> Iterator[tuple[int, int, Any]]:
-    """Yield ``(offset, type, payload)`` for every block that checks out, noting the rest in ``scan``."""
+    """Yield ``(offset, type, payload)`` for every block that checks out, noting the rest in ``scan``. A block is
+    inflated with the last compression dictionary before it that serves its kind (a damaged dictionary makes the
+    blocks that need it fail)."""
     size = len(data)
     end = size
     if size >= HEADER.size + TRAILER.size and data[size - TRAILER.size:size - TRAILER.size + 8] == TRAILER_MAGIC:
@@ -70,6 +72,7 @@ def _walk(data: PositionalFile, name: str, scan: ScanResult) -> Iterator[tuple[i
     else:
         scan.problems.append(Problem(size, "no trailer: the file was not finished or was cut short"))
     offset = HEADER.size
+    zdicts: dict[int, bytes] = {}  # block kind -> its dictionary
     while offset < end:
         if offset + BLOCK.size > end:
             scan.truncated_at = offset
@@ -83,7 +86,10 @@ def _walk(data: PositionalFile, name: str, scan: ScanResult) -> Iterator[tuple[i
                                                  f"this offset can be read"))
             return
         try:
-            _, payload, nxt = read_block(data, offset, end, name)
+            _, payload, nxt = read_block(data, offset, end, name, zdict=zdicts.get(kind))
+            if kind == DICTIONARY:
+                kinds, zdict = decode_dictionary(payload, f"{name}: compression dictionary at offset {offset}")
+                zdicts.update(dict.fromkeys(kinds, zdict))
             scan.blocks += 1
             yield offset, kind, payload
         except TraceError as e:
@@ -107,6 +113,8 @@ def _check_payload(kind: int, payload: Any, where: str, schema: Schema) -> None:
     elif kind == PAGE:
         for slot, blob in enumerate(payload):
             decode_page(unpack(blob, f"{where}, page {slot}"), f"{where}, page {slot}")
+    elif kind == WORKSET:
+        decode_workset(payload, where)
 
 
 def _check_header(data: PositionalFile, name: str, scan: ScanResult) -> None:

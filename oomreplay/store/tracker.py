@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..model import TABLES, State, apply_fields
-from .codec import EventBlock, page_payload, record_diff
-from .format import KEYFRAME, PAGE, deflate, frame, ints_to_bytes, pack, unpack
+from .codec import (EventBlock, PageRef, full_map_payload, page_payload, pieces_payload, record_diff,
+                    workset_payload)
+from .format import (DICTIONARY, DICTIONARY_BYTES, KEYFRAME, PAGE, WORKSET, deflate, dictionary_payload, frame,
+                     ints_to_bytes, pack, unpack)
 
 #: Events between periodic keyframes, chosen with benchmarks/store_bench.py (see the README's table).
 KEYFRAME_EVERY = 512
@@ -26,14 +28,15 @@ KEYFRAME_EVERY = 512
 SCENE_CUT_MIN_GAP = KEYFRAME_EVERY // 8
 SCENE_CUTS = frozenset(("oom_invoke", "oom_kill", "reaper_attempt", "reaper_done"))
 #: Pages (or patches) per page block: compressed together, inflated together.
-PAGES_PER_BLOCK = 16
-#: A keyframe lists its changed pages against a full page map; a new full map is written after this many.
-FULL_MAP_EVERY = 8
+PAGES_PER_BLOCK = 32
+#: Keyframes are written in groups of this many, the first with the full page map, the others with only their own
+#: pieces: the reader builds any keyframe's map from one block.
+FULL_MAP_EVERY = 16
+#: The compression dictionary of the page and working-set blocks is written at this keyframe.
+DICTIONARY_AT = 16
 
 _LENGTH = struct.Struct("<I")
 _WORKER = "import sys; from oomreplay.store.tracker import worker_main; worker_main(sys.argv[1])"
-
-PageRef = tuple[int, int, "int | None", "int | None", int]  # whole at, slot, patch at, slot, records
 
 
 class StateTracker:
@@ -46,17 +49,26 @@ class StateTracker:
         self._n = 0
         self._kf_at = 0
         self._kf_seqs = array("q")
-        self._kf_offsets = array("q")  # relative to the side file
+        self._kf_offsets = array("q")  # relative to the side file, as are all offsets here
+        self._kf_worksets = array("q")  # each keyframe's working set; -1: none
+        self._kf_first_block = array("q")  # each keyframe's first page block, in _page_blocks
+        self._page_blocks = array("q")
+        self._at_keyframe: State | None = None  # the state at the last keyframe (its pages shared, not copied)
         self._page_map: dict[str, dict[int, PageRef]] = {t: {} for t in TABLES}
+        self._group: list[list] = []  # the keyframes not written yet, the first holding a full map
+        self._group_full: dict[str, list] = {}
         self._since_whole: dict[str, dict[int, set]] = {t: {} for t in TABLES}
         self._whole: dict[str, dict[int, dict]] = {t: {} for t in TABLES}  # each page as last stored whole
-        self._since_base: dict[str, set[int]] = {t: set() for t in TABLES}
-        self._base_offset: int | None = None
-        self._kf_since_base = 0
+        self._zdict: bytes | None = None
+        self._zdict_offset = -1
+        self._samples = {PAGE: b"", WORKSET: b""}  # the kinds the dictionary serves: their latest raw payloads
 
     def _emit(self, kind: int, obj: Any) -> int:
         at = self._offset
-        data = frame(kind, deflate(pack(obj)))
+        raw = pack(obj)
+        if self._zdict is None and kind in self._samples:
+            self._samples[kind] = (self._samples[kind] + raw)[-DICTIONARY_BYTES // 2:]
+        data = frame(kind, deflate(raw, self._zdict if kind in self._samples else None))
         self._sink.write(data)
         self._offset += len(data)
         return at
@@ -71,88 +83,123 @@ class StateTracker:
                 self._keyframe()
 
     def _keyframe(self) -> None:
-        """Write what changed since the last keyframe, in one block, and a record pointing at every page.
+        """Write the working set of the interval that ends here and the pages changed in it, and note which pieces
+        this keyframe wrote and how many records each table holds; every ``FULL_MAP_EVERY`` keyframes, the full
+        page map, and the notes of the keyframes since the last one, go out as one block."""
+        s = self.state
+        k = len(self._kf_seqs)
+        self._working_set()
+        blobs, pieces, gone = self._changed_pages(k)
+        self._kf_first_block.append(len(self._page_blocks))
+        # pages go out in small blocks, so reading one page never inflates a whole keyframe's worth
+        for i in range(0, len(blobs), PAGES_PER_BLOCK):
+            self._page_blocks.append(self._emit(PAGE, blobs[i:i + PAGES_PER_BLOCK]))
+        if k % FULL_MAP_EVERY == 0:
+            self._flush_group()
+            self._group_full = full_map_payload(k, self._page_map)
+            pieces, gone = {}, {}  # the full map already holds them
+        lengths = [len(table) for table in s.tables().values()]
+        self._group.append([s.seq, s.ts_ns, lengths, pieces_payload(pieces), gone])
+        self._kf_seqs.append(s.seq if s.seq is not None else -1)
+        self._kf_worksets.append(-1)
+        self._at_keyframe = s.copy()
+        self._kf_at = self._n
+        if k + 1 == DICTIONARY_AT:
+            self._dictionary()
+
+    def _flush_group(self) -> None:
+        """Write the pending keyframes as one block: the full page map of the first, then each one's seq, time,
+        table lengths, pieces and pages gone. A reader gets everything a keyframe's map needs in one read."""
+        if self._group:
+            first = len(self._kf_seqs) - len(self._group)
+            at = self._emit(KEYFRAME, [first, self._group_full, self._group])
+            self._kf_offsets.extend([at] * len(self._group))
+            self._group = []
+
+    def _changed_pages(self, k: int) -> tuple[list[bytes], dict[str, list[tuple[int, bool]]], dict[str, list]]:
+        """The pieces of keyframe ``k`` (packed, in slot order), what each is, and the pages gone since the last
+        keyframe; the page map is updated to match.
 
         A page is stored whole the first time, then as a patch holding every record changed since it was last
         stored whole, each as only the fields that differ from that whole version; once the patch would cover
         half the page, the page is stored whole again. A keyframe thus costs at most about twice what changed,
         and a reader needs at most two pieces per page.
         """
-        s = self.state
         blobs: list[bytes] = []
-        placed: list[tuple[str, int, bool, int, int]] = []  # table, page, whole?, slot, records
-        for name, table in s.tables().items():
+        pieces: dict[str, list[tuple[int, bool]]] = {}
+        gone: dict[str, list[int]] = {}
+        for name, table in self.state.tables().items():
             if not table.dirty:
                 continue
             by_page: dict[int, set] = {}
             for key in table.dirty:
                 by_page.setdefault(table.page_of(key), set()).add(key)
             table.dirty.clear()
-            pages = table.pages()
-            since_whole = self._since_whole[name]
+            pages, page_map, since_whole = table.pages(), self._page_map[name], self._since_whole[name]
             for p in sorted(by_page):
                 page = pages.get(p)
-                self._since_base[name].add(p)
                 if not page:
-                    self._page_map[name].pop(p, None)
+                    if page_map.pop(p, None) is not None:
+                        gone.setdefault(name, []).append(p)
                     self._whole[name].pop(p, None)
                     since_whole.pop(p, None)
                     continue
                 changed = since_whole.setdefault(p, set())
                 changed |= by_page[p]
-                whole = p not in self._page_map[name] or 2 * len(changed) > len(page)
-                placed.append((name, p, whole, len(blobs), len(page)))
+                whole = p not in page_map or 2 * len(changed) > len(page)
+                pieces.setdefault(name, []).append((p, whole))
                 if whole:
                     blobs.append(pack(page_payload(name, p, page)))
                     self._whole[name][p] = dict(page)  # records are immutable: this shares them
                     changed.clear()
+                    page_map[p] = (k, len(blobs) - 1, None, None)
                 else:
                     base = self._whole[name][p]
                     blobs.append(pack(page_payload(name, p, {key: record_diff(base.get(key), page.get(key))
                                                               for key in changed})))
-        # pages go out in small blocks, so reading one page never inflates a whole keyframe's worth
-        block_at = [self._emit(PAGE, blobs[i:i + PAGES_PER_BLOCK]) for i in range(0, len(blobs), PAGES_PER_BLOCK)]
-        for name, p, whole, slot, count in placed:
-            at, slot = block_at[slot // PAGES_PER_BLOCK], slot % PAGES_PER_BLOCK
-            old = self._page_map[name].get(p)
-            if whole or old is None:
-                self._page_map[name][p] = (at, slot, None, None, count)
-            else:
-                self._page_map[name][p] = (old[0], old[1], at, slot, count)
-        full = self._base_offset is None or self._kf_since_base >= FULL_MAP_EVERY
-        here = self._offset  # where this keyframe goes: its page references count back from here
+                    page_map[p] = (*page_map[p][:2], k, len(blobs) - 1)
+        return blobs, pieces, gone
 
-        def row(p: int, ref: PageRef | None) -> tuple:
-            if ref is None:
-                return (p, None, None, None, None, 0)  # the page is gone
-            at, slot, patch_at, patch_slot, count = ref
-            return (p, here - at, slot, None if patch_at is None else here - patch_at, patch_slot, count)
+    def _working_set(self) -> None:
+        """Write the working set of the interval ending now: the value at its keyframe of every record written
+        since (None: absent then), so a reader replaying into the interval needs no page for them. Records on
+        pages the keyframe did not have are left out: the reader knows those are absent."""
+        before = self._at_keyframe
+        if before is None:
+            return
+        known: dict[str, dict[int, dict]] = {}
+        for name, table in self.state.tables().items():
+            old = before.tables()[name]
+            pages = old.pages()
+            by_page = known[name] = {}
+            for key in table.dirty:
+                p = old.page_of(key)
+                if p in pages:
+                    by_page.setdefault(p, {})[key] = old.get(key)
+        payload = workset_payload(known)
+        if payload:
+            self._kf_worksets[-1] = self._emit(WORKSET, payload)
 
-        if full:
-            entries = {name: [row(p, ref) for p, ref in sorted(m.items())] for name, m in self._page_map.items()}
-        else:
-            entries = {name: [row(p, self._page_map[name].get(p)) for p in sorted(changed_pages)]
-                       for name, changed_pages in self._since_base.items() if changed_pages}
-        offset = self._emit(KEYFRAME, [s.seq, s.ts_ns, None if full else here - self._base_offset, entries])
-        if full:
-            self._base_offset = offset
-            self._kf_since_base = 0
-            for changed_pages in self._since_base.values():
-                changed_pages.clear()
-        else:
-            self._kf_since_base += 1
-        self._kf_seqs.append(s.seq if s.seq is not None else -1)
-        self._kf_offsets.append(offset)
-        self._kf_at = self._n
+    def _dictionary(self) -> None:
+        """Write the compression dictionary every later page and working-set block is compressed with: recent
+        payloads of both, so it holds the field values and record shapes those blocks repeat."""
+        zdict = self._samples[WORKSET] + self._samples[PAGE]
+        self._zdict_offset = self._emit(DICTIONARY, dictionary_payload(sorted(self._samples), zdict))
+        self._zdict = zdict
 
     def finish(self) -> dict[str, Any]:
         """Take the last keyframe and say where the keyframes are and what the final state holds."""
         if self._n and self._kf_at != self._n:
             self._keyframe()
+        self._flush_group()
         self._sink.flush()
         s = self.state
         outcomes = Counter(v.outcome or "pending" for v in s.victims.values())
         return {"keyframe_seqs": ints_to_bytes(self._kf_seqs), "keyframe_offsets": ints_to_bytes(self._kf_offsets),
+                "keyframe_worksets": ints_to_bytes(self._kf_worksets),
+                "keyframe_first_blocks": ints_to_bytes(self._kf_first_block),
+                "page_blocks": ints_to_bytes(self._page_blocks), "pages_per_block": PAGES_PER_BLOCK,
+                "dictionary": [self._zdict_offset, sorted(self._samples)] if self._zdict is not None else None,
                 "size": self._offset,
                 "summary": {"tasks": len(s.tasks), "locks": len(s.locks), "ooms": len(s.ooms),
                             "victims": len(s.victims), "reaper_outcomes": dict(outcomes),

@@ -20,18 +20,26 @@ from typing import Any
 from ..model import KIND_IDS, KIND_NAMES, KINDS, Event, zone_key
 from .changelists import ChangeListWriter, entity_of
 from .codec import CURRENT, block_payload
-from .format import (DIRECTORY, EVENTS, FORMAT_VERSION, INDEX, META, OVERVIEW, POSTINGS, SOURCE, SOURCE_FILE,
-                     deflate, frame, header_bytes, ints_from_bytes, ints_to_bytes, pack, trailer_bytes)
+from .format import (DICTIONARY, DICTIONARY_BYTES, DIRECTORY, EVENTS, FORMAT_VERSION, INDEX, META, OVERVIEW,
+                     POSTINGS, SOURCE, SOURCE_FILE, deflate, dictionary_payload, frame, header_bytes, ints_from_bytes,
+                     ints_to_bytes, pack, trailer_bytes)
 from .overview import OverviewWriter
 from .tracker import LocalTracker, ParallelTracker
 
 #: Events per block: one block read serves a step, and a replay between keyframes touches one or two blocks.
-BLOCK_EVENTS = 1024
+BLOCK_EVENTS = 512
+#: The compression dictionary of the events blocks is written after this many, of their latest raw payloads.
+DICTIONARY_AT = 16
 SOURCE_CHUNK_LINES = 1024
 _ZONE = KIND_IDS["zone"]
 #: kind id -> the function naming the entity an event (given as its schema values) is about, or None
 _ENTITY_OF = [(lambda vals, kind=kind: entity_of(kind, dict(zip(KINDS[kind], vals))))
               if kind.startswith("lock_") or kind in ("zone", "memcg") else None for kind in KIND_NAMES]
+
+
+def _moved(offsets: bytes, base: int) -> bytes:
+    """Offsets in the tracker's side file as offsets in the trace (-1, for none, stays)."""
+    return ints_to_bytes(array("q", (o if o < 0 else base + o for o in ints_from_bytes(offsets))))
 
 
 class TraceWriter:
@@ -68,6 +76,9 @@ class TraceWriter:
         self._free_by_zone: dict[tuple, int] = {}
         self._free_total = 0
         self._sources: list[dict[str, Any]] = []
+        self._zdict: bytes | None = None
+        self._zdict_sample = b""
+        self._zdict_offset = -1
 
     # -- low level -------------------------------------------------------------------------------------------
 
@@ -111,7 +122,7 @@ class TraceWriter:
         first = self._n - len(events)
         payload = block_payload(first, events)
         packed = pack(payload)
-        offset = self._write(frame(EVENTS, deflate(packed)))
+        offset = self._write(frame(EVENTS, deflate(packed, self._zdict)))
         offsets, seqs, tss = self._blocks
         offsets.append(offset)
         seqs.append(first)
@@ -119,6 +130,15 @@ class TraceWriter:
         self._pending = []
         self._index_block(payload)
         self._tracker.feed(payload, packed)  # type: ignore[union-attr]
+        if self._zdict is None:
+            self._dictionary(packed)
+
+    def _dictionary(self, packed: bytes) -> None:
+        """Keep the latest raw payloads, and write them as the events blocks' dictionary once there are enough."""
+        self._zdict_sample = (self._zdict_sample + packed)[-DICTIONARY_BYTES:]
+        if len(self._blocks[0]) == DICTIONARY_AT:
+            self._zdict_offset = self._emit(DICTIONARY, dictionary_payload([EVENTS], self._zdict_sample))
+            self._zdict = self._zdict_sample
 
     def _index_block(self, payload: list) -> None:
         """Change lists, overview and counts for a whole block at once: column loops, not per-event calls."""
@@ -209,13 +229,19 @@ class TraceWriter:
             with open(self._side, "rb") as side:
                 shutil.copyfileobj(side, self._f, 1 << 20)
             self._offset += tracked["size"]
-            koffsets = ints_from_bytes(tracked["keyframe_offsets"])
+            dictionaries = [[self._zdict_offset, [EVENTS]]] if self._zdict_offset >= 0 else []
+            if tracked["dictionary"] is not None:
+                at, kinds = tracked["dictionary"]
+                dictionaries.append([state_base + at, kinds])
             offsets, seqs, tss = self._blocks
             index = {
                 "version": FORMAT_VERSION, "meta": self.meta, "schema": CURRENT.payload(), "count": self._n,
                 "first_ts": tss[0] if tss else None, "last_ts": self._last_ts,
                 "blocks": [ints_to_bytes(offsets), ints_to_bytes(seqs), ints_to_bytes(tss)],
-                "keyframes": [tracked["keyframe_seqs"], ints_to_bytes(array("q", (state_base + o for o in koffsets)))],
+                "keyframes": [tracked["keyframe_seqs"], _moved(tracked["keyframe_offsets"], state_base),
+                              _moved(tracked["keyframe_worksets"], state_base), tracked["keyframe_first_blocks"]],
+                "pages": [_moved(tracked["page_blocks"], state_base), tracked["pages_per_block"]],
+                "dictionaries": dictionaries,
                 "sources": [[s["name"], s["lines"], ints_to_bytes(s["firsts"]), ints_to_bytes(s["offsets"])]
                             for s in self._sources],
                 "directory": directory, "overview": overview,
