@@ -105,3 +105,14 @@ def test_002_each_victim_had_the_highest_points(tmp_path_factory: pytest.TempPat
         # oomr-db has the largest rss of the survivors but never the highest badness (adj 0)
         first = {cand.pid: cand.points for cand in causes[0].candidates}
         assert first[3309] > first[3358] > first[3303]
+
+
+def test_what_wanted_the_memory_comes_from_the_call_trace(tmp_path_factory: pytest.TempPathFactory):
+    """004: a fork copying page tables (``__pud_alloc`` ← ``copy_page_range`` ← ``copy_process``) hit the OOM."""
+    path = _converted(tmp_path_factory, CORPUS / "logs" / "004_kdump-udevd_5.0_full_dmesg.log")
+    with open_trace(path) as t:
+        ex = explain(t)
+    (cause,) = ex.ooms
+    assert cause.allocating[:3] == ("__pud_alloc", "copy_page_range", "copy_process.part.56")
+    wanted = [f for f in ex.findings if f.text.startswith("The memory was wanted by")]
+    assert len(wanted) == 1 and "copy_page_range" in wanted[0].text and not wanted[0].inferred

@@ -190,3 +190,47 @@ def test_victim_without_kill_line():
 def test_unknown_lines_are_log_events_with_their_text():
     evs = run("[ 1.0] eth0: link up", "random \x1b[31m text")
     assert [(e.kind, e.get("text")) for e in evs] == [("log", "eth0: link up"), ("log", "random \x1b[31m text")]
+
+
+def test_call_trace_frames_are_attached_to_the_invocation():
+    """The reliable frames of every stack layout, ``?`` guesses and register lines left out, in order."""
+    x86 = run("[ 9.0] cc1 invoked oom-killer: gfp_mask=0x6200ca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0",
+              "[ 9.1] CPU: 1 PID: 77 Comm: cc1 Not tainted 4.19.0 #1",
+              "[ 9.1] Hardware name: QEMU Standard PC (i440FX + PIIX, 1996)",
+              "[ 9.1] Call Trace:",
+              "[ 9.1]  dump_stack+0x5c/0x80",
+              "[ 9.1]  ? ___ratelimit+0x1d1/0x3c5",
+              "[ 9.1]  out_of_memory+0x287/0x800",
+              "[ 9.1]  __alloc_pages_slowpath+0xaf4/0xba0",
+              "[ 9.1]  handle_mm_fault+0xc0/0x104",
+              "[ 9.1] RIP: 0033:0x7f1e",
+              "[ 9.1] RAX: 0000000000000000 RBX: 00007ffd1234abcd RCX: 0000000000000001",
+              "[ 9.2] Mem-Info:")
+    (inv,) = kinds(x86, "oom_invoke")
+    assert inv.pid == 77
+    assert inv.get("stack") == ("dump_stack", "out_of_memory", "__alloc_pages_slowpath", "handle_mm_fault")
+    assert [e.src.line for e in x86] == list(range(1, 13)), "every line once, in order"
+    old = run("[ 1.0] a.out invoked oom-killer: gfp_mask=0x201da, order=0, oom_score_adj=0",
+              "[ 1.0] Pid: 3163, comm: a.out Not tainted 2.6.32 #1",
+              "[ 1.0] Call Trace:",
+              "[ 1.0]  [<ffffffff810b984e>] oom_kill_process+0x17e/0x290",
+              "[ 1.0]  [<ffffffff810b9e0b>] ? select_bad_process+0x8b/0x110",
+              "[ 1.0]  [<ffffffff810bc5a3>] __alloc_pages_nodemask+0x623/0x640",
+              "[ 1.0] Mem-Info:")
+    assert kinds(old, "oom_invoke")[0].get("stack") == ("oom_kill_process", "__alloc_pages_nodemask")
+    arm = run("[ 5.0] osmcore invoked oom-killer: gfp_mask=0x200da, order=0, oom_adj=-17, oom_score_adj=-1000",
+              "[ 5.0] Backtrace: ",
+              "[ 5.0] [<c005c174>] (dump_backtrace+0x0/0x10c) from [<c05d4624>] (dump_stack+0x18/0x1c)",
+              "[ 5.0]  r6:000200da r5:00000000 r4:c3ada000 r3:00000000",
+              "[ 5.0] [<c0104540>] (out_of_memory+0x0/0x348) from [<c0107dbc>] (__alloc_pages_nodemask+0x748/0x76c)",
+              "[ 5.1] Mem-info:")
+    assert kinds(arm, "oom_invoke")[0].get("stack") == ("dump_backtrace", "out_of_memory")
+    decoded = run("[ 7.0] trinity invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, "
+                  "oom_score_adj=500",
+                  "[ 7.0] CPU: 0 PID: 1269 Comm: trinity Not tainted 5.10.0-rc1 #1",
+                  "[ 7.0] Call Trace:",
+                  "[ 7.0] dump_stack (lib/dump_stack.c:120) ",
+                  "[ 7.0] ? oom_badness (mm/oom_kill.c:514) ",
+                  "[ 7.0] out_of_memory (mm/oom_kill.c:1115 mm/oom_kill.c:1047) ",
+                  "[ 7.1] Tasks state (memory values in pages):")
+    assert kinds(decoded, "oom_invoke")[0].get("stack") == ("dump_stack", "out_of_memory")

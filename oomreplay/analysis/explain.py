@@ -99,6 +99,9 @@ def _oom_findings(trace: Trace, c: OomCause) -> list[Finding]:
         out.append(_finding("oom", f"OOM #{c.index + 1} at {_s(c.invoke.ts_ns)}: {_who(c.invoker, c.invoker_comm)} "
                             f"invoked the OOM killer for an {what or 'unknown'} allocation{where}{constraint}.",
                             (c.invoke,)))
+        if c.allocating and c.order != -1:  # order -1: SysRq-f or a memcg's own OOM, no allocation behind it
+            out.append(_finding("oom", f"The memory was wanted by {' ← '.join(c.allocating)} (the report's Call "
+                                "Trace, innermost first, below the allocator).", (c.invoke._replace(inferred=False),)))
     for z in c.zones_below_min:
         reserve = f", lowmem_reserve {list(z.lowmem_reserve_kb)} kB" if z.lowmem_reserve_kb else ""
         out.append(_finding("oom", f"Zone {z.node}:{z.zone} was below its min watermark: free {z.free_kb} kB < "

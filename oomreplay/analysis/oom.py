@@ -10,6 +10,8 @@ limit. When the table has no adj differences the scale does not matter and ranki
 
 from __future__ import annotations
 
+import re
+
 from typing import NamedTuple
 
 from ..model import Event, Memcg, OomInvocation, State, Zone
@@ -53,6 +55,7 @@ class OomCause(NamedTuple):
     stalls: tuple[Evidence, ...]  # allocation stalls and failures since the previous invocation
     candidates: tuple[Candidate, ...]
     ranking: Ranking | None
+    allocating: tuple[str, ...] = ()  # the Call Trace's frames below the OOM and allocator path, innermost first
 
 
 def oom_causes(trace: Trace, until: int) -> list[OomCause]:
@@ -100,10 +103,27 @@ def _cause(trace: Trace, inv: OomInvocation, until: int) -> OomCause:
     if kill is not None and candidates and (totalpages is not None or len(adjs) <= 1):
         ranking = _rank(trace, kill, candidates, totalpages, basis)
     constraint = inv.constraint or (kill.get("constraint") if kill else None)
-    invoke = cite(trace, trace.event(inv.seq)) if inv.seq is not None else None
+    invoke_event = trace.event(inv.seq) if inv.seq is not None else None
+    invoke = cite(trace, invoke_event) if invoke_event is not None else None
     return OomCause(inv.index, invoke, inv.invoker, _comm(state, inv.invoker), inv.gfp, inv.order, constraint,
                     memcg, cite(trace, kill) if kill else None, kill.pid if kill else None,
-                    kill.get("comm") if kill else None, zones, memcgs, stalls, candidates, ranking)
+                    kill.get("comm") if kill else None, zones, memcgs, stalls, candidates, ranking,
+                    allocating_frames(invoke_event.get("stack", ()) if invoke_event is not None else ()))
+
+
+#: Frames of the report's own path (printing, choosing, killing) and of the page allocator or memcg charge
+#: that called it: what is below them is the code that wanted the memory.
+_OOM_PATH = re.compile(r"dump_stack|dump_header|dump_backtrace|show_stack|oom_kill|out_of_memory|oom_badness|"
+                       r"select_bad_process|alloc_pages|get_free_page|get_zeroed_page|__alloc|try_charge|"
+                       r"mem_cgroup|memcg|pagefault_out_of_memory|warn_alloc|_cond_resched|__schedule|"
+                       r"preempt_schedule|moom_callback|sysrq")
+
+
+def allocating_frames(stack: tuple[str, ...], shown: int = 5) -> tuple[str, ...]:
+    """The first ``shown`` frames below the OOM and allocation path of a Call Trace (innermost first)."""
+    frames = list(stack)
+    last = max((i for i, fn in enumerate(frames) if _OOM_PATH.search(fn)), default=-1)
+    return tuple(frames[last + 1:last + 1 + shown])
 
 
 def _comm(state: State, pid: int | None) -> str | None:

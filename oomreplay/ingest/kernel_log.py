@@ -29,6 +29,8 @@ _BEFORE_CPU = ("COMPACTION is disabled", "cpuset=", "mems_allowed=")
 _MEMCG_MATES = ("memory+swap:", "swap:", "kmem:", "Memory cgroup min protection")
 #: A held event is released after this many lines at most, completed or not.
 _HOLD_LINES = 16
+#: Lines of a Call Trace (with its Hardware name, <TASK> and register lines) read into an invocation's stack.
+_STACK_LINES = 96
 #: Only this much of a line is matched against the families (the source keeps all of it): no regex runs on a
 #: 10 MB line of junk, and no kernel message is anywhere near this long.
 MATCH_CHARS = 4096
@@ -176,16 +178,30 @@ class LogConverter:
         assert ev is not None
         self._hold_left -= 1
         kind = self._hold_kind
-        if kind in ("invoke", "alloc"):
+        if kind == "stack":
+            frame = oom.stack_line(msg)
+            if frame is not None and self._hold_left > 0:
+                if frame:
+                    ev.fields["stack"] = (*ev.fields.get("stack", ()), frame)
+                self._held.append(log_event(ts, msg, src))
+                return [], True
+        elif kind in ("invoke", "alloc"):
             who = oom.cpu_line(msg)
             if who is not None:
                 self.kernel = self.kernel or who.get("kernel")
                 if ev.fields.get("comm") in (who["comm"], None):
-                    ev.pid = who["pid"]
+                    ev.pid = ev.pid if ev.pid is not None else who["pid"]
+                    if kind == "invoke":  # the Call Trace follows: keep the event for its frames
+                        self._hold_kind, self._hold_left = "stack", _STACK_LINES
+                        self._held.append(log_event(ts, msg, src))
+                        return [], True
                     return self._release_with(log_event(ts, msg, src)), True
                 return self._release(), False
             if self._hold_left > 0 and (not msg or any(s in msg for s in _BEFORE_CPU)):
                 return [], False
+            if kind == "invoke" and self._hold_left > 0 and oom.stack_line(msg) is not None:
+                self._hold_kind, self._hold_left = "stack", _STACK_LINES  # a dump without a CPU line (2.6, ARM)
+                return self._continue_hold(msg, ts, src)
         elif kind == "memcg":
             path = memory.stats_for(msg)
             if path is not None:
@@ -236,8 +252,9 @@ class LogConverter:
             self._chosen = self._summary = None
             pid = f.pop("pid", None)
             f["gfp"], guessed = gfp.decode(f.get("gfp"))
-            ev = Event(ts, "oom_invoke", pid, f, src=src, inferred={"gfp"} if guessed else ())
-            return [self._start_hold(ev, "invoke") if pid is None else ev]
+            # held for the CPU line (the invoker's pid) and the Call Trace after it (the stack)
+            return [self._start_hold(Event(ts, "oom_invoke", pid, f, src=src, inferred={"gfp"} if guessed else ()),
+                                     "invoke")]
         f = oom.killed(msg)
         if f is not None:
             return self._kill(f, ts, src)

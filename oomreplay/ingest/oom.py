@@ -47,6 +47,17 @@ _LMK_KERNEL = re.compile(r"lowmemorykiller: Killing '(?P<comm>.*)' \((?P<pid>\d+
 _LMKD = re.compile(r"(?:lowmemorykiller|lmkd): Kill '(?P<comm>.*)' \((?P<pid>\d+)\)(?:, uid (?P<uid>\d+))?"
                    r"(?:, oom_score_adj (?P<adj>-?\d+))?")
 _TABLE_ROW = re.compile(r"\[\s*(\d+)\]\s+(.*)")
+#: A stack frame: ``fn+0x1f/0x80`` after an optional ``[<address>]``, ``?`` marking a guess of the unwinder.
+#: ``fn+0x1f/0x80`` after an optional ``[<address>]`` (ARM: ``(fn+0x0/0x10c) from …``), or a frame decoded by
+#: decode_stacktrace.sh, ``fn (mm/oom_kill.c:462)``; ``?`` marks a guess of the unwinder.
+_FRAME = re.compile(r"(?:\[<[0-9a-fA-F]+>\]\s*)?(?P<unsure>\?\s+)?\(?(?P<fn>[A-Za-z_][\w.$]*)"
+                    r"(?:\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+| \([^()\s]+\.[chS]:\d+)")
+#: Register lines printed inside a dump (``r6:000200da r5:00000000``, ``RAX: 0000000000000000 RBX: …``).
+_REGISTERS = re.compile(r"(?:[A-Za-z0-9]{1,4}: ?[0-9a-fA-F]{8,16}\s*){2,}")
+#: Lines a stack dump prints around its frames.
+_STACK_CONTEXT = ("Hardware name:", "Call Trace:", "Call trace:", "Backtrace:", "<TASK>", "</TASK>", "<IRQ>", "</IRQ>",
+                  "Workqueue:", "RIP:", "RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "Code:", "Exception stack",
+                  "Stack:", "Function entered at")
 #: task-table header column -> oom_candidate field (pages, except pgtables_bytes)
 _COLUMNS = {"uid": "uid", "tgid": "tgid", "total_vm": "total_vm_pages", "rss": "rss_pages",
             "pgtables_bytes": "pgtables_bytes", "swapents": "swapents", "oom_score_adj": "oom_score_adj"}
@@ -86,6 +97,17 @@ def cpu_line(msg: str) -> Fields | None:
     if version:
         f["kernel"] = version.group(1)
     return f
+
+
+def stack_line(msg: str) -> str | None:
+    """A line of a stack dump: the function of a reliable frame, ``""`` for a line of the dump without one (a
+    header, a register line, a frame the unwinder only guessed, marked ``?``), None for a line after the dump."""
+    if msg.startswith(_STACK_CONTEXT) or _REGISTERS.match(msg):
+        return ""
+    m = _FRAME.match(msg)
+    if m is None:
+        return None
+    return "" if m.group("unsure") else m.group("fn")
 
 
 def chosen(msg: str) -> Fields | None:

@@ -40,7 +40,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "memcg": ("path", "usage_kb", "limit_kb", "failcnt"),
     "rss": ("anon_kb", "file_kb", "shmem_kb"),
     # the OOM killer; for oom_kill / oom_victim / reaper_* the pid is the victim
-    "oom_invoke": ("gfp", "order", "oom_score_adj", "constraint", "memcg", "comm"),
+    # stack: the reliable frames of the report's Call Trace, innermost first (what allocated is below the OOM path)
+    "oom_invoke": ("gfp", "order", "oom_score_adj", "constraint", "memcg", "comm", "stack"),
     "oom_candidate": ("tgid", "uid", "total_vm_pages", "rss_pages", "pgtables_bytes", "swapents",
                       "oom_score_adj", "comm"),
     # constraint and memcg come from the "oom-kill:" summary, printed after the header: they complete the invocation
