@@ -94,3 +94,14 @@ def test_demo_shows_the_bundled_incident():
     r = cli("demo")
     assert r.returncode == 0, r.stderr
     assert "kills" in r.stdout and "format version" in r.stdout
+
+
+def test_convert_report_lists_report_lines_not_understood(tmp_path: Path):
+    log = tmp_path / "odd.log"
+    log.write_text("[ 1.0] a.out invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0\n"
+                   "[ 1.1] Killed process a.out (pid unknown), a variant nobody printed yet\n")
+    r = cli("convert", str(log), "-o", str(tmp_path / "odd.oomtrace"), "--report")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout + r.stderr
+    assert "not understood inside OOM reports: 1 line(s):" in out
+    assert "line 2: Killed process a.out (pid unknown), a variant nobody printed yet" in out

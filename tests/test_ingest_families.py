@@ -234,3 +234,24 @@ def test_call_trace_frames_are_attached_to_the_invocation():
                   "[ 7.0] out_of_memory (mm/oom_kill.c:1115 mm/oom_kill.c:1047) ",
                   "[ 7.1] Tasks state (memory values in pages):")
     assert kinds(decoded, "oom_invoke")[0].get("stack") == ("dump_stack", "out_of_memory")
+
+
+def test_report_lines_not_understood_are_collected_for_the_report():
+    """A variant no family knows, inside an OOM report or a block, is kept as a log line and listed for --report;
+    lines a family understood without an event of their own (the chosen victim, the task table's header) are not."""
+    conv = LogConverter()
+    lines = ["[ 1.0] Out of memory: Kill process 7 (a.out) score 900 or sacrifice child",
+             "[ 1.0] Killed process 7 (a.out) total-vm:100kB, anon-rss:50kB, file-rss:0kB, shmem-rss:0kB",
+             "[ 1.1] [ pid ]   uid  tgid total_vm      rss nr_ptes swapents oom_score_adj name",
+             "[ 1.1] [  7]     0     7      100       50       3        0             0 a.out",
+             "[ 1.1] [  8]  broken row",
+             "[ 1.2] 1 lock held by khugepaged/63:",
+             "[ 1.2]  #0: garbled",
+             "[ 1.3] Out of memory and no killable processes, in a wording from the future",
+             "[ 1.4] an ordinary line"]
+    conv.sniff(lines)
+    evs = list(conv.convert(lines))
+    assert conv.unparsed == [(5, "[  8]  broken row"), (7, "#0: garbled"),
+                             (8, "Out of memory and no killable processes, in a wording from the future")]
+    assert conv.unparsed_count == 3
+    assert [e.src.line for e in evs if e.kind == "log"][-4:] == [5, 7, 8, 9], "still kept as log lines"

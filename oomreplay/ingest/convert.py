@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 
 from ..model import Event
+from ..safetext import visible
 from ..store import TraceWriter
 from . import align, ftrace
 from .kernel_log import SNIFF_LINES, LogConverter
@@ -40,6 +41,8 @@ class SourceReport:
     kernel: str | None = None
     counts: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
+    unparsed: list[tuple[int, str]] = field(default_factory=list)  # (line, text) inside reports, not understood
+    unparsed_count: int = 0
 
 
 @dataclass
@@ -58,6 +61,10 @@ class ConvertReport:
             out.append(f"  {s.name}: {s.lines:,} lines, clock {s.clock or 'none'}, kernel {s.kernel or 'unknown'}")
             for kind, n in sorted(s.counts.items()):
                 out.append(f"    {kind:<15} {n:>8,}")
+            if s.unparsed_count:
+                out.append(f"    not understood inside OOM reports: {s.unparsed_count:,} line(s)"
+                           + (f", the first {len(s.unparsed)}:" if len(s.unparsed) < s.unparsed_count else ":"))
+                out += [f"      line {line}: {visible(text)}" for line, text in s.unparsed]
         return out
 
 
@@ -83,10 +90,13 @@ def _events(conv: LogConverter | ftrace.FtraceConverter, writer: TraceWriter, fi
                 if not trace or "console" in line:
                     keep[i] = line
         for n, line in enumerate(block, n + 1):
-            yield from feed(n, line)
+            events = feed(n, line)
+            if events:  # most lines of a recording wait in its reorder buffer: skip the empty delegation
+                yield from events
     yield from conv.finish()
     report.lines, report.clock, report.kernel, report.counts = n, conv.clock, conv.kernel, conv.counts
     report.warnings = [f"{report.name}: {w}" for w in getattr(conv, "warnings", ())]
+    report.unparsed, report.unparsed_count = getattr(conv, "unparsed", []), getattr(conv, "unparsed_count", 0)
 
 
 def _read_ahead(blocks: Iterator[list[str]], lines: int) -> list[list[str]]:

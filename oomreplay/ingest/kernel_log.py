@@ -16,6 +16,7 @@ stamp that goes backwards is clamped to the last time (the writer needs non-decr
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
@@ -45,6 +46,14 @@ _HALF_YEAR_NS = _YEAR_NS // 2
 _FAMILY_STARTS = oom.STARTS + memory.STARTS + locks.STARTS + tasks.STARTS
 _FAMILY_MARKS = oom.MARKS + memory.MARKS + locks.MARKS + tasks.MARKS
 _NOTHING_INFERRED: frozenset[str] = frozenset()
+#: Words only an OOM report prints: a line holding one that no family understood is a variant to report.
+_REPORT_MARKS = ("invoked oom-killer", "Killed process", "Kill process", "oom_reaper:", "oom-kill:",
+                 "Out of memory", "page allocation failure", "page allocation stalls")
+#: A lockdep ``#n:`` line and a task-table ``[ pid]`` row, recognised by their shape when their parse fails.
+_LOCK_LINE = re.compile(r"#\d+:")
+_TABLE_LINE = re.compile(r"\[\s*\d+\]\s")
+#: Not-understood lines kept for ``--report`` (all are counted).
+UNPARSED_KEPT = 100
 
 
 def log_event(ts: int, text: str, src: Src) -> Event:
@@ -88,6 +97,10 @@ class LogConverter:
         self._summary: dict | None = None            # "oom-kill:…" waiting for its kill
         self._memcg_path: str | None = None          # ≤4.20 "Task in … limit of PATH"
         self._zone: tuple[int | None, str] | None = None
+        #: Lines inside a recognised report or block that no parser understood (a variant we do not know yet):
+        #: ``(line number, text)``, the first ``UNPARSED_KEPT`` of them, for ``--report``; all are counted.
+        self.unparsed: list[tuple[int, str]] = []
+        self.unparsed_count = 0
 
     # -- driving ---------------------------------------------------------------------------------------------
 
@@ -235,6 +248,8 @@ class LogConverter:
                 pid, comm = self._holder
                 return [Event(ts, "lock_held", pid, {"lock": lock["lock"], "site": lock["site"],
                                                      "index": lock["index"], "comm": comm}, src=src)]
+            if _LOCK_LINE.match(msg):
+                self._not_understood(src, msg)
             self._holder = None
         if self._columns is not None:
             row = oom.table_row(msg, self._columns)
@@ -242,11 +257,22 @@ class LogConverter:
                 inferred = {"pgtables_bytes"} if "nr_ptes" in self._columns else set()
                 pid = row.pop("pid")
                 return [Event(ts, "oom_candidate", pid, row, src=src, inferred=inferred)]
+            if _TABLE_LINE.match(msg):
+                self._not_understood(src, msg)
             self._columns = None
         events = self._families(msg, ts, src) if _may_be_family(msg) else None
+        if events is None and any(mark in msg for mark in _REPORT_MARKS):
+            self._not_understood(src, msg)
         return events if events else [log_event(ts, raw, src)]
 
+    def _not_understood(self, src: Src, msg: str) -> None:
+        self.unparsed_count += 1
+        if len(self.unparsed) < UNPARSED_KEPT:
+            self.unparsed.append((src.line, msg))
+
     def _families(self, msg: str, ts: int, src: Src) -> list[Event] | None:
+        """The events of a report line; ``[]`` for a line understood that completes a later event (the line
+        stays a ``log`` event), None for a line no family understands."""
         f = oom.invoke(msg)
         if f is not None:
             self._chosen = self._summary = None
@@ -273,7 +299,7 @@ class LogConverter:
         columns = oom.table_header(msg)
         if columns is not None:
             self._columns = columns
-            return None
+            return []
         f = memory.zone(msg)
         if f is not None:
             inferred = set()
@@ -292,11 +318,11 @@ class LogConverter:
         f = oom.summary(msg)
         if f is not None:
             self._summary = f
-            return None
+            return []
         f = oom.chosen(msg)
         if f is not None:
             self._chosen = f
-            return None
+            return []
         f = oom.cpu_line(msg)
         if f is not None:
             self.kernel = self.kernel or f.get("kernel")
@@ -304,7 +330,7 @@ class LogConverter:
         f = memory.usage(msg)
         if f is not None:
             if f["what"] != "memory":
-                return None
+                return []
             ev = Event(ts, "memcg", None, {"path": self._memcg_path, "usage_kb": f.get("usage"),
                                            "limit_kb": f.get("limit"), "failcnt": f.get("failcnt")}, src=src)
             if self._memcg_path is not None:
@@ -314,7 +340,7 @@ class LogConverter:
         path = memory.limited_memcg(msg)
         if path is not None:
             self._memcg_path = path
-            return None
+            return []
         f = memory.alloc(msg)
         if f is not None:
             f["gfp"], guessed = gfp.decode(f.get("gfp"))
