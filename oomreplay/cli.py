@@ -14,7 +14,7 @@ import typer
 from .analysis import explain as explain_at, to_json
 from .export import explanation, snapshot
 from .export.chrome import write_chrome
-from .ingest import FORMATS, ConvertError, convert as convert_logs
+from .ingest import FORMATS, ConvertError, ConvertReport, convert as convert_logs
 from .model import KINDS
 from .resources import demo_trace
 from .safetext import visible
@@ -216,10 +216,7 @@ def convert(
     report: Annotated[bool, typer.Option("--report", help="Print events per kind for each input.")] = False,
 ) -> None:
     """Convert kernel logs (dmesg, syslog, journalctl, consoles; .gz/.xz/.bz2 too) into a trace."""
-    try:
-        result = convert_logs(inputs, out, fmt.value)
-    except ConvertError as e:
-        raise UserError(str(e)) from None
+    result = _converted(inputs, out, fmt.value)
     for warning in result.warnings:
         typer.echo(f"oomreplay: warning: {visible(warning)}", err=True)
     if report:
@@ -240,14 +237,28 @@ def _trace_for(path: Path) -> Path:
         size = source.stat().st_size
         typer.echo(f"oomreplay: converting {visible(source)} ({size / 1e6:.1f} MB) into the cache…", err=True)
         t0 = time.perf_counter()
-        report = convert_logs([str(source)], target)
+        report = _converted([str(source)], target)
         typer.echo(f"oomreplay: {report.events:,} events in {time.perf_counter() - t0:.1f} s", err=True)
 
+    trace, _ = cached_trace(path, convert_now)
+    return trace
+
+
+def _converted(inputs: list[str], out: Path, fmt: str = "auto") -> ConvertReport:
+    """``convert`` with a progress line on stderr when it is a terminal; its errors as one line."""
+    from .progress import ProgressLine
+
+    progress = None
+    if sys.stderr.isatty():
+        sizes = [Path(name).stat().st_size for name in inputs if name != "-" and Path(name).is_file()]
+        progress = ProgressLine("converting", sum(sizes) if len(sizes) == len(inputs) else None)
     try:
-        trace, _ = cached_trace(path, convert_now)
+        return convert_logs(inputs, out, fmt, progress)
     except ConvertError as e:
         raise UserError(visible(e)) from None
-    return trace
+    finally:
+        if progress is not None:
+            progress.close()
 
 
 def _replay(trace_path: Path, seq: int | None = None, theme: str | None = None, at: float | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -25,6 +25,10 @@ from .sources import SourceError, open_source
 
 #: kinds that show an OOM report was found; without any, the input is kept but the user is warned
 _OOM_KINDS = ("oom_invoke", "oom_kill", "oom_victim", "reaper_done", "oom_candidate", "alloc")
+
+
+#: Told how much input was read, block by block.
+Progress = Callable[[int], None]
 
 
 class ConvertError(Exception):
@@ -70,10 +74,10 @@ class ConvertReport:
 
 def _events(conv: LogConverter | ftrace.FtraceConverter, writer: TraceWriter, file_id: int,
             blocks: Iterator[list[str]], report: SourceReport, ahead: list[list[str]] | None = None,
-            keep: dict[int, str] | None = None) -> Iterator[Event]:
+            keep: dict[int, str] | None = None, progress: Progress | None = None) -> Iterator[Event]:
     """The events of one source, storing its lines as source text on the way, a block at a time; ``keep`` (when
     merging a log with a recording) receives the lines the alignment may need: all of a log's, a recording's
-    ``console`` lines."""
+    ``console`` lines; ``progress`` is told the characters of each block read (about its bytes)."""
     if ahead is None:
         ahead = _read_ahead(blocks, SNIFF_LINES)
     head = list(islice(chain.from_iterable(ahead), SNIFF_LINES))
@@ -83,6 +87,8 @@ def _events(conv: LogConverter | ftrace.FtraceConverter, writer: TraceWriter, fi
     feed = conv.feed
     n = 0
     for block in chain(ahead, blocks):
+        if progress is not None:
+            progress(sum(map(len, block)) + len(block))
         writer.add_source_lines(file_id, block)
         if keep is not None:
             trace = isinstance(conv, ftrace.FtraceConverter)
@@ -157,8 +163,10 @@ def _aligned(streams: list[Iterator[Event]], traces: list[bool], kept: list[dict
     return heapq.merge(*lists, key=lambda ev: ev.ts_ns)
 
 
-def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto") -> ConvertReport:
-    """Convert ``inputs`` (paths, or ``-`` for stdin) into the trace ``output``; raises ``ConvertError``."""
+def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto",
+            progress: Progress | None = None) -> ConvertReport:
+    """Convert ``inputs`` (paths, or ``-`` for stdin) into the trace ``output``; raises ``ConvertError``.
+    ``progress`` is called with the size of each block of input read (in characters: about bytes)."""
     if fmt not in FORMATS:
         raise ConvertError(f"unknown format {fmt!r}; formats are: {', '.join(FORMATS)}")
     if not inputs:
@@ -187,7 +195,7 @@ def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto")
             traces = [trace for *_, trace in opened]
             mixed = any(traces) and not all(traces)  # a log and a recording: aligned, in memory
             kept: list[dict[int, str] | None] = [{} if mixed else None for _ in opened]
-            streams = [_events(LogConverter(file_id, fmt), writer, file_id, blocks, report, ahead, keep)
+            streams = [_events(LogConverter(file_id, fmt), writer, file_id, blocks, report, ahead, keep, progress)
                        for (file_id, blocks, ahead, _), report, keep in zip(opened, result.sources, kept)]
             if mixed:
                 merged = _aligned(streams, traces, kept, result, writer)
