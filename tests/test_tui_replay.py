@@ -620,3 +620,19 @@ def test_s_saves_an_svg_screenshot(incident: Path, tmp_path: Path, monkeypatch: 
     svg = shot.read_text()
     ET.fromstring(svg)  # well-formed
     assert "a.out" in svg and "seq&#160;6/312" in svg
+
+
+def test_timeline_marks_allocation_stalls(tmp_path: Path):
+    path = tmp_path / "stalls.oomtrace"
+    s = 1_000_000_000
+    with TraceWriter(path) as w:
+        w.extend([Event(s, "alloc", 5, {"order": 0, "outcome": "ok"}),
+                  Event(2 * s, "alloc", 5, {"order": 0, "outcome": "stall", "duration_ns": 10**10}),
+                  Event(3 * s, "alloc", 5, {"order": 0, "outcome": "ok"}),
+                  Event(4 * s, "oom_kill", 5, {"comm": "x"})])
+
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        marks = app.query_one(Timeline).render_line(1).text
+        assert marks.count("s") == 1 and marks.count("K") == 1 and marks.index("s") < marks.index("K")
+        assert marks.index("s") > 0  # the ok allocation at the start is not marked
+    run(ReplayApp(path), script)

@@ -208,14 +208,18 @@ def build_frame(trace: Trace, seq: int, previous: Frame | None, rows: RowCache) 
 
 
 #: Kinds the timeline marks one by one, and how many of each it reads at most.
-MARKED = ("oom_kill", "reaper_attempt", "oom_invoke")
+MARKED = ("oom_kill", "reaper_attempt", "oom_invoke", "stall")
 MAX_MARKS = 10_000
 
 
 def trace_info(trace: Trace, buckets: int = 128) -> TraceInfo:
     """Fixed facts and the timeline's data. Marks come from the events themselves (through the change lists), so
     each kill or reaper attempt is drawn at its own time whatever the overview's resolution."""
-    marks = {kind: [ev.ts_ns for ev in islice(trace.events(kind=kind), MAX_MARKS)] for kind in MARKED}
+    marks = {kind: [ev.ts_ns for ev in islice(trace.events(kind=kind), MAX_MARKS)] for kind in MARKED
+             if kind != "stall"}
+    # allocation stalls and failures: the memory pressure that comes before an OOM
+    marks["stall"] = [ev.ts_ns for ev in islice(trace.events(kind="alloc"), MAX_MARKS)
+                      if ev.get("outcome") in ("stall", "fail")]
     return TraceInfo(name=visible(trace.path.name), kernel=visible(trace.meta.get("kernel") or "unknown"),
                      count=len(trace), first_ts=trace.first_ts, last_ts=trace.last_ts,
                      buckets=trace.overview(buckets=buckets) if len(trace) else [], marks=marks,

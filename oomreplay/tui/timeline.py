@@ -22,8 +22,8 @@ _BLOCKS = " ▁▂▃▄▅▆▇█"
 
 
 class Timeline(Widget):
-    """Line 0: density (kills in the kill colour); line 1: M mark, K kill, r reaper attempt, ! OOM; line 2: the
-    cursor."""
+    """Line 0: density (kills in the kill colour); line 1: M mark, K kill, r reaper attempt, ! OOM, s allocation
+    stall or failure; line 2: the cursor."""
 
     COMPONENT_CLASSES = {"timeline--density", "timeline--kill", "timeline--reaper", "timeline--cursor"}
 
@@ -78,15 +78,15 @@ class Timeline(Widget):
             return None
         return info.first_ts, info.last_ts
 
-    def _columns(self, width: int) -> list[tuple[int, int, int, int, int]]:
-        """(events, kills, reaper attempts, OOM invocations, marks) per column, computed once per width, trace,
+    def _columns(self, width: int) -> list[tuple[int, ...]]:
+        """(events, kills, reaper attempts, OOM invocations, marks, stalls) per column, computed once per width, trace,
         zoom and marks: every line of every repaint asks for them."""
         key = (width, id(self.info), id(self.zoom), id(self.user_marks))
         if self._cached is None or self._cached[0] != key:
             self._cached = (key, self._count_columns(width))
         return self._cached[1]
 
-    def _count_columns(self, width: int) -> list[tuple[int, int, int, int, int]]:
+    def _count_columns(self, width: int) -> list[tuple[int, ...]]:
         info, span = self.info, self.span
         buckets = self.zoom[2] if self.zoom is not None else info.buckets if info is not None else []
         if info is None or span is None or not buckets or width <= 0:
@@ -99,7 +99,7 @@ class Timeline(Widget):
                     marks.setdefault(kind, [0] * width)[self._column_of(ts, width)] += 1
         user = marks.get("mark", [0] * width)
         return [(sum(b.total for b in buckets[c * n // width:max((c + 1) * n // width, c * n // width + 1)]),
-                 marks["oom_kill"][c], marks["reaper_attempt"][c], marks["oom_invoke"][c], user[c])
+                 marks["oom_kill"][c], marks["reaper_attempt"][c], marks["oom_invoke"][c], user[c], marks["stall"][c])
                 for c in range(width)]
 
     def _column_of(self, ts: int, width: int) -> int:
@@ -129,7 +129,8 @@ class Timeline(Widget):
             segs = [Segment(_BLOCKS[-(-c[0] * 8 // top)] if c[0] else " ", kill if c[1] else density) for c in cols]
         elif y == 1:
             segs = [Segment("M", cursor) if c[4] else Segment("K", kill) if c[1] else Segment("r", reaper) if c[2]
-                    else Segment("!", kill) if c[3] else Segment("·", density) for c in cols]
+                    else Segment("!", kill) if c[3] else Segment("s", reaper) if c[5] else Segment("·", density)
+                    for c in cols]
         elif y == 2:
             col = self.cursor_column(width)
             segs = [Segment(" " * width, blank)] if col is None else \
