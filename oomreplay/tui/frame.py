@@ -12,8 +12,9 @@ from itertools import islice
 from pathlib import PurePath
 
 from ..analysis import WaitGraph, mm_locks, wait_graph
-from ..export.snapshot import holding_mark, involved_pids
+from ..export.snapshot import holding_mark, other_involved, task_is_involved
 from ..model import Event, Lock, Memcg, State, Task, Victim, Zone
+from ..model.table import Table
 from ..safetext import visible
 from ..store import Trace
 
@@ -182,29 +183,96 @@ def describe(ev: Event) -> str:
     return f"#{ev.seq} {ev.ts_ns / 1e9:.6f} {ev.kind}{pid} {fields}".rstrip()
 
 
-def build_frame(trace: Trace, seq: int, previous: Frame | None, rows: RowCache) -> Frame:
-    """Read the state after ``seq`` and everything the panels need from it; this is the slow part of a step."""
-    state = trace.state_at(seq)
-    event = trace.event(seq) if seq >= 0 else None
-    held, waits = _lock_columns(state)
-    tasks = [rows.row(t, held.get(t.pid, []), waits.get(t.pid, [])) for t in state.tasks.values()]
-    if previous is None:
-        changed: frozenset[int] = frozenset()
-    else:
-        before = {r.pid: r for r in previous.tasks}
-        changed = frozenset(r.pid for r in tasks if before.get(r.pid) != r)
-    oom_skip = frozenset(mm.id for mm in state.mms.values() if "MMF_OOM_SKIP" in mm.flags)
-    victims = state.victims.values()
-    locks = state.locks.values()
-    wanted = {v.pid for v in victims} | {h.pid for lk in locks for h in (*lk.holders, *lk.waiters)}
-    comms = {pid: visible(t.comm or "") for pid in wanted if (t := state.tasks.get(pid)) is not None}
-    chains = wait_chains(wait_graph(state), comms)
-    blockers = reaper_blockers(state, victims, comms)
-    log_title, log_lines = _log(trace, seq, event)
-    return Frame(seq=seq, ts_ns=state.ts_ns, event=event, tasks=tasks, involved=frozenset(involved_pids(state)),
-                 changed=changed, zones=state.zones.values(), memcgs=state.memcgs.values(), locks=locks,
-                 victims=victims, oom_skip=oom_skip, log_title=log_title, log_lines=log_lines, comms=comms,
-                 chains=chains, blockers=blockers)
+def changed_keys(old: Table, new: Table) -> set | None:
+    """The keys whose records differ between two states of one trace, found by page identity: copy-on-write
+    shares every page a replay did not write, so a step compares a page or two, not 10,000 records. None when a
+    page that differs is not decoded on both sides (a state built from another keyframe): rebuild then."""
+    a, b = old.pages(), new.pages()
+    out = set()
+    for p in a.keys() | b.keys():
+        x, y = a.get(p), b.get(p)
+        if x is y:
+            continue
+        if (x is not None and type(x) is not dict) or (y is not None and type(y) is not dict):
+            return None
+        x, y = x or {}, y or {}
+        out.update(k for k in x.keys() | y.keys() if x.get(k) != y.get(k))
+    return out
+
+
+class FrameBuilder:
+    """Builds the frames of one trace in the loader thread, each from the one before when it can.
+
+    A step changes a task or two, so the tasks list, the task-flag part of "involved" and the changed set are
+    patched from the previous frame (``changed_keys``); a seek to another keyframe, or a task that appears or
+    goes, rebuilds them from the whole state."""
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.rows = RowCache()
+        self._last: tuple[State, Frame, dict, dict, dict[int, int], frozenset[int]] | None = None
+
+    def build(self, seq: int) -> Frame:
+        """Read the state after ``seq`` and everything the panels need from it."""
+        trace = self.trace
+        state = trace.state_at(seq)
+        event = trace.event(seq) if seq >= 0 else None
+        held, waits = _lock_columns(state)
+        patched = self._patched(state, held, waits)
+        if patched is None:
+            tasks = [self.rows.row(t, held.get(t.pid, []), waits.get(t.pid, [])) for t in state.tasks.values()]
+            index = {r.pid: i for i, r in enumerate(tasks)}
+            flagged = frozenset(t.pid for t in state.tasks.values() if task_is_involved(t))
+            changed = self._changed_rows(tasks)
+        else:
+            tasks, index, flagged, changed = patched
+        victims = state.victims.values()
+        locks = state.locks.values()
+        involved = flagged | other_involved(state) | held.keys() | waits.keys()
+        oom_skip = frozenset(mm.id for mm in state.mms.values() if "MMF_OOM_SKIP" in mm.flags)
+        wanted = {v.pid for v in victims} | held.keys() | waits.keys()
+        comms = {pid: visible(t.comm or "") for pid in wanted if (t := state.tasks.get(pid)) is not None}
+        log_title, log_lines = _log(trace, seq, event)
+        frame = Frame(seq=seq, ts_ns=state.ts_ns, event=event, tasks=tasks, involved=frozenset(involved),
+                      changed=changed, zones=state.zones.values(), memcgs=state.memcgs.values(), locks=locks,
+                      victims=victims, oom_skip=oom_skip, log_title=log_title, log_lines=log_lines, comms=comms,
+                      chains=wait_chains(wait_graph(state), comms), blockers=reaper_blockers(state, victims, comms))
+        self._last = (state, frame, held, waits, index, flagged)
+        return frame
+
+    def _changed_rows(self, tasks: list[TaskRow]) -> frozenset[int]:
+        if self._last is None:
+            return frozenset()
+        before = {r.pid: r for r in self._last[1].tasks}
+        return frozenset(r.pid for r in tasks if before.get(r.pid) != r)
+
+    def _patched(self, state: State, held: dict, waits: dict) -> tuple | None:
+        """``(tasks, index, flagged, changed)`` patched from the previous frame, or None to rebuild."""
+        if self._last is None:
+            return None
+        old_state, old_frame, old_held, old_waits, index, flagged = self._last
+        keys = changed_keys(old_state.tasks, state.tasks)
+        if keys is None or any((k in index) != (k in state.tasks) for k in keys):
+            return None  # another keyframe's pages, or a task came or went: the order changes
+        touched = set(keys)
+        touched.update(p for p in held.keys() | old_held.keys() if held.get(p) != old_held.get(p))
+        touched.update(p for p in waits.keys() | old_waits.keys() if waits.get(p) != old_waits.get(p))
+        tasks = list(old_frame.tasks)
+        changed = set()
+        flags = set(flagged)
+        for pid in touched:
+            t = state.tasks.get(pid)
+            if t is None:
+                continue
+            row = self.rows.row(t, held.get(pid, []), waits.get(pid, []))
+            if row != tasks[index[pid]]:
+                tasks[index[pid]] = row
+                changed.add(pid)
+            if task_is_involved(t):
+                flags.add(pid)
+            else:
+                flags.discard(pid)
+        return tasks, index, frozenset(flags), frozenset(changed)
 
 
 #: Kinds the timeline marks one by one, and how many of each it reads at most.

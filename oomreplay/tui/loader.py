@@ -20,7 +20,7 @@ from ..notes import Anchor, Mark, Notes, NotesError
 from ..safetext import visible
 from ..store import Trace, TraceError, open_trace
 from .findings import Findings, findings
-from .frame import Frame, RowCache, TraceInfo, build_frame, trace_info
+from .frame import Frame, FrameBuilder, TraceInfo, trace_info
 from .search import Interrupted, find_text
 
 
@@ -246,8 +246,7 @@ class Loader:
         return self._marks(trace, notes, request_id)
 
     def _serve(self, trace: Trace, emit: Callable[[Result], None], notes: Notes | None) -> None:
-        rows = RowCache()
-        previous: Frame | None = None
+        frames = FrameBuilder(trace)
         while (pending := self._next()) is not None:
             request_id, request = pending
             try:
@@ -270,11 +269,11 @@ class Loader:
                 if seq is None:
                     emit(Missed(request_id, note or "nothing there"))
                     continue
-                previous = build_frame(trace, seq, previous, rows)
+                frame = frames.build(seq)
             except (TraceError, IndexError) as e:
                 emit(Failed(visible(e), request_id))
                 continue
-            emit(Loaded(request_id, previous, note))
+            emit(Loaded(request_id, frame, note))
 
     def _superseded(self) -> bool:
         with self._cond:

@@ -1,0 +1,49 @@
+"""Frames built step by step from the previous one equal frames built from the whole state."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+from oomreplay import open_trace
+from oomreplay.store import TraceWriter
+from oomreplay.tui.frame import FrameBuilder
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from synth import generate  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("frames") / "synth.oomtrace"
+    with TraceWriter(path) as w:
+        w.extend(generate(6000, seed=3, tasks=400, locks=40))
+    return path
+
+
+@pytest.mark.parametrize("walk_seed", [1, 2, 3])
+def test_incremental_frames_equal_whole_ones(synthetic: Path, walk_seed: int):
+    rng = random.Random(walk_seed)
+    with open_trace(synthetic) as t, open_trace(synthetic) as fresh_trace:
+        n = len(t)
+        builder = FrameBuilder(t)
+        used = []
+        patch = builder._patched
+        builder._patched = lambda *a: used.append(patch(*a)) or used[-1]  # count the frames built by patching
+        seq = rng.randrange(n)
+        previous = None
+        for _ in range(150):
+            r = rng.random()
+            seq = min(n - 1, max(0, seq + 1 if r < 0.6 else seq - 1 if r < 0.8 else seq + rng.randrange(-600, 600)))
+            frame = builder.build(seq)
+            whole = FrameBuilder(fresh_trace).build(seq)
+            assert frame.tasks == whole.tasks and frame.involved == whole.involved, seq
+            assert (frame.comms, frame.chains, frame.blockers) == (whole.comms, whole.chains, whole.blockers)
+            if previous is not None:
+                before = {row.pid: row for row in previous.tasks}
+                assert frame.changed == frozenset(row.pid for row in frame.tasks if before.get(row.pid) != row)
+            previous = frame
+        assert sum(p is not None for p in used) > 50  # the walk did exercise the patched path
