@@ -8,6 +8,7 @@ on the way) without moving the cursor back.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -477,6 +478,10 @@ class ReplayApp(App[None]):
             else:
                 self._seek(self.cursor)
         elif isinstance(result, Loaded):
+            if self.frame is None:
+                # What is alive once the first frame is up (the trace's index and caches, 10,000 task rows) lives
+                # as long as the app: frozen, the collector stops walking it, and its pauses stop stalling steps.
+                gc.freeze()
             self.answered_id = max(self.answered_id, result.request_id)
             if result.request_id == self.request_id:
                 self.cursor = result.frame.seq
