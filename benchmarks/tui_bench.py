@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import random
 import sys
 import tempfile
@@ -27,6 +25,7 @@ from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from figures import machine, percentile, print_figures  # noqa: E402
 from synth import generate  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.binding import Binding  # noqa: E402
@@ -41,11 +40,6 @@ PRESSES = 100
 NAIVE_PRESSES = 5
 HOLD_S = 3.0
 RATE_HZ = 30
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
 async def _until(condition, timeout: float = 60.0) -> None:
@@ -170,13 +164,8 @@ def main() -> None:
         naive = asyncio.run(measure_naive(path, (cols, rows)))
     result["naive_key_to_frame_p50_ms"] = round(naive * 1e3, 1)
     result["naive_over_ours_p50"] = round(naive * 1e3 / max(result["key_to_frame_p50_ms"], 0.001), 1)
-    result["machine"] = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
-    if args.json:
-        print(json.dumps(result))
-    else:
-        width = max(map(len, result))
-        for key, value in result.items():
-            print(f"{key.ljust(width)}  {value}")
+    result["machine"] = machine()
+    print_figures(result, args.json)
 
 
 if __name__ == "__main__":

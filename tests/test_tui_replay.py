@@ -25,6 +25,8 @@ from oomreplay.tui.reaper import ReaperPanel
 from oomreplay.tui.tasks import TasksPanel
 from oomreplay.tui.timeline import Timeline
 
+from .pilots import settle
+
 HOSTILE = {"markup": "[bold]x[/]", "click": "[@click=app.quit]y", "escape": "e\x1b]0;pwned\x07\x1b[31mred",
            "cjk": "进程名-worker"}
 
@@ -36,16 +38,6 @@ def run(app: ReplayApp, script: Callable[[Pilot, ReplayApp], Awaitable[None]], s
             await settle(pilot, app)
             await script(pilot, app)
     asyncio.run(main())
-
-
-async def settle(pilot: Pilot, app: ReplayApp) -> None:
-    """Wait until the loader thread has answered the latest request and the answer is painted."""
-    for _ in range(1000):
-        await pilot.pause(0.01)
-        if app.settled:
-            await pilot.pause()
-            return
-    raise AssertionError("the loader never answered")
 
 
 async def press(pilot: Pilot, app: ReplayApp, *keys: str) -> None:

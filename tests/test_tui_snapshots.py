@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
 from oomreplay import open_trace
 from oomreplay.ingest.convert import convert
 from oomreplay.tui.app import ReplayApp
+
+from .pilots import settle
 
 SEED_LOG = Path(__file__).parent.parent / "traces" / "seed-006-unable-to-reap.log"
 SIZES = {"80x24": (80, 24), "160x48": (160, 48)}
@@ -35,19 +36,8 @@ def _moment(path: Path, name: str) -> int:
     return seq
 
 
-async def _settled(pilot: Pilot) -> None:
-    app = pilot.app
-    assert isinstance(app, ReplayApp)
-    for _ in range(1000):
-        await pilot.pause(0.01)
-        if app.settled:
-            await pilot.pause()
-            return
-    raise AssertionError("the loader never answered")
-
-
 @pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("moment", ["kill", "reaper-gives-up", "lockdep-dump"])
 def test_seed_incident(snap_compare, seed: Path, moment: str, size: str):
     app = ReplayApp(seed, seq=_moment(seed, moment))
-    assert snap_compare(app, terminal_size=SIZES[size], run_before=_settled)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=settle)
