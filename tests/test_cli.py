@@ -105,3 +105,10 @@ def test_convert_report_lists_report_lines_not_understood(tmp_path: Path):
     out = r.stdout + r.stderr
     assert "not understood inside OOM reports: 1 line(s):" in out
     assert "line 2: Killed process a.out (pid unknown), a variant nobody printed yet" in out
+
+
+def test_record_is_a_command_and_refuses_a_limit_without_a_command(tmp_path: Path):
+    r = cli("record", "-o", str(tmp_path / "r.oomtrace"), "--memory-limit", "64M")
+    assert r.returncode == 2
+    assert r.stderr.strip() == "oomreplay: error: --memory-limit needs a COMMAND to run inside the cgroup"
+    assert not (tmp_path / "r.oomtrace").exists()

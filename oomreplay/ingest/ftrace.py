@@ -1,4 +1,5 @@
-"""An ftrace recording (tracefs ``trace`` / ``trace_pipe`` text, ``trace-cmd report`` text) into events.
+"""An ftrace recording (tracefs ``trace`` / ``trace_pipe`` text, ``trace-cmd report`` text, ``perf script``
+tracepoint output) into events.
 
 ``FtraceConverter`` has ``LogConverter``'s interface (``sniff``, ``feed``, ``finish``, ``counts``, ``clock``,
 ``kernel``) so ``convert`` drives either. Each line becomes at least one event: the model events its tracepoint
@@ -99,20 +100,27 @@ class FtraceConverter:
         return out
 
     def feed(self, lineno: int, line: str) -> list[Event]:
-        """Take one line; returns the events that leave the reorder buffer (in time order)."""
-        text = unquote(line[:MATCH_CHARS])
+        """Take one line; returns the events that leave the reorder buffer (in time order). Every line of a
+        recording comes through here: kept to a few operations, the buffer full in the steady state (one push,
+        one pop)."""
+        text = line[:MATCH_CHARS]
+        if text[:1] == ">":
+            text = unquote(text)
         rec = parse_line(text)
-        if rec is not None:
-            if rec.ts_ns < self._read_ts:
-                self.reordered += 1
-            self._read_ts = max(self._read_ts, rec.ts_ns)
         self._last_lineno = lineno
-        # a line without a time stays where it is, after the latest event read
-        heapq.heappush(self._heap, (rec.ts_ns if rec else self._read_ts, lineno, text, rec))
-        out: list[Event] = []
-        while len(self._heap) > REORDER_LINES:
-            out.extend(self._line(*heapq.heappop(self._heap)))
-        return out
+        if rec is not None:
+            ts = rec.ts_ns
+            if ts < self._read_ts:
+                self.reordered += 1
+            else:
+                self._read_ts = ts
+        else:
+            ts = self._read_ts  # a line without a time stays where it is, after the latest event read
+        heap = self._heap
+        if len(heap) < REORDER_LINES:
+            heapq.heappush(heap, (ts, lineno, text, rec))
+            return []
+        return self._line(*heapq.heappushpop(heap, (ts, lineno, text, rec)))
 
     def finish(self) -> list[Event]:
         """Everything still buffered, then the warnings about what the recording lost."""
@@ -176,7 +184,8 @@ class FtraceConverter:
             self.lost_markers.append(lineno)
             self.lost_events += lost.count or 0
             n = f"{lost.count:,} events" if lost.count is not None else "events"
-            return [Event(ts, "note", None, {"text": f"CPU {lost.cpu}: {n} lost here"}, src=src)]
+            where = f"CPU {lost.cpu}" if lost.cpu is not None else "the recording"
+            return [Event(ts, "note", None, {"text": f"{where}: {n} lost here"}, src=src)]
         gone = overwritten(text)
         if gone:
             self.warnings.append(f"line {lineno}: the ring buffer overwrote {gone:,} events before it was read")

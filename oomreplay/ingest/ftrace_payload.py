@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 
 _PAIR = re.compile(r"([A-Za-z_][\w-]*)(?:=|:(?=\S))( ?\([^)]*\)|\S*)")
+_KEY = re.compile(r"[A-Za-z_][\w-]*\Z").match
+_KEYS_SEEN: set[str] = set()
 _UNIT = re.compile(r"(-?\d+)(?:kB|B)?")
 _SWITCH = re.compile(r"prev_comm=(?P<pc>.*?) prev_pid=(?P<pp>-?\d+) prev_prio=-?\d+ prev_state=(?P<ps>\S+)"
                      r" ==> next_comm=(?P<nc>.*?) next_pid=(?P<np>-?\d+)")
@@ -20,14 +22,38 @@ _CONTENTION = re.compile(r"(?P<addr>\S+) \((?:flags|ret)=(?P<what>[^)]*)\)")
 
 
 def pairs(payload: str) -> dict[str, str]:
-    """Every ``key=value`` / ``key:value`` of a payload; the last value of a repeated key wins."""
+    """Every ``key=value`` / ``key:value`` of a payload; the last value of a repeated key wins.
+
+    Most payloads are plain ``key=value`` words (``rss_stat``, every line of most recordings): those are split
+    with str methods; anything else (``key:value``, ``key= (null)``, a word that is no pair) takes the regex."""
+    if ":" not in payload and "(" not in payload:
+        out = {}
+        for word in payload.split():
+            key, eq, value = word.partition("=")
+            if not eq or (key not in _KEYS_SEEN and not _new_key(key)):
+                break
+            out[key] = value
+        else:
+            return out
     return {k: v.strip() for k, v in _PAIR.findall(payload)}
+
+
+def _new_key(key: str) -> bool:
+    """Whether ``key`` is a field name (remembered: a recording repeats a few dozen names millions of times)."""
+    if _KEY(key) is None:
+        return False
+    if len(_KEYS_SEEN) < 4096:
+        _KEYS_SEEN.add(key)
+    return True
 
 
 def number(value: str | None) -> int | None:
     """An integer field, with its unit suffix (``kB``, ``B``) dropped; None when absent or not a number."""
     if value is None:
         return None
+    digits = value[:-2] if value.endswith("kB") else value[:-1] if value.endswith("B") else value
+    if digits.isdigit() and digits.isascii():  # the common case, without the regex
+        return int(digits)
     m = _UNIT.fullmatch(value)
     return int(m.group(1)) if m else None
 

@@ -1,5 +1,6 @@
 """Opening what the user gave: files or ``-`` (stdin), gzip / xz / bzip2 recognised by their magic bytes, bytes
-decoded as UTF-8 whatever they hold.
+decoded as UTF-8 whatever they hold; a trace-cmd ``trace.dat``, also known by its magic bytes, is read as the text
+``trace-cmd report`` renders from it (``tracedat``).
 
 Input is read ``CHUNK`` bytes at a time and handed on as blocks of lines, split and decoded in C: reading and
 decoding line by line cost as much as the rest of a chatter line's conversion. A line is cut into pieces of
@@ -39,6 +40,11 @@ def open_source(name: str) -> Iterator[tuple[str, Iterator[list[str]]]]:
     try:
         stream: BinaryIO = raw
         head = _peek(raw)
+        from . import tracedat  # it needs SourceError from here
+
+        if tracedat.is_trace_dat(head):
+            yield display, tracedat.rendered(raw, name, display, _blocks)
+            return
         kind = "text"
         for magic, opener, label in _MAGIC:
             if head.startswith(magic):
@@ -52,7 +58,7 @@ def open_source(name: str) -> Iterator[tuple[str, Iterator[list[str]]]]:
 
 def _peek(raw: BinaryIO) -> bytes:
     peek = getattr(raw, "peek", None)
-    return peek(8)[:8] if peek is not None else b""
+    return peek(16)[:16] if peek is not None else b""
 
 
 def _blocks(stream: BinaryIO, display: str, kind: str) -> Iterator[list[str]]:

@@ -1,0 +1,72 @@
+"""A binary ``trace.dat`` (trace-cmd record / extract) read through ``trace-cmd report``.
+
+The file format (versions 6 and 7, compressed sections, options, per-CPU pages and the event formats it carries) is
+trace-cmd's own and changes with it; its report is the rendering every user already reads and the text parser
+already knows (``ftrace_line``). So the binary is never parsed here: ``trace-cmd report`` renders it and its text is
+streamed to the converter as any other input. Without trace-cmd the user is told in one line what to install or
+what to give instead.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+from .sources import SourceError
+
+#: a trace.dat starts with these bytes (trace-cmd's ``tracecmd_output`` header: 0x17 0x08 'D' "tracing")
+MAGIC = b"\x17\x08Dtracing"
+
+
+class TraceDatError(SourceError):
+    """A trace.dat that cannot be rendered: one line naming the file and what is missing or wrong."""
+
+
+def is_trace_dat(head: bytes) -> bool:
+    """Whether the first bytes of an input are those of a trace.dat."""
+    return head.startswith(MAGIC)
+
+
+def report_command(path: str, display: str) -> list[str]:
+    """The command that renders ``path``; raises ``TraceDatError`` (naming ``display``) when trace-cmd is not
+    installed."""
+    exe = shutil.which("trace-cmd")
+    if exe is None:
+        raise TraceDatError(f"{display}: a trace-cmd trace.dat; rendering it needs trace-cmd, which is not installed "
+                            "(apt-get install trace-cmd), or convert its `trace-cmd report` text instead")
+    return [exe, "report", "-i", path]
+
+
+def rendered(raw: BinaryIO, name: str, display: str,
+             blocks: Callable[[BinaryIO, str, str], Iterator[list[str]]]) -> Iterator[list[str]]:
+    """The lines of ``trace-cmd report`` on the trace.dat ``raw`` (named ``name``; stdin is spooled to a temporary
+    file first, trace-cmd needs to seek), in the blocks ``blocks`` splits a byte stream into."""
+    with tempfile.TemporaryDirectory(prefix="oomreplay-dat-") as tmp:
+        path = name
+        if name == "-":
+            path = f"{tmp}/stdin.dat"
+            with open(path, "wb") as f:
+                shutil.copyfileobj(raw, f)
+        cmd = report_command(path, display)
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+            lines = 0
+            try:
+                assert proc.stdout is not None
+                for block in blocks(proc.stdout, display, "trace-cmd report"):
+                    lines += len(block)
+                    yield block
+                status = proc.wait()
+            finally:
+                if proc.poll() is None:  # the reader stopped early: do not leave trace-cmd behind
+                    proc.kill()
+                    proc.wait()
+                proc.stdout.close()  # type: ignore[union-attr]
+            if status != 0 or lines == 0:  # trace-cmd renders a truncated file as nothing, and exits 0
+                err.seek(0)
+                said = [line for line in err.read().decode("utf-8", "replace").splitlines() if line.strip()]
+                why = said[-1].strip() if said else f"exit status {status}" if status else "it rendered no line"
+                raise TraceDatError(f"{display}: trace-cmd report failed ({why}): a damaged or truncated trace.dat?")
