@@ -1,11 +1,15 @@
 """Screenshots of the seed incident's key moments, at the smallest supported terminal and a large one.
 
 The SVGs under ``__snapshots__`` were looked at before being accepted; a change that moves a panel or drops a
-line shows up here as a diff (``pytest --snapshot-update`` re-accepts, after looking again).
+line shows up here as a diff (``pytest --snapshot-update`` re-accepts, after looking again). The pictures also
+depend on Textual, Rich and Pygments (a new Pygments recolours a token), so they are compared only under the
+versions they were taken with (``__snapshots__/versions.json``, rewritten with them); other versions skip, saying so.
 """
 
 from __future__ import annotations
 
+import json
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -17,6 +21,7 @@ from oomreplay.tui.app import ReplayApp
 from .pilots import settle
 
 SEED_LOG = Path(__file__).parent.parent / "traces" / "seed-006-unable-to-reap.log"
+VERSIONS = Path(__file__).parent / "__snapshots__" / "versions.json"
 SIZES = {"80x24": (80, 24), "160x48": (160, 48)}
 
 
@@ -34,6 +39,20 @@ def _moment(path: Path, name: str) -> int:
                "lockdep-dump": t.prev(len(t), kind="lock_held")}[name]  # the whole dump read
     assert seq is not None, name
     return seq
+
+
+def _versions() -> dict[str, str]:
+    return {name: metadata.version(name) for name in ("textual", "rich", "pygments")}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def same_versions(request: pytest.FixtureRequest) -> None:
+    taken = json.loads(VERSIONS.read_text())
+    if request.config.getoption("--snapshot-update", default=False):
+        VERSIONS.write_text(json.dumps(_versions(), indent=1) + "\n")
+    elif _versions() != taken:
+        pytest.skip(f"the snapshots were taken with {taken}; this is {_versions()} (re-take them with "
+                    "--snapshot-update after looking at them)")
 
 
 @pytest.mark.parametrize("size", list(SIZES))
