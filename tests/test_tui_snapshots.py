@@ -3,7 +3,7 @@
 The SVGs under ``__snapshots__`` were looked at before being accepted; a change that moves a panel or drops a
 line shows up here as a diff (``pytest --snapshot-update`` re-accepts, after looking again). The pictures also
 depend on Textual, Rich and Pygments (a new Pygments recolours a token), so they are compared only under the
-versions they were taken with (``__snapshots__/versions.json``, rewritten with them); other versions skip, saying so.
+versions they were taken with (``snapshot_versions.json``, rewritten with them); other versions skip, saying so.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from oomreplay.tui.app import ReplayApp
 from .pilots import settle
 
 SEED_LOG = Path(__file__).parent.parent / "traces" / "seed-006-unable-to-reap.log"
-VERSIONS = Path(__file__).parent / "__snapshots__" / "versions.json"
+VERSIONS = Path(__file__).parent / "snapshot_versions.json"  # not in __snapshots__: syrupy would call it unused
 SIZES = {"80x24": (80, 24), "160x48": (160, 48)}
 
 
