@@ -86,3 +86,35 @@ def test_a_partial_page_resolves_to_a_new_dict() -> None:
     partial = Partial("ref", {1: "A", 2: None})
     assert partial.resolve(shared) == {1: "A"} and shared == {1: "a", 2: "b"}
     assert partial.put(2, "B") and not partial.put(1, "A2")
+
+
+def test_a_writer_table_is_a_table_that_remembers_the_values_at_the_last_keyframe() -> None:
+    """The store writer's table: the same contents as a ``Table`` under any writes and deletes, and ``dirty`` holding
+    each key written since it was last cleared with its value then (None: absent), which the working sets store."""
+    import random
+
+    from oomreplay.model.table import WriterTable
+
+    rng = random.Random(3)
+    plain: Table = Table(int_page)
+    writer: WriterTable = WriterTable(int_page)
+    at_keyframe: dict = {}
+    for step in range(3000):
+        key = rng.randrange(80)
+        if rng.random() < 0.3:
+            plain.delete(key)
+            writer.delete(key)
+        else:
+            plain.set(key, step)
+            writer.set(key, step)
+        assert writer.get(key) == plain.get(key) and (key in writer) == (key in plain)
+        if step % 97 == 0:
+            assert writer.dirty == {k: at_keyframe.get(k) for k in writer.dirty}
+            assert set(writer.dirty) <= plain.dirty
+            writer.dirty.clear()
+            plain.dirty.clear()
+            at_keyframe = dict(writer.items())
+        assert len(writer) == len(plain) and writer == plain
+    assert writer.items() == plain.items() and sorted(writer.pages()) == sorted(p for p in plain.pages())
+    with pytest.raises(TypeError):
+        writer.copy()

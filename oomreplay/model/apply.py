@@ -73,12 +73,46 @@ def _update_task(s: State, seq: int | None, pid: int | None, **changes: Any) -> 
     s.tasks.set(pid, _updated(t if t is not None else Task(pid), seq, changes))
 
 
+_TASK_REST = list(Task(0))[1:]  # a new task's fields after its pid
+_TASK_SINCE = _INDEX[Task]["since"]
+
+
+def _task_fields(s: State, seq: int | None, pid: int | None, f: Fields, pairs: tuple) -> None:
+    """``_update_task`` with each ``(field name in f, task field index)`` of ``pairs``: the replay's hot path,
+    without building keyword arguments."""
+    if pid is None:
+        return
+    tasks = s.tasks
+    t = tasks.get(pid)
+    values = list(t) if t is not None else [pid, *_TASK_REST]
+    get = f.get
+    for name, i in pairs:
+        value = get(name)
+        if value is not None:
+            values[i] = value
+    values[_TASK_SINCE] = seq
+    tasks.set(pid, tuple.__new__(Task, values))
+
+
+def _pairs(*names: str, **renamed: str) -> tuple:
+    """``(event field, task field index)`` pairs: ``names`` are the same in both, ``renamed`` maps a task field to
+    the event field that says it."""
+    index = _INDEX[Task]
+    return tuple((n, index[n]) for n in names) + tuple((field, index[n]) for n, field in renamed.items())
+
+
+_TASK_PAIRS = _pairs("tgid", "comm", "oom_score_adj")
+_TASK_STATE_PAIRS = _pairs("state", "site", "comm")
+_RSS_PAIRS = _pairs("anon_kb", "file_kb", "shmem_kb")
+_ALLOC = _INDEX[Task]["alloc"]
+
+
 def _on_task(s, seq, ts, pid, f, inferred):
-    _update_task(s, seq, pid, tgid=f.get("tgid"), comm=f.get("comm"), oom_score_adj=f.get("oom_score_adj"))
+    _task_fields(s, seq, pid, f, _TASK_PAIRS)
 
 
 def _on_task_state(s, seq, ts, pid, f, inferred):
-    _update_task(s, seq, pid, state=f.get("state"), site=f.get("site"), comm=f.get("comm"))
+    _task_fields(s, seq, pid, f, _TASK_STATE_PAIRS)
 
 
 def _on_task_exit(s, seq, ts, pid, f, inferred):
@@ -124,11 +158,16 @@ def _lock_name(s, seq, kind, pid, f) -> str | None:
 
 
 def _on_lock_acquire(s, seq, ts, pid, f, inferred):
-    name = _lock_name(s, seq, "lock_acquire", pid, f)
-    if name is None:
-        return
-    lk = _lock(s, name)
-    mode = f.get("mode") or "w"
+    name = f.get("lock")
+    mode = f.get("mode")
+    if not name or (mode is not None and mode not in LOCK_MODES):  # the anomalies; else _lock_name is name
+        name = _lock_name(s, seq, "lock_acquire", pid, f)
+        if name is None:
+            return
+    lk = s.locks.get(name)
+    if lk is None:
+        lk = Lock(name)
+    mode = mode or "w"
     holders = lk.holders
     if holders:
         seen = [h for h in holders if not h.inferred and h.pid != pid]
@@ -155,10 +194,15 @@ def _on_lock_contended(s, seq, ts, pid, f, inferred):
 
 def _on_lock_release(s, seq, ts, pid, f, inferred):
     """Releases the latest holding by ``pid``; from a task that only waited, it ends the wait (a failed try)."""
-    name = _lock_name(s, seq, "lock_release", pid, f)
-    if name is None:
-        return
-    lk = _lock(s, name)
+    name = f.get("lock")
+    mode = f.get("mode")
+    if not name or (mode is not None and mode not in LOCK_MODES):  # the anomalies; else _lock_name is name
+        name = _lock_name(s, seq, "lock_release", pid, f)
+        if name is None:
+            return
+    lk = s.locks.get(name)
+    if lk is None:
+        lk = Lock(name)
     holders = lk.holders
     for i in range(len(holders) - 1, -1, -1):
         if holders[i].pid == pid:
@@ -246,8 +290,14 @@ def _on_alloc(s, seq, ts, pid, f, inferred):
     outcome = f.get("outcome")
     if outcome is not None and outcome not in ALLOC_OUTCOMES:
         _anomaly(s, seq, "alloc", f"allocation by {pid}: unknown outcome {outcome!r}")
-    alloc = (f.get("order"), f.get("gfp"), outcome, f.get("duration_ns"))
-    _update_task(s, seq, pid, alloc=alloc)
+    if pid is None:
+        return
+    tasks = s.tasks
+    t = tasks.get(pid)
+    values = list(t) if t is not None else [pid, *_TASK_REST]
+    values[_ALLOC] = (f.get("order"), f.get("gfp"), outcome, f.get("duration_ns"))
+    values[_TASK_SINCE] = seq
+    tasks.set(pid, tuple.__new__(Task, values))
 
 
 def _on_zone(s, seq, ts, pid, f, inferred):
@@ -270,7 +320,7 @@ def _on_memcg(s, seq, ts, pid, f, inferred):
 
 
 def _on_rss(s, seq, ts, pid, f, inferred):
-    _update_task(s, seq, pid, anon_kb=f.get("anon_kb"), file_kb=f.get("file_kb"), shmem_kb=f.get("shmem_kb"))
+    _task_fields(s, seq, pid, f, _RSS_PAIRS)
 
 
 def _on_oom_invoke(s, seq, ts, pid, f, inferred):
@@ -378,3 +428,10 @@ _HANDLERS: dict[str, Handler] = {
     "reaper_attempt": _on_reaper_attempt,
     "reaper_done": _on_reaper_done,
 }
+
+
+def handlers_for(kinds: Any) -> list[Handler | None]:
+    """The handler of each kind name, in order, for a caller applying many events in place: calling
+    ``handler(s, seq, ts, pid, fields, inferred)`` after setting ``s.seq`` and ``s.ts_ns`` is exactly
+    ``apply_fields`` without its lookup per event."""
+    return [_HANDLERS.get(kind) for kind in kinds]

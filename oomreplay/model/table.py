@@ -236,3 +236,54 @@ class Table(Generic[V]):
 
     def __repr__(self) -> str:
         return f"Table({len(self)} entries in {len(self._pages)} pages)"
+
+
+class WriterTable(Table[V]):
+    """The store writer's table: every page a plain dict it alone owns (never copied, never shared, never a
+    reference), and ``dirty`` a dict holding, for every key written since the last keyframe, its value at that
+    keyframe (None: absent then). That is exactly what the keyframe's working set stores, so the writer needs no
+    copy of the state at each keyframe, and no write ever copies a page."""
+
+    __slots__ = ()
+
+    def __init__(self, page_of: Callable[[Any], int]) -> None:
+        super().__init__(page_of)
+        self.dirty: dict[Any, Any] = {}  # type: ignore[assignment]
+
+    def copy(self) -> Table[V]:
+        raise TypeError("a WriterTable is never shared")
+
+    def get(self, key: Any, default: V | None = None) -> V | None:
+        page = self._pages.get(self._page_of(key))
+        return default if page is None else page.get(key, default)
+
+    def __getitem__(self, key: Any) -> V:
+        return self._pages[self._page_of(key)][key]
+
+    def __contains__(self, key: Any) -> bool:
+        page = self._pages.get(self._page_of(key))
+        return page is not None and key in page
+
+    def set(self, key: Any, value: V) -> None:
+        p = self._page_of(key)
+        page = self._pages.get(p)
+        if page is None:
+            page = self._pages[p] = {}
+        old = page.get(key)
+        if key not in self.dirty:
+            self.dirty[key] = old
+        if old is None:
+            self._len += 1
+        page[key] = value
+
+    def delete(self, key: Any) -> None:
+        p = self._page_of(key)
+        page = self._pages.get(p)
+        if page is None or key not in page:
+            return
+        old = page.pop(key)
+        if key not in self.dirty:
+            self.dirty[key] = old
+        self._len -= 1
+        if not page:
+            del self._pages[p]

@@ -59,6 +59,21 @@ class ChangeListWriter:
         if self._held >= PENDING_BUDGET:
             self.flush_all()
 
+    def extend_many(self, items: list[tuple[Key, list[int]]]) -> None:
+        """``extend`` of each key in turn."""
+        pending_of = self._pending
+        for key, seqs in items:
+            pending = pending_of.get(key)
+            if pending is None:
+                pending = pending_of[key] = array("q", seqs)
+            else:
+                pending.extend(seqs)
+            self._held += len(seqs)
+            if len(pending) >= CHUNK:
+                self._flush(key)
+            if self._held >= PENDING_BUDGET:
+                self.flush_all()
+
     def _flush(self, key: Key) -> None:
         seqs = self._pending.pop(key)
         self._held -= len(seqs)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import accumulate
+from operator import itemgetter
 from typing import Any
 
 from ..model import KIND_IDS, KINDS, NESTED, TABLES, Event, Src
 from .format import TraceError
 
 _SCHEMA_SETS = {k: frozenset(v) for k, v in KINDS.items()}
+_KEY = itemgetter(0)
 
 
 class Schema:
@@ -121,7 +123,7 @@ class EventBlock:
 
 def page_payload(table: str, page_no: int, page: dict) -> list:
     """A page, or a patch of one, as sorted rows."""
-    return [table, page_no, sorted(page.items(), key=lambda kv: kv[0])]
+    return [table, page_no, sorted(page.items(), key=_KEY)]
 
 
 def record_diff(old: tuple | None, new: tuple | None) -> Any:
@@ -151,7 +153,7 @@ def workset_payload(known: dict[str, dict[int, dict]]) -> list:
     out = []
     for table, pages in known.items():
         order = sorted(pages)
-        rows = [row for p in order for row in sorted(pages[p].items(), key=lambda kv: kv[0])]
+        rows = [row for p in order for row in sorted(pages[p].items(), key=_KEY)]
         if rows:
             out.append([table, _deltas(order), [len(pages[p]) for p in order], rows])
     return out

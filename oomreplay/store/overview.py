@@ -9,6 +9,8 @@ any zoom costs the same and never touches an event.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +69,30 @@ class OverviewWriter:
         self.fmin[half:] = array("q", [_NONE_MIN]) * half
         self.fmax[half:] = array("q", [_NONE_MAX]) * half
         self.width *= 2
+
+    def fit(self, ts: int) -> None:
+        """Coarsen until ``ts`` (no earlier than any time added so far) falls in a bucket: coarsening merges whole
+        buckets, so doing it before adding the earlier times gives the same counts as doing it between them."""
+        if self.t0 is None:
+            self.t0 = ts
+        while (ts - self.t0) // self.width >= BUCKETS:
+            self._coarsen()
+
+    def add_block(self, ts: list[int], kinds: bytes) -> None:
+        """``add`` for a whole block of ascending times, after ``fit(ts[-1])``: one count per bucket it spans."""
+        t0, width, counts, n = self.t0, self.width, self.counts, len(ts)
+        b = (ts[0] - t0) // width
+        last = (ts[-1] - t0) // width
+        lo = 0
+        while True:
+            hi = n if b == last else bisect_left(ts, t0 + (b + 1) * width, lo)
+            base = b * _NK
+            for kid, c in Counter(kinds[lo:hi]).items():
+                counts[base + kid] += c
+            if hi >= n:
+                return
+            lo = hi
+            b = (ts[hi] - t0) // width
 
     def add(self, ts: int, kind_id: int) -> None:
         self.counts[self._bucket(ts) * _NK + kind_id] += 1

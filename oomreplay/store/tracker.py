@@ -16,11 +16,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..model import TABLES, State, apply_fields
+from ..model import TABLES, State
+from ..model.apply import handlers_for
+from ..model.table import WriterTable
 from .codec import (EventBlock, PageRef, full_map_payload, page_payload, pieces_payload, record_diff,
                     workset_payload)
-from .format import (DICTIONARY, DICTIONARY_BYTES, KEYFRAME, PAGE, WORKSET, deflate, dictionary_payload, frame,
-                     ints_to_bytes, pack, unpack)
+from .format import (DICTIONARY, DICTIONARY_BYTES, KEYFRAME, PAGE, WORKSET, ZLIB_LEVEL, deflate, dictionary_payload,
+                     frame, ints_to_bytes, pack, packer, unpack)
 
 #: Events between periodic keyframes, chosen with benchmarks/store_bench.py (see the README's table).
 KEYFRAME_EVERY = 512
@@ -34,6 +36,10 @@ PAGES_PER_BLOCK = 32
 FULL_MAP_EVERY = 16
 #: The compression dictionary of the page and working-set blocks is written at this keyframe.
 DICTIONARY_AT = 16
+#: zlib levels of the state blocks: level 5 compresses page and working-set blocks (with their dictionary) 40 %
+#: and 12 % faster than the default 6, for about 1 % more bytes of those blocks (0.13 bytes per event of the
+#: synthetic incident); the tracker is the slower half of the writer, and these are most of its compression time.
+LEVELS = {PAGE: 5, WORKSET: 5}
 
 _LENGTH = struct.Struct("<I")
 _WORKER = "import sys; from oomreplay.store.tracker import worker_main; worker_main(sys.argv[1])"
@@ -44,8 +50,11 @@ class StateTracker:
 
     def __init__(self, sink: BinaryIO) -> None:
         self._sink = sink
+        self._pack = packer()
         self._offset = 0
         self.state = State()
+        for name, (_, page_of) in TABLES.items():
+            setattr(self.state, name, WriterTable(page_of))
         self._n = 0
         self._kf_at = 0
         self._kf_seqs = array("q")
@@ -53,7 +62,10 @@ class StateTracker:
         self._kf_worksets = array("q")  # each keyframe's working set; -1: none
         self._kf_first_block = array("q")  # each keyframe's first page block, in _page_blocks
         self._page_blocks = array("q")
-        self._at_keyframe: State | None = None  # the state at the last keyframe (its pages shared, not copied)
+        self._kf_pages: dict[str, set] | None = None  # the pages each table had at the last keyframe
+        self._schema: Any = None  # the schema of the blocks fed, and what feed derives from it
+        self._handlers: list = []
+        self._cut_table = b""
         self._page_map: dict[str, dict[int, PageRef]] = {t: {} for t in TABLES}
         self._group: list[list] = []  # the keyframes not written yet, the first holding a full map
         self._group_full: dict[str, list] = {}
@@ -65,21 +77,55 @@ class StateTracker:
 
     def _emit(self, kind: int, obj: Any) -> int:
         at = self._offset
-        raw = pack(obj)
+        raw = self._pack(obj)
         if self._zdict is None and kind in self._samples:
             self._samples[kind] = (self._samples[kind] + raw)[-DICTIONARY_BYTES // 2:]
-        data = frame(kind, deflate(raw, self._zdict if kind in self._samples else None))
+        zdict = self._zdict if kind in self._samples else None
+        data = frame(kind, deflate(raw, zdict, LEVELS.get(kind, ZLIB_LEVEL)))
         self._sink.write(data)
         self._offset += len(data)
         return at
 
     def feed(self, block: EventBlock) -> None:
+        """Apply the block's events in place (``apply_fields``, without its per-event lookup), taking a keyframe
+        after every ``KEYFRAME_EVERY`` events and after a scene cut at least ``SCENE_CUT_MIN_GAP`` after the last."""
+        schema = block.schema
+        if schema is not self._schema:
+            self._schema = schema
+            self._handlers = handlers_for(schema.names)
+            self._cut_table = bytes(int(name in SCENE_CUTS) for name in schema.names).ljust(256, b"\0")
+        handlers, schemas = self._handlers, schema.fields
+        kinds = bytes(block.kinds)
+        cuts = kinds.translate(self._cut_table)
+        n = len(kinds)
+        base = self._n  # events applied before this block
+        first = block.first_seq
+        tss, pids, values, inferred = block.ts, block.pids, block.values, block.inferred
         state = self.state
-        for row in block.rows():
-            apply_fields(state, *row)
-            self._n += 1
-            since = self._n - self._kf_at
-            if since >= KEYFRAME_EVERY or (row[2] in SCENE_CUTS and since >= SCENE_CUT_MIN_GAP):
+        no_inference: frozenset = frozenset()
+        i = 0
+        while i < n:
+            # the first event at or after i whose application ends an interval
+            stop = self._kf_at + KEYFRAME_EVERY - 1 - base
+            cut_from = max(i, self._kf_at + SCENE_CUT_MIN_GAP - 1 - base)
+            if cut_from < min(stop, n):
+                c = cuts.find(1, cut_from, min(stop, n))
+                if c >= 0:
+                    stop = c
+            end = min(stop + 1, n)
+            for j, ts, k, pid, vals, inf in zip(range(i, end), tss[i:end], kinds[i:end], pids[i:end],
+                                                 values[i:end], inferred[i:end]):
+                names = schemas[k]
+                fields = dict(zip(names, vals)) if len(vals) <= len(names) else block.fields(j)
+                seq = first + j
+                state.seq = seq
+                state.ts_ns = ts
+                handler = handlers[k]
+                if handler is not None:
+                    handler(state, seq, ts, pid, fields, frozenset(inf) if inf else no_inference)
+            self._n = base + end
+            i = end
+            if end == stop + 1:
                 self._keyframe()
 
     def _keyframe(self) -> None:
@@ -102,7 +148,7 @@ class StateTracker:
         self._group.append([s.seq, s.ts_ns, lengths, pieces_payload(pieces), gone])
         self._kf_seqs.append(s.seq if s.seq is not None else -1)
         self._kf_worksets.append(-1)
-        self._at_keyframe = s.copy()
+        self._kf_pages = {name: set(table.pages()) for name, table in s.tables().items()}
         self._kf_at = self._n
         if k + 1 == DICTIONARY_AT:
             self._dictionary()
@@ -132,8 +178,14 @@ class StateTracker:
             if not table.dirty:
                 continue
             by_page: dict[int, set] = {}
+            page_of = table.page_of
             for key in table.dirty:
-                by_page.setdefault(table.page_of(key), set()).add(key)
+                p = page_of(key)
+                keys = by_page.get(p)
+                if keys is None:
+                    by_page[p] = {key}
+                else:
+                    keys.add(key)
             table.dirty.clear()
             pages, page_map, since_whole = table.pages(), self._page_map[name], self._since_whole[name]
             for p in sorted(by_page):
@@ -149,13 +201,13 @@ class StateTracker:
                 whole = p not in page_map or 2 * len(changed) > len(page)
                 pieces.setdefault(name, []).append((p, whole))
                 if whole:
-                    blobs.append(pack(page_payload(name, p, page)))
+                    blobs.append(self._pack(page_payload(name, p, page)))
                     self._whole[name][p] = dict(page)  # records are immutable: this shares them
                     changed.clear()
                     page_map[p] = (k, len(blobs) - 1, None, None)
                 else:
                     base = self._whole[name][p]
-                    blobs.append(pack(page_payload(name, p, {key: record_diff(base.get(key), page.get(key))
+                    blobs.append(self._pack(page_payload(name, p, {key: record_diff(base.get(key), page.get(key))
                                                               for key in changed})))
                     page_map[p] = (*page_map[p][:2], k, len(blobs) - 1)
         return blobs, pieces, gone
@@ -163,19 +215,20 @@ class StateTracker:
     def _working_set(self) -> None:
         """Write the working set of the interval ending now: the value at its keyframe of every record written
         since (None: absent then), so a reader replaying into the interval needs no page for them. Records on
-        pages the keyframe did not have are left out: the reader knows those are absent."""
-        before = self._at_keyframe
+        pages the keyframe did not have are left out: the reader knows those are absent. The tables keep those
+        values as they go (``WriterTable.dirty``)."""
+        before = self._kf_pages
         if before is None:
             return
         known: dict[str, dict[int, dict]] = {}
         for name, table in self.state.tables().items():
-            old = before.tables()[name]
-            pages = old.pages()
+            pages = before[name]
+            page_of = table.page_of
             by_page = known[name] = {}
-            for key in table.dirty:
-                p = old.page_of(key)
+            for key, old in table.dirty.items():
+                p = page_of(key)
                 if p in pages:
-                    by_page.setdefault(p, {})[key] = old.get(key)
+                    by_page.setdefault(p, {})[key] = old
         payload = workset_payload(known)
         if payload:
             self._kf_worksets[-1] = self._emit(WORKSET, payload)

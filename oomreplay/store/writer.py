@@ -13,16 +13,17 @@ import shutil
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from itertools import accumulate
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ..model import KIND_IDS, KIND_NAMES, KINDS, Event, zone_key
-from .changelists import ChangeListWriter, entity_of
+from ..model import KIND_NAMES, Event
+from .changelists import ChangeListWriter
 from .codec import CURRENT, block_payload
 from .format import (DICTIONARY, DICTIONARY_BYTES, DIRECTORY, EVENTS, FORMAT_VERSION, INDEX, META, OVERVIEW,
                      POSTINGS, SOURCE, SOURCE_FILE, deflate, dictionary_payload, frame, header_bytes, ints_from_bytes,
-                     ints_to_bytes, pack, trailer_bytes)
+                     ints_to_bytes, packer, trailer_bytes)
 from .overview import OverviewWriter
 from .tracker import LocalTracker, ParallelTracker
 
@@ -31,10 +32,23 @@ BLOCK_EVENTS = 512
 #: The compression dictionary of the events blocks is written after this many, of their latest raw payloads.
 DICTIONARY_AT = 16
 SOURCE_CHUNK_LINES = 1024
-_ZONE = KIND_IDS["zone"]
-#: kind id -> the function naming the entity an event (given as its schema values) is about, or None
-_ENTITY_OF = [(lambda vals, kind=kind: entity_of(kind, dict(zip(KINDS[kind], vals))))
-              if kind.startswith("lock_") or kind in ("zone", "memcg") else None for kind in KIND_NAMES]
+#: kind id -> 1 for the lock kinds, 2 for zone, 3 for memcg (the kinds whose events name an entity), else 0; as a
+#: bytes.translate table over the kind column. The names are those of ``changelists.entity_of``.
+_ENTITY_TABLE = bytes(1 if kind.startswith("lock_") else 2 if kind == "zone" else 3 if kind == "memcg" else 0
+                      for kind in KIND_NAMES).ljust(256, b"\0")
+
+
+def _groups(column: Any, first: int) -> dict[Any, list[int]]:
+    """``{value: [first + i for each i where column[i] == value]}``, keys in order of first appearance."""
+    out: dict[Any, list[int]] = {}
+    get = out.get
+    for seq, value in zip(range(first, first + len(column)), column):
+        found = get(value)
+        if found is None:
+            out[value] = [seq]
+        else:
+            found.append(seq)
+    return out
 
 
 def _moved(offsets: bytes, base: int) -> bytes:
@@ -56,6 +70,7 @@ class TraceWriter:
         self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
         self._side = self.path.with_name(f".{self.path.name}.{os.getpid()}.state.partial")
         self._f = open(self._tmp, "wb")
+        self._pack = packer()
         self._closed = False
         self._tracker: LocalTracker | ParallelTracker | None = None
         try:
@@ -89,27 +104,28 @@ class TraceWriter:
         return at
 
     def _emit(self, kind: int, obj: Any, compress: bool = True) -> int:
-        payload = pack(obj)
+        payload = self._pack(obj)
         return self._write(frame(kind, deflate(payload) if compress else payload))
 
     # -- events ----------------------------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return self._n
+        return self._n + len(self._pending)
 
     def append(self, ev: Event) -> int:
         """Store ``ev`` as the next event and return its seq. Times must not go backwards."""
         ts = ev.ts_ns
-        if self._last_ts is not None and ts < self._last_ts:
-            raise ValueError(f"event {self._n} ({ev.kind}) at {ts} ns is earlier than the previous one "
-                             f"({self._last_ts} ns); sort or clamp before writing")
-        seq = self._n
-        self._pending.append(ev)
-        self._n = seq + 1
+        last = self._last_ts
+        if last is not None and ts < last:
+            raise ValueError(f"event {len(self)} ({ev.kind}) at {ts} ns is earlier than the previous one "
+                             f"({last} ns); sort or clamp before writing")
+        pending = self._pending
+        pending.append(ev)
         self._last_ts = ts
-        if len(self._pending) >= BLOCK_EVENTS:
+        if len(pending) >= BLOCK_EVENTS:
             self._flush_events()
-        return seq
+            return self._n - 1
+        return self._n + len(pending) - 1
 
     def extend(self, events: Iterable[Event]) -> None:
         for ev in events:
@@ -119,14 +135,15 @@ class TraceWriter:
         events = self._pending
         if not events:
             return
-        first = self._n - len(events)
+        first = self._n
         payload = block_payload(first, events)
-        packed = pack(payload)
+        packed = self._pack(payload)
         offset = self._write(frame(EVENTS, deflate(packed, self._zdict)))
         offsets, seqs, tss = self._blocks
         offsets.append(offset)
         seqs.append(first)
-        tss.append(events[0].ts_ns)
+        tss.append(payload[1])
+        self._n = first + len(events)
         self._pending = []
         self._index_block(payload)
         self._tracker.feed(payload, packed)  # type: ignore[union-attr]
@@ -141,42 +158,44 @@ class TraceWriter:
             self._zdict = self._zdict_sample
 
     def _index_block(self, payload: list) -> None:
-        """Change lists, overview and counts for a whole block at once: column loops, not per-event calls."""
-        first, ts, kinds, dts, pids, _, _, _, values = payload
-        by_kind: dict[int, list[int]] = {}
-        by_pid: dict[int, list[int]] = {}
-        by_entity: dict[str, list[int]] = {}
-        overview = self._overview
-        for i, (kid, dt, pid, vals) in enumerate(zip(kinds, dts, pids, values)):
-            seq = first + i
-            ts += dt
-            by_kind.setdefault(kid, []).append(seq)
-            if pid is not None:
-                by_pid.setdefault(pid, []).append(seq)
-            entity = _ENTITY_OF[kid]
-            if entity is not None:
-                name = entity(vals)
-                if name is not None:
-                    by_entity.setdefault(name, []).append(seq)
-                if kid == _ZONE:
-                    self._track_free(ts, vals)
-            overview.add(ts, kid)
+        """Change lists, overview and counts for a whole block at once: one grouping loop per column, the entity
+        names only for the events that have one, and the overview a count per bucket the block spans."""
+        first, ts0, kinds, dts, pids, _, _, _, values = payload
+        ts = list(accumulate(dts, initial=ts0))
+        del ts[0]
         changes = self._changes
+        overview = self._overview
+        if overview.t0 is None:
+            overview.t0 = ts[0]  # what add() of the first event would have made it
+        overview.fit(ts[-1])  # the overview's resolution for the whole block, before any of it goes in
+        by_kind = _groups(kinds, first)
+        kind_counts = self._kinds
         for kid, found in by_kind.items():
-            changes.extend(("k", KIND_NAMES[kid]), found)
-            self._kinds[KIND_NAMES[kid]] += len(found)
-        for pid, found in by_pid.items():
-            changes.extend(("p", pid), found)
-        for name, found in by_entity.items():
-            changes.extend(("e", name), found)
+            kind_counts[KIND_NAMES[kid]] += len(found)
+        changes.extend_many([(("k", KIND_NAMES[kid]), found) for kid, found in by_kind.items()])
+        changes.extend_many([(("p", pid), found) for pid, found in _groups(pids, first).items() if pid is not None])
+        marked = kinds.translate(_ENTITY_TABLE)
+        if marked.count(0) != len(marked):
+            at = [i for i, m in enumerate(marked) if m]
+            names = []
+            for i in at:
+                vals = values[i]
+                m = marked[i]
+                if m == 1:
+                    v = vals[0]
+                    names.append(f"lock:{v}" if v else None)
+                elif m == 2:
+                    names.append(f"zone:{vals[0] or 0}:{vals[1] or '?'}")
+                    if vals[2] is not None:
+                        self._track_free(ts[i], (vals[0] or 0, vals[1] or "?"), vals[2])
+                else:
+                    names.append(f"memcg:{vals[0] or '/'}")
+            changes.extend_many([(("e", name), [first + at[j] for j in found])
+                                 for name, found in _groups(names, 0).items() if name is not None])
+        overview.add_block(ts, kinds)
 
-    def _track_free(self, ts: int, zone_values: list) -> None:
+    def _track_free(self, ts: int, key: tuple, free: int) -> None:
         """Keep the total free memory over all zones current, for the overview's min/max."""
-        fields = dict(zip(KINDS["zone"], zone_values))
-        free = fields.get("free_kb")
-        if free is None:
-            return
-        key = zone_key(fields)
         self._free_total += free - self._free_by_zone.get(key, 0)
         self._free_by_zone[key] = free
         self._overview.free(ts, self._free_total)
