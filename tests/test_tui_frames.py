@@ -47,3 +47,22 @@ def test_incremental_frames_equal_whole_ones(synthetic: Path, walk_seed: int):
                 assert frame.changed == frozenset(row.pid for row in frame.tasks if before.get(row.pid) != row)
             previous = frame
         assert sum(p is not None for p in used) > 50  # the walk did exercise the patched path
+
+
+@pytest.mark.parametrize("kills", [10, 1000])
+def test_timeline_marks_are_exact_when_few_and_from_the_overview_when_many(tmp_path: Path, kills: int):
+    from oomreplay import Event
+    from oomreplay.tui.frame import MARKS_READ, trace_info
+
+    path = tmp_path / "kills.oomtrace"
+    times = [1_000_000_000 + i * 1_000_003 for i in range(kills)]
+    with TraceWriter(path) as w:
+        w.extend(Event(ts, "oom_kill", 100 + i, {"comm": "x"}) for i, ts in enumerate(times))
+    with open_trace(path) as t:
+        info = trace_info(t)
+    marked = info.marks["oom_kill"]
+    if kills <= MARKS_READ:
+        assert marked == times
+    else:
+        assert len(marked) == len(info.buckets) - sum(not b.counts.get("oom_kill") for b in info.buckets)
+        assert all(any(b.t0_ns <= ts <= b.t1_ns for b in info.buckets if b.counts.get("oom_kill")) for ts in marked)

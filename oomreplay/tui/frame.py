@@ -8,7 +8,6 @@ so the logic is testable and importable on its own.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import PurePath
 
 from ..analysis import WaitGraph, mm_locks, wait_graph
@@ -275,20 +274,34 @@ class FrameBuilder:
         return tasks, index, frozenset(flags), frozenset(changed)
 
 
-#: Kinds the timeline marks one by one, and how many of each it reads at most.
+#: Kinds the timeline marks, and how many events of a kind are read for their exact times (more are placed by
+#: the overview: reading thousands of events scattered over a large trace would delay the first frame).
 MARKED = ("oom_kill", "reaper_attempt", "oom_invoke", "stall")
-MAX_MARKS = 10_000
+MARKS_READ = 256
 
 
-def trace_info(trace: Trace, buckets: int = 128) -> TraceInfo:
-    """Fixed facts and the timeline's data. Marks come from the events themselves (through the change lists), so
-    each kill or reaper attempt is drawn at its own time whatever the overview's resolution."""
-    marks = {kind: [ev.ts_ns for ev in islice(trace.events(kind=kind), MAX_MARKS)] for kind in MARKED
-             if kind != "stall"}
-    # allocation stalls and failures: the memory pressure that comes before an OOM
-    marks["stall"] = [ev.ts_ns for ev in islice(trace.events(kind="alloc"), MAX_MARKS)
-                      if ev.get("outcome") in ("stall", "fail")]
+def trace_info(trace: Trace, buckets: int = 512) -> TraceInfo:
+    """Fixed facts and the timeline's data, read from the overview and the index only, so opening costs the same
+    whatever the trace's size."""
+    overview = trace.overview(buckets=buckets) if len(trace) else []
     return TraceInfo(name=visible(trace.path.name), kernel=visible(trace.meta.get("kernel") or "unknown"),
-                     count=len(trace), first_ts=trace.first_ts, last_ts=trace.last_ts,
-                     buckets=trace.overview(buckets=buckets) if len(trace) else [], marks=marks,
-                     recovered=visible(trace.recovered) if trace.recovered else None)
+                     count=len(trace), first_ts=trace.first_ts, last_ts=trace.last_ts, buckets=overview,
+                     marks=_marks(trace, overview), recovered=visible(trace.recovered) if trace.recovered else None)
+
+
+def _marks(trace: Trace, overview: list) -> dict[str, list[int]]:
+    """The times to mark, per kind: each event's own time when there are few (read through the change lists),
+    else the middle of each overview bucket holding some. Stalls need each alloc's outcome, so they are marked
+    only when allocations are few enough to read."""
+    totals = {kind: sum(b.counts.get(kind, 0) for b in overview) for kind in (*MARKED, "alloc")}
+    marks: dict[str, list[int]] = {}
+    for kind in MARKED:
+        if kind == "stall":
+            continue
+        if totals[kind] <= MARKS_READ:
+            marks[kind] = [ev.ts_ns for ev in trace.events(kind=kind)]
+        else:
+            marks[kind] = [(b.t0_ns + b.t1_ns) // 2 for b in overview if b.counts.get(kind)]
+    marks["stall"] = ([ev.ts_ns for ev in trace.events(kind="alloc") if ev.get("outcome") in ("stall", "fail")]
+                      if totals["alloc"] <= MARKS_READ else [])
+    return marks
