@@ -7,6 +7,7 @@ the key moments any OOM review starts from: each OOM invocation, each kill and e
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import NamedTuple
 
 from .notes import Mark, Notes
@@ -14,6 +15,9 @@ from .store import Trace
 
 #: Kinds that make a chapter when nobody marked anything.
 KEY_KINDS = ("oom_invoke", "oom_kill", "reaper_done")
+#: Chapters taken from the trace's events at most: a story is told in tens of them, and a synthetic trace with
+#: thousands of kills would otherwise be read whole before the replay shows its first frame.
+MAX_CHAPTERS = 100
 
 
 class Chapter(NamedTuple):
@@ -46,11 +50,11 @@ def chapters(trace: Trace, notes: Notes | None) -> tuple[list[Chapter], list[Mar
     else:
         gone = []
     marked = [_chapter(trace, ev.seq, str(ev.get("title", "")), str(ev.get("note") or ""), "trace")
-              for ev in trace.events(kind="mark")]
+              for ev in islice(trace.events(kind="mark"), MAX_CHAPTERS)]
     if marked:
         return marked, gone
     key = [_chapter(trace, ev.seq, key_title(ev.kind, ev.pid, ev.fields), "", "key moment")
-           for ev in trace.events(kind=list(KEY_KINDS))]
+           for ev in islice(trace.events(kind=list(KEY_KINDS)), MAX_CHAPTERS)]
     return key, gone
 
 

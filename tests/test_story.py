@@ -142,3 +142,15 @@ def test_broken_notes_stop_the_story_with_file_and_line(tmp_path: Path):
     r = cli("story", str(path), "-o", str(tmp_path / "s"))
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
     assert f"{sidecar(path)}:1: this mark has no ts_ns" in r.stderr
+
+
+def test_key_moments_are_capped(tmp_path: Path):
+    from oomreplay import Event, TraceWriter
+    from oomreplay.chapters import MAX_CHAPTERS, chapters
+
+    path = tmp_path / "many.oomtrace"
+    with TraceWriter(path) as w:
+        w.extend(Event(1_000 + i, "oom_kill", 10 + i, {"comm": "x"}) for i in range(MAX_CHAPTERS + 50))
+    with open_trace(path) as t:
+        found, gone = chapters(t, None)
+    assert [c.seq for c in found] == list(range(MAX_CHAPTERS)) and gone == []
