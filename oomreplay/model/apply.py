@@ -157,17 +157,25 @@ def _lock_name(s, seq, kind, pid, f) -> str | None:
     return name
 
 
-def _on_lock_acquire(s, seq, ts, pid, f, inferred):
+def _named_lock(s: State, seq: int | None, kind: str, pid: int | None, f: Fields) -> Lock | None:
+    """The lock an acquire or release names (a new one if unseen), or None when it names none; the common case
+    (a name and a known mode) skips ``_lock_name``'s checks, as the hottest path of every replay."""
     name = f.get("lock")
     mode = f.get("mode")
     if not name or (mode is not None and mode not in LOCK_MODES):  # the anomalies; else _lock_name is name
-        name = _lock_name(s, seq, "lock_acquire", pid, f)
+        name = _lock_name(s, seq, kind, pid, f)
         if name is None:
-            return
+            return None
     lk = s.locks.get(name)
+    return Lock(name) if lk is None else lk
+
+
+def _on_lock_acquire(s, seq, ts, pid, f, inferred):
+    lk = _named_lock(s, seq, "lock_acquire", pid, f)
     if lk is None:
-        lk = Lock(name)
-    mode = mode or "w"
+        return
+    name = lk.name
+    mode = f.get("mode") or "w"
     holders = lk.holders
     if holders:
         seen = [h for h in holders if not h.inferred and h.pid != pid]
@@ -194,15 +202,9 @@ def _on_lock_contended(s, seq, ts, pid, f, inferred):
 
 def _on_lock_release(s, seq, ts, pid, f, inferred):
     """Releases the latest holding by ``pid``; from a task that only waited, it ends the wait (a failed try)."""
-    name = f.get("lock")
-    mode = f.get("mode")
-    if not name or (mode is not None and mode not in LOCK_MODES):  # the anomalies; else _lock_name is name
-        name = _lock_name(s, seq, "lock_release", pid, f)
-        if name is None:
-            return
-    lk = s.locks.get(name)
+    lk = _named_lock(s, seq, "lock_release", pid, f)
     if lk is None:
-        lk = Lock(name)
+        return
     holders = lk.holders
     for i in range(len(holders) - 1, -1, -1):
         if holders[i].pid == pid:
@@ -211,7 +213,7 @@ def _on_lock_release(s, seq, ts, pid, f, inferred):
     if any(w.pid == pid for w in lk.waiters):
         _store_lock(s, lk, holders, tuple(w for w in lk.waiters if w.pid != pid), None)
     else:
-        _anomaly(s, seq, "lock_release", f"{pid} released {name}, which it did not hold")
+        _anomaly(s, seq, "lock_release", f"{pid} released {lk.name}, which it did not hold")
 
 
 def _on_lock_held(s, seq, ts, pid, f, inferred):

@@ -47,20 +47,9 @@ class ChangeListWriter:
         self._held = 0
         self.directory: dict[Key, list[tuple[int, int, int]]] = {}  # key -> [(first, last, offset)]
 
-    def extend(self, key: Key, seqs: list[int]) -> None:
-        """Add ascending seqs, all after the ones this key already has."""
-        pending = self._pending.get(key)
-        if pending is None:
-            pending = self._pending[key] = array("q")
-        pending.extend(seqs)
-        self._held += len(seqs)
-        if len(pending) >= CHUNK:
-            self._flush(key)
-        if self._held >= PENDING_BUDGET:
-            self.flush_all()
-
     def extend_many(self, items: list[tuple[Key, list[int]]]) -> None:
-        """``extend`` of each key in turn."""
+        """Add each key's ascending seqs, all after the ones that key already has (a block's worth at a time: one
+        call per block, not per key, is what keeps the writer's indexing cheap)."""
         pending_of = self._pending
         for key, seqs in items:
             pending = pending_of.get(key)
