@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import resource
 import subprocess
@@ -24,6 +23,7 @@ from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from figures import machine, percentile, print_figures  # noqa: E402
 from synth import generate  # noqa: E402
 
 from oomreplay import open_trace  # noqa: E402
@@ -46,11 +46,6 @@ def write(path: Path, n: int, parallel: bool) -> dict:
     return {"events": n, "generate_s": round(generated, 2), "write_s": round(took, 2),
             "write_events_per_s": round(n / took), "bytes": path.stat().st_size,
             "bytes_per_event": round(path.stat().st_size / n, 2), "writer": "parallel" if parallel else "local"}
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
 def peak_rss_mb() -> float:
@@ -140,14 +135,9 @@ def main() -> None:
         reader = subprocess.run([sys.executable, __file__, "--read-only", str(path), "--naive-samples",
                                  str(args.naive_samples)], capture_output=True, text=True, check=True)
         result |= json.loads(reader.stdout)
-    result["machine"] = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    result["machine"] = machine()
     result["kinds"] = len(KIND_NAMES)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        width = max(map(len, result))
-        for key, value in result.items():
-            print(f"{key.ljust(width)}  {value}")
+    print_figures(result, args.json)
 
 
 if __name__ == "__main__":

@@ -132,17 +132,7 @@ class Instance:
             _write(self.path / "set_event", "")
         except OSError:
             pass
-        for _ in range(50):
-            try:
-                self.path.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError as e:
-                if e.errno != errno.EBUSY:
-                    raise RecordError(f"cannot remove the tracefs instance {self.path}: {e.strerror}") from None
-                time.sleep(0.1)
-        raise RecordError(f"cannot remove the tracefs instance {self.path}: still busy")
+        _rmdir_when_free(self.path, "the tracefs instance", tries=50, pause=0.1)
 
 
 # -- the memory cgroup -------------------------------------------------------------------------------------------
@@ -206,18 +196,7 @@ class MemoryCgroup:
                     except ProcessLookupError:
                         pass
                 time.sleep(0.05)
-            for _ in range(100):
-                try:
-                    self.path.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError as e:
-                    if e.errno != errno.EBUSY:
-                        raise RecordError(f"cannot remove the memory cgroup {self.path}: {e.strerror}") from None
-                    time.sleep(0.05)
-            else:
-                raise RecordError(f"cannot remove the memory cgroup {self.path}: still busy")
+            _rmdir_when_free(self.path, "the memory cgroup", tries=100, pause=0.05)
         if self.enabled_controller is not None:
             try:
                 _write(self.enabled_controller, "-memory")
@@ -308,3 +287,19 @@ def _dmesg_line(record: str) -> str | None:
         return None
     usec = int(fields[2])
     return f"[{usec // 1_000_000:5d}.{usec % 1_000_000:06d}] {rest.splitlines()[0] if rest else ''}"
+
+
+def _rmdir_when_free(path: Path, what: str, tries: int, pause: float) -> None:
+    """Remove a kernel directory (a tracefs instance, a cgroup), retrying while the kernel still holds it busy for a
+    moment after its last user went; gone already is fine."""
+    for _ in range(tries):
+        try:
+            path.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            if e.errno != errno.EBUSY:
+                raise RecordError(f"cannot remove {what} {path}: {e.strerror}") from None
+            time.sleep(pause)
+    raise RecordError(f"cannot remove {what} {path}: still busy")

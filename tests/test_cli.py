@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from oomreplay import Event, TraceWriter
 
+from .commands import cli
+
 HOSTILE = "\x1b]0;pwned\x07[bold]x[/]"
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "oomreplay", *args], capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture(scope="module")

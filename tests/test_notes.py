@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -17,6 +15,8 @@ from hypothesis import given, settings, strategies as st
 from oomreplay import open_trace
 from oomreplay.ingest import convert
 from oomreplay.notes import Anchor, Mark, Notes, NotesError, find, parse, sidecar
+
+from .commands import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_LOG = ROOT / "traces" / "seed-006-unable-to-reap.log"
@@ -35,10 +35,6 @@ khugepaged holds `mmap_sem` for **write**:
 * the reaper's `down_read_trylock()` fails 10 times
 * "MMF_OOM_SKIP" is set \\ a new victim may be chosen
 """
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "oomreplay", *args], capture_output=True, text=True, timeout=60)
 
 
 def _anchor(kind: str = "oom_kill", pid: int | None = 3163, ts: int = 493_791_708_000) -> Anchor:

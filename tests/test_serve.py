@@ -21,15 +21,13 @@ import pytest
 from oomreplay.ingest import convert
 from oomreplay.serve import ServeError, app_command, check_host, is_loopback
 
+from .commands import cli
+
 pytest.importorskip("textual_serve", reason="textual-serve is a dependency of oomreplay serve; install the project")
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_LOG = ROOT / "traces" / "seed-006-unable-to-reap.log"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-def cli(*args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "oomreplay", *args], capture_output=True, text=True, timeout=60, **kw)
 
 
 def free_port() -> int:

@@ -4,8 +4,6 @@ screenshot of the TUI; chapters fall back to the trace's marks, then to the key 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -17,16 +15,14 @@ from oomreplay.export.story import offline_svg
 from oomreplay.ingest import convert
 from oomreplay.notes import Anchor, Mark, Notes, sidecar
 
+from .commands import cli
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED_LOG = ROOT / "traces" / "seed-006-unable-to-reap.log"
 SCENARIO = ROOT / "traces" / "scenarios" / "reaper-vs-khugepaged.toml"
 HOSTILE_NOTE = ("Look: <script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3))\n\n"
                 "**bold** `code`")
 SVG_NS = "{http://www.w3.org/2000/svg}"
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "oomreplay", *args], capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
