@@ -38,6 +38,23 @@ class Schema:
 #: The vocabulary this version writes.
 CURRENT = Schema(KINDS.items())
 
+#: The state tables of files written before the index named them (format 1 as first released). Tables are read by
+#: name, and a record's fields only ever grow at the end, so a newer reader lays an older file's pages over its
+#: own tables, a table the file lacks starting empty.
+LEGACY_TABLES = ("tasks", "mms", "locks", "zones", "memcgs", "ooms", "victims", "anomalies")
+
+
+def state_tables(names: Any) -> tuple[str, ...]:
+    """The stored table order (which the pieces of a keyframe are numbered in); unknown tables are refused."""
+    try:
+        tables = tuple(str(name) for name in names)
+    except TypeError as e:
+        raise TraceError(f"bad state tables ({e})") from None
+    unknown = [t for t in tables if t not in TABLES]
+    if unknown or len(set(tables)) != len(tables):
+        raise TraceError(f"state tables this version does not know: {', '.join(unknown) or 'a table twice'}")
+    return tables
+
 
 def block_payload(first_seq: int, events: list[Event]) -> list:
     """The columns of one events block, built with comprehensions over the whole block (the writer's hot path:
@@ -176,8 +193,10 @@ def _decode_rows(table: str, entries: Any, patches: bool) -> dict:
             page[key] = {i: (tuple(nested[i]._make(x) for x in v) if nested and i in nested else v)
                          for i, v in values.items()}
             continue
-        if isinstance(values, dict) or len(values) != width:
+        if isinstance(values, dict) or len(values) > width:
             raise ValueError(f"a {record.__name__} record with {len(values)} fields")
+        if len(values) < width:  # written before the record gained its last fields: those take their defaults
+            values = [*values, *(record._field_defaults[f] for f in record._fields[len(values):])]
         rec = make(record, values)
         if nested:
             rec = rec._replace(**{record._fields[i]: tuple(sub._make(x) for x in rec[i]) for i, sub in nested.items()})

@@ -19,8 +19,8 @@ from typing import Any
 
 from ..model import KIND_NAMES, TABLES, Event, State, Table, apply_fields
 from .changelists import ChangeListIndex, Key, decode_chunk
-from .codec import (EventBlock, PageRef, Schema, apply_diff, decode_full_map, decode_page, decode_pieces,
-                    decode_workset)
+from .codec import (LEGACY_TABLES, EventBlock, PageRef, Schema, apply_diff, decode_full_map, decode_page,
+                    decode_pieces, decode_workset, state_tables)
 from .format import (BLOCK, BLOCK_NAMES, DICTIONARY, DIRECTORY, EVENTS, FORMAT_VERSION, HEADER,
                      INDEX, KEYFRAME, MAGIC, MAX_PAYLOAD, META, OVERVIEW, PAGE, POSTINGS, SOURCE, SOURCE_FILE, TRAILER,
                      TRAILER_MAGIC, WORKSET, TraceError, TraceVersionError, crc, decode_dictionary, inflate,
@@ -174,6 +174,7 @@ class Trace:
         try:
             self.meta: dict[str, Any] = dict(index["meta"])
             self._schema = Schema(index["schema"])
+            self._tables = state_tables(index.get("tables", LEGACY_TABLES))
             self.summary: dict[str, Any] = dict(index["summary"])
             self._n = int(index["count"])
             self.first_ts: int | None = index["first_ts"]
@@ -424,9 +425,9 @@ class Trace:
                 first = int(first)
                 records = []
                 for seq, ts, lengths, pieces, gone in entries:
-                    if len(lengths) != len(TABLES):
+                    if len(lengths) != len(self._tables):
                         raise ValueError(f"{len(lengths)} table lengths")
-                    records.append((seq, ts, dict(zip(TABLES, map(int, lengths))), pieces, gone))
+                    records.append((seq, ts, dict(zip(self._tables, map(int, lengths))), pieces, gone))
                 return first, decode_full_map(first, full), records
             except (KeyError, TypeError, ValueError) as e:
                 raise TraceError(f"{self.name}: keyframe at offset {offset}: bad keyframe ({type(e).__name__}: "
@@ -457,7 +458,7 @@ class Trace:
             raise TraceError(f"{self.name}: keyframe at offset {self._kf_off[k]}: bad keyframe ({type(e).__name__}: "
                              f"{e})") from None
         slot = 0
-        for table in TABLES:
+        for table in self._tables:
             m = maps[table]
             for p in gone.get(table, ()):
                 m.pop(p, None)
@@ -483,7 +484,7 @@ class Trace:
         s = State()
         s.seq, s.ts_ns = seq, ts
         for table, refs in self._page_map(k).items():
-            setattr(s, table, Table(TABLES[table][1], refs, self._page, lengths[table]))
+            setattr(s, table, Table(TABLES[table][1], refs, self._page, lengths.get(table, 0)))
         at = self._kf_workset[k]
         if at >= 0:
             where = f"{self.name}: working set at offset {at}"

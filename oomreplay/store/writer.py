@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ..model import KIND_NAMES, Event
+from ..model import KIND_NAMES, TABLES, Event
 from .changelists import ChangeListWriter
 from .codec import CURRENT, block_payload
 from .format import (DICTIONARY, DICTIONARY_BYTES, DIRECTORY, EVENTS, FORMAT_VERSION, INDEX, META, OVERVIEW,
@@ -254,7 +254,8 @@ class TraceWriter:
                 dictionaries.append([state_base + at, kinds])
             offsets, seqs, tss = self._blocks
             index = {
-                "version": FORMAT_VERSION, "meta": self.meta, "schema": CURRENT.payload(), "count": self._n,
+                "version": FORMAT_VERSION, "meta": self.meta, "schema": CURRENT.payload(), "tables": list(TABLES),
+                "count": self._n,
                 "first_ts": tss[0] if tss else None, "last_ts": self._last_ts,
                 "blocks": [ints_to_bytes(offsets), ints_to_bytes(seqs), ints_to_bytes(tss)],
                 "keyframes": [tracked["keyframe_seqs"], _moved(tracked["keyframe_offsets"], state_base),
