@@ -71,6 +71,11 @@ KIND_GLOSSARY: dict[str, Entry] = {
         "mm/memcontrol.c: mem_cgroup_print_oom_meminfo (mem_cgroup_print_oom_info before 5.0)",
         "A memory cgroup's usage against its limit and how often the limit was hit (failcnt); a charge that "
         "reclaim cannot fit under the limit invokes a memcg OOM."),
+    "meminfo": Entry(
+        "mm/show_mem.c: __show_mem → show_free_areas (lib/show_mem.c and mm/page_alloc.c up to 6.3)",
+        "The Mem-Info summary after 'Mem-Info:': the whole machine's free, LRU, slab, page-table and dirty memory, "
+        "printed in pages (kB here, assuming 4 KiB pages); the counters vary by version (unstable gone in 5.10, "
+        "sec_pagetables from 6.1)."),
     "rss": Entry(
         "mm/oom_kill.c: __oom_kill_process / oom_reap_task ('Killed process …', 'now anon-rss:…')",
         "The task's resident memory by type (anon, file, shmem); the reaper frees the anonymous part."),
@@ -91,6 +96,11 @@ KIND_GLOSSARY: dict[str, Entry] = {
         "mm/oom_kill.c: mark_oom_victim (mark_victim tracepoint, ≥4.13)",
         "The task becomes an OOM victim: TIF_MEMDIE is set and (≥4.9) signal->oom_mm is recorded, so every "
         "later OOM waits for this victim instead of killing another, until MMF_OOM_SKIP is set on its mm."),
+    "oom_end": Entry(
+        "mm/oom_kill.c: out_of_memory / check_panic_on_oom",
+        "The invocation ended without a kill: no task could be killed ('Out of memory and no killable "
+        "processes...', a panic up to 4.15, ≥4.19 a warning then, for a global OOM, a panic), or panic_on_oom "
+        "panicked the machine."),
     "reaper_wake": Entry(
         "mm/oom_kill.c: wake_oom_reaper / queue_oom_reaper (wake_reaper tracepoint, ≥4.13)",
         "The victim is queued for the oom_reaper kthread (≥4.6); ≥5.0 MMF_OOM_REAP_QUEUED queues each mm once, "
@@ -114,6 +124,31 @@ KIND_GLOSSARY: dict[str, Entry] = {
     "log": Entry(
         "kernel/printk/printk.c: printk (the source log)",
         "A line of the source log with no structured meaning to oomreplay, kept so the log view shows it."),
+}
+
+#: The values of ``oom_end``'s outcome and reason (``model.events.OOM_END_OUTCOMES``, ``OOM_END_REASONS``).
+OOM_END_GLOSSARY: dict[str, Entry] = {
+    "no_killable": Entry(
+        "mm/oom_kill.c: out_of_memory ('Out of memory and no killable processes...')",
+        "No candidate was found by select_bad_process (only kernel threads, init, oom_score_adj -1000 tasks or mms "
+        "already MMF_OOM_SKIP); a global OOM panics, ≤4.15 with this text, ≥4.19 after it as a warning; a memcg "
+        "OOM or SysRq-f returns (≥4.19 warns first)."),
+    "panic": Entry(
+        "kernel/panic.c: panic ('Kernel panic - not syncing: …')",
+        "The machine stopped: panic() prints its reason and a stack dump of the current task, then reboots or "
+        "hangs (kdump may save a crash dump); nothing after it in the log is the same boot."),
+    "deadlocked": Entry(
+        "mm/oom_kill.c: out_of_memory (≥4.19)",
+        "No killable task in a global OOM (not SysRq-f, not a memcg): the kernel panics with 'System is "
+        "deadlocked on memory', as nothing can free memory any more."),
+    "panic_on_oom": Entry(
+        "mm/oom_kill.c: check_panic_on_oom (vm.panic_on_oom = 1)",
+        "With panic_on_oom=1 the kernel panics on an unconstrained OOM instead of killing ('system-wide "
+        "panic_on_oom is enabled'); an OOM constrained by a cpuset, mempolicy or memcg still kills."),
+    "panic_on_oom_compulsory": Entry(
+        "mm/oom_kill.c: check_panic_on_oom (vm.panic_on_oom = 2)",
+        "With panic_on_oom=2 the kernel panics on every OOM, memcg and cpuset ones included ('compulsory "
+        "panic_on_oom is enabled')."),
 }
 
 #: Task and mm flags that matter to the OOM killer and the reaper (kernel-formats.md §6).
@@ -184,8 +219,13 @@ FLAG_GLOSSARY: dict[str, Entry] = {
 
 
 def context(kind: str, fields: Mapping[str, Any] | None = None) -> str:
-    """The "kernel context" line for an event: ``where — what``; for a flag event, the flag's entry. Plain text
-    (any name taken from the trace passes through ``visible``), empty for an unknown kind."""
+    """The "kernel context" line for an event: ``where — what``; for a flag event, the flag's entry, for an OOM
+    ending, its reason's. Plain text (any name taken from the trace passes through ``visible``), empty for an
+    unknown kind."""
+    if kind == "oom_end":
+        reason = OOM_END_GLOSSARY.get(str((fields or {}).get("reason")))
+        if reason is not None:
+            return f"{reason.where} — {reason.what}"
     flag = (fields or {}).get("flag") if kind in ("flag_set", "flag_clear") else None
     if flag is not None:
         entry = FLAG_GLOSSARY.get(str(flag))

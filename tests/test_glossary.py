@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from oomreplay.analysis.kernel import FLAG_VERSIONS
-from oomreplay.glossary import FLAG_GLOSSARY, KIND_GLOSSARY, context
+from oomreplay.glossary import FLAG_GLOSSARY, KIND_GLOSSARY, OOM_END_GLOSSARY, context
 from oomreplay.model import KINDS
+from oomreplay.model.events import OOM_END_OUTCOMES, OOM_END_REASONS
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAG_NAME = re.compile(r"\b(?:TIF|MMF|PF|SIGNAL)_[A-Z][A-Z_]*[A-Z]\b")
@@ -67,3 +68,11 @@ def test_context_of_an_event_and_of_a_flag():
 def test_an_unknown_flag_from_a_trace_is_shown_inert():
     line = context("flag_set", {"flag": "MMF_\x1b]0;pwned\x07"})
     assert "\x1b" not in line and "\\x1b" in line and "not in oomreplay's glossary" in line
+
+
+def test_every_oom_ending_value_has_an_entry_and_names_its_reason():
+    assert set(OOM_END_GLOSSARY) == set(OOM_END_OUTCOMES) | set(OOM_END_REASONS)
+    for entry in OOM_END_GLOSSARY.values():
+        assert entry.what[0].isupper() and entry.what.endswith(".") and len(entry.what) < 320, entry
+    assert "check_panic_on_oom" in context("oom_end", {"outcome": "panic", "reason": "panic_on_oom_compulsory"})
+    assert context("oom_end", {"outcome": "panic", "reason": "from the future"}) == context("oom_end")

@@ -115,6 +115,8 @@ def _oom_findings(trace: Trace, c: OomCause) -> list[Finding]:
     if c.kill is not None:
         out.append(_finding("oom", f"The kernel killed {_who(c.victim, c.victim_comm)} at {_s(c.kill.ts_ns)}.",
                             (c.kill,)))
+    if c.end is not None:
+        out.append(_finding("oom", _ending_text(c), (c.end,)))
     r = c.ranking
     if r is not None:
         best = ", ".join(str(p) for p in r.best)
@@ -132,6 +134,22 @@ def _oom_findings(trace: Trace, c: OomCause) -> list[Finding]:
         out.append(_finding("oom", "The task table's oom_score_adj values differ and the total pages they scale by "
                             "are unknown, so the victim's rank is not claimed.", ()))
     return out
+
+
+#: What each ``oom_end`` reason says happened, as a finding's sentence.
+_ENDINGS = {
+    "no_killable": "no task could be killed ('Out of memory and no killable processes...')",
+    "deadlocked": "no task could be killed, and the kernel panicked: 'System is deadlocked on memory'",
+    "panic_on_oom": "vm.panic_on_oom=1 made the kernel panic instead of killing ('system-wide')",
+    "panic_on_oom_compulsory": "vm.panic_on_oom=2 made the kernel panic instead of killing ('compulsory')",
+}
+
+
+def _ending_text(c: OomCause) -> str:
+    """The sentence for an invocation that ended without a kill (an unknown reason is quoted as the trace says)."""
+    why = _ENDINGS.get(str(c.reason), f"its reason {c.reason!r} is unknown to oomreplay")
+    panic = " The machine panicked; the log after it is not the same boot." if c.outcome == "panic" else ""
+    return f"OOM #{c.index + 1} ended without a kill at {_s(c.end.ts_ns if c.end else None)}: {why}.{panic}"
 
 
 def _failure_findings(r: ReaperFailure) -> list[Finding]:

@@ -56,6 +56,9 @@ class OomCause(NamedTuple):
     candidates: tuple[Candidate, ...]
     ranking: Ranking | None
     allocating: tuple[str, ...] = ()  # the Call Trace's frames below the OOM and allocator path, innermost first
+    end: Evidence | None = None  # the last oom_end of an invocation that ended without a kill (or in a panic)
+    outcome: str | None = None  # its outcome and reason (model.events.OOM_END_OUTCOMES / OOM_END_REASONS)
+    reason: str | None = None
 
 
 def oom_causes(trace: Trace, until: int) -> list[OomCause]:
@@ -66,7 +69,7 @@ def oom_causes(trace: Trace, until: int) -> list[OomCause]:
     for ev in trace.events(0, until + 1, kind="oom_kill"):
         if ev.seq not in seen:  # a kill whose report header the log lost, or a tracepoint-only kill
             out.append(_kill_only(trace, ev))
-    return sorted(out, key=lambda c: (c.invoke or c.kill).seq)  # type: ignore[union-attr]
+    return sorted(out, key=lambda c: (c.invoke or c.kill or c.end).seq)  # type: ignore[union-attr]
 
 
 def _kill_only(trace: Trace, kill: Event) -> OomCause:
@@ -104,11 +107,16 @@ def _cause(trace: Trace, inv: OomInvocation, until: int) -> OomCause:
         ranking = _rank(trace, kill, candidates, totalpages, basis)
     constraint = inv.constraint or (kill.get("constraint") if kill else None)
     invoke_event = trace.event(inv.seq) if inv.seq is not None else None
+    if invoke_event is not None and invoke_event.kind != "oom_invoke":
+        invoke_event = None  # an invocation only its ending shows: the log lost the header
     invoke = cite(trace, invoke_event) if invoke_event is not None else None
+    end_seq = trace.prev(stop, kind="oom_end") if inv.outcome is not None else None
+    end = cite(trace, trace.event(end_seq)) if end_seq is not None and end_seq >= start else None
     return OomCause(inv.index, invoke, inv.invoker, _comm(state, inv.invoker), inv.gfp, inv.order, constraint,
                     memcg, cite(trace, kill) if kill else None, kill.pid if kill else None,
                     kill.get("comm") if kill else None, zones, memcgs, stalls, candidates, ranking,
-                    allocating_frames(invoke_event.get("stack", ()) if invoke_event is not None else ()))
+                    allocating_frames(invoke_event.get("stack", ()) if invoke_event is not None else ()), end,
+                    inv.outcome, inv.reason)
 
 
 #: Frames of the report's own path (printing, choosing, killing) and of the page allocator or memcg charge

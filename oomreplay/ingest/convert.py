@@ -24,7 +24,7 @@ from .prefix import FORMATS
 from .sources import SourceError, open_source
 
 #: kinds that show an OOM report was found; without any, the input is kept but the user is warned
-_OOM_KINDS = ("oom_invoke", "oom_kill", "oom_victim", "reaper_done", "oom_candidate", "alloc")
+_OOM_KINDS = ("oom_invoke", "oom_kill", "oom_victim", "oom_end", "reaper_done", "oom_candidate", "alloc")
 
 
 #: Told how much input was read, block by block.

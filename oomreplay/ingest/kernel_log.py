@@ -5,7 +5,8 @@ killed child's parent on the ``Kill process`` line before it, a ≥5.0 memcg's p
 its usage, a 2.4 kill's comm sometimes on the next line (wrapped by a mail client). ``LogConverter`` keeps that
 little state: at most one event *held* for the line that completes it (the events of the lines in between wait
 behind it, so the output stays in line order), the open lockdep holder, the task table's columns, the chosen
-victim and the ``oom-kill:`` summary. Every line yields at least one event: the structured ones it means, or a
+victim, the ``oom-kill:`` summary, the last invocation (whose invoker an ending names) and the Mem-Info summary's
+counters, until the line after its last. Every line yields at least one event: the structured ones it means, or a
 ``log`` event with its text, so nothing is lost and the log view can show every line.
 
 Time: the printk stamp when the log has them (the kernel's clock, as the trace model wants), else the wall clock
@@ -20,7 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from ..model import Event, Src
+from ..model import KINDS, Event, Src
 from . import gfp, locks, memory, oom, tasks
 from .prefix import Prefixed, split_prefix
 
@@ -54,6 +55,10 @@ _LOCK_LINE = re.compile(r"#\d+:")
 _TABLE_LINE = re.compile(r"\[\s*\d+\]\s")
 #: Not-understood lines kept for ``--report`` (all are counted).
 UNPARSED_KEPT = 100
+#: The Mem-Info summary counts pages; kB assume 4 KiB pages (the buddy lists that follow print the real size, but
+#: only after the summary), so its fields are marked inferred.
+_PAGE_KB = 4
+_MEMINFO_FIELDS = frozenset(KINDS["meminfo"])
 
 
 def log_event(ts: int, text: str, src: Src) -> Event:
@@ -97,6 +102,10 @@ class LogConverter:
         self._summary: dict | None = None            # "oom-kill:…" waiting for its kill
         self._memcg_path: str | None = None          # ≤4.20 "Task in … limit of PATH"
         self._zone: tuple[int | None, str] | None = None
+        self._invocation: Event | None = None        # the last oom_invoke: its pid is the invoker, once known
+        #: Mem-Info summary counters (pages by meminfo field) while its lines follow, and the time and line of the last
+        self._meminfo: dict[str, int] | None = None
+        self._meminfo_at: tuple[int, Src] | None = None
         #: Lines inside a recognised report or block that no parser understood (a variant we do not know yet):
         #: ``(line number, text)``, the first ``UNPARSED_KEPT`` of them, for ``--report``; all are counted.
         self.unparsed: list[tuple[int, str]] = []
@@ -136,7 +145,13 @@ class LogConverter:
                     return out
             new = self._parse(msg, p.text, ts, src)
         if self._hold is not None:
-            self._held.extend(ev for ev in new if ev is not self._hold)
+            # the events of an earlier line that this line completed (a Mem-Info summary) go before a hold it starts
+            at = next((i for i, ev in enumerate(new) if ev is self._hold), None)
+            if at is None:
+                self._held.extend(new)
+            else:
+                out.extend(new[:at])
+                self._held.extend(new[at + 1:])
         else:
             out.extend(new)
         self._count(out)
@@ -144,7 +159,7 @@ class LogConverter:
 
     def finish(self) -> list[Event]:
         """Release whatever is still held (the log ended inside a report)."""
-        out = self._release()
+        out = self._release() + self._end_meminfo()
         self._count(out)
         return out
 
@@ -198,12 +213,14 @@ class LogConverter:
                     ev.fields["stack"] = (*ev.fields.get("stack", ()), frame)
                 self._held.append(log_event(ts, msg, src))
                 return [], True
-        elif kind in ("invoke", "alloc"):
+        elif kind in ("invoke", "alloc", "panic"):
             who = oom.cpu_line(msg)
             if who is not None:
                 self.kernel = self.kernel or who.get("kernel")
                 if ev.fields.get("comm") in (who["comm"], None):
                     ev.pid = ev.pid if ev.pid is not None else who["pid"]
+                    if kind == "panic" and ev.pid == who["pid"]:
+                        ev.fields["comm"] = who["comm"]
                     if kind == "invoke":  # the Call Trace follows: keep the event for its frames
                         self._hold_kind, self._hold_left = "stack", _STACK_LINES
                         self._held.append(log_event(ts, msg, src))
@@ -241,7 +258,36 @@ class LogConverter:
         self._columns = None
 
     def _parse(self, msg: str, raw: str, ts: int, src: Src) -> list[Event]:
-        """The events one kernel message means; a ``log`` event when it means none."""
+        """The events one kernel message means; a ``log`` event when it means none. A line that is not part of an
+        open Mem-Info summary ends it: the summary's event comes first."""
+        if self._meminfo is None:
+            return self._parse_line(msg, raw, ts, src)
+        if self._meminfo_line(msg, ts, src):
+            return [log_event(ts, raw, src)]
+        return self._end_meminfo() + self._parse_line(msg, raw, ts, src)
+
+    def _meminfo_line(self, msg: str, ts: int, src: Src) -> bool:
+        """Whether ``msg`` belongs to the open Mem-Info summary (its counters are taken)."""
+        assert self._meminfo is not None
+        found = memory.counters(msg)
+        if found is not None:  # only the counters the vocabulary names: a hostile block cannot grow the dict
+            self._meminfo.update((f"{name}_kb", pages) for name, pages in found.items()
+                                 if f"{name}_kb" in _MEMINFO_FIELDS)
+            self._meminfo_at = (ts, src)
+            return True
+        return not self._meminfo and memory.per_cpu(msg)  # ≤3.x prints per-cpu lists before the counters
+
+    def _end_meminfo(self) -> list[Event]:
+        """The ``meminfo`` event of the summary just ended, at its last line; none if it had no counters."""
+        found, at = self._meminfo, self._meminfo_at
+        self._meminfo = self._meminfo_at = None
+        if not found or at is None:
+            return []
+        fields = {name: pages * _PAGE_KB for name, pages in found.items()}
+        return [Event(at[0], "meminfo", None, fields, src=at[1], inferred=set(fields))]
+
+    def _parse_line(self, msg: str, raw: str, ts: int, src: Src) -> list[Event]:
+        """``_parse`` outside a Mem-Info summary."""
         if self._holder is not None:
             lock = locks.held_lock(msg)
             if lock is not None:
@@ -279,8 +325,8 @@ class LogConverter:
             pid = f.pop("pid", None)
             f["gfp"], guessed = gfp.decode(f.get("gfp"))
             # held for the CPU line (the invoker's pid) and the Call Trace after it (the stack)
-            return [self._start_hold(Event(ts, "oom_invoke", pid, f, src=src, inferred={"gfp"} if guessed else ()),
-                                     "invoke")]
+            self._invocation = Event(ts, "oom_invoke", pid, f, src=src, inferred={"gfp"} if guessed else ())
+            return [self._start_hold(self._invocation, "invoke")]
         f = oom.killed(msg)
         if f is not None:
             return self._kill(f, ts, src)
@@ -292,6 +338,12 @@ class LogConverter:
                     Event(ts, "reaper_done", pid, f, src=src),
                     Event(ts, "flag_set", pid, {"flag": "MMF_OOM_SKIP", "target": "mm"}, src=src,
                           inferred={"flag"})]
+        f = oom.ending(msg)
+        if f is not None:
+            return self._ending(f, ts, src)
+        if memory.mem_info(msg):
+            self._meminfo, self._meminfo_at = {}, None
+            return []
         f = locks.holder(msg)
         if f is not None:
             self._holder = (f["pid"], f["comm"])
@@ -366,6 +418,13 @@ class LogConverter:
         if f is not None:
             return [Event(ts, "task_state", f["pid"], {"state": f["state"], "comm": f["comm"]}, src=src)]
         return None
+
+    def _ending(self, f: dict, ts: int, src: Src) -> list[Event]:
+        """An invocation ending without a kill, by its invoker; a panic is held for the CPU line of the dump_stack
+        that panic() prints, which names the task when the log lost the report's header."""
+        invoker = self._invocation.pid if self._invocation is not None else None
+        ev = Event(ts, "oom_end", invoker, f, src=src)
+        return [self._start_hold(ev, "panic") if f["outcome"] == "panic" else ev]
 
     @staticmethod
     def _memdie(ts: int, pid: int, src: Src) -> Event:

@@ -1,5 +1,5 @@
-"""Memory lines of an OOM report or an allocation warning (kernel-formats.md §1.4, §2): per-zone watermarks,
-``lowmem_reserve[]``, memcg usage (v1 and v2) and ``warn_alloc`` stalls and failures.
+"""Memory lines of an OOM report or an allocation warning (kernel-formats.md §1.4, §2): the Mem-Info summary,
+per-zone watermarks, ``lowmem_reserve[]``, memcg usage (v1 and v2) and ``warn_alloc`` stalls and failures.
 
 Stateless like ``oom``: each function returns the fields of one line or None.
 """
@@ -12,9 +12,13 @@ from typing import Any
 Fields = dict[str, Any]
 
 #: What every message a function here accepts starts with or contains (see ``oom.STARTS``).
-STARTS = ("lowmem_reserve[]:", "Task in ", "Memory limit reached of cgroup ", "Memory cgroup stats for ")
+STARTS = ("Mem-Info:", "Mem-info:", "lowmem_reserve[]:", "Task in ", "Memory limit reached of cgroup ",
+          "Memory cgroup stats for ")
 MARKS = (" free:", ": usage ", ": page allocation ")
 
+#: A line of the Mem-Info summary holds only ``name:pages`` pairs (2.6.28-2.6.31 capitalise ``Active_anon``).
+_COUNTERS = re.compile(r"[A-Za-z_]+:\d+(?:\s+[A-Za-z_]+:\d+)*")
+_COUNTER = re.compile(r"([A-Za-z_]+):(\d+)")
 _ZONE = re.compile(r"(?:Node (?P<node>\d+) )?(?P<zone>DMA32|DMA|Normal|HighMem|Movable|Device) free:(?P<free>\d+)kB")
 _ZONE_KB = re.compile(r" (min|low|high|managed|present):(\d+)kB")
 _LOWMEM = re.compile(r"lowmem_reserve\[\]:((?:\s+\d+)*)")
@@ -25,6 +29,24 @@ _LIMIT_OF = re.compile(r"Memory limit reached of cgroup (?P<limit>.*)")
 _STATS_FOR = re.compile(r"Memory cgroup stats for (?P<path>[^:]*):")
 _ALLOC = re.compile(r"(?P<comm>.*?): page allocation (?:(?P<fail>failure)|stalls for (?P<ms>\d+)ms)"
                     r"(?:[:,]? order:(?P<order>\d+))?(?:, mode:? ?(?P<gfp>0x[0-9a-fA-F]+(?:\([^)]*\)?)?))?")
+
+
+def mem_info(msg: str) -> bool:
+    """``Mem-Info:`` (``Mem-info:`` from some architectures' show_mem): the summary's counter lines follow."""
+    return msg in ("Mem-Info:", "Mem-info:")
+
+
+def per_cpu(msg: str) -> bool:
+    """≤3.x lines between ``Mem-Info:`` and the summary: ``DMA32 per-cpu:`` then ``CPU    0: hi:  186, btch: …``."""
+    return msg.endswith(" per-cpu:") or (msg.startswith("CPU ") and " hi:" in msg)
+
+
+def counters(msg: str) -> dict[str, int] | None:
+    """One line of the Mem-Info summary, ``active_anon:3104 inactive_anon:7316 isolated_anon:0``: each counter's
+    name, lower-cased, and its value in pages; None for any other line (the per-node line, in kB, included)."""
+    if _COUNTERS.fullmatch(msg) is None:
+        return None
+    return {name.lower(): int(value) for name, value in _COUNTER.findall(msg)}
 
 
 def zone(msg: str) -> Fields | None:

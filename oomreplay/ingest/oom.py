@@ -16,7 +16,8 @@ Fields = dict[str, Any]
 #: Every message a function here accepts starts with one of ``STARTS`` or contains one of ``MARKS`` (the guards
 #: each function tests first); ``LogConverter`` tries the families only on such messages.
 STARTS = ("CPU: ", "Pid: ", "oom_reaper: ", "oom-kill:", "lowmemorykiller: ", "lmkd: ", "[")
-MARKS = ("invoked oom-killer", "Kill process", "Killed process", "is already exiting", "pending SIGKILL")
+MARKS = ("invoked oom-killer", "Kill process", "Killed process", "is already exiting", "pending SIGKILL",
+         "no killable processes", "deadlocked on memory", "panic_on_oom is enabled")
 
 _INVOKE = re.compile(r"(?P<comm>.*?) invoked oom-killer: gfp_mask=(?P<gfp>0x[0-9a-fA-F]+(?:\([^)]*\)?)?)?")
 _ORDER = re.compile(r"\border=(-?\d+)")
@@ -46,6 +47,8 @@ _PENDING_SIGKILL = re.compile(r"Current \((?P<pid>\d+)\) has a pending SIGKILL")
 _LMK_KERNEL = re.compile(r"lowmemorykiller: Killing '(?P<comm>.*)' \((?P<pid>\d+)\)(?:, adj (?P<adj>-?\d+))?")
 _LMKD = re.compile(r"(?:lowmemorykiller|lmkd): Kill '(?P<comm>.*)' \((?P<pid>\d+)\)(?:, uid (?P<uid>\d+))?"
                    r"(?:, oom_score_adj (?P<adj>-?\d+))?")
+_PANIC = "Kernel panic - not syncing: "
+_PANIC_ON_OOM = re.compile(r"Out of memory: (system-wide|compulsory) panic_on_oom is enabled")
 _TABLE_ROW = re.compile(r"\[\s*(\d+)\]\s+(.*)")
 #: A stack frame: ``fn+0x1f/0x80`` after an optional ``[<address>]``, ``?`` marking a guess of the unwinder.
 #: ``fn+0x1f/0x80`` after an optional ``[<address>]`` (ARM: ``(fn+0x0/0x10c) from …``), or a frame decoded by
@@ -175,6 +178,24 @@ def victim_without_kill(msg: str) -> Fields | None:
     if m is None:
         return None
     return {"pid": int(m.group("pid")), "comm": m.groupdict().get("comm")}
+
+
+def ending(msg: str) -> Fields | None:
+    """An invocation ending without a kill (§1.8): ``Out of memory and no killable processes...`` (a panic up to
+    4.15; ≥4.19 a warning, followed for a global OOM by the panic ``System is deadlocked on memory``) and the
+    panic_on_oom panic, ``system-wide`` (sysctl 1, an unconstrained OOM) or ``compulsory`` (sysctl 2, any OOM).
+    The panic's own prefix is optional for the messages only a panic prints (a console may cut it); the texts
+    must be whole, so a wording the kernel never printed stays not understood, for ``--report``."""
+    panic = msg.startswith(_PANIC)
+    text = (msg[len(_PANIC):] if panic else msg).rstrip(". ")
+    if text == "Out of memory and no killable processes":
+        return {"outcome": "panic" if panic else "no_killable", "reason": "no_killable"}
+    if text == "System is deadlocked on memory":
+        return {"outcome": "panic", "reason": "deadlocked"}
+    m = _PANIC_ON_OOM.fullmatch(text)
+    if m is None:
+        return None
+    return {"outcome": "panic", "reason": "panic_on_oom" if m.group(1) == "system-wide" else "panic_on_oom_compulsory"}
 
 
 def summary(msg: str) -> Fields | None:

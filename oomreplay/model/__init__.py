@@ -6,12 +6,12 @@ Knows no file format and imports nothing from the store, the ingest parsers or t
 from .apply import apply, apply_fields
 from .events import KIND_IDS, KIND_NAMES, KINDS, Event, Src
 from .flags import MAX_OOM_REAP_RETRIES, flag_target
-from .state import (NESTED, TABLES, Anomaly, Holder, Lock, Memcg, Mm, OomInvocation, State, Task, Victim,
+from .state import (NESTED, TABLES, Anomaly, Holder, Lock, Memcg, MemInfo, Mm, OomInvocation, State, Task, Victim,
                     Zone, zone_key)
 from .table import Table
 
 __all__ = [
     "KINDS", "KIND_IDS", "KIND_NAMES", "MAX_OOM_REAP_RETRIES", "NESTED", "TABLES", "Anomaly", "Event", "Holder",
-    "Lock", "Memcg", "Mm", "OomInvocation", "Src", "State", "Table", "Task", "Victim", "Zone", "apply",
+    "Lock", "Memcg", "MemInfo", "Mm", "OomInvocation", "Src", "State", "Table", "Task", "Victim", "Zone", "apply",
     "apply_fields", "flag_target", "zone_key",
 ]

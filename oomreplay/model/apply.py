@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .events import ALLOC_OUTCOMES, LOCK_MODES, REAPER_ATTEMPT_OUTCOMES, REAPER_DONE_OUTCOMES, Event
+from .events import (ALLOC_OUTCOMES, KINDS, LOCK_MODES, OOM_END_OUTCOMES, OOM_END_REASONS, REAPER_ATTEMPT_OUTCOMES,
+                     REAPER_DONE_OUTCOMES, Event)
 from .flags import MAX_OOM_REAP_RETRIES, flag_target
-from .state import Anomaly, Holder, Lock, Memcg, Mm, OomInvocation, State, Task, Victim, Zone, zone_key
+from .state import Anomaly, Holder, Lock, Memcg, MemInfo, Mm, OomInvocation, State, Task, Victim, Zone, zone_key
 
 Fields = Mapping[str, Any]
 Handler = Callable[[State, "int | None", int, "int | None", Fields, frozenset], None]
@@ -321,6 +322,15 @@ def _on_memcg(s, seq, ts, pid, f, inferred):
                                            "failcnt": f.get("failcnt")}))
 
 
+_MEMINFO_COUNTERS = KINDS["meminfo"]
+
+
+def _on_meminfo(s, seq, ts, pid, f, inferred):
+    """A new summary replaces the last one whole: a counter this one lacks is unknown now, not unchanged."""
+    counters = tuple((name, f[name]) for name in _MEMINFO_COUNTERS if f.get(name) is not None)
+    s.meminfo.set("global", MemInfo("global", counters, seq))
+
+
 def _on_rss(s, seq, ts, pid, f, inferred):
     _task_fields(s, seq, pid, f, _RSS_PAIRS)
 
@@ -337,6 +347,23 @@ def _on_oom_candidate(s, seq, ts, pid, f, inferred):
     last = s.last_oom()
     if last is not None:
         s.ooms.set(last.index, last._replace(candidates=last.candidates + 1))
+
+
+def _on_oom_end(s, seq, ts, pid, f, inferred):
+    """Ends the current invocation without a kill. A log that starts after the report's header (a panic is often
+    all a kdump console kept) gets the invocation it implies, so the ending is not lost, and an anomaly saying so."""
+    outcome, reason = f.get("outcome"), f.get("reason")
+    if outcome not in OOM_END_OUTCOMES:
+        _anomaly(s, seq, "oom_end", f"OOM ended by {pid}: unknown outcome {outcome!r}")
+    if reason is not None and reason not in OOM_END_REASONS:
+        _anomaly(s, seq, "oom_end", f"OOM ended by {pid}: unknown reason {reason!r}")
+    last = s.last_oom()
+    if last is None:
+        _anomaly(s, seq, "oom_end", f"OOM ended ({outcome}) with no invocation seen before it")
+        last = OomInvocation(0, seq, ts, pid)
+    s.ooms.set(last.index, last._replace(invoker=last.invoker if last.invoker is not None else pid,
+                                         outcome=outcome, reason=reason))
+    _update_task(s, seq, pid, comm=f.get("comm"))
 
 
 def _victim(s: State, seq: int | None, ts: int, pid: int, comm: str | None) -> Victim:
@@ -421,11 +448,13 @@ _HANDLERS: dict[str, Handler] = {
     "alloc": _on_alloc,
     "zone": _on_zone,
     "memcg": _on_memcg,
+    "meminfo": _on_meminfo,
     "rss": _on_rss,
     "oom_invoke": _on_oom_invoke,
     "oom_candidate": _on_oom_candidate,
     "oom_kill": _on_oom_kill,
     "oom_victim": _on_oom_victim,
+    "oom_end": _on_oom_end,
     "reaper_wake": _on_reaper_wake,
     "reaper_attempt": _on_reaper_attempt,
     "reaper_done": _on_reaper_done,

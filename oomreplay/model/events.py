@@ -39,6 +39,13 @@ KINDS: dict[str, tuple[str, ...]] = {
     "zone": ("node", "zone", "free_kb", "min_kb", "low_kb", "high_kb", "managed_kb", "lowmem_reserve_kb"),
     "memcg": ("path", "usage_kb", "limit_kb", "failcnt"),
     "rss": ("anon_kb", "file_kb", "shmem_kb"),
+    # the Mem-Info summary (show_free_areas), printed in pages and given in kB; which counters a kernel prints
+    # depends on its version (kernel-formats.md §2.2), a counter it does not print is absent
+    "meminfo": ("free_kb", "free_pcp_kb", "free_cma_kb", "active_anon_kb", "inactive_anon_kb", "isolated_anon_kb",
+                "active_file_kb", "inactive_file_kb", "isolated_file_kb", "unevictable_kb", "dirty_kb",
+                "writeback_kb", "unstable_kb", "slab_reclaimable_kb", "slab_unreclaimable_kb", "slab_kb",
+                "mapped_kb", "shmem_kb", "pagetables_kb", "sec_pagetables_kb", "bounce_kb",
+                "kernel_misc_reclaimable_kb"),
     # the OOM killer; for oom_kill / oom_victim / reaper_* the pid is the victim
     # stack: the reliable frames of the report's Call Trace, innermost first (what allocated is below the OOM path)
     "oom_invoke": ("gfp", "order", "oom_score_adj", "constraint", "memcg", "comm", "stack"),
@@ -48,6 +55,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "oom_kill": ("comm", "points", "total_vm_kb", "anon_rss_kb", "file_rss_kb", "shmem_rss_kb", "uid",
                  "pgtables_kb", "oom_score_adj", "memcg", "parent", "constraint"),
     "oom_victim": ("comm",),
+    # an invocation that ends without a kill; the pid is its invoker when known
+    "oom_end": ("outcome", "reason", "comm"),
     # the OOM reaper
     "reaper_wake": ("comm",),
     "reaper_attempt": ("n", "outcome", "comm"),
@@ -63,6 +72,12 @@ LOCK_MODES = ("r", "w")
 ALLOC_OUTCOMES = ("ok", "fail", "stall")
 REAPER_ATTEMPT_OUTCOMES = ("reaped", "lock_busy", "skipped")
 REAPER_DONE_OUTCOMES = ("reaped", "unable")
+#: How an OOM invocation ends without a kill: nothing it may kill (memcg, ≥4.19 global before the deadlock
+#: panic, SysRq-f), or a panic.
+OOM_END_OUTCOMES = ("no_killable", "panic")
+#: Why: the ≤4.15 panic with no candidate, the ≥4.19 "System is deadlocked on memory" panic, and panic_on_oom
+#: set to 1 ("system-wide", an unconstrained OOM) or 2 ("compulsory", any OOM).
+OOM_END_REASONS = ("no_killable", "deadlocked", "panic_on_oom", "panic_on_oom_compulsory")
 
 KIND_NAMES: tuple[str, ...] = tuple(KINDS)
 KIND_IDS: dict[str, int] = {k: i for i, k in enumerate(KIND_NAMES)}

@@ -76,6 +76,18 @@ class Memcg(NamedTuple):
     since: int | None = None
 
 
+class MemInfo(NamedTuple):
+    """The latest Mem-Info summary: ``(meminfo event field, kB)`` pairs in the order of ``KINDS["meminfo"]``.
+
+    Pairs rather than one field per counter because each kernel version prints a different set (a counter it does
+    not print is absent, not zero). Keyed by ``scope``: ``"global"`` for the summary show_free_areas prints first.
+    """
+
+    scope: str
+    counters: tuple[tuple[str, int], ...] = ()
+    since: int | None = None
+
+
 class OomInvocation(NamedTuple):
     index: int
     seq: int | None
@@ -87,6 +99,9 @@ class OomInvocation(NamedTuple):
     memcg: str | None = None
     candidates: int = 0
     victims: tuple[int, ...] = ()
+    # appended after the fields above so records stored before them keep their positions
+    outcome: str | None = None  # set when it ends without a kill: "no_killable" / "panic" (OOM_END_OUTCOMES)
+    reason: str | None = None  # why (OOM_END_REASONS): e.g. "panic_on_oom", "deadlocked"
 
 
 class Victim(NamedTuple):
@@ -118,6 +133,7 @@ TABLES: dict[str, tuple[type, Any]] = {
     "locks": (Lock, str_page),
     "zones": (Zone, tuple_page),
     "memcgs": (Memcg, str_page),
+    "meminfo": (MemInfo, str_page),
     "ooms": (OomInvocation, int_page),
     "victims": (Victim, int_page),
     "anomalies": (Anomaly, int_page),
@@ -130,7 +146,8 @@ NESTED: dict[str, dict[int, type]] = {"locks": {1: Holder, 2: Holder}}
 class State:
     """The whole machine at one seq. Mutated in place only by ``apply`` on a copy it owns."""
 
-    __slots__ = ("seq", "ts_ns", "tasks", "mms", "locks", "zones", "memcgs", "ooms", "victims", "anomalies")
+    __slots__ = ("seq", "ts_ns", "tasks", "mms", "locks", "zones", "memcgs", "meminfo", "ooms", "victims",
+                 "anomalies")
 
     def __init__(self) -> None:
         self.seq: int | None = None  # last event applied
@@ -140,6 +157,7 @@ class State:
         self.locks: Table[Lock]
         self.zones: Table[Zone]
         self.memcgs: Table[Memcg]
+        self.meminfo: Table[MemInfo]
         self.ooms: Table[OomInvocation]
         self.victims: Table[Victim]
         self.anomalies: Table[Anomaly]
