@@ -416,6 +416,30 @@ def test_newer_version_cli_info(newer: Path) -> None:
     assert "newer" in result.stderr.lower()
 
 
+FORMAT1 = Path(__file__).parent / "data" / "format1-memcg-6.18-reaped.oomtrace"
+
+
+def test_a_file_written_before_later_tables_and_fields_still_reads(tmp_path: Path) -> None:
+    """tests/data/format1-*.oomtrace was written before the state gained a table (meminfo) and trailing record
+    fields (an OOM's outcome): it must read by table name, the new table empty and the new fields at their
+    defaults, with the same tasks and victims as the log converted today."""
+    from oomreplay.ingest.convert import convert
+
+    old = open_trace(FORMAT1)
+    assert verify(FORMAT1).ok
+    fresh_path = tmp_path / "fresh.oomtrace"
+    convert([str(Path(__file__).parents[1] / "traces" / "memcg-6.18-reaped.log")], fresh_path)
+    fresh = open_trace(fresh_path)
+    before, now = old.state_at(len(old) - 1), fresh.state_at(len(fresh) - 1)
+    assert len(before.meminfo) == 0
+    assert dict(before.tasks.items()) == dict(now.tasks.items()) and len(before.tasks) > 0
+    assert dict(before.victims.items()) == dict(now.victims.items()) and len(before.victims) == 1
+    assert [o.victims for o in before.ooms.values()] == [o.victims for o in now.ooms.values()]
+    assert all(o.outcome is None for o in before.ooms.values())
+    for seq in range(-1, len(old)):  # every keyframe and replay in between decodes
+        old.state_at(seq).tasks.items()
+
+
 # -- 4. hostile msgpack --------------------------------------------------------------------------------------
 
 
