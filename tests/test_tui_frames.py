@@ -87,3 +87,43 @@ def test_sorted_tasks_follow_steps_and_skipped_frames(synthetic: Path):
                 if rng.random() < 0.3:
                     continue  # this frame never reaches the panel (the UI skips frames it falls behind on)
                 assert panel._ordered(frame) == sorted(frame.tasks, key=key), (order, seq)
+
+
+def test_panels_repainted_line_by_line_show_what_a_full_repaint_shows(synthetic: Path):
+    """The tasks and log panels repaint only the lines a step changed: after every step of a walk (steps both
+    ways, jumps, sort orders, the involved filter, selection moves), the screen equals the screen after repainting
+    both panels whole. A line left out of a partial repaint would show its old text here."""
+    import asyncio
+
+    from oomreplay.tui.app import ReplayApp
+    from oomreplay.tui.log import LogPanel
+    from oomreplay.tui.tasks import TasksPanel
+
+    from .pilots import settle
+
+    rng = random.Random(11)
+    app = ReplayApp(synthetic, seq=3000)
+
+    async def main() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot, app)
+            partial = 0
+            for _ in range(40):
+                r = rng.random()
+                if r < 0.1:
+                    app._seek(rng.randrange(len(open_trace(synthetic))))
+                else:
+                    await pilot.press(rng.choice(("right", "right", "right", "left", "o", "f", "down", "up", ".")))
+                await settle(pilot, app)
+                await app.screen.wait_for_refresh()
+                tasks, log = app.query_one(TasksPanel), app.query_one(LogPanel)
+                partial += tasks._view is not None  # the step compared lines instead of repainting all
+                stepped = app.export_screenshot()
+                tasks.refresh()
+                log.refresh()
+                await pilot.pause()
+                await app.screen.wait_for_refresh()
+                assert app.export_screenshot() == stepped, app.cursor
+            assert partial > 20
+
+    asyncio.run(main())

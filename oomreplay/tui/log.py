@@ -3,11 +3,17 @@ the cursor's line marked, coloured by the kmsg pygments lexer in the theme's pyg
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
+from rich.segment import Segment
+from rich.style import Style
 from textual.content import Content, Span
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
 
 from .frame import Frame
 from .kmsg_lexer import KmsgLexer
-from .panel import Panel
 from .themes import SyntaxColours
 
 _LEXER = KmsgLexer()
@@ -36,33 +42,83 @@ def around(lines: list, current: int, height: int) -> list:
     return lines[start:start + height]
 
 
-class LogPanel(Panel):
+class LogPanel(Widget):
     """Plain text only: log lines come from the traced machine (already made visible by the frame). One row per
-    line (long ones are cut, not wrapped), centred on the cursor's line, so that line is always in view."""
+    line (long ones are cut, not wrapped), centred on the cursor's line, so that line is always in view.
 
-    frame: Frame | None = None
+    Drawn line by line (the Line API): each line's strip is kept, and a step repaints only the rows that now show
+    another line. The window moves by a line at a step, so most lines are drawn already; lexing and composing the
+    whole panel again at every step cost more than the rest of the step's drawing.
+    """
+
+    #: Strips kept per (line, is current): enough for the lines around a few hundred steps.
+    KEPT = 512
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.frame: Frame | None = None
+        self._shown: list[tuple[bool, str]] = []  # (is current, text) of each row
+        self._strips: OrderedDict[tuple[bool, str], Strip] = OrderedDict()
+        self._base = Style()  # the panel's own style, set by each render_lines
 
     def show(self, frame: Frame | None) -> None:
         self.frame = frame
-        if frame is None:
-            self.paint(Content(""))
-            return
-        if self.border_subtitle != frame.log_title:
-            self.border_subtitle = frame.log_title
+        shown: list[tuple[bool, str]] = []
+        if frame is not None:
+            if self.border_subtitle != frame.log_title:
+                self.border_subtitle = frame.log_title
+            current_at = next((i for i, (current, _) in enumerate(frame.log_lines) if current), 0)
+            shown = [(bool(current), text) for current, text in
+                     around(frame.log_lines, current_at, self.content_region.height)] or [(False, "no log line")]
+        if len(shown) != len(self._shown):
+            self.refresh()
+        else:
+            width = self.size.width
+            lines = [Region(0, y, width, 1) for y, (now, was) in enumerate(zip(shown, self._shown)) if now != was]
+            if lines:
+                self.refresh(*lines)
+        self._shown = shown
+
+    def line_content(self, current: bool, text: str) -> Content:
+        """One row as Content: the lexer's colours, the cursor's row marked with a band."""
         colours: SyntaxColours | None = getattr(self.app, "syntax_colours", None)
-        lines = []
-        current_at = next((i for i, (current, _) in enumerate(frame.log_lines) if current), 0)
-        for current, text in around(frame.log_lines, current_at, self.content_region.height):
-            if current:
-                line = highlight(text, colours, "▶ ")
-                lines.append(Content(line.plain, [Span(0, len(line.plain), _CURRENT), *line.spans]))
-            else:
-                lines.append(highlight(text, colours, "  "))
-        self.paint(Content("\n").join(lines) if lines else Content("no log line"))
+        if not current:
+            return highlight(text, colours, "  ")
+        line = highlight(text, colours, "▶ ")
+        return Content(line.plain, [Span(0, len(line.plain), _CURRENT), *line.spans])
+
+    def render(self) -> Content:
+        """The rows as one Content (what the panel shows, for whoever asks for it whole)."""
+        return Content("\n").join([self.line_content(*key) for key in self._shown])
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base = self.rich_style  # once per repaint: each lookup walks the DOM for the background
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        base = self._base
+        width = self.size.width
+        if y >= len(self._shown):
+            return Strip.blank(width, base)
+        key = self._shown[y]
+        strip = self._strips.get(key)
+        if strip is None:
+            content = self.line_content(*key)
+            strip = Strip([Segment(text, style.rich_style) for text, style in
+                           content.render(self.visual_style, end="", parse_style=self.app.stylesheet.parse_style)])
+            self._strips[key] = strip
+            if len(self._strips) > self.KEPT:
+                self._strips.popitem(last=False)
+        if strip.cell_length > width > 0:  # cut, and say so in the style of where it was cut
+            cut = strip.crop(0, width - 1)
+            return Strip.join([cut, Strip([Segment("…", list(cut)[-1].style if cut.cell_length else base)])])
+        # the cursor's band runs the panel's width: its first cell ("▶") has the band and nothing else
+        return strip.crop_extend(0, width, list(strip)[0].style if key[0] and strip.cell_length else base)
 
     def on_resize(self) -> None:
         self.show(self.frame)
 
     def recolour(self) -> None:
-        """Paint again with the app's current syntax colours (after a theme change)."""
-        self.show(self.frame)
+        """Draw again with the app's current syntax colours (after a theme change)."""
+        self._strips.clear()
+        self.refresh()

@@ -61,6 +61,10 @@ class TasksPanel(ScrollView, can_focus=True):
         self._sorted: tuple[object, int, list[TaskRow]] | None = None  # (frame's task list, order, rows)
         self._lines: dict[int, tuple[TaskRow, str]] = {}  # pid -> (row, its line)
         self._styles: dict[str, Style] = {}  # set by each render_lines
+        #: What the lines below the header show, [(row, style name)], and the view (scroll, sizes) they were
+        #: drawn in: a step repaints only the lines whose row or style changed.
+        self._drawn: list[tuple[TaskRow, str]] = []
+        self._view: tuple | None = None
 
     def show(self, frame: Frame | None) -> None:
         self.frame = frame
@@ -118,7 +122,30 @@ class TasksPanel(ScrollView, can_focus=True):
         size = Size(WIDTH, len(self.rows) + 1)
         if size != self.virtual_size:  # a new virtual size means a new layout and scrollbars: only when it grows
             self.virtual_size = size
-        self.refresh()
+        self._repaint()
+
+    def _style_of(self, row: TaskRow) -> str:
+        if row.pid == self.selected:
+            return "selected"
+        if self.frame is not None and row.pid in self.frame.changed:
+            return "changed"
+        return "flagged" if row.flags else "base"
+
+    def _repaint(self) -> None:
+        """Refresh the lines that show something else than when last drawn, or the whole panel when the view
+        moved: composing a 40-line table at every step was most of a step's time on screen."""
+        top = int(self.scroll_offset.y)
+        drawn = [(row, self._style_of(row)) for row in self.rows[top:top + max(self.size.height - 1, 0)]]
+        view = (top, self.size, self.virtual_size)
+        if view != self._view or len(drawn) != len(self._drawn):
+            self.refresh()
+        else:
+            width = self.size.width
+            lines = [Region(0, y, width, 1) for y, (now, was) in enumerate(zip(drawn, self._drawn), 1)
+                     if now[0] is not was[0] or now[1] != was[1]]
+            if lines:
+                self.refresh(*lines)
+        self._drawn, self._view = drawn, view
 
     def _index_of_selected(self) -> int | None:
         return next((i for i, r in enumerate(self.rows) if r.pid == self.selected), None)
@@ -133,6 +160,7 @@ class TasksPanel(ScrollView, can_focus=True):
         # Row i is drawn at y = i + 1 - scroll_y, below the fixed header: asking for canvas lines i and i + 1
         # keeps it off the header's line at the top and on screen at the bottom.
         self.scroll_to_region(Region(0, index, 1, 2), animate=False)
+        self._view = None  # the next step repaints everything, as this does
         self.refresh()
 
     def row_text(self, row: TaskRow) -> list[str]:
@@ -168,12 +196,5 @@ class TasksPanel(ScrollView, can_focus=True):
             if index >= len(self.rows):
                 return Strip.blank(width, base)
             row = self.rows[index]
-            style = base
-            if row.pid == self.selected:
-                style = styles["selected"]
-            elif self.frame is not None and row.pid in self.frame.changed:
-                style = styles["changed"]
-            elif row.flags:
-                style = styles["flagged"]
-            strip = Strip([Segment(self._line(row), style)])
+            strip = Strip([Segment(self._line(row), styles[self._style_of(row)])])
         return strip.crop_extend(scroll_x, scroll_x + width, base)
