@@ -42,6 +42,8 @@ def test_incremental_frames_equal_whole_ones(synthetic: Path, walk_seed: int):
             whole = FrameBuilder(fresh_trace).build(seq)
             assert frame.tasks == whole.tasks and frame.involved == whole.involved, seq
             assert (frame.comms, frame.chains, frame.blockers) == (whole.comms, whole.chains, whole.blockers)
+            assert (frame.victims, frame.locks, frame.zones, frame.memcgs, frame.oom_skip) == \
+                (whole.victims, whole.locks, whole.zones, whole.memcgs, whole.oom_skip), seq
             if previous is not None:
                 before = {row.pid: row for row in previous.tasks}
                 assert frame.changed == frozenset(row.pid for row in frame.tasks if before.get(row.pid) != row)

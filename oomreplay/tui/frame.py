@@ -209,14 +209,17 @@ class FrameBuilder:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
         self.rows = RowCache()
-        self._last: tuple[State, Frame, dict, dict, dict[int, int], frozenset[int]] | None = None
+        #: (state, frame, held, waits, row index by pid, flagged pids, other involved pids) of the last frame
+        self._last: tuple[State, Frame, dict, dict, dict[int, int], frozenset[int], set[int]] | None = None
 
     def build(self, seq: int) -> Frame:
         """Read the state after ``seq`` and everything the panels need from it."""
         trace = self.trace
         state = trace.state_at(seq)
         event = trace.event(seq) if seq >= 0 else None
-        held, waits = _lock_columns(state)
+        same = self._unchanged(state)
+        last = self._last
+        held, waits = (last[2], last[3]) if last is not None and "locks" in same else _lock_columns(state)
         patched = self._patched(state, held, waits)
         if patched is None:
             tasks = [self.rows.row(t, held.get(t.pid, []), waits.get(t.pid, [])) for t in state.tasks.values()]
@@ -225,19 +228,34 @@ class FrameBuilder:
             changed = self._changed_rows(tasks)
         else:
             tasks, index, flagged, changed = patched
-        victims = state.victims.values()
-        locks = state.locks.values()
-        involved = flagged | other_involved(state) | held.keys() | waits.keys()
-        oom_skip = frozenset(mm.id for mm in state.mms.values() if "MMF_OOM_SKIP" in mm.flags)
+        # what a step did not touch is the last frame's: these tables grow with the incident (every OOM, every
+        # victim, every mm), and listing them again at each step would cost in proportion to the trace
+        before = last[1] if last is not None else None
+        victims = before.victims if before is not None and "victims" in same else state.victims.values()
+        locks = before.locks if before is not None and "locks" in same else state.locks.values()
+        zones = before.zones if before is not None and "zones" in same else state.zones.values()
+        memcgs = before.memcgs if before is not None and "memcgs" in same else state.memcgs.values()
+        others = last[6] if last is not None and {"victims", "ooms"} <= same else other_involved(state)
+        oom_skip = before.oom_skip if before is not None and "mms" in same else frozenset(
+            mm.id for mm in state.mms.values() if "MMF_OOM_SKIP" in mm.flags)
+        involved = flagged | others | held.keys() | waits.keys()
         wanted = {v.pid for v in victims} | held.keys() | waits.keys()
         comms = {pid: visible(t.comm or "") for pid in wanted if (t := state.tasks.get(pid)) is not None}
         log_title, log_lines = _log(trace, seq, event)
         frame = Frame(seq=seq, ts_ns=state.ts_ns, event=event, tasks=tasks, involved=frozenset(involved),
-                      changed=changed, zones=state.zones.values(), memcgs=state.memcgs.values(), locks=locks,
+                      changed=changed, zones=zones, memcgs=memcgs, locks=locks,
                       victims=victims, oom_skip=oom_skip, log_title=log_title, log_lines=log_lines, comms=comms,
                       chains=wait_chains(wait_graph(state), comms), blockers=reaper_blockers(state, victims, comms))
-        self._last = (state, frame, held, waits, index, flagged)
+        self._last = (state, frame, held, waits, index, flagged, others)
         return frame
+
+    def _unchanged(self, state: State) -> set[str]:
+        """The tables in which the step from the last frame's state changed no record."""
+        if self._last is None:
+            return set()
+        old = self._last[0]
+        return {name for name in ("victims", "locks", "zones", "memcgs", "ooms", "mms")
+                if changed_keys(getattr(old, name), getattr(state, name)) == set()}
 
     def _changed_rows(self, tasks: list[TaskRow]) -> frozenset[int]:
         if self._last is None:
@@ -249,7 +267,7 @@ class FrameBuilder:
         """``(tasks, index, flagged, changed)`` patched from the previous frame, or None to rebuild."""
         if self._last is None:
             return None
-        old_state, old_frame, old_held, old_waits, index, flagged = self._last
+        old_state, old_frame, old_held, old_waits, index, flagged, _ = self._last
         keys = changed_keys(old_state.tasks, state.tasks)
         if keys is None or any((k in index) != (k in state.tasks) for k in keys):
             return None  # another keyframe's pages, or a task came or went: the order changes

@@ -59,6 +59,7 @@ class LogPanel(Widget):
         self.frame: Frame | None = None
         self._shown: list[tuple[bool, str]] = []  # (is current, text) of each row
         self._strips: OrderedDict[tuple[bool, str], Strip] = OrderedDict()
+        self._lexed: OrderedDict[str, Content] = OrderedDict()  # each line as lexed, in the plain rows' prefix
         self._base = Style()  # the panel's own style, set by each render_lines
 
     def show(self, frame: Frame | None) -> None:
@@ -80,12 +81,17 @@ class LogPanel(Widget):
         self._shown = shown
 
     def line_content(self, current: bool, text: str) -> Content:
-        """One row as Content: the lexer's colours, the cursor's row marked with a band."""
-        colours: SyntaxColours | None = getattr(self.app, "syntax_colours", None)
+        """One row as Content: the lexer's colours, the cursor's row marked with a band. A line is lexed once
+        while it stays near the cursor (it becomes the cursor's row, then not, as the cursor passes)."""
+        line = self._lexed.get(text)
+        if line is None:
+            line = self._lexed[text] = highlight(text, getattr(self.app, "syntax_colours", None), "  ")
+            if len(self._lexed) > self.KEPT:
+                self._lexed.popitem(last=False)
         if not current:
-            return highlight(text, colours, "  ")
-        line = highlight(text, colours, "▶ ")
-        return Content(line.plain, [Span(0, len(line.plain), _CURRENT), *line.spans])
+            return line
+        marked = "▶ " + text  # as wide as the plain rows' prefix: the lexer's spans stay where they are
+        return Content(marked, [Span(0, len(marked), _CURRENT), *line.spans])
 
     def render(self) -> Content:
         """The rows as one Content (what the panel shows, for whoever asks for it whole)."""
@@ -121,4 +127,5 @@ class LogPanel(Widget):
     def recolour(self) -> None:
         """Draw again with the app's current syntax colours (after a theme change)."""
         self._strips.clear()
+        self._lexed.clear()
         self.refresh()

@@ -3,6 +3,8 @@ over the whole incident with the cursor's place on it, drawn from the overview t
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from textual.content import Content
 
 from ..model import Memcg, Zone
@@ -15,23 +17,30 @@ SPARK = 40
 _SPARKS = "▁▂▃▄▅▆▇█"
 
 
-def free_sparkline(info: TraceInfo, cursor_ts: int | None, width: int = SPARK) -> Content:
-    """The lowest total free memory seen in each slice of the incident, the cursor's slice highlighted; empty
-    when no event reported free memory."""
+def lowest_free(info: TraceInfo, width: int = SPARK) -> list[int | None]:
+    """The lowest total free memory seen in each of ``width`` slices of the incident (None: none reported)."""
     buckets = info.buckets
     lows = []
     for c in range(width):
         part = buckets[c * len(buckets) // width:max((c + 1) * len(buckets) // width, c * len(buckets) // width + 1)]
         seen = [b.free_min_kb for b in part if b.free_min_kb is not None]
         lows.append(min(seen) if seen else None)
+    return lows
+
+
+def cursor_slice(info: TraceInfo, cursor_ts: int | None, width: int = SPARK) -> int | None:
+    if cursor_ts is None or info.first_ts is None or info.last_ts is None:
+        return None
+    span = max(info.last_ts + 1 - info.first_ts, 1)
+    return min(width - 1, max(0, (cursor_ts - info.first_ts) * width // span))
+
+
+def free_sparkline(lows: list[int | None], at: int | None) -> Content:
+    """The lows as a sparkline, the cursor's slice ``at`` highlighted; empty when no event reported free memory."""
     known = [v for v in lows if v is not None]
     if not known:
         return Content("")
     bottom, top = min(known), max(known)
-    at = None
-    if cursor_ts is not None and info.first_ts is not None and info.last_ts is not None:
-        span = max(info.last_ts + 1 - info.first_ts, 1)
-        at = min(width - 1, max(0, (cursor_ts - info.first_ts) * width // span))
     cells = [(" " if v is None else _SPARKS[(v - bottom) * (len(_SPARKS) - 1) // max(top - bottom, 1)],
               "$accent reverse" if c == at else "$primary") for c, v in enumerate(lows)]
     return Content.assemble("free ", *cells, f" {bottom:,}..{top:,} kB")
@@ -57,6 +66,7 @@ def zone_gauge(z: Zone, width: int = GAUGE) -> Content:
     return Content.assemble("[", ("".join(cells), colour), "]")
 
 
+@lru_cache(maxsize=1024)  # records are values: a zone or memcg no step touched is drawn as it was
 def _zone_line(z: Zone) -> Content:
     free = "?" if z.free_kb is None else f"{z.free_kb:,}"
     verdict = ""
@@ -66,6 +76,7 @@ def _zone_line(z: Zone) -> Content:
                             (verdict, "$error bold"))
 
 
+@lru_cache(maxsize=1024)
 def _memcg_line(m: Memcg) -> Content:
     usage = m.usage_kb or 0
     if m.limit_kb:
@@ -81,6 +92,8 @@ def _memcg_line(m: Memcg) -> Content:
 class MemoryPanel(Panel):
     """One line per zone, then one per memcg, then the sparkline."""
 
+    _lows: tuple[TraceInfo, list[int | None]] | None = None  # the sparkline's values, for the trace shown
+
     def show(self, frame: Frame | None, info: TraceInfo | None = None) -> None:
         if frame is None:
             self.paint(Content(""))
@@ -88,5 +101,9 @@ class MemoryPanel(Panel):
         lines = [_zone_line(z) for z in frame.zones] + [_memcg_line(m) for m in frame.memcgs]
         if not lines:
             lines = [Content("no zone or memcg reported yet")]
-        spark = free_sparkline(info, frame.ts_ns) if info is not None and info.buckets else Content("")
+        spark = Content("")
+        if info is not None and info.buckets:
+            if self._lows is None or self._lows[0] is not info:
+                self._lows = (info, lowest_free(info))
+            spark = free_sparkline(self._lows[1], cursor_slice(info, frame.ts_ns))
         self.paint(Content("\n").join(lines + ([spark] if spark else [])))

@@ -30,6 +30,8 @@ COLUMNS: tuple[tuple[str, int, str], ...] = (
     ("adj", 5, "adj"), ("holds", 20, "holds"), ("waits for", 12, "waits"),
 )
 WIDTH = sum(w + 1 for _, w, _ in COLUMNS)
+#: Row strips kept: many screens' worth, a few MB at most.
+STRIPS_KEPT = 4096
 HEADER = " ".join(set_cell_size(h, w) for h, w, _ in COLUMNS)
 
 #: The orders ``o`` cycles through: name, and the key (largest first where that is what one looks for).
@@ -59,7 +61,9 @@ class TasksPanel(ScrollView, can_focus=True):
         self.rows: list[TaskRow] = []
         self.selected: int | None = None  # a pid
         self._sorted: tuple[object, int, list[TaskRow]] | None = None  # (frame's task list, order, rows)
-        self._lines: dict[int, tuple[TaskRow, str]] = {}  # pid -> (row, its line)
+        #: pid -> (row, (style name, scroll x, width), the strip drawn): kept while the frame keeps the same row
+        #: object (rows of unchanged tasks are shared from frame to frame), so a row drawn again costs nothing
+        self._strips: dict[int, tuple[TaskRow, tuple, Strip]] = {}
         self._styles: dict[str, Style] = {}  # set by each render_lines
         #: What the lines below the header show, [(row, style name)], and the view (scroll, sizes) they were
         #: drawn in: a step repaints only the lines whose row or style changed.
@@ -167,21 +171,14 @@ class TasksPanel(ScrollView, can_focus=True):
         """The row's cells, each padded or cut to its column's width in cells."""
         return [set_cell_size(str(getattr(row, attr)), w) for _, w, attr in COLUMNS]
 
-    def _line(self, row: TaskRow) -> str:
-        """The row as one line, kept while the frame keeps the same row object (rows of unchanged tasks are
-        shared from frame to frame, so most lines of a step are already laid out)."""
-        hit = self._lines.get(row.pid)
-        if hit is not None and hit[0] is row:
-            return hit[1]
-        text = " ".join(self.row_text(row))
-        self._lines[row.pid] = (row, text)
-        return text
-
     def render_lines(self, crop: Region) -> list[Strip]:
         # The styles, once per repaint rather than per line: each lookup walks the DOM for the background.
-        self._styles = {name: self.get_component_rich_style(f"tasks--{name}")
-                        for name in ("header", "selected", "changed", "flagged")}
-        self._styles["base"] = self.rich_style
+        styles = {name: self.get_component_rich_style(f"tasks--{name}")
+                  for name in ("header", "selected", "changed", "flagged")}
+        styles["base"] = self.rich_style
+        if styles != self._styles:  # another theme: no strip drawn before is right any more
+            self._strips.clear()
+            self._styles = styles
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -196,5 +193,15 @@ class TasksPanel(ScrollView, can_focus=True):
             if index >= len(self.rows):
                 return Strip.blank(width, base)
             row = self.rows[index]
-            strip = Strip([Segment(self._line(row), styles[self._style_of(row)])])
+            style = self._style_of(row)
+            view = (style, scroll_x, width)
+            hit = self._strips.get(row.pid)
+            if hit is not None and hit[0] is row and hit[1] == view:
+                return hit[2]
+            line = " ".join(self.row_text(row))
+            strip = Strip([Segment(line, styles[style])]).crop_extend(scroll_x, scroll_x + width, base)
+            if len(self._strips) >= STRIPS_KEPT:  # bounded: a long trace names many more pids than a screen shows
+                self._strips.clear()
+            self._strips[row.pid] = (row, view, strip)
+            return strip
         return strip.crop_extend(scroll_x, scroll_x + width, base)
