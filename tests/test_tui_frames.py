@@ -34,7 +34,6 @@ def test_incremental_frames_equal_whole_ones(synthetic: Path, walk_seed: int):
         patch = builder._patched
         builder._patched = lambda *a: used.append(patch(*a)) or used[-1]  # count the frames built by patching
         seq = rng.randrange(n)
-        previous = None
         for _ in range(150):
             r = rng.random()
             seq = min(n - 1, max(0, seq + 1 if r < 0.6 else seq - 1 if r < 0.8 else seq + rng.randrange(-600, 600)))
@@ -44,10 +43,9 @@ def test_incremental_frames_equal_whole_ones(synthetic: Path, walk_seed: int):
             assert (frame.comms, frame.chains, frame.blockers) == (whole.comms, whole.chains, whole.blockers)
             assert (frame.victims, frame.locks, frame.zones, frame.memcgs, frame.oom_skip) == \
                 (whole.victims, whole.locks, whole.zones, whole.memcgs, whole.oom_skip), seq
-            if previous is not None:
-                before = {row.pid: row for row in previous.tasks}
-                assert frame.changed == frozenset(row.pid for row in frame.tasks if before.get(row.pid) != row)
-            previous = frame
+            # what the cursor's event changed, wherever the cursor came from
+            before = {row.pid: row for row in FrameBuilder(fresh_trace).build(seq - 1).tasks}
+            assert frame.changed == frozenset(row.pid for row in frame.tasks if before.get(row.pid) != row), seq
         assert sum(p is not None for p in used) > 50  # the walk did exercise the patched path
 
 

@@ -62,7 +62,7 @@ class Frame:
     event: Event | None
     tasks: list[TaskRow]
     involved: frozenset[int]
-    changed: frozenset[int]  # pids whose row differs from the previous frame's
+    changed: frozenset[int]  # pids whose row the cursor's event changed (differs from the state before it)
     zones: list[Zone]
     memcgs: list[Memcg]
     locks: list[Lock]
@@ -213,7 +213,17 @@ class FrameBuilder:
         self._last: tuple[State, Frame, dict, dict, dict[int, int], frozenset[int], set[int]] | None = None
 
     def build(self, seq: int) -> Frame:
-        """Read the state after ``seq`` and everything the panels need from it."""
+        """Read the state after ``seq`` and everything the panels need from it.
+
+        ``changed`` is what the cursor's event did, whichever way the cursor came: unless the last frame is the
+        one just before, that one is built first (a step back or a jump costs one more, patched, frame), so after
+        a jump to a kill the rows marked are those the kill changed, not every row that differs from where the
+        cursor was."""
+        if seq >= 0 and (self._last is None or self._last[1].seq != seq - 1):
+            self._frame(seq - 1)
+        return self._frame(seq)
+
+    def _frame(self, seq: int) -> Frame:
         trace = self.trace
         state = trace.state_at(seq)
         event = trace.event(seq) if seq >= 0 else None

@@ -2,7 +2,7 @@
 
 Rows come pre-formatted in the frame (comm and lock names already made visible); this widget only picks the
 rows to show (all, or only those involved in the OOM), orders them, pads them to their columns in cells (CJK
-names are two cells a character), marks the rows that changed at the last step and the selected task, which
+names are two cells a character), marks the rows the cursor's event changed and the selected task, which
 ``,`` / ``.`` follow through the trace. The selection is a pid, not a row number, so it stays on its task while
 rows come and go and the order changes.
 """
