@@ -2,7 +2,8 @@
 
 One rule for every view that tells the story (``oomreplay story``, presentation mode): the reviewer's own marks
 from the notes sidecar; if there are none, the marks written into the trace (a scenario's steps); if none either,
-the key moments any OOM review starts from: each OOM invocation, each kill and each reaper outcome.
+the key moments any OOM review starts from: each OOM invocation, each kill, each OOM that ended without one (no
+killable task, a panic) and each reaper outcome.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from .notes import Mark, Notes
 from .store import Trace
 
 #: Kinds that make a chapter when nobody marked anything.
-KEY_KINDS = ("oom_invoke", "oom_kill", "reaper_done")
+KEY_KINDS = ("oom_invoke", "oom_kill", "oom_end", "reaper_done")
 #: Chapters taken from the trace's events at most: a story is told in tens of them, and a synthetic trace with
 #: thousands of kills would otherwise be read whole before the replay shows its first frame.
 MAX_CHAPTERS = 100
@@ -71,6 +72,13 @@ def key_title(kind: str, pid: int | None, fields: dict) -> str:
         return f"{who} invokes the OOM killer" + ("" if order is None else f" (order {order})")
     if kind == "oom_kill":
         return f"The OOM killer kills {who}"
+    if kind == "oom_end":
+        why = {"no_killable": "no killable task", "deadlocked": "the system is deadlocked on memory",
+               "panic_on_oom": "panic_on_oom is set", "panic_on_oom_compulsory": "panic_on_oom=2 (compulsory)"}
+        reason = why.get(str(fields.get("reason")), str(fields.get("reason") or "no reason given"))
+        if fields.get("outcome") == "panic":
+            return f"The kernel panics: {reason}"
+        return f"The OOM killer finds nothing to kill: {reason}"
     if kind == "reaper_done":
         outcome = fields.get("outcome")
         if outcome == "reaped":

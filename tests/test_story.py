@@ -150,3 +150,21 @@ def test_key_moments_are_capped(tmp_path: Path):
     with open_trace(path) as t:
         found, gone = chapters(t, None)
     assert [c.seq for c in found] == list(range(MAX_CHAPTERS)) and gone == []
+
+
+def test_an_oom_ending_without_a_kill_is_a_key_moment(tmp_path: Path):
+    """A panic or "no killable processes" is where the story of such an incident ends: it gets a chapter."""
+    from oomreplay import Event, TraceWriter
+    from oomreplay.chapters import chapters
+
+    path = tmp_path / "panic.oomtrace"
+    with TraceWriter(path) as w:
+        w.extend([Event(1_000, "oom_invoke", 7, {"comm": "memeater", "order": 0}),
+                  Event(2_000, "oom_end", 7, {"outcome": "no_killable", "reason": "no_killable"}),
+                  Event(3_000, "oom_end", 7, {"outcome": "panic", "reason": "deadlocked"})])
+    with open_trace(path) as t:
+        found, _ = chapters(t, None)
+    assert [(c.kind, c.title) for c in found] == [
+        ("oom_invoke", "memeater (7) invokes the OOM killer (order 0)"),
+        ("oom_end", "The OOM killer finds nothing to kill: no killable task"),
+        ("oom_end", "The kernel panics: the system is deadlocked on memory")]

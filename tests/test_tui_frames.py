@@ -41,8 +41,8 @@ def test_incremental_frames_equal_whole_ones(synthetic: Path, walk_seed: int):
             whole = FrameBuilder(fresh_trace).build(seq)
             assert frame.tasks == whole.tasks and frame.involved == whole.involved, seq
             assert (frame.comms, frame.chains, frame.blockers) == (whole.comms, whole.chains, whole.blockers)
-            assert (frame.victims, frame.locks, frame.zones, frame.memcgs, frame.oom_skip) == \
-                (whole.victims, whole.locks, whole.zones, whole.memcgs, whole.oom_skip), seq
+            assert (frame.victims, frame.locks, frame.zones, frame.meminfo, frame.memcgs, frame.oom_skip) == \
+                (whole.victims, whole.locks, whole.zones, whole.meminfo, whole.memcgs, whole.oom_skip), seq
             # what the cursor's event changed, wherever the cursor came from
             before = {row.pid: row for row in FrameBuilder(fresh_trace).build(seq - 1).tasks}
             assert frame.changed == frozenset(row.pid for row in frame.tasks if before.get(row.pid) != row), seq

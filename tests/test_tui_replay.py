@@ -459,6 +459,24 @@ def test_memory_sparkline_of_free_memory(tmp_path: Path):
     run(ReplayApp(path, seq=2), script)
 
 
+def test_memory_panel_shows_the_last_mem_info_summary(tmp_path: Path):
+    """The Mem-Info counters the kernel printed, in kB, replaced whole by the next summary."""
+    path = tmp_path / "meminfo.oomtrace"
+    with TraceWriter(path) as w:
+        w.extend([Event(1_000, "meminfo", None, {"free_kb": 8204, "active_anon_kb": 1234567, "slab_kb": 40}),
+                  Event(2_000, "meminfo", None, {"free_kb": 4100, "shmem_kb": 512})])
+
+    async def script(pilot: Pilot, app: ReplayApp) -> None:
+        def summary() -> str:
+            (line,) = [ln for ln in text(app.query_one(MemoryPanel)).splitlines() if ln.startswith("Mem-Info kB")]
+            return line
+
+        assert "free:8,204" in summary() and "active_anon:1,234,567" in summary() and "slab:40" in summary()
+        await press(pilot, app, "right")
+        assert "free:4,100" in summary() and "shmem:512" in summary() and "active_anon" not in summary()
+    run(ReplayApp(path, seq=0), script)
+
+
 def test_z_zooms_the_timeline_around_the_cursor(tmp_path: Path):
     path = tmp_path / "long.oomtrace"
     ms = 1_000_000

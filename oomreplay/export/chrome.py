@@ -22,7 +22,7 @@ from ..store import Trace
 #: PID_MAX_LIMIT is 2^22: no task of the traced machine can have this pid.
 MEMORY_PID = (1 << 22) + 1
 
-_INSTANT_KINDS = ("oom_invoke", "oom_kill", "oom_victim", "reaper_wake", "reaper_attempt", "reaper_done",
+_INSTANT_KINDS = ("oom_invoke", "oom_kill", "oom_end", "oom_victim", "reaper_wake", "reaper_attempt", "reaper_done",
                   "flag_set", "flag_clear", "mark", "note", "task_exit", "fork")
 
 

@@ -16,6 +16,7 @@ from ..safetext import visible
 #: The side panels worth the audience's eyes for each kind of chapter (the tasks table is always shown).
 PANELS: dict[str, tuple[str, ...]] = {
     "oom_invoke": ("memory", "reaper"), "oom_candidate": ("memory",), "oom_kill": ("reaper", "memory"),
+    "oom_end": ("memory", "reaper"), "meminfo": ("memory",),
     "oom_victim": ("reaper", "memory"), "reaper_wake": ("reaper", "locks"), "reaper_attempt": ("reaper", "locks"),
     "reaper_done": ("reaper", "locks"), "lock_acquire": ("locks", "reaper"), "lock_contended": ("locks", "reaper"),
     "lock_release": ("locks", "reaper"), "lock_held": ("locks", "reaper"), "flag_set": ("reaper", "locks"),

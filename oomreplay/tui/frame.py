@@ -12,7 +12,7 @@ from pathlib import PurePath
 
 from ..analysis import WaitGraph, mm_locks, wait_graph
 from ..export.snapshot import holding_mark, other_involved, task_is_involved
-from ..model import Event, Lock, Memcg, State, Task, Victim, Zone
+from ..model import Event, Lock, Memcg, MemInfo, State, Task, Victim, Zone
 from ..model.table import Table
 from ..safetext import visible
 from ..store import Trace
@@ -64,6 +64,7 @@ class Frame:
     involved: frozenset[int]
     changed: frozenset[int]  # pids whose row the cursor's event changed (differs from the state before it)
     zones: list[Zone]
+    meminfo: list[MemInfo]  # the latest Mem-Info summary (at most one: scope "global")
     memcgs: list[Memcg]
     locks: list[Lock]
     victims: list[Victim]
@@ -245,6 +246,7 @@ class FrameBuilder:
         locks = before.locks if before is not None and "locks" in same else state.locks.values()
         zones = before.zones if before is not None and "zones" in same else state.zones.values()
         memcgs = before.memcgs if before is not None and "memcgs" in same else state.memcgs.values()
+        meminfo = before.meminfo if before is not None and "meminfo" in same else state.meminfo.values()
         others = last[6] if last is not None and {"victims", "ooms"} <= same else other_involved(state)
         oom_skip = before.oom_skip if before is not None and "mms" in same else frozenset(
             mm.id for mm in state.mms.values() if "MMF_OOM_SKIP" in mm.flags)
@@ -253,7 +255,7 @@ class FrameBuilder:
         comms = {pid: visible(t.comm or "") for pid in wanted if (t := state.tasks.get(pid)) is not None}
         log_title, log_lines = _log(trace, seq, event)
         frame = Frame(seq=seq, ts_ns=state.ts_ns, event=event, tasks=tasks, involved=frozenset(involved),
-                      changed=changed, zones=zones, memcgs=memcgs, locks=locks,
+                      changed=changed, zones=zones, meminfo=meminfo, memcgs=memcgs, locks=locks,
                       victims=victims, oom_skip=oom_skip, log_title=log_title, log_lines=log_lines, comms=comms,
                       chains=wait_chains(wait_graph(state), comms), blockers=reaper_blockers(state, victims, comms))
         self._last = (state, frame, held, waits, index, flagged, others)
@@ -264,7 +266,7 @@ class FrameBuilder:
         if self._last is None:
             return set()
         old = self._last[0]
-        return {name for name in ("victims", "locks", "zones", "memcgs", "ooms", "mms")
+        return {name for name in ("victims", "locks", "zones", "meminfo", "memcgs", "ooms", "mms")
                 if changed_keys(getattr(old, name), getattr(state, name)) == set()}
 
     def _changed_rows(self, tasks: list[TaskRow]) -> frozenset[int]:

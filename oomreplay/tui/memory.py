@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from textual.content import Content
 
-from ..model import Memcg, Zone
+from ..model import MemInfo, Memcg, Zone
 from ..safetext import visible
 from .frame import Frame, TraceInfo
 from .panel import Panel
@@ -89,8 +89,24 @@ def _memcg_line(m: Memcg) -> Content:
     return Content.assemble(visible(m.path), " ", bar, f" {usage:,}/{m.limit_kb or 0:,} kB {pct}")
 
 
+#: The Mem-Info counters worth a line in a side panel, in the order an OOM review reads them: where the memory
+#: went (anon, file, slab, shmem, page tables) against what was free.
+MEMINFO_SHOWN = ("free_kb", "active_anon_kb", "inactive_anon_kb", "active_file_kb", "inactive_file_kb",
+                 "unevictable_kb", "slab_reclaimable_kb", "slab_unreclaimable_kb", "slab_kb", "shmem_kb",
+                 "pagetables_kb", "dirty_kb", "writeback_kb")
+
+
+@lru_cache(maxsize=64)
+def meminfo_line(m: MemInfo) -> Content:
+    """The last Mem-Info summary, kB: the counters this kernel printed, among those of ``MEMINFO_SHOWN``."""
+    counters = dict(m.counters)
+    # name:value as the kernel prints them, so a narrow panel wraps between counters, never inside one
+    parts = [f"{name.removesuffix('_kb')}:{counters[name]:,}" for name in MEMINFO_SHOWN if name in counters]
+    return Content.assemble(("Mem-Info kB ", "$text-muted"), " ".join(parts))
+
+
 class MemoryPanel(Panel):
-    """One line per zone, then one per memcg, then the sparkline."""
+    """One line per zone, then one per memcg, the last Mem-Info summary, then the sparkline."""
 
     _lows: tuple[TraceInfo, list[int | None]] | None = None  # the sparkline's values, for the trace shown
 
@@ -98,7 +114,8 @@ class MemoryPanel(Panel):
         if frame is None:
             self.paint(Content(""))
             return
-        lines = [_zone_line(z) for z in frame.zones] + [_memcg_line(m) for m in frame.memcgs]
+        lines = ([_zone_line(z) for z in frame.zones] + [_memcg_line(m) for m in frame.memcgs]
+                 + [meminfo_line(m) for m in frame.meminfo])
         if not lines:
             lines = [Content("no zone or memcg reported yet")]
         spark = Content("")
