@@ -18,7 +18,7 @@ from collections import Counter
 from typing import Any
 
 from ..model import Event, State, apply_fields
-from ..model.events import ALLOC_OUTCOMES, LOCK_MODES, REAPER_ATTEMPT_OUTCOMES, REAPER_DONE_OUTCOMES
+from ..model.events import ALLOC_OUTCOMES, LOCK_MODES, REAPER_ATTEMPT_OUTCOMES
 from ..model.flags import MAX_OOM_REAP_RETRIES, flag_target
 
 #: The lock names that are an mm's mmap lock (mmap_sem before 5.8): they need an ``mm``.

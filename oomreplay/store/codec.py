@@ -6,7 +6,6 @@ decodes with one C-level unpack, which is what keeps both writing and replaying 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import accumulate
 from operator import itemgetter
 from typing import Any
@@ -124,18 +123,25 @@ class EventBlock:
         ev.seq = self.first_seq + i
         return ev
 
-    def rows(self, start: int = 0, stop: int | None = None) -> Iterator[tuple]:
-        """``(seq, ts, kind, pid, fields, inferred)`` for replay, without building Event objects; unsaid fields
-        may stay as None here (handlers read them with ``.get``). The hot loop of every seek."""
-        stop = len(self) if stop is None else min(stop, len(self))
+    def replay(self, state: Any, start: int, stop: int, handlers: list) -> None:
+        """Apply events ``start..stop-1`` to ``state`` in place, ``handlers`` being ``model.handlers_for`` of
+        this block's kind names: ``apply_fields`` without its per-event lookup and without building an Event.
+        The hot loop of every seek and of the writer's state machine; unsaid fields stay None here (handlers
+        read them with ``.get``)."""
+        stop = min(stop, len(self))
         no_inference: frozenset = frozenset()
-        names, schemas = self.schema.names, self.schema.fields
-        columns = zip(self.ts[start:stop], self.kinds[start:stop], self.pids[start:stop],
-                      self.values[start:stop], self.inferred[start:stop])
-        for i, (ts, k, pid, vals, inf) in enumerate(columns, start):
-            schema = schemas[k]
-            fields = dict(zip(schema, vals)) if len(vals) <= len(schema) else self.fields(i)
-            yield (self.first_seq + i, ts, names[k], pid, fields, frozenset(inf) if inf else no_inference)
+        schemas, first = self.schema.fields, self.first_seq
+        for j, ts, k, pid, vals, inf in zip(range(start, stop), self.ts[start:stop], self.kinds[start:stop],
+                                             self.pids[start:stop], self.values[start:stop],
+                                             self.inferred[start:stop]):
+            names = schemas[k]
+            fields = dict(zip(names, vals)) if len(vals) <= len(names) else self.fields(j)
+            seq = first + j
+            state.seq = seq
+            state.ts_ns = ts
+            handler = handlers[k]
+            if handler is not None:
+                handler(state, seq, ts, pid, fields, frozenset(inf) if inf else no_inference)
 
 
 def page_payload(table: str, page_no: int, page: dict) -> list:

@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..model import KIND_NAMES, TABLES, Event, State, Table, apply_fields
+from ..model import KIND_NAMES, TABLES, Event, State, Table
+from ..model.apply import handlers_for
 from .changelists import ChangeListIndex, Key, decode_chunk
 from .codec import (LEGACY_TABLES, EventBlock, PageRef, Schema, apply_diff, decode_full_map, decode_page,
                     decode_pieces, decode_workset, state_tables)
@@ -175,6 +176,7 @@ class Trace:
             self.meta: dict[str, Any] = dict(index["meta"])
             self._schema = Schema(index["schema"])
             self._tables = state_tables(index.get("tables", LEGACY_TABLES))
+            self._handlers = handlers_for(self._schema.names)
             self.summary: dict[str, Any] = dict(index["summary"])
             self._n = int(index["count"])
             self.first_ts: int | None = index["first_ts"]
@@ -521,8 +523,7 @@ class Trace:
         seq = start
         while seq <= last:
             block, i = self._locate(seq)
-            for row in block.rows(i, last + 1 - block.first_seq):
-                apply_fields(state, *row)
+            block.replay(state, i, last + 1 - block.first_seq, self._handlers)
             seq = block.first_seq + len(block)
 
     # -- source text and overview ----------------------------------------------------------------------------

@@ -87,22 +87,17 @@ class StateTracker:
         return at
 
     def feed(self, block: EventBlock) -> None:
-        """Apply the block's events in place (``apply_fields``, without its per-event lookup), taking a keyframe
-        after every ``KEYFRAME_EVERY`` events and after a scene cut at least ``SCENE_CUT_MIN_GAP`` after the last."""
+        """Apply the block's events in place (``EventBlock.replay``), taking a keyframe after every
+        ``KEYFRAME_EVERY`` events and after a scene cut at least ``SCENE_CUT_MIN_GAP`` after the last."""
         schema = block.schema
         if schema is not self._schema:
             self._schema = schema
             self._handlers = handlers_for(schema.names)
             self._cut_table = bytes(int(name in SCENE_CUTS) for name in schema.names).ljust(256, b"\0")
-        handlers, schemas = self._handlers, schema.fields
         kinds = bytes(block.kinds)
         cuts = kinds.translate(self._cut_table)
         n = len(kinds)
         base = self._n  # events applied before this block
-        first = block.first_seq
-        tss, pids, values, inferred = block.ts, block.pids, block.values, block.inferred
-        state = self.state
-        no_inference: frozenset = frozenset()
         i = 0
         while i < n:
             # the first event at or after i whose application ends an interval
@@ -113,16 +108,7 @@ class StateTracker:
                 if c >= 0:
                     stop = c
             end = min(stop + 1, n)
-            for j, ts, k, pid, vals, inf in zip(range(i, end), tss[i:end], kinds[i:end], pids[i:end],
-                                                 values[i:end], inferred[i:end]):
-                names = schemas[k]
-                fields = dict(zip(names, vals)) if len(vals) <= len(names) else block.fields(j)
-                seq = first + j
-                state.seq = seq
-                state.ts_ns = ts
-                handler = handlers[k]
-                if handler is not None:
-                    handler(state, seq, ts, pid, fields, frozenset(inf) if inf else no_inference)
+            block.replay(self.state, i, end, self._handlers)
             self._n = base + end
             i = end
             if end == stop + 1:
