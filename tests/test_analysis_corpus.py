@@ -107,6 +107,32 @@ def test_002_each_victim_had_the_highest_points(tmp_path_factory: pytest.TempPat
         assert first[3309] > first[3358] > first[3303]
 
 
+@pytest.mark.parametrize("log, wanted", [
+    # a memcg slab charge: the frames below kmem_cache_alloc, not the charge path
+    ("029_systemd-run-memorymax_6.17_kernel-pr*.log", ("__anon_vma_prepare", "__vmf_anon_prepare")),
+    ("007_sysrq-f_3.10-el7_global_dmesg.log", ()),  # SysRq-f: a workqueue ran moom_callback, nothing allocated
+    ("009_docker-stress_3.10-el7_memcg-v1_no-tasks_dmesg.log", ()),  # the memcg OOM finished at the fault's end
+])
+def test_what_wanted_the_memory_only_when_an_allocation_did(tmp_path_factory: pytest.TempPathFactory, log: str,
+                                                            wanted: tuple[str, ...]):
+    (source,) = (CORPUS / "logs").glob(log)
+    with open_trace(_converted(tmp_path_factory, source)) as t:
+        ex = explain(t)
+    cause = next(c for c in ex.ooms if c.invoke is not None)  # 029 starts with an ending its log lost the header of
+    assert cause.allocating[:len(wanted)] == wanted and bool(cause.allocating) == bool(wanted)
+    said = [f for f in ex.findings if f.text.startswith("The memory was wanted by")]
+    assert bool(said) == bool(wanted)
+
+
+def test_the_allocating_path_skips_every_allocator_frame():
+    from oomreplay.analysis.oom import allocating_frames
+
+    stack = ("dump_stack_lvl", "dump_header", "oom_kill_process", "out_of_memory", "__alloc_pages_slowpath",
+             "__alloc_pages_noprof", "__folio_alloc_noprof", "vma_alloc_folio_noprof", "do_anonymous_page",
+             "__handle_mm_fault")
+    assert allocating_frames(stack) == ("do_anonymous_page", "__handle_mm_fault")
+
+
 def test_what_wanted_the_memory_comes_from_the_call_trace(tmp_path_factory: pytest.TempPathFactory):
     """004: a fork copying page tables (``__pud_alloc`` ← ``copy_page_range`` ← ``copy_process``) hit the OOM."""
     path = _converted(tmp_path_factory, CORPUS / "logs" / "004_kdump-udevd_5.0_full_dmesg.log")

@@ -54,6 +54,21 @@ def test_4_15_panic_with_no_killable_process_ends_the_current_invocation():
     assert (inv.invoker, inv.outcome, inv.reason, inv.victims) == (4585, "panic", "no_killable", ())
 
 
+def test_an_ending_after_an_invocation_that_killed_is_a_new_invocation():
+    """An OOM that ended with its kill is over: a later panic whose report the log lost is another OOM, by the
+    task its CPU line names, never an ending of the first one."""
+    evs, _ = run(HEADER, "[ 5.1] Killed process 9 (a) total-vm:8kB, anon-rss:4kB, file-rss:0kB, shmem-rss:0kB",
+                 "[ 900.0] Kernel panic - not syncing: Out of memory: system-wide panic_on_oom is enabled",
+                 "[ 900.0] CPU: 3 PID: 55 Comm: b Not tainted 5.10.0 #1")
+    (end,) = of(evs, "oom_end")
+    assert end.pid == 55
+    state = replay(evs)
+    first, second = state.ooms.values()
+    assert (first.victims, first.outcome) == ((9,), None)
+    assert (second.invoker, second.outcome, second.reason, second.victims) == (55, "panic", "panic_on_oom", ())
+    assert [a.kind for a in state.anomalies.values()] == ["oom_end"]
+
+
 def test_4_19_global_warns_then_panics_deadlocked_and_the_panic_names_current():
     evs, conv = run("[ 7.0] a.out invoked oom-killer: gfp_mask=0x6200ca(GFP_HIGHUSER_MOVABLE), order=0, "
                     "oom_score_adj=0",

@@ -234,6 +234,19 @@ def test_call_trace_frames_are_attached_to_the_invocation():
                   "[ 7.0] out_of_memory (mm/oom_kill.c:1115 mm/oom_kill.c:1047) ",
                   "[ 7.1] Tasks state (memory values in pages):")
     assert kinds(decoded, "oom_invoke")[0].get("stack") == ("dump_stack", "out_of_memory")
+    modern_arm = run("[ 3.0] stress invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
+                     "[ 3.0] CPU: 0 PID: 91 Comm: stress Not tainted 6.1.0 #1",
+                     "[ 3.0]  unwind_backtrace from show_stack+0x10/0x14",
+                     "[ 3.0]  oom_kill_process from out_of_memory+0x218/0x34c",
+                     "[ 3.0] [<c010c1c4>] (__alloc_pages) from [<c0109a3c>] (do_page_fault+0x10/0x14)",
+                     "[ 3.1] Mem-Info:")
+    assert kinds(modern_arm, "oom_invoke")[0].get("stack") == ("unwind_backtrace", "oom_kill_process", "__alloc_pages")
+    other = run("[ 4.0] dd invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
+                "[ 4.0] Call Trace:",
+                "[ 4.0] [c0000000fe5e3a10] [c000000000b6c3d8] dump_stack+0xc4/0x114 (unreliable)",  # powerpc
+                "[ 4.0] ([<000000000011410e>] show_stack+0x8e/0xd0)",  # s390
+                "[ 4.1] Mem-Info:")
+    assert kinds(other, "oom_invoke")[0].get("stack") == ("dump_stack", "show_stack")
 
 
 def test_report_lines_not_understood_are_collected_for_the_report():

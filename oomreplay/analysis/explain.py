@@ -99,7 +99,7 @@ def _oom_findings(trace: Trace, c: OomCause) -> list[Finding]:
         out.append(_finding("oom", f"OOM #{c.index + 1} at {_s(c.invoke.ts_ns)}: {_who(c.invoker, c.invoker_comm)} "
                             f"invoked the OOM killer for an {what or 'unknown'} allocation{where}{constraint}.",
                             (c.invoke,)))
-        if c.allocating and c.order != -1:  # order -1: SysRq-f or a memcg's own OOM, no allocation behind it
+        if c.allocating:
             out.append(_finding("oom", f"The memory was wanted by {' ← '.join(c.allocating)} (the report's Call "
                                 "Trace, innermost first, below the allocator).", (c.invoke._replace(inferred=False),)))
     for z in c.zones_below_min:
@@ -149,7 +149,8 @@ def _ending_text(c: OomCause) -> str:
     """The sentence for an invocation that ended without a kill (an unknown reason is quoted as the trace says)."""
     why = _ENDINGS.get(str(c.reason), f"its reason {c.reason!r} is unknown to oomreplay")
     panic = " The machine panicked; the log after it is not the same boot." if c.outcome == "panic" else ""
-    return f"OOM #{c.index + 1} ended without a kill at {_s(c.end.ts_ns if c.end else None)}: {why}.{panic}"
+    assert c.end is not None
+    return f"OOM #{c.index + 1} ended without a kill at {_s(c.end.ts_ns)}: {why}.{panic}"
 
 
 def _failure_findings(r: ReaperFailure) -> list[Finding]:

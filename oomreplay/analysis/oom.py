@@ -55,7 +55,7 @@ class OomCause(NamedTuple):
     stalls: tuple[Evidence, ...]  # allocation stalls and failures since the previous invocation
     candidates: tuple[Candidate, ...]
     ranking: Ranking | None
-    allocating: tuple[str, ...] = ()  # the Call Trace's frames below the OOM and allocator path, innermost first
+    allocating: tuple[str, ...] = ()  # the Call Trace's frames below the allocator, innermost first
     end: Evidence | None = None  # the last oom_end of an invocation that ended without a kill (or in a panic)
     outcome: str | None = None  # its outcome and reason (model.events.OOM_END_OUTCOMES / OOM_END_REASONS)
     reason: str | None = None
@@ -121,17 +121,23 @@ def _cause(trace: Trace, inv: OomInvocation, until: int) -> OomCause:
 
 #: Frames of the report's own path (printing, choosing, killing) and of the page allocator or memcg charge
 #: that called it: what is below them is the code that wanted the memory.
-_OOM_PATH = re.compile(r"dump_stack|dump_header|dump_backtrace|show_stack|oom_kill|out_of_memory|oom_badness|"
-                       r"select_bad_process|alloc_pages|get_free_page|get_zeroed_page|__alloc|try_charge|"
-                       r"mem_cgroup|memcg|pagefault_out_of_memory|warn_alloc|_cond_resched|__schedule|"
-                       r"preempt_schedule|moom_callback|sysrq")
+#: Frames that allocate or charge memory: a failed allocation calls the OOM killer from below them.
+_ALLOCATOR = re.compile(r"alloc_pages|__alloc|folio_alloc|alloc_folio|get_free_page|get_zeroed_page|charge|"
+                        r"kmem_cache_alloc|kmalloc|slab_alloc|post_alloc_hook")
+#: OOMs no allocation asked for: SysRq-f (``moom_callback``, order 0 before 4.x) and a memcg OOM finished at the end
+#: of the page fault (``pagefault_out_of_memory``); what called them did not want memory.
+_NO_ALLOCATION = re.compile(r"moom_callback|sysrq|pagefault_out_of_memory")
+#: Frames shown of the allocating path.
+ALLOCATING_SHOWN = 5
 
 
-def allocating_frames(stack: tuple[str, ...], shown: int = 5) -> tuple[str, ...]:
-    """The first ``shown`` frames below the OOM and allocation path of a Call Trace (innermost first)."""
-    frames = list(stack)
-    last = max((i for i, fn in enumerate(frames) if _OOM_PATH.search(fn)), default=-1)
-    return tuple(frames[last + 1:last + 1 + shown])
+def allocating_frames(stack: tuple[str, ...]) -> tuple[str, ...]:
+    """The first frames below the allocator in a Call Trace (innermost first): what wanted the memory. None when
+    no allocation is on the stack, so frames of an OOM nobody allocated for are never presented as its cause."""
+    if any(_NO_ALLOCATION.search(fn) for fn in stack):
+        return ()
+    last = max((i for i, fn in enumerate(stack) if _ALLOCATOR.search(fn)), default=None)
+    return () if last is None else tuple(stack[last + 1:last + 1 + ALLOCATING_SHOWN])
 
 
 def _comm(state: State, pid: int | None) -> str | None:

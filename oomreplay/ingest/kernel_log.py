@@ -436,6 +436,7 @@ class LogConverter:
         pid = f.pop("pid")
         message = f.pop("message")
         inferred: set[str] = set()
+        self._invocation = None  # it ended with this kill: a later ending names its own invoker
         chosen, self._chosen = self._chosen, None
         if chosen is not None:
             if chosen["pid"] == pid:

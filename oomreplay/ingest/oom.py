@@ -50,11 +50,11 @@ _LMKD = re.compile(r"(?:lowmemorykiller|lmkd): Kill '(?P<comm>.*)' \((?P<pid>\d+
 _PANIC = "Kernel panic - not syncing: "
 _PANIC_ON_OOM = re.compile(r"Out of memory: (system-wide|compulsory) panic_on_oom is enabled")
 _TABLE_ROW = re.compile(r"\[\s*(\d+)\]\s+(.*)")
-#: A stack frame: ``fn+0x1f/0x80`` after an optional ``[<address>]``, ``?`` marking a guess of the unwinder.
-#: ``fn+0x1f/0x80`` after an optional ``[<address>]`` (ARM: ``(fn+0x0/0x10c) from …``), or a frame decoded by
-#: decode_stacktrace.sh, ``fn (mm/oom_kill.c:462)``; ``?`` marks a guess of the unwinder.
-_FRAME = re.compile(r"(?:\[<[0-9a-fA-F]+>\]\s*)?(?P<unsure>\?\s+)?\(?(?P<fn>[A-Za-z_][\w.$]*)"
-                    r"(?:\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+| \([^()\s]+\.[chS]:\d+)")
+#: A stack frame: ``fn+0x1f/0x80`` after up to two addresses (x86 ``[<addr>]``, powerpc ``[sp] [pc]``, s390 in
+#: parentheses), an ARM frame ``fn from caller+0x…`` (≥5.x; before, ``(fn+0x0/0x10c) from …`` or ``(fn) from …``),
+#: or a frame decoded by decode_stacktrace.sh, ``fn (mm/oom_kill.c:462)``; ``?`` marks a guess of the unwinder.
+_FRAME = re.compile(r"\(?(?:\[<?[0-9a-fA-F]+>?\]\s*){0,2}(?P<unsure>\?\s+)?\(?(?P<fn>[A-Za-z_][\w.$]*)"
+                    r"(?:\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+|\)? from | \([^()\s]+\.[chS]:\d+)")
 #: Register lines printed inside a dump (``r6:000200da r5:00000000``, ``RAX: 0000000000000000 RBX: …``).
 _REGISTERS = re.compile(r"(?:[A-Za-z0-9]{1,4}: ?[0-9a-fA-F]{8,16}\s*){2,}")
 #: Lines a stack dump prints around its frames.

@@ -95,11 +95,10 @@ def _task_fields(s: State, seq: int | None, pid: int | None, f: Fields, pairs: t
     tasks.set(pid, tuple.__new__(Task, values))
 
 
-def _pairs(*names: str, **renamed: str) -> tuple:
-    """``(event field, task field index)`` pairs: ``names`` are the same in both, ``renamed`` maps a task field to
-    the event field that says it."""
+def _pairs(*names: str) -> tuple:
+    """``(event field, task field index)`` pairs of fields named the same in both."""
     index = _INDEX[Task]
-    return tuple((n, index[n]) for n in names) + tuple((field, index[n]) for n, field in renamed.items())
+    return tuple((n, index[n]) for n in names)
 
 
 _TASK_PAIRS = _pairs("tgid", "comm", "oom_score_adj")
@@ -358,9 +357,9 @@ def _on_oom_end(s, seq, ts, pid, f, inferred):
     if reason is not None and reason not in OOM_END_REASONS:
         _anomaly(s, seq, "oom_end", f"OOM ended by {pid}: unknown reason {reason!r}")
     last = s.last_oom()
-    if last is None:
+    if last is None or last.victims:  # none, or the last one ended with its kill: this ending's is not in the log
         _anomaly(s, seq, "oom_end", f"OOM ended ({outcome}) with no invocation seen before it")
-        last = OomInvocation(0, seq, ts, pid)
+        last = OomInvocation(len(s.ooms), seq, ts, pid)
     s.ooms.set(last.index, last._replace(invoker=last.invoker if last.invoker is not None else pid,
                                          outcome=outcome, reason=reason))
     _update_task(s, seq, pid, comm=f.get("comm"))
