@@ -49,9 +49,9 @@ def content_key(path: Path) -> str:
     return f"{h.hexdigest()[:32]}-{converter_fingerprint()}"
 
 
-def cached_trace(path: Path, convert: Callable[[Path, Path], object], where: Path | None = None) -> tuple[Path, bool]:
+def cached_trace(path: Path, convert: Callable[[Path, Path], object]) -> tuple[Path, bool]:
     """The trace converted from ``path``, and whether it was converted now (False: found in the cache)."""
-    directory = where or cache_dir()
+    directory = cache_dir()
     target = directory / f"{content_key(path)}.oomtrace"
     if target.is_file():
         return target, False

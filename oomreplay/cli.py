@@ -18,6 +18,7 @@ from .ingest import FORMATS, ConvertError, ConvertReport, convert as convert_log
 from .model import KINDS
 from .resources import demo_trace
 from .safetext import visible
+from .serve import DEFAULT_HOST, DEFAULT_PORT
 from .store import Trace, TraceError, open_trace, repair, verify
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -226,6 +227,16 @@ def convert(
         typer.echo(f"{visible(out)}: {result.events:,} events")
 
 
+def _check_theme(theme: str | None) -> None:
+    """A theme that does not resolve, as one line, before anything starts."""
+    from .tui.themes import ThemeError, resolve
+
+    try:
+        resolve(theme)
+    except ThemeError as e:
+        raise UserError(visible(e)) from None
+
+
 def _trace_for(path: Path) -> Path:
     """``path`` itself if it is a trace, else its conversion, made now (saying so) or found in the cache."""
     from .cache import cached_trace, is_trace
@@ -269,12 +280,7 @@ def _replay(trace_path: Path, seq: int | None = None, theme: str | None = None, 
         raise UserError(f"{trace_path}: no such file")
     if seq is not None and at is not None:
         raise UserError("give --seq or --at, not both")
-    from .tui.themes import ThemeError, resolve
-
-    try:
-        resolve(theme)  # a bad theme is refused before asking for a terminal
-    except ThemeError as e:
-        raise UserError(visible(e)) from None
+    _check_theme(theme)  # a bad theme is refused before asking for a terminal
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("replay needs a terminal; `oomreplay state` prints one instant as text")
     trace = _trace_for(trace_path)
@@ -324,7 +330,7 @@ def record(
                                                         "(64M, 1G, bytes).")] = None,
     duration: Annotated[Optional[float], typer.Option(help="Record this long (seconds); with COMMAND, at most.")]
     = None,
-    settle: Annotated[float, typer.Option(help="Seconds to wait after the last kill, for the reaper.")] = 3.0,
+    settle: Annotated[float, typer.Option(help="Seconds to go on recording after COMMAND ends (or --duration), for the reaper.")] = 3.0,
     keep: Annotated[Optional[Path], typer.Option(help="Keep the raw dmesg.txt and ftrace.txt in this directory.")]
     = None,
 ) -> None:
@@ -396,13 +402,14 @@ def _notes_lines(resolved: list, fmt: NotesFormat, trace_name: str) -> list[str]
 
 @app.command()
 def notes(
-    trace_path: Annotated[Path, typer.Argument(metavar="TRACE")],
+    trace_path: Annotated[Path, typer.Argument(metavar="PATH", help="A trace, or the log or recording it came from.")],
     fmt: Annotated[NotesFormat, typer.Option("--format")] = NotesFormat.text,
 ) -> None:
-    """The marks and notes on a trace (TRACE.notes.toml beside it) in seq order; marks whose event is gone last."""
+    """The marks and notes on a trace or a replayed log (PATH.notes.toml beside it) in seq order; marks whose event
+    is gone last."""
     from .notes import NotesError, Notes, marks_json, sidecar
 
-    with _open(trace_path) as t:
+    with _open(_trace_for(trace_path)) as t:
         try:
             marks = Notes.load(trace_path)
         except NotesError as e:
@@ -433,7 +440,7 @@ def _size(text: str) -> tuple[int, int]:
 
 @app.command()
 def story(
-    trace_path: Annotated[Path, typer.Argument(metavar="TRACE")],
+    trace_path: Annotated[Path, typer.Argument(metavar="PATH", help="A trace, or the log or recording it came from.")],
     out: Annotated[Path, typer.Option("-o", "--output", help="The directory to write index.md and index.html in.")],
     size: Annotated[str, typer.Option(help="Screenshot size, COLUMNSxROWS.")] = "160x48",
 ) -> None:
@@ -445,7 +452,7 @@ def story(
     if not trace_path.is_file():
         raise UserError(f"{visible(trace_path)}: no such file")
     try:
-        result = write_story(trace_path, out, columns_rows)
+        result = write_story(_trace_for(trace_path), out, columns_rows, notes_for=trace_path)
     except NotesError as e:
         raise UserError(visible(e)) from None
     for mark in result.missing:
@@ -458,8 +465,8 @@ def story(
 @app.command()
 def serve(
     trace_path: Annotated[Path, typer.Argument(metavar="TRACE")],
-    host: Annotated[str, typer.Option(help="Address to listen on; loopback unless --allow-remote.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on; loopback unless --allow-remote.")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = DEFAULT_PORT,
     allow_remote: Annotated[bool, typer.Option("--allow-remote", help="Allow a non-loopback --host.")] = False,
     public_url: Annotated[Optional[str], typer.Option(help="The URL browsers use, behind a proxy or a tunnel.")]
     = None,
@@ -475,12 +482,7 @@ def serve(
         warning = check_host(host, allow_remote)
     except ServeError as e:
         raise UserError(visible(e)) from None
-    from .tui.themes import ThemeError, resolve
-
-    try:
-        resolve(theme)
-    except ThemeError as e:
-        raise UserError(visible(e)) from None
+    _check_theme(theme)
     if warning:
         typer.echo(f"oomreplay: warning: {visible(warning)}", err=True)
     serve_trace(trace_path, host, port, seq, theme, public_url)

@@ -16,6 +16,7 @@ import os
 import re
 import tempfile
 import tomllib
+from bisect import insort
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -88,17 +89,9 @@ def find(trace: Trace, anchor: Anchor) -> int | None:
         if before == anchor.occurrence:
             return hint
     last = trace.seq_at(anchor.ts_ns)
-    if last is None:
+    if last is None or trace.event(last).ts_ns != anchor.ts_ns:
         return None
-    found: list[int] = []
-    s = last
-    while s >= 0 and last - s <= SCAN_LIMIT:
-        ev = trace.event(s)
-        if ev.ts_ns != anchor.ts_ns:
-            break
-        if anchor.matches(ev):
-            found.append(s)
-        s -= 1
+    found = [s for s in (last, *_same_time_before(trace, last)) if anchor.matches(trace.event(s))]
     if not found:
         return None
     found.reverse()
@@ -138,15 +131,11 @@ class Notes:
     def add(self, mark: Mark) -> Mark:
         """Insert ``mark`` in time order and return it."""
         _check(mark)
-        key = _order(mark)
-        i = len(self.marks)
-        while i > 0 and _order(self.marks[i - 1]) > key:
-            i -= 1
-        self.marks.insert(i, mark)
+        insort(self.marks, mark, key=_order)
         return mark
 
     def edit(self, mark: Mark, title: str | None = None, note: str | None = None) -> Mark:
-        """Replace ``mark`` (the very object, else an equal one) by one with a new title and/or note."""
+        """Replace ``mark`` by one with a new title and/or note."""
         i = self._index(mark)
         new = replace(mark, title=mark.title if title is None else title, note=mark.note if note is None else note)
         _check(new)
@@ -154,14 +143,11 @@ class Notes:
         return new
 
     def delete(self, mark: Mark) -> None:
-        """Remove ``mark`` (the very object, else an equal one)."""
+        """Remove ``mark``."""
         del self.marks[self._index(mark)]
 
     def _index(self, mark: Mark) -> int:
-        for i, m in enumerate(self.marks):
-            if m is mark:
-                return i
-        try:
+        try:  # equal marks are interchangeable: changing either leaves the same list
             return self.marks.index(mark)
         except ValueError:
             raise KeyError(f"no such mark: {mark.title!r}") from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -119,8 +120,7 @@ class Instance:
         """Stop writing and copy the ring (the ``trace`` file, header included) to ``out``."""
         _write(self.path / "tracing_on", "0")
         with open(self.path / "trace", "rb") as src, open(out, "wb") as dst:
-            while chunk := src.read(1 << 20):
-                dst.write(chunk)
+            shutil.copyfileobj(src, dst, 1 << 20)
 
     def remove(self) -> None:
         """Remove the instance and with it every event enablement, filter and buffer of ours; retried while the

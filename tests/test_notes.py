@@ -4,6 +4,7 @@ re-converted (every seq moved), a hand-edited file with a mistake is refused wit
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tomllib
@@ -224,3 +225,17 @@ def test_cli_prints_marks_in_seq_order_in_each_format(trace_copy: Path):
 def test_cli_without_notes(trace_copy: Path):
     r = cli("notes", str(trace_copy))
     assert r.returncode == 0 and "no marks" in r.stdout and "seed.oomtrace.notes.toml" in r.stdout
+
+
+def test_cli_lists_the_marks_kept_beside_a_replayed_log(tmp_path: Path):
+    """`replay LOG` keeps its marks beside the log (its trace lives in the cache): `notes LOG` finds them there."""
+    log = tmp_path / "dmesg.txt"
+    shutil.copy(SEED_LOG, log)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    converted = tmp_path / "seed.oomtrace"
+    convert([str(log)], converted)
+    with open_trace(converted) as t:
+        Notes(sidecar(log), [Mark("Reaper gives up", "", Anchor.of(t, 4))]).save()
+    r = cli("notes", str(log), env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[1].split() == ["4", "494.838382", "reaper_done", "Reaper", "gives", "up"]

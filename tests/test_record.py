@@ -71,7 +71,8 @@ def nothing_left():
     yield
     after = _ours()
     assert after == before
-    assert "instances" in after  # the check saw tracefs    assert not [k for k, v in after.items() if isinstance(v, list) and any("oomreplay-" in str(x) for x in v)]
+    assert "instances" in after  # the check saw tracefs
+    assert not [k for k, v in after.items() if isinstance(v, list) and any("oomreplay-" in str(x) for x in v)]
 
 
 @needs_recording

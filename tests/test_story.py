@@ -168,3 +168,22 @@ def test_an_oom_ending_without_a_kill_is_a_key_moment(tmp_path: Path):
         ("oom_invoke", "memeater (7) invokes the OOM killer (order 0)"),
         ("oom_end", "The OOM killer finds nothing to kill: no killable task"),
         ("oom_end", "The kernel panics: the system is deadlocked on memory")]
+
+
+def test_story_of_a_replayed_log_uses_the_marks_beside_the_log(tmp_path: Path):
+    """`replay LOG` keeps marks beside the log: `story LOG` converts it (through the cache) and tells them."""
+    import os
+    import shutil
+
+    log = tmp_path / "dmesg.txt"
+    shutil.copy(SEED_LOG, log)
+    converted = tmp_path / "seed.oomtrace"
+    convert([str(log)], converted)
+    with open_trace(converted) as t:
+        Notes(sidecar(log), [Mark("Unable to reap", "Ten trylocks fail.", Anchor.of(t, 4))]).save()
+    out = tmp_path / "story"
+    r = cli("story", str(log), "-o", str(out), "--size", "100x30",
+            env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().endswith("index.html: 1 chapters (from notes)")
+    assert "## Unable to reap" in (out / "index.md").read_text()

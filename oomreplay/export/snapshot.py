@@ -114,14 +114,14 @@ def sections(state: State, all_tasks: bool = False) -> list[tuple[str, Table]]:
     return [(title, table) for title, table in out if table[1]]
 
 
-def _heading(state: State) -> str:
+def heading(state: State) -> str:
     at = "" if state.ts_ns is None else f" at {state.ts_ns / 1e9:.6f} s"
     others = len(state.tasks) - len(involved_pids(state))
     return f"State after seq {state.seq}{at}: {len(state.tasks)} tasks ({max(others, 0)} not involved)"
 
 
 def to_text(state: State, all_tasks: bool = False) -> str:
-    lines = [_heading(state)]
+    lines = [heading(state)]
     for title, (header, rows) in sections(state, all_tasks):
         widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(len(header))]
         lines += ["", title, "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
@@ -134,7 +134,7 @@ def _md_cell(text: str) -> str:
 
 
 def to_markdown(state: State, all_tasks: bool = False) -> str:
-    lines = [f"### {_heading(state)}"]
+    lines = [f"### {heading(state)}"]
     for title, (header, rows) in sections(state, all_tasks):
         lines += ["", f"**{title}**", "", "| " + " | ".join(header) + " |",
                   "|" + "|".join("---" for _ in header) + "|"]

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from ..chapters import Chapter, chapters
 from ..glossary import context
-from ..model import State
 from ..notes import Mark, Notes
 from ..safetext import visible
 from ..store import Trace, open_trace
@@ -48,7 +47,8 @@ def offline_svg(svg: str) -> str:
     return _COMMENT_URL.sub("<!-- Generated with Rich -->", _FONT_URL.sub("", svg))
 
 
-def screenshots(trace_path: str | os.PathLike, seqs: Sequence[int], size: tuple[int, int] = DEFAULT_SIZE) -> list[str]:
+def screenshots(trace_path: str | os.PathLike, seqs: Sequence[int], size: tuple[int, int] = DEFAULT_SIZE,
+                notes_for: str | os.PathLike | None = None) -> list[str]:
     """An SVG of the replay TUI at each seq, rendered headless at a fixed size, all in one event loop (starting
     Textual once per story, not once per shot). Textual is imported here so the rest of the export never loads it."""
     from ..tui.app import ReplayApp
@@ -56,7 +56,7 @@ def screenshots(trace_path: str | os.PathLike, seqs: Sequence[int], size: tuple[
     async def shoot() -> list[str]:
         shots = []
         for seq in seqs:
-            app = ReplayApp(trace_path, seq=seq)
+            app = ReplayApp(trace_path, seq=seq, notes_for=notes_for)
             async with app.run_test(size=size) as pilot:
                 loop = asyncio.get_running_loop()
                 deadline = loop.time() + SETTLE_TIMEOUT
@@ -157,26 +157,22 @@ def page(trace: Trace, story: list[Chapter], svgs: list[str]) -> str:
                   f'<p class="meta">{_when(ch.ts_ns)}, seq {ch.seq}, {esc(ch.kind)}{esc(pid)}</p>',
                   f'<p class="context">Kernel context: {esc(visible(context(ch.kind, ch.fields)))}</p>',
                   f'<div class="note">{_note_html(ch.note)}</div>' if ch.note.strip() else "",
-                  f'<div class="shot">{svg}</div>', f"<h3>{esc(snapshot_heading(state))}</h3>", tables,
+                  f'<div class="shot">{svg}</div>', f"<h3>{esc(snapshot.heading(state))}</h3>", tables,
                   "</section>"]
     parts.append("</body></html>")
     return "\n".join(p for p in parts if p)
 
 
-def snapshot_heading(state: State) -> str:
-    """The first line of ``snapshot.to_text``: seq, time and task counts (the tables follow as HTML)."""
-    return snapshot.to_text(state).split("\n", 1)[0]
-
-
 def write_story(trace_path: str | os.PathLike, out_dir: str | os.PathLike,
-                size: tuple[int, int] = DEFAULT_SIZE) -> Story:
-    """Write ``index.md``, ``index.html`` and one SVG per chapter into ``out_dir`` (created if needed). Raises
+                size: tuple[int, int] = DEFAULT_SIZE, notes_for: str | os.PathLike | None = None) -> Story:
+    """Write ``index.md``, ``index.html`` and one SVG per chapter into ``out_dir`` (created if needed); the marks
+    are those beside ``notes_for`` (the log a cached trace was converted from), else beside the trace. Raises
     ``NotesError`` for a broken notes sidecar, ``TraceError`` for a broken trace."""
     out = Path(out_dir)
-    notes = Notes.load(trace_path)
+    notes = Notes.load(notes_for if notes_for is not None else trace_path)
     with open_trace(trace_path) as trace:
         story, missing = chapters(trace, notes)
-        svgs = screenshots(trace_path, [ch.seq for ch in story], size)
+        svgs = screenshots(trace_path, [ch.seq for ch in story], size, notes_for)
         out.mkdir(parents=True, exist_ok=True)
         result = Story(story, missing)
         names = [_svg_name(i, ch) for i, ch in enumerate(story, 1)]
