@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import OptionList
+from textual.widgets import Markdown, OptionList
 
 from oomreplay import Event, TraceWriter, open_trace
 from oomreplay.resources import demo_trace
@@ -599,9 +599,16 @@ def test_presentation_chapters_are_the_marks_when_there_are_some(own_incident: P
     async def script(pilot: Pilot, app: ReplayApp) -> None:
         assert [c.seq for c in app.chapters] == [9, 11] and app.cursor == 9
         assert "the reaper tries" in _card(app)
-        assert "first" in str(app.query_one("#chapter-note").source)
+        note = app.query_one("#chapter-note", Markdown)
+        assert "first" in str(note.source)
+        updates = []
+        original = note.update
+        note.update = lambda markdown: updates.append(markdown) or original(markdown)  # type: ignore[method-assign]
+        app._seek(10)  # a step inside the chapter: its note is not parsed and mounted again
+        await settle(pilot, app)
+        assert "+1 events" in _card(app) and updates == []
         await press(pilot, app, "right")
-        assert app.cursor == 11 and "java goes" in _card(app)
+        assert app.cursor == 11 and "java goes" in _card(app) and updates == [""]
     run(ReplayApp(own_incident, present=True), script)
 
 

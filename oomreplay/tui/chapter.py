@@ -33,6 +33,9 @@ def panels_for(kind: str) -> tuple[str, ...]:
 class ChapterCard(Vertical):
     """Hidden outside presentation mode (the stylesheet shows it under ``.-present``)."""
 
+    #: The chapter whose note and context are shown: a step inside it changes only the title's "+N events".
+    _shown: Chapter | None = None
+
     def compose(self) -> ComposeResult:
         yield Static(id="chapter-title")
         yield Markdown(id="chapter-note")
@@ -44,12 +47,17 @@ class ChapterCard(Vertical):
         where = self.query_one("#chapter-context", Static)
         if chapter is None:
             title.update(Content.styled(f"Before the first of {total} chapters: → or PgDn starts", "bold"))
-            note.update("")
-            where.update("")
+            if self._shown is not None:
+                note.update("")
+                where.update("")
+            self._shown = None
             return
         after = "" if cursor == chapter.seq else f"  (+{cursor - chapter.seq} events)"
         title.update(Content.assemble((f" {index + 1}/{total} ", "reverse bold $accent"), " ",
                                       (visible(chapter.title), "bold"), (after, "$text-muted")))
+        if chapter == self._shown:
+            return  # Markdown.update parses and mounts the note again: only when the chapter changes
+        self._shown = chapter
         # Notes are Markdown written by the reviewer or a scenario's author; titles (a key moment's holds a comm
         # from the traced machine) and the context line stay plain text.
         note.update(chapter.note)

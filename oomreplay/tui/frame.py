@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import NamedTuple
 
 from ..analysis import WaitGraph, mm_locks, wait_graph
 from ..export.snapshot import holding_mark, other_involved, task_is_involved
@@ -200,6 +201,18 @@ def changed_keys(old: Table, new: Table) -> set | None:
     return out
 
 
+class _Built(NamedTuple):
+    """What the next frame is patched from: the last frame, its state, and what was derived on the way."""
+
+    state: State
+    frame: Frame
+    held: dict[int, list[str]]
+    waits: dict[int, list[str]]
+    index: dict[int, int]  # the row of each pid in ``frame.tasks``
+    flagged: frozenset[int]  # pids involved by their own record
+    others: set[int]  # victims and OOM invokers
+
+
 class FrameBuilder:
     """Builds the frames of one trace in the loader thread, each from the one before when it can.
 
@@ -210,8 +223,7 @@ class FrameBuilder:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
         self.rows = RowCache()
-        #: (state, frame, held, waits, row index by pid, flagged pids, other involved pids) of the last frame
-        self._last: tuple[State, Frame, dict, dict, dict[int, int], frozenset[int], set[int]] | None = None
+        self._last: _Built | None = None
 
     def build(self, seq: int) -> Frame:
         """Read the state after ``seq`` and everything the panels need from it.
@@ -220,7 +232,7 @@ class FrameBuilder:
         one just before, that one is built first (a step back or a jump costs one more, patched, frame), so after
         a jump to a kill the rows marked are those the kill changed, not every row that differs from where the
         cursor was."""
-        if seq >= 0 and (self._last is None or self._last[1].seq != seq - 1):
+        if seq >= 0 and (self._last is None or self._last.frame.seq != seq - 1):
             self._frame(seq - 1)
         return self._frame(seq)
 
@@ -230,7 +242,7 @@ class FrameBuilder:
         event = trace.event(seq) if seq >= 0 else None
         same = self._unchanged(state)
         last = self._last
-        held, waits = (last[2], last[3]) if last is not None and "locks" in same else _lock_columns(state)
+        held, waits = (last.held, last.waits) if last is not None and "locks" in same else _lock_columns(state)
         patched = self._patched(state, held, waits)
         if patched is None:
             tasks = [self.rows.row(t, held.get(t.pid, []), waits.get(t.pid, [])) for t in state.tasks.values()]
@@ -241,13 +253,13 @@ class FrameBuilder:
             tasks, index, flagged, changed = patched
         # what a step did not touch is the last frame's: these tables grow with the incident (every OOM, every
         # victim, every mm), and listing them again at each step would cost in proportion to the trace
-        before = last[1] if last is not None else None
+        before = last.frame if last is not None else None
         victims = before.victims if before is not None and "victims" in same else state.victims.values()
         locks = before.locks if before is not None and "locks" in same else state.locks.values()
         zones = before.zones if before is not None and "zones" in same else state.zones.values()
         memcgs = before.memcgs if before is not None and "memcgs" in same else state.memcgs.values()
         meminfo = before.meminfo if before is not None and "meminfo" in same else state.meminfo.values()
-        others = last[6] if last is not None and {"victims", "ooms"} <= same else other_involved(state)
+        others = last.others if last is not None and {"victims", "ooms"} <= same else other_involved(state)
         oom_skip = before.oom_skip if before is not None and "mms" in same else frozenset(
             mm.id for mm in state.mms.values() if "MMF_OOM_SKIP" in mm.flags)
         involved = flagged | others | held.keys() | waits.keys()
@@ -258,37 +270,38 @@ class FrameBuilder:
                       changed=changed, zones=zones, meminfo=meminfo, memcgs=memcgs, locks=locks,
                       victims=victims, oom_skip=oom_skip, log_title=log_title, log_lines=log_lines, comms=comms,
                       chains=wait_chains(wait_graph(state), comms), blockers=reaper_blockers(state, victims, comms))
-        self._last = (state, frame, held, waits, index, flagged, others)
+        self._last = _Built(state, frame, held, waits, index, flagged, others)
         return frame
 
     def _unchanged(self, state: State) -> set[str]:
         """The tables in which the step from the last frame's state changed no record."""
         if self._last is None:
             return set()
-        old = self._last[0]
+        old = self._last.state
         return {name for name in ("victims", "locks", "zones", "meminfo", "memcgs", "ooms", "mms")
                 if changed_keys(getattr(old, name), getattr(state, name)) == set()}
 
     def _changed_rows(self, tasks: list[TaskRow]) -> frozenset[int]:
         if self._last is None:
             return frozenset()
-        before = {r.pid: r for r in self._last[1].tasks}
+        before = {r.pid: r for r in self._last.frame.tasks}
         return frozenset(r.pid for r in tasks if before.get(r.pid) != r)
 
     def _patched(self, state: State, held: dict, waits: dict) -> tuple | None:
         """``(tasks, index, flagged, changed)`` patched from the previous frame, or None to rebuild."""
         if self._last is None:
             return None
-        old_state, old_frame, old_held, old_waits, index, flagged, _ = self._last
-        keys = changed_keys(old_state.tasks, state.tasks)
+        last = self._last
+        index = last.index
+        keys = changed_keys(last.state.tasks, state.tasks)
         if keys is None or any((k in index) != (k in state.tasks) for k in keys):
             return None  # another keyframe's pages, or a task came or went: the order changes
         touched = set(keys)
-        touched.update(p for p in held.keys() | old_held.keys() if held.get(p) != old_held.get(p))
-        touched.update(p for p in waits.keys() | old_waits.keys() if waits.get(p) != old_waits.get(p))
-        tasks = list(old_frame.tasks)
+        touched.update(p for p in held.keys() | last.held.keys() if held.get(p) != last.held.get(p))
+        touched.update(p for p in waits.keys() | last.waits.keys() if waits.get(p) != last.waits.get(p))
+        tasks = list(last.frame.tasks)
         changed = set()
-        flags = set(flagged)
+        flags = set(last.flagged)
         for pid in touched:
             t = state.tasks.get(pid)
             if t is None:

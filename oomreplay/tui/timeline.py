@@ -41,18 +41,14 @@ class Timeline(Widget):
     def show(self, info: TraceInfo, cursor_ts: int | None) -> None:
         """A step moves only the cursor: repaint its line alone unless the strip itself changed."""
         if info is self.info:
-            if self.cursor_column(self.size.width) != self._column_at(cursor_ts):
-                self.cursor_ts = cursor_ts
-                self.refresh(Region(0, 2, self.size.width, 1))
+            width = self.size.width
+            moved = self._column_at(cursor_ts, width) != self.cursor_column(width)
             self.cursor_ts = cursor_ts
+            if moved:
+                self.refresh(Region(0, 2, width, 1))
             return
         self.info, self.cursor_ts = info, cursor_ts
         self.refresh()
-
-    def _column_at(self, ts: int | None) -> int | None:
-        if self.span is None or ts is None or self.size.width <= 0:
-            return None
-        return self._column_of(ts, self.size.width)
 
     def show_zoom(self, t0: int, t1: int, buckets: list[Bucket]) -> None:
         self.zoom = (t0, t1, buckets)
@@ -92,25 +88,27 @@ class Timeline(Widget):
         if info is None or span is None or not buckets or width <= 0:
             return []
         n = len(buckets)
-        marks = {kind: [0] * width for kind in MARKED}
+        marks = {kind: [0] * width for kind in (*MARKED, "mark")}
         for kind, times in (*info.marks.items(), ("mark", self.user_marks)):
             for ts in times:
                 if span[0] <= ts <= span[1]:
-                    marks.setdefault(kind, [0] * width)[self._column_of(ts, width)] += 1
-        user = marks.get("mark", [0] * width)
+                    marks[kind][self._column_of(ts, width)] += 1
         return [(sum(b.total for b in buckets[c * n // width:max((c + 1) * n // width, c * n // width + 1)]),
-                 marks["oom_kill"][c], marks["reaper_attempt"][c], marks["oom_invoke"][c], user[c], marks["stall"][c])
-                for c in range(width)]
+                 marks["oom_kill"][c], marks["reaper_attempt"][c], marks["oom_invoke"][c], marks["mark"][c],
+                 marks["stall"][c]) for c in range(width)]
 
     def _column_of(self, ts: int, width: int) -> int:
         span = self.span
         assert span is not None
         return min(width - 1, max(0, (ts - span[0]) * width // max(span[1] + 1 - span[0], 1)))
 
-    def cursor_column(self, width: int) -> int | None:
-        if self.span is None or self.cursor_ts is None:
+    def _column_at(self, ts: int | None, width: int) -> int | None:
+        if self.span is None or ts is None or width <= 0:
             return None
-        return self._column_of(self.cursor_ts, width)
+        return self._column_of(ts, width)
+
+    def cursor_column(self, width: int) -> int | None:
+        return self._column_at(self.cursor_ts, width)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # The styles, once per repaint rather than per line: each lookup walks the DOM for the background.
