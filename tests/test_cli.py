@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from oomreplay import Event, TraceWriter
+from oomreplay.store.format import FORMAT_VERSION
 
 from .commands import cli
 
@@ -38,7 +39,7 @@ def test_info(incident: Path):
     fields = dict(line.split(None, 1) if "  " not in line else [x.strip() for x in line.split("  ", 1)]
                   for line in r.stdout.splitlines())
     assert fields["kernel"] == "4.12-test" and fields["events"] == "17" and fields["kills"] == "1"
-    assert fields["reaper outcomes"] == "unable 1" and fields["format version"] == "1"
+    assert fields["reaper outcomes"] == "unable 1" and fields["format version"] == str(FORMAT_VERSION)
     assert fields["source"] == "dmesg (2 lines)"
 
 

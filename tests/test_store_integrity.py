@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import zstandard
 
 from oomreplay import Event, State, TraceWriter, apply, open_trace
 from oomreplay.store import TraceError, TraceVersionError, repair, tracker, verify, writer
@@ -266,7 +267,6 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Sample:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(writer, "BLOCK_EVENTS", 128)
         patch.setattr(writer, "DICTIONARY_AT", 1)
-        patch.setattr(tracker, "KEYFRAME_EVERY", 128)
         patch.setattr(tracker, "DICTIONARY_AT", 1)
         sample = _sample(tmp_path_factory.mktemp("small"), 400, seed=2)
     assert 10_000 <= len(sample.data) <= 40_000, len(sample.data)
@@ -455,12 +455,23 @@ def _lying_length_block(payload: bytes, length: int) -> bytes:
     return head + struct.pack("<I", fmt.crc(head, payload)) + payload
 
 
+def _zstd_frame_claiming(size: int, data: bytes) -> bytes:
+    """A zstd frame whose header claims ``size`` bytes of content but which holds one raw block of ``data``."""
+    header = fmt.ZSTD_MAGIC + bytes([0xE0]) + struct.pack("<Q", size)  # single segment, 8-byte content size
+    block = struct.pack("<I", 1 | len(data) << 3)[:3]  # the last block, raw
+    return header + block + data
+
+
 HOSTILE_INDEXES = {
-    "array of 2**32-1 elements": fmt.frame(fmt.INDEX, fmt.deflate(b"\xdd\xff\xff\xff\xff")),
-    "map of 2**32-1 entries": fmt.frame(fmt.INDEX, fmt.deflate(b"\xdf\xff\xff\xff\xff")),
-    "100000 nested arrays": fmt.frame(fmt.INDEX, fmt.deflate(b"\x91" * 100_000 + b"\xc0")),
-    "length past the file end": _lying_length_block(fmt.deflate(fmt.pack({})), 1000),
-    "length of 4 GiB": _lying_length_block(fmt.deflate(fmt.pack({})), 2**32 - 1),
+    "array of 2**32-1 elements": fmt.frame(fmt.INDEX, fmt.compress(b"\xdd\xff\xff\xff\xff")),
+    "map of 2**32-1 entries": fmt.frame(fmt.INDEX, fmt.compress(b"\xdf\xff\xff\xff\xff")),
+    "100000 nested arrays": fmt.frame(fmt.INDEX, fmt.compress(b"\x91" * 100_000 + b"\xc0")),
+    "length past the file end": _lying_length_block(fmt.compress(fmt.pack({})), 1000),
+    "length of 4 GiB": _lying_length_block(fmt.compress(fmt.pack({})), 2**32 - 1),
+    "zstd frame claiming 4 GiB": fmt.frame(fmt.INDEX, _zstd_frame_claiming(2**32, fmt.pack({}))),
+    "zstd frame claiming 100 MiB from 1 byte": fmt.frame(fmt.INDEX, _zstd_frame_claiming(100 << 20, fmt.pack({}))),
+    "zstd frame with no content size": fmt.frame(fmt.INDEX, fmt.ZSTD_MAGIC + b"\x00\x00\x01\x00\x00"),
+    "zstd frame cut short": fmt.frame(fmt.INDEX, fmt.compress(fmt.pack({"a": list(range(100))}))[:-4]),
 }
 
 
@@ -489,17 +500,19 @@ print(grown_kb, time.monotonic() - start, outcome)
 """
 
 
-def _deflated_zeros(n: int) -> bytes:
-    """zlib of ``n`` zero bytes, compressed a MiB at a time so this process never holds the zeros."""
-    z = zlib.compressobj(fmt.ZLIB_LEVEL)
+def _compressed_zeros(n: int, codec: str) -> bytes:
+    """``n`` zero bytes compressed with zlib (format 1) or zstd (its header saying ``n``), a MiB at a time so this
+    process never holds the zeros."""
+    z = zlib.compressobj(6) if codec == "zlib" else zstandard.ZstdCompressor().compressobj(size=n)
     chunk = bytes(1 << 20)
     return b"".join([z.compress(chunk) for _ in range(n >> 20)] + [z.flush()])
 
 
+@pytest.mark.parametrize("codec", ["zlib", "zstd"])
 @pytest.mark.parametrize("inflated_mib", [200, 300], ids=["under the inflate cap", "over the inflate cap"])
-def test_zlib_bomb_index_is_refused_without_exploding(tmp_path: Path, inflated_mib: int) -> None:
+def test_compression_bomb_index_is_refused_without_exploding(tmp_path: Path, inflated_mib: int, codec: str) -> None:
     """Measured in a child interpreter so the peak is the reader's alone."""
-    path = _index_only_file(tmp_path / "bomb.oomtrace", fmt.frame(fmt.INDEX, _deflated_zeros(inflated_mib << 20)))
+    path = _index_only_file(tmp_path / "bomb.oomtrace", fmt.frame(fmt.INDEX, _compressed_zeros(inflated_mib << 20, codec)))
     result = subprocess.run([sys.executable, "-c", _MEASURE_OPEN, str(path)], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr

@@ -24,7 +24,6 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tiny blocks, keyframes and change-list chunks, so a few hundred events cross every boundary many times, and
     the compression dictionaries early on, so most blocks use them."""
     monkeypatch.setattr(writer, "BLOCK_EVENTS", 7)
-    monkeypatch.setattr(tracker, "KEYFRAME_EVERY", 13)
     monkeypatch.setattr(tracker, "SCENE_CUT_MIN_GAP", 3)
     monkeypatch.setattr(tracker, "FULL_MAP_EVERY", 4)
     monkeypatch.setattr(tracker, "PAGES_PER_BLOCK", 3)

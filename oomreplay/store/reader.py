@@ -1,7 +1,7 @@
 """``Trace``: a lazily read `.oomtrace`. Opening reads the header, the trailer and the index; nothing else.
 
 Seeking is a bisect to the keyframe at or before the target, the pages of that keyframe (shared and cached, so
-neighbouring keyframes cost only the pages they changed) and a replay of at most ``KEYFRAME_EVERY`` events. The
+neighbouring keyframes cost only the pages they changed) and a replay within one event block. The
 last state handed out is kept, so stepping forward one event costs one ``apply``.
 """
 
@@ -24,7 +24,7 @@ from .codec import (LEGACY_TABLES, EventBlock, PageRef, Schema, apply_diff, deco
                     decode_pieces, decode_workset, state_tables)
 from .format import (BLOCK, BLOCK_NAMES, DICTIONARY, DIRECTORY, EVENTS, FORMAT_VERSION, HEADER,
                      INDEX, KEYFRAME, MAGIC, MAX_PAYLOAD, META, OVERVIEW, PAGE, POSTINGS, SOURCE, SOURCE_FILE, TRAILER,
-                     TRAILER_MAGIC, WORKSET, TraceError, TraceVersionError, crc, decode_dictionary, inflate,
+                     TRAILER_MAGIC, WORKSET, TraceError, TraceVersionError, crc, decode_dictionary, decompress,
                      ints_from_bytes, unpack)
 from .overview import Bucket, Overview
 
@@ -34,13 +34,17 @@ UNCOMPRESSED = frozenset({META, SOURCE_FILE})
 @contextmanager
 def _no_gc() -> Iterator[None]:
     """Replaying allocates thousands of short-lived containers; a full collection in the middle, walking every
-    cached page, would cost more than the replay (the msgpack docs give the same advice for large unpacks)."""
+    cached page, would cost more than the replay (the msgpack docs give the same advice for large unpacks). What
+    the seek kept (decoded blocks and pages, tens of thousands of tuples) is collected once on the way out, while
+    it is the only young generation: left to the collector, a hundred seeks' worth would be walked at once, in
+    whichever seek came next (4 ms, every hundredth seek)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            gc.collect(0)
             gc.enable()
 
 
@@ -118,7 +122,7 @@ def read_block(data: Any, offset: int, end: int, name: str, expect: int | None =
     if crc(bytes(data[offset:offset + 5]), payload) != stored:
         raise TraceError(f"{where}: CRC mismatch (the block is damaged)")
     if kind not in UNCOMPRESSED:
-        payload = inflate(payload, where, zdict)
+        payload = decompress(payload, where, zdict)
     return kind, unpack(payload, where), stop
 
 

@@ -21,25 +21,23 @@ from ..model.apply import handlers_for
 from ..model.table import WriterTable
 from .codec import (EventBlock, PageRef, full_map_payload, page_payload, pieces_payload, record_diff,
                     workset_payload)
-from .format import (DICTIONARY, DICTIONARY_BYTES, KEYFRAME, PAGE, WORKSET, ZLIB_LEVEL, deflate, dictionary_payload,
-                     frame, ints_to_bytes, pack, packer, unpack)
+from .format import (DICTIONARY, KEYFRAME, PAGE, STATE_LEVEL, WORKSET, BlockCompressor, frame, ints_to_bytes,
+                     pack, packer, unpack)
 
-#: Events between periodic keyframes, chosen with benchmarks/store_bench.py (see the README's table).
-KEYFRAME_EVERY = 512
-#: A scene cut (an OOM invocation, a kill, a reaper attempt) gets its own keyframe unless one is this close.
-SCENE_CUT_MIN_GAP = KEYFRAME_EVERY // 8
+#: Every event block ends with a keyframe (the writer's ``BLOCK_EVENTS``, chosen with benchmarks/store_bench.py, is
+#: thus the keyframe spacing); a scene cut (an OOM invocation, a kill, a reaper attempt) gets its own keyframe too,
+#: unless the last one is this close.
+SCENE_CUT_MIN_GAP = 64
 SCENE_CUTS = frozenset(("oom_invoke", "oom_kill", "reaper_attempt", "reaper_done"))
 #: Pages (or patches) per page block: compressed together, inflated together.
 PAGES_PER_BLOCK = 32
 #: Keyframes are written in groups of this many, the first with the full page map, the others with only their own
 #: pieces: the reader builds any keyframe's map from one block.
 FULL_MAP_EVERY = 16
-#: The compression dictionary of the page and working-set blocks is written at this keyframe.
+#: The compression dictionary of the page and working-set blocks is written at this keyframe, of the latest raw
+#: payloads of both.
 DICTIONARY_AT = 16
-#: zlib levels of the state blocks: level 5 compresses page and working-set blocks (with their dictionary) 40 %
-#: and 12 % faster than the default 6, for about 1 % more bytes of those blocks (0.13 bytes per event of the
-#: synthetic incident); the tracker is the slower half of the writer, and these are most of its compression time.
-LEVELS = {PAGE: 5, WORKSET: 5}
+DICTIONARY_SHARES = {PAGE: 64 << 10, WORKSET: 64 << 10}
 
 _LENGTH = struct.Struct("<I")
 _WORKER = "import sys; from oomreplay.store.tracker import worker_main; worker_main(sys.argv[1])"
@@ -71,24 +69,20 @@ class StateTracker:
         self._group_full: dict[str, list] = {}
         self._since_whole: dict[str, dict[int, set]] = {t: {} for t in TABLES}
         self._whole: dict[str, dict[int, dict]] = {t: {} for t in TABLES}  # each page as last stored whole
-        self._zdict: bytes | None = None
+        self._compressor = BlockCompressor(DICTIONARY_SHARES, STATE_LEVEL)
         self._zdict_offset = -1
-        self._samples = {PAGE: b"", WORKSET: b""}  # the kinds the dictionary serves: their latest raw payloads
 
     def _emit(self, kind: int, obj: Any) -> int:
         at = self._offset
-        raw = self._pack(obj)
-        if self._zdict is None and kind in self._samples:
-            self._samples[kind] = (self._samples[kind] + raw)[-DICTIONARY_BYTES // 2:]
-        zdict = self._zdict if kind in self._samples else None
-        data = frame(kind, deflate(raw, zdict, LEVELS.get(kind, ZLIB_LEVEL)))
+        data = frame(kind, self._compressor.compress(kind, self._pack(obj)))
         self._sink.write(data)
         self._offset += len(data)
         return at
 
     def feed(self, block: EventBlock) -> None:
-        """Apply the block's events in place (``EventBlock.replay``), taking a keyframe after every
-        ``KEYFRAME_EVERY`` events and after a scene cut at least ``SCENE_CUT_MIN_GAP`` after the last."""
+        """Apply the block's events in place (``EventBlock.replay``), taking a keyframe after a scene cut at least
+        ``SCENE_CUT_MIN_GAP`` after the last keyframe and at the block's end. Keyframes on block boundaries mean a
+        seek replays from its keyframe within one event block: it never reads and decodes a second one."""
         schema = block.schema
         if schema is not self._schema:
             self._schema = schema
@@ -100,18 +94,13 @@ class StateTracker:
         base = self._n  # events applied before this block
         i = 0
         while i < n:
-            # the first event at or after i whose application ends an interval
-            stop = self._kf_at + KEYFRAME_EVERY - 1 - base
             cut_from = max(i, self._kf_at + SCENE_CUT_MIN_GAP - 1 - base)
-            if cut_from < min(stop, n):
-                c = cuts.find(1, cut_from, min(stop, n))
-                if c >= 0:
-                    stop = c
-            end = min(stop + 1, n)
+            c = cuts.find(1, cut_from, n - 1) if cut_from < n - 1 else -1
+            end = c + 1 if c >= 0 else n
             block.replay(self.state, i, end, self._handlers)
             self._n = base + end
             i = end
-            if end == stop + 1:
+            if end < n or self._n - self._kf_at >= SCENE_CUT_MIN_GAP:
                 self._keyframe()
 
     def _keyframe(self) -> None:
@@ -137,7 +126,7 @@ class StateTracker:
         self._kf_pages = {name: set(table.pages()) for name, table in s.tables().items()}
         self._kf_at = self._n
         if k + 1 == DICTIONARY_AT:
-            self._dictionary()
+            self._zdict_offset = self._emit(DICTIONARY, self._compressor.dictionary())
 
     def _flush_group(self) -> None:
         """Write the pending keyframes as one block: the full page map of the first, then each one's seq, time,
@@ -219,13 +208,6 @@ class StateTracker:
         if payload:
             self._kf_worksets[-1] = self._emit(WORKSET, payload)
 
-    def _dictionary(self) -> None:
-        """Write the compression dictionary every later page and working-set block is compressed with: recent
-        payloads of both, so it holds the field values and record shapes those blocks repeat."""
-        zdict = self._samples[WORKSET] + self._samples[PAGE]
-        self._zdict_offset = self._emit(DICTIONARY, dictionary_payload(sorted(self._samples), zdict))
-        self._zdict = zdict
-
     def finish(self) -> dict[str, Any]:
         """Take the last keyframe and say where the keyframes are and what the final state holds."""
         if self._n and self._kf_at != self._n:
@@ -238,7 +220,7 @@ class StateTracker:
                 "keyframe_worksets": ints_to_bytes(self._kf_worksets),
                 "keyframe_first_blocks": ints_to_bytes(self._kf_first_block),
                 "page_blocks": ints_to_bytes(self._page_blocks), "pages_per_block": PAGES_PER_BLOCK,
-                "dictionary": [self._zdict_offset, sorted(self._samples)] if self._zdict is not None else None,
+                "dictionary": [self._zdict_offset, self._compressor.kinds] if self._zdict_offset >= 0 else None,
                 "size": self._offset,
                 "summary": {"tasks": len(s.tasks), "locks": len(s.locks), "ooms": len(s.ooms),
                             "victims": len(s.victims), "reaper_outcomes": dict(outcomes),

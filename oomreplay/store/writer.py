@@ -21,16 +21,18 @@ from typing import Any
 from ..model import KIND_NAMES, TABLES, Event
 from .changelists import ChangeListWriter
 from .codec import CURRENT, block_payload
-from .format import (DICTIONARY, DICTIONARY_BYTES, DIRECTORY, EVENTS, FORMAT_VERSION, INDEX, META, OVERVIEW,
-                     POSTINGS, SOURCE, SOURCE_FILE, deflate, dictionary_payload, frame, header_bytes, ints_from_bytes,
-                     ints_to_bytes, packer, trailer_bytes)
+from .format import (DICTIONARY, DIRECTORY, EVENTS, FORMAT_VERSION, INDEX, META, OVERVIEW, POSTINGS, SOURCE,
+                     SOURCE_FILE, BlockCompressor, frame, header_bytes, ints_from_bytes, ints_to_bytes, packer,
+                     trailer_bytes)
 from .overview import OverviewWriter
 from .tracker import LocalTracker, ParallelTracker
 
 #: Events per block: one block read serves a step, and a replay between keyframes touches one or two blocks.
 BLOCK_EVENTS = 512
-#: The compression dictionary of the events blocks is written after this many, of their latest raw payloads.
+#: The compression dictionary of the events and change-list blocks is written after this many events blocks, of
+#: the latest raw payloads of both (their shares: what compressed them best, with benchmarks/store_bench.py).
 DICTIONARY_AT = 16
+DICTIONARY_SHARES = {EVENTS: 128 << 10, POSTINGS: 32 << 10}
 SOURCE_CHUNK_LINES = 1024
 #: kind id -> 1 for the lock kinds, 2 for zone, 3 for memcg (the kinds whose events name an entity), else 0; as a
 #: bytes.translate table over the kind column. The names are those of ``changelists.entity_of``.
@@ -80,7 +82,7 @@ class TraceWriter:
             raise
         self._offset = 0
         self._write(header_bytes())
-        self._emit(META, {"meta": self.meta, "schema": CURRENT.payload()}, compress=False)
+        self._emit(META, {"meta": self.meta, "schema": CURRENT.payload()}, compressed=False)
         self._n = 0
         self._last_ts: int | None = None
         self._pending: list[Event] = []  # the events of the block being filled
@@ -91,8 +93,7 @@ class TraceWriter:
         self._free_by_zone: dict[tuple, int] = {}
         self._free_total = 0
         self._sources: list[dict[str, Any]] = []
-        self._zdict: bytes | None = None
-        self._zdict_sample = b""
+        self._compressor = BlockCompressor(DICTIONARY_SHARES)
         self._zdict_offset = -1
 
     # -- low level -------------------------------------------------------------------------------------------
@@ -103,9 +104,9 @@ class TraceWriter:
         self._offset += len(data)
         return at
 
-    def _emit(self, kind: int, obj: Any, compress: bool = True) -> int:
+    def _emit(self, kind: int, obj: Any, compressed: bool = True) -> int:
         payload = self._pack(obj)
-        return self._write(frame(kind, deflate(payload) if compress else payload))
+        return self._write(frame(kind, self._compressor.compress(kind, payload) if compressed else payload))
 
     # -- events ----------------------------------------------------------------------------------------------
 
@@ -138,7 +139,7 @@ class TraceWriter:
         first = self._n
         payload = block_payload(first, events)
         packed = self._pack(payload)
-        offset = self._write(frame(EVENTS, deflate(packed, self._zdict)))
+        offset = self._write(frame(EVENTS, self._compressor.compress(EVENTS, packed)))
         offsets, seqs, tss = self._blocks
         offsets.append(offset)
         seqs.append(first)
@@ -147,15 +148,8 @@ class TraceWriter:
         self._pending = []
         self._index_block(payload)
         self._tracker.feed(payload, packed)  # type: ignore[union-attr]
-        if self._zdict is None:
-            self._dictionary(packed)
-
-    def _dictionary(self, packed: bytes) -> None:
-        """Keep the latest raw payloads, and write them as the events blocks' dictionary once there are enough."""
-        self._zdict_sample = (self._zdict_sample + packed)[-DICTIONARY_BYTES:]
-        if len(self._blocks[0]) == DICTIONARY_AT:
-            self._zdict_offset = self._emit(DICTIONARY, dictionary_payload([EVENTS], self._zdict_sample))
-            self._zdict = self._zdict_sample
+        if len(offsets) == DICTIONARY_AT:
+            self._zdict_offset = self._emit(DICTIONARY, self._compressor.dictionary())
 
     def _index_block(self, payload: list) -> None:
         """Change lists, overview and counts for a whole block at once: one grouping loop per column, the entity
@@ -207,7 +201,7 @@ class TraceWriter:
         file_id = len(self._sources)
         self._sources.append({"name": name, "lines": 0, "pending": [], "firsts": array("q"),
                               "offsets": array("q")})
-        self._emit(SOURCE_FILE, [file_id, name], compress=False)
+        self._emit(SOURCE_FILE, [file_id, name], compressed=False)
         return file_id
 
     def add_source_lines(self, file_id: int, lines: Iterable[str]) -> None:
@@ -248,7 +242,7 @@ class TraceWriter:
             with open(self._side, "rb") as side:
                 shutil.copyfileobj(side, self._f, 1 << 20)
             self._offset += tracked["size"]
-            dictionaries = [[self._zdict_offset, [EVENTS]]] if self._zdict_offset >= 0 else []
+            dictionaries = [[self._zdict_offset, self._compressor.kinds]] if self._zdict_offset >= 0 else []
             if tracked["dictionary"] is not None:
                 at, kinds = tracked["dictionary"]
                 dictionaries.append([state_base + at, kinds])
