@@ -462,6 +462,6 @@ _HANDLERS: dict[str, Handler] = {
 
 def handlers_for(kinds: Any) -> list[Handler | None]:
     """The handler of each kind name, in order, for a caller applying many events in place: calling
-    ``handler(s, seq, ts, pid, fields, inferred)`` after setting ``s.seq`` and ``s.ts_ns`` is exactly
-    ``apply_fields`` without its lookup per event."""
+    ``handler(s, seq, ts, pid, fields, inferred)`` and setting ``s.seq`` and ``s.ts_ns`` (no handler reads them,
+    so once after many events will do) is exactly ``apply_fields`` without its lookup per event."""
     return [_HANDLERS.get(kind) for kind in kinds]

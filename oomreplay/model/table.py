@@ -75,20 +75,22 @@ class Table(Generic[V]):
 
     A page may also be a reference the table resolves through ``load`` on first use, so a state read from a
     trace costs only the pages someone looks at, or a ``Partial``: a reference with some records already known
-    (``know``), so a replay that touches only those records loads no page at all. ``dirty`` collects the keys
-    written since the writer last took a keyframe (the writer stores just those records); readers never look at it.
+    (``know``), so a replay that touches only those records loads no page at all. The references themselves may
+    come from ``unread``, an index asked for a page's reference only when that page is first wanted (``get``),
+    or for all of them when the table is read whole (``all``): a seek then never builds the map of pages it
+    does not touch.
     """
 
-    __slots__ = ("_pages", "_owned", "_page_of", "_load", "dirty", "_len")
+    __slots__ = ("_pages", "_owned", "_page_of", "_load", "_len", "_unread")
 
     def __init__(self, page_of: Callable[[Any], int], pages: dict[int, Any] | None = None,
-                 load: Callable[[Any], dict] | None = None, length: int | None = None) -> None:
+                 load: Callable[[Any], dict] | None = None, length: int | None = None, unread: Any = None) -> None:
         self._page_of = page_of
         self._pages: dict[int, Any] = dict(pages) if pages else {}
         self._load = load
         self._owned: set[int] = set()
-        self.dirty: set[int] = set()
         self._len = length if length is not None else sum(len(p) for p in self._pages.values())
+        self._unread = unread
 
     def copy(self) -> Table[V]:
         """A new table sharing every page; whichever side writes a page first copies it."""
@@ -97,8 +99,8 @@ class Table(Generic[V]):
         other._pages = dict(self._pages)
         other._load = self._load
         other._owned = set()
-        other.dirty = set()
         other._len = self._len
+        other._unread = self._unread
         self._owned = set()  # the pages are now shared, so this side must copy before writing too
         return other
 
@@ -108,6 +110,8 @@ class Table(Generic[V]):
         them (as nothing checks a loaded page), the caller vouches for them. A page the table does not have, or has
         loaded, needs no help."""
         page = self._pages.get(p)
+        if page is None:
+            page = self._unread_ref(p)
         if page is None or type(page) is dict:
             return
         if type(page) is not Partial:
@@ -118,8 +122,26 @@ class Table(Generic[V]):
         self._pages[p] = page
         self._owned.add(p)  # a new object only this table holds
 
+    def _unread_ref(self, p: int) -> Any:
+        """Page ``p``'s reference from the unread index, kept in the page map; None if the table has no such page."""
+        if self._unread is None:
+            return None
+        ref = self._unread.get(p)
+        if ref is not None:
+            self._pages[p] = ref
+        return ref
+
+    def _read_all(self) -> None:
+        """Put every page's reference in the page map: for what reads or compares the table whole."""
+        if self._unread is not None:
+            for p, ref in self._unread.all().items():
+                self._pages.setdefault(p, ref)
+            self._unread = None
+
     def _page(self, p: int) -> dict | None:
         page = self._pages.get(p)
+        if page is None:
+            page = self._unread_ref(p)
         if page is None or type(page) is dict:
             return page
         if type(page) is Partial:
@@ -133,6 +155,8 @@ class Table(Generic[V]):
         """A dict that answers for ``key``: its page, or for a key a Partial page knows, what it knows."""
         p = self._page_of(key)
         page = self._pages.get(p)
+        if page is None:
+            page = self._unread_ref(p)
         if page is None or type(page) is dict:
             return page
         if type(page) is Partial:
@@ -145,7 +169,9 @@ class Table(Generic[V]):
         p = self._page_of(key)
         page = self._pages.get(p)
         if page is None:
-            return default
+            page = self._unread_ref(p)
+            if page is None:
+                return default
         if type(page) is not dict:
             if type(page) is Partial and page.known.get(key) is not None:  # the replay's common case, kept short
                 return page.known[key]
@@ -175,7 +201,6 @@ class Table(Generic[V]):
         return p, page  # type: ignore[return-value]
 
     def set(self, key: Any, value: V) -> None:
-        self.dirty.add(key)
         p = self._page_of(key)
         page = self._pages[p] if p in self._owned else None
         if type(page) is not dict and (page is None or key not in page.known):
@@ -190,7 +215,6 @@ class Table(Generic[V]):
     def delete(self, key: Any) -> None:
         if key not in self:
             return
-        self.dirty.add(key)
         p, page = self._writable(key)
         self._len -= 1
         if type(page) is Partial:
@@ -198,6 +222,7 @@ class Table(Generic[V]):
             return
         del page[key]
         if not page:
+            self._read_all()  # so the index cannot bring the page back
             del self._pages[p]
             self._owned.discard(p)
 
@@ -205,6 +230,7 @@ class Table(Generic[V]):
         return self._len
 
     def _all_pages(self) -> list[dict]:
+        self._read_all()
         return [self._page(p) or {} for p in list(self._pages)]
 
     def keys(self) -> list:
@@ -225,11 +251,14 @@ class Table(Generic[V]):
 
     def pages(self) -> dict[int, Any]:
         """The page map itself, for the store's keyframe writer; callers must not mutate it."""
+        self._read_all()
         return self._pages
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Table):
             return NotImplemented
+        self._read_all()
+        other._read_all()
         mine = {p: d for p, d in zip(list(self._pages), self._all_pages()) if d}
         theirs = {p: d for p, d in zip(list(other._pages), other._all_pages()) if d}
         return mine == theirs
@@ -244,11 +273,11 @@ class WriterTable(Table[V]):
     keyframe (None: absent then). That is exactly what the keyframe's working set stores, so the writer needs no
     copy of the state at each keyframe, and no write ever copies a page."""
 
-    __slots__ = ()
+    __slots__ = ("dirty",)
 
     def __init__(self, page_of: Callable[[Any], int]) -> None:
         super().__init__(page_of)
-        self.dirty: dict[Any, Any] = {}  # type: ignore[assignment]
+        self.dirty: dict[Any, Any] = {}
 
     def copy(self) -> Table[V]:
         raise TypeError("a WriterTable is never shared")

@@ -6,6 +6,7 @@ decodes with one C-level unpack, which is what keeps both writing and replaying 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from itertools import accumulate
 from operator import itemgetter
 from typing import Any
@@ -129,19 +130,21 @@ class EventBlock:
         The hot loop of every seek and of the writer's state machine; unsaid fields stay None here (handlers
         read them with ``.get``)."""
         stop = min(stop, len(self))
+        if start >= stop:
+            return
         no_inference: frozenset = frozenset()
         schemas, first = self.schema.fields, self.first_seq
         for j, ts, k, pid, vals, inf in zip(range(start, stop), self.ts[start:stop], self.kinds[start:stop],
                                              self.pids[start:stop], self.values[start:stop],
                                              self.inferred[start:stop]):
-            names = schemas[k]
-            fields = dict(zip(names, vals)) if len(vals) <= len(names) else self.fields(j)
-            seq = first + j
-            state.seq = seq
-            state.ts_ns = ts
             handler = handlers[k]
             if handler is not None:
-                handler(state, seq, ts, pid, fields, frozenset(inf) if inf else no_inference)
+                names = schemas[k]
+                handler(state, first + j, ts, pid,
+                        dict(zip(names, vals)) if len(vals) <= len(names) else self.fields(j),
+                        frozenset(inf) if inf else no_inference)
+        state.seq = first + stop - 1  # no handler reads these: they are the state's position, set once
+        state.ts_ns = self.ts[stop - 1]
 
 
 def page_payload(table: str, page_no: int, page: dict) -> list:
@@ -273,14 +276,90 @@ def full_map_payload(k: int, page_map: dict[str, dict[int, PageRef]]) -> dict[st
     return out
 
 
-def decode_full_map(k: int, payload: Any) -> dict[str, dict[int, PageRef]]:
-    """The inverse of ``full_map_payload``; the caller turns a TypeError or ValueError into a TraceError."""
-    out: dict[str, dict[int, PageRef]] = {t: {} for t in TABLES}
+def decode_full_map(payload: Any) -> dict[str, tuple[list[int], tuple]]:
+    """``{table: (page numbers, the other columns of full_map_payload)}``: checked, but not yet turned into
+    references (``MapIndex`` does that page by page); the caller turns a TypeError or ValueError into a
+    TraceError."""
+    out = {}
     for table, (pages, backs, slots, patch_backs, patch_slots) in payload.items():
         if table not in TABLES or not len(pages) == len(backs) == len(slots) == len(patch_backs) == len(patch_slots):
             raise ValueError("a map of an unknown table or of columns of different lengths")
-        whole_ks = [k - back for back in backs]
-        patch_ks = [k + 1 - pb if pb else None for pb in patch_backs]
-        patch_slots = [ps if pb else None for pb, ps in zip(patch_backs, patch_slots)]
-        out[table] = dict(zip(accumulate(pages), zip(whole_ks, slots, patch_ks, patch_slots)))
+        out[table] = (list(accumulate(pages)), (backs, slots, patch_backs, patch_slots))
     return out
+
+
+_NO_COLUMNS: tuple = ((), (), (), ())
+_UNSET = object()
+
+
+class MapIndex:
+    """Where each page of one table is at one keyframe (its ``PageRef``), looked up page by page: the full map
+    of the keyframe's group (``decode_full_map``; bisected), with what the keyframes since wrote laid over it. A
+    seek looks up only the pages its replay touches; only a state read whole asks for ``all()``."""
+
+    __slots__ = ("_first", "_pages", "_columns", "_over", "_all", "_where")
+
+    def __init__(self, first: int, full: tuple[list[int], tuple] | None, where: str) -> None:
+        self._first = first  # the keyframe the full map belongs to: its references count back from it
+        self._pages, self._columns = full if full is not None else ([], _NO_COLUMNS)
+        # laid by later keyframes: a reference, None for a page gone, or (None, None, k, slot) for a patch of the
+        # page's whole version in the full map (looked up only if the page is)
+        self._over: dict[int, Any] = {}
+        self._all: dict[int, PageRef] | None = None
+        self._where = where
+
+    def lay(self, k: int, slot: int, pieces: list[tuple[int, bool]], gone: list[int]) -> int:
+        """Lay what keyframe ``k`` wrote of this table (before any lookup): the pages gone, then its pieces, a
+        whole page or a patch of the page as it stood, numbered from ``slot``; returns the next slot."""
+        over = self._over
+        for p in gone:
+            over[p] = None
+        for p, whole in pieces:
+            base = None if whole else over.get(p, _UNSET)
+            if base is None:
+                if not whole:
+                    raise TraceError(f"{self._where}: keyframe {k} patches page {p}, which is gone")
+                over[p] = (k, slot, None, None)
+            else:
+                over[p] = (None, None, k, slot) if base is _UNSET else (base[0], base[1], k, slot)
+            slot += 1
+        return slot
+
+    def _full(self, page: int) -> PageRef | None:
+        pages = self._pages
+        i = bisect_left(pages, page)
+        if i == len(pages) or pages[i] != page:
+            return None
+        backs, slots, patch_backs, patch_slots = self._columns
+        k, patch_back = self._first, patch_backs[i]
+        return (k - backs[i], slots[i], k + 1 - patch_back, patch_slots[i]) if patch_back else \
+            (k - backs[i], slots[i], None, None)
+
+    def _patched(self, page: int, ref: tuple) -> PageRef:
+        base = self._full(page)
+        if base is None:
+            raise TraceError(f"{self._where}: keyframe {ref[2]} patches page {page}, which no earlier keyframe "
+                             f"wrote whole")
+        return (base[0], base[1], ref[2], ref[3])
+
+    def get(self, page: int) -> PageRef | None:
+        ref = self._over.get(page, _UNSET)
+        if ref is _UNSET:
+            return self._full(page)
+        if ref is not None and ref[0] is None:
+            return self._patched(page, ref)
+        return ref
+
+    def all(self) -> dict[int, PageRef]:
+        """Every page's reference, built once (so the same page gets the same reference object every time)."""
+        if self._all is None:
+            k = self._first
+            out = dict(zip(self._pages, [(k - b, s, k + 1 - pb, ps) if pb else (k - b, s, None, None)
+                                         for b, s, pb, ps in zip(*self._columns)]))
+            for page, ref in self._over.items():
+                if ref is None:
+                    out.pop(page, None)
+                else:
+                    out[page] = self._patched(page, ref) if ref[0] is None else ref
+            self._all = out
+        return self._all

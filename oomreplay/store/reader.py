@@ -20,7 +20,7 @@ from typing import Any
 from ..model import KIND_NAMES, TABLES, Event, State, Table
 from ..model.apply import handlers_for
 from .changelists import ChangeListIndex, Key, decode_chunk
-from .codec import (LEGACY_TABLES, EventBlock, PageRef, Schema, apply_diff, decode_full_map, decode_page,
+from .codec import (LEGACY_TABLES, EventBlock, MapIndex, Schema, apply_diff, decode_full_map, decode_page,
                     decode_pieces, decode_workset, state_tables)
 from .format import (BLOCK, BLOCK_NAMES, DICTIONARY, DIRECTORY, EVENTS, FORMAT_VERSION, HEADER,
                      INDEX, KEYFRAME, MAGIC, MAX_PAYLOAD, META, OVERVIEW, PAGE, POSTINGS, SOURCE, SOURCE_FILE, TRAILER,
@@ -31,20 +31,23 @@ from .overview import Bucket, Overview
 UNCOMPRESSED = frozenset({META, SOURCE_FILE})
 
 
+#: Every this many seeks, the young objects the seeks kept (decoded blocks and pages: about 200 containers with
+#: 3,000 references each time) are collected. Left to the collector, whose count the cache's evictions keep low,
+#: a hundred seeks' worth was walked at once inside whichever seek came next (4 ms every hundredth seek); after
+#: every seek, it would also walk what the next seek frees anyway (0.2 ms each time).
+COLLECT_EVERY = 1
+
+
 @contextmanager
 def _no_gc() -> Iterator[None]:
     """Replaying allocates thousands of short-lived containers; a full collection in the middle, walking every
-    cached page, would cost more than the replay (the msgpack docs give the same advice for large unpacks). What
-    the seek kept (decoded blocks and pages, tens of thousands of tuples) is collected once on the way out, while
-    it is the only young generation: left to the collector, a hundred seeks' worth would be walked at once, in
-    whichever seek came next (4 ms, every hundredth seek)."""
+    cached page, would cost more than the replay (the msgpack docs give the same advice for large unpacks)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
-            gc.collect(0)
             gc.enable()
 
 
@@ -82,11 +85,15 @@ class _LRU:
                 self._d.move_to_end(key)
                 return self._d[key]
         value = load()
+        self.put(key, value)
+        return value
+
+    def put(self, key: Any, value: Any) -> None:
         with self._lock:
             self._d[key] = value
+            self._d.move_to_end(key)
             if len(self._d) > self._cap:
                 self._d.popitem(last=False)
-        return value
 
 
 def check_header(data: bytes, name: str) -> int:
@@ -210,12 +217,13 @@ class Trace:
         self._page_blocks = _LRU(256)
         # Keyframe groups and states are many objects each: few of them, for the same reason.
         self._kf_groups = _LRU(8)
-        self._keyframes = _LRU(8)
+        self._keyframes = _LRU(32)  # mostly markers of keyframes asked for once
         self._chunks = _LRU(256)
         self._source_cache = _LRU(32)
         self._changes: ChangeListIndex | None = None
         self._overview: Overview | None = None
         self._last: State | None = None
+        self._seeks = 0  # for COLLECT_EVERY
         self._lock = threading.Lock()
 
     # -- basics ----------------------------------------------------------------------------------------------
@@ -420,12 +428,13 @@ class Trace:
             return page
         return self._pages.get(ref, load)
 
-    def _keyframe_group(self, k: int) -> tuple[int, dict[str, dict[int, PageRef]], list[tuple]]:
-        """``(first keyframe, its full page map, [(seq, ts, {table: records}, its pieces, the pages gone) of each
-        keyframe])`` of the block holding keyframe ``k``; the pieces and pages gone are decoded when laid."""
+    def _keyframe_group(self, k: int) -> tuple[int, dict[str, tuple[list[int], tuple]], list[tuple]]:
+        """``(first keyframe, its full page map as decode_full_map gives it, [(seq, ts, {table: records}, its
+        pieces, the pages gone) of each keyframe])`` of the block holding keyframe ``k``; the pieces and pages gone
+        are decoded when laid."""
         offset = self._kf_off[k]
 
-        def load() -> tuple[int, dict[str, dict[int, PageRef]], list[tuple]]:
+        def load() -> tuple[int, dict[str, tuple[list[int], tuple]], list[tuple]]:
             try:
                 first, full, entries = self._read(offset, KEYFRAME)
                 first = int(first)
@@ -434,8 +443,8 @@ class Trace:
                     if len(lengths) != len(self._tables):
                         raise ValueError(f"{len(lengths)} table lengths")
                     records.append((seq, ts, dict(zip(self._tables, map(int, lengths))), pieces, gone))
-                return first, decode_full_map(first, full), records
-            except (KeyError, TypeError, ValueError) as e:
+                return first, decode_full_map(full), records
+            except (AttributeError, KeyError, TypeError, ValueError) as e:
                 raise TraceError(f"{self.name}: keyframe at offset {offset}: bad keyframe ({type(e).__name__}: "
                                  f"{e})") from None
         first, full, records = group = self._kf_groups.get(offset, load)
@@ -444,53 +453,46 @@ class Trace:
                              f"{first + len(records) - 1}, the index says it holds keyframe {k}")
         return group
 
-    def _page_map(self, k: int) -> dict[str, dict[int, PageRef]]:
+    def _page_map(self, k: int) -> dict[str, MapIndex]:
         """Where every page of keyframe ``k`` is: its group's full map, with the pieces and the pages gone of every
         keyframe since laid over it. Not cached: only a keyframe state, which is, is built from it."""
         first, full, records = self._keyframe_group(k)
-        if k == first:
-            return full
-        maps = {t: dict(m) for t, m in full.items()}
+        where = f"{self.name}: keyframe at offset {self._kf_off[k]}"
+        maps = {table: MapIndex(first, full.get(table), f"{where}, table {table}") for table in TABLES}
         for j in range(first + 1, k + 1):
-            self._lay_pieces(j, records[j - first], maps)
+            record = records[j - first]
+            try:
+                pieces = decode_pieces(record[3])
+                gone = {t: [int(p) for p in ps] for t, ps in record[4].items()}
+            except (AttributeError, TypeError, ValueError) as e:
+                raise TraceError(f"{where}: bad keyframe ({type(e).__name__}: {e})") from None
+            slot = 0
+            for table in self._tables:
+                slot = maps[table].lay(j, slot, pieces.get(table, ()), gone.get(table, ()))
         return maps
-
-    def _lay_pieces(self, k: int, record: tuple, maps: dict[str, dict[int, PageRef]]) -> None:
-        """Update a page map with what keyframe ``k`` wrote: its pieces, in slot order, and the pages gone."""
-        try:
-            pieces = decode_pieces(record[3])
-            gone = {t: [int(p) for p in ps] for t, ps in record[4].items()}
-        except (AttributeError, TypeError, ValueError) as e:
-            raise TraceError(f"{self.name}: keyframe at offset {self._kf_off[k]}: bad keyframe ({type(e).__name__}: "
-                             f"{e})") from None
-        slot = 0
-        for table in self._tables:
-            m = maps[table]
-            for p in gone.get(table, ()):
-                m.pop(p, None)
-            for p, whole in pieces.get(table, ()):
-                if whole:
-                    m[p] = (k, slot, None, None)
-                elif p in m:
-                    m[p] = (*m[p][:2], k, slot)
-                else:
-                    raise TraceError(f"{self.name}: keyframe at offset {self._kf_off[k]}: patches page {p} of "
-                                     f"{table}, which no earlier keyframe wrote whole")
-                slot += 1
 
     def _keyframe_state(self, k: int) -> State:
         """The keyframe's state with every page still a reference and its working set laid over them: nothing is
         decoded until it is used, and a replay into the keyframe's interval mostly uses only the working set.
-        Built once per keyframe and copied (a copy shares the pages), so a seek pays neither again."""
-        return self._keyframes.get(k, lambda: self._build_keyframe_state(k)).copy()
+        The first seek into an interval gets it to replay onto in place (its pages its own, none copied on write);
+        from the second on (stepping back through an interval asks for one keyframe again and again) it is kept,
+        and each seek gets a copy, which shares its pages."""
+        first = object()
+        kept = self._keyframes.get(k, lambda: first)  # anything but a State: asked for before
+        if kept is first:
+            return self._build_keyframe_state(k)
+        if not isinstance(kept, State):
+            kept = self._build_keyframe_state(k)
+            self._keyframes.put(k, kept)
+        return kept.copy()
 
     def _build_keyframe_state(self, k: int) -> State:
         first, _, records = self._keyframe_group(k)
         seq, ts, lengths = records[k - first][:3]
         s = State()
         s.seq, s.ts_ns = seq, ts
-        for table, refs in self._page_map(k).items():
-            setattr(s, table, Table(TABLES[table][1], refs, self._page, lengths.get(table, 0)))
+        for table, index in self._page_map(k).items():
+            setattr(s, table, Table(TABLES[table][1], None, self._page, lengths.get(table, 0), index))
         at = self._kf_workset[k]
         if at >= 0:
             where = f"{self.name}: working set at offset {at}"
@@ -503,7 +505,11 @@ class Trace:
         """The state after the event ``seq`` (``-1``: before the first event)."""
         seq = self._check_seq(seq)
         with _no_gc():
-            return self._state_at(seq)
+            state = self._state_at(seq)
+        self._seeks += 1
+        if self._seeks % COLLECT_EVERY == 0 and gc.isenabled():
+            gc.collect(0)
+        return state
 
     def _state_at(self, seq: int) -> State:
         k = bisect_right(self._kf_seq, seq) - 1
