@@ -4,6 +4,7 @@ events answers, and its indexes agree with a linear scan."""
 from __future__ import annotations
 
 import itertools
+import random
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,23 @@ def test_a_seek_decodes_no_state_page(tmp_path: Path, monkeypatch: pytest.Monkey
     expected = folded(evs)
     assert all(state == expected[seq] for seq, state in states.items())
     assert decoded  # comparing whole states needs the pages
+
+
+def test_a_seek_reads_one_events_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Keyframes fall on events-block ends (and on scene cuts inside blocks), so the replay from a seek's keyframe
+    never needs a second block, wherever the scene cuts put the keyframes."""
+    rng = random.Random(4)
+    evs = []
+    for i in range(5000):
+        if rng.random() < 0.01:
+            evs.append(Event(i, "oom_kill", 100 + i % 50, {"comm": "a.out"}))
+        else:
+            evs.append(Event(i, "rss", 100 + rng.randrange(300), {"anon_kb": i}))
+    path = write(tmp_path / "b.oomtrace", evs)
+    blocks = []
+    monkeypatch.setattr(reader, "EventBlock", lambda *args: blocks.append(args) or codec.EventBlock(*args))
+    expected = folded(evs)
+    for seq in rng.sample(range(len(evs)), 60):
+        blocks.clear()
+        assert open_trace(path).state_at(seq) == expected[seq]
+        assert len(blocks) == 1, (seq, len(blocks))

@@ -121,3 +121,37 @@ def test_a_writer_table_is_a_table_that_remembers_the_values_at_the_last_keyfram
     assert writer.items() == plain.items() and sorted(writer.pages()) == sorted(p for p in plain.pages())
     with pytest.raises(TypeError):
         writer.copy()
+
+
+class _Index:
+    """An unread page index over PAGES' references, counting what is asked of it."""
+
+    def __init__(self) -> None:
+        self.asked: list = []
+
+    def get(self, p: int) -> str | None:
+        self.asked.append(p)
+        return f"ref{p}" if p in PAGES else None
+
+    def all(self) -> dict[int, str]:
+        self.asked.append("all")
+        return {p: f"ref{p}" for p in PAGES}
+
+
+def test_an_unread_index_is_asked_only_for_the_pages_used(loads: list) -> None:
+    index = _Index()
+    table: Table = Table(int_page, None, lambda ref: loads.append(ref) or dict(PAGES[int(ref[3:])]), 5, index)
+    copy = table.copy()
+    assert table.get(2) == "b" and table.get(40) is None and index.asked == [0, 2] and loads == ["ref0"]
+    copy.know(1, {16: "P"})
+    assert copy.get(16) == "P" and index.asked == [0, 2, 1] and loads == ["ref0"]
+    assert table.items() == [(1, "a"), (2, "b"), (3, "c"), (16, "p"), (17, "q")] and index.asked[-1] == "all"
+    assert sorted(copy.pages()) == [0, 1] and copy.get(17) == "q"
+
+
+def test_a_page_emptied_before_the_index_is_read_whole_stays_gone(loads: list) -> None:
+    table: Table = Table(int_page, None, lambda ref: dict(PAGES[int(ref[3:])]), 5, _Index())
+    table.delete(16)
+    table.delete(17)
+    assert 16 not in table and len(table) == 3
+    assert table.items() == [(1, "a"), (2, "b"), (3, "c")] and sorted(table.pages()) == [0]

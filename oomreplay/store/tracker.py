@@ -80,9 +80,10 @@ class StateTracker:
         return at
 
     def feed(self, block: EventBlock) -> None:
-        """Apply the block's events in place (``EventBlock.replay``), taking a keyframe after a scene cut at least
-        ``SCENE_CUT_MIN_GAP`` after the last keyframe and at the block's end. Keyframes on block boundaries mean a
-        seek replays from its keyframe within one event block: it never reads and decodes a second one."""
+        """Apply the block's events in place (``EventBlock.replay``), taking a keyframe at the block's end and
+        after each scene cut at least ``SCENE_CUT_MIN_GAP`` away from the last keyframe and from the block's end.
+        Keyframes on block boundaries mean a seek replays from its keyframe within one event block: it never reads
+        and decodes a second one."""
         schema = block.schema
         if schema is not self._schema:
             self._schema = schema
@@ -94,14 +95,13 @@ class StateTracker:
         base = self._n  # events applied before this block
         i = 0
         while i < n:
-            cut_from = max(i, self._kf_at + SCENE_CUT_MIN_GAP - 1 - base)
-            c = cuts.find(1, cut_from, n - 1) if cut_from < n - 1 else -1
+            cut_from, cut_to = max(i, self._kf_at + SCENE_CUT_MIN_GAP - 1 - base), n - SCENE_CUT_MIN_GAP
+            c = cuts.find(1, cut_from, cut_to) if cut_from < cut_to else -1
             end = c + 1 if c >= 0 else n
             block.replay(self.state, i, end, self._handlers)
             self._n = base + end
             i = end
-            if end < n or self._n - self._kf_at >= SCENE_CUT_MIN_GAP:
-                self._keyframe()
+            self._keyframe()
 
     def _keyframe(self) -> None:
         """Write the working set of the interval that ends here and the pages changed in it, and note which pieces
