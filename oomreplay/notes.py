@@ -24,6 +24,7 @@ from typing import Any
 
 from .model import KINDS, Event
 from .store import Trace
+from .tomllines import TomlLines
 
 SUFFIX = ".notes.toml"
 #: Events with the same time scanned at most, looking for a mark's event (a burst of log lines shares a stamp).
@@ -267,7 +268,7 @@ def parse(text: str, name: str = "<notes>") -> list[Mark]:
             where = name
         what = _LINE_COL.sub("", msg).replace("(at end of document)", "(at the end)").strip()
         raise NotesError(f"{where}: {what}") from None
-    lines = _Locator(text)
+    lines = TomlLines(text)
     unknown = [k for k in doc if k != "mark"]
     if unknown:
         raise NotesError(f"{name}:{lines.top_key(unknown[0])}: unknown key {unknown[0]!r} (expected [[mark]] tables)")
@@ -276,75 +277,29 @@ def parse(text: str, name: str = "<notes>") -> list[Mark]:
         raise NotesError(f"{name}:{lines.top_key('mark')}: 'mark' must be an array of tables, written [[mark]]")
     marks = []
     for i, t in enumerate(tables):
-        line = lines.table(i)
+        line = lines.table("mark", i)
         for key, value in t.items():
             want = _FIELDS.get(key)
             if want is None:
-                raise NotesError(f"{name}:{lines.key(i, key)}: unknown field {key!r} in a mark "
+                raise NotesError(f"{name}:{lines.key('mark', i, key)}: unknown field {key!r} in a mark "
                                  f"(fields: {', '.join(_FIELDS)})")
             if not isinstance(value, want) or isinstance(value, bool):
-                raise NotesError(f"{name}:{lines.key(i, key)}: {key} must be {_TYPE_NAMES[want]}, "
+                raise NotesError(f"{name}:{lines.key('mark', i, key)}: {key} must be {_TYPE_NAMES[want]}, "
                                  f"not {type(value).__name__}")
         missing = [k for k in _REQUIRED if k not in t]
         if missing:
             raise NotesError(f"{name}:{line}: this mark has no {missing[0]}")
         if t["kind"] not in KINDS:
-            raise NotesError(f"{name}:{lines.key(i, 'kind')}: unknown event kind {t['kind']!r}")
+            raise NotesError(f"{name}:{lines.key('mark', i, 'kind')}: unknown event kind {t['kind']!r}")
         if t.get("occurrence", 0) < 0 or t.get("seq", 0) < 0:
             bad = "occurrence" if t.get("occurrence", 0) < 0 else "seq"
-            raise NotesError(f"{name}:{lines.key(i, bad)}: {bad} cannot be negative")
+            raise NotesError(f"{name}:{lines.key('mark', i, bad)}: {bad} cannot be negative")
         anchor = Anchor(t["kind"], t.get("pid"), t["ts_ns"], t.get("occurrence", 0), t.get("seq"))
         marks.append(Mark(t["title"], t.get("note", ""), anchor))
     return marks
 
 
 _TYPE_NAMES = {str: "a string", int: "an integer"}
-_HEADER = re.compile(r"\s*\[\[\s*mark\s*\]\]")
-_KEY = re.compile(r"\s*([A-Za-z0-9_-]+|\"[^\"]*\")\s*=")
-
-
-class _Locator:
-    """Line numbers for the errors tomllib cannot report (it parses, it does not check a schema): where the n-th
-    ``[[mark]]`` starts and where a key of it is written. Lines inside multi-line strings are skipped."""
-
-    def __init__(self, text: str) -> None:
-        self.headers: list[int] = []
-        self.keys: list[dict[str, int]] = [{}]  # index 0: the top level, then one per [[mark]]
-        inside: str | None = None
-        for number, line in enumerate(text.splitlines(), 1):
-            if inside is not None:
-                if _closes(line, inside):
-                    inside = None
-                continue
-            if _HEADER.match(line):
-                self.headers.append(number)
-                self.keys.append({})
-                continue
-            m = _KEY.match(line)
-            if m:
-                self.keys[-1].setdefault(m[1].strip('"'), number)
-                rest = line[m.end():].lstrip()
-                for delim in ('"""', "'''"):
-                    if rest.startswith(delim) and not _closes(rest[3:], delim):
-                        inside = delim
-
-    def table(self, i: int) -> int:
-        return self.headers[i] if i < len(self.headers) else 1
-
-    def key(self, i: int, key: str) -> int:
-        return self.keys[i + 1].get(key, self.table(i)) if i + 1 < len(self.keys) else 1
-
-    def top_key(self, key: str) -> int:
-        return self.keys[0].get(key, 1)
-
-
-def _closes(line: str, delim: str) -> bool:
-    """Whether ``line`` (inside a multi-line string opened with ``delim``) holds the closing delimiter."""
-    if delim == "'''":
-        return delim in line
-    return re.search(r'(?<!\\)(?:\\\\)*"""', line) is not None
-
-
 def marks_json(resolved: list[tuple[Mark, int | None]], trace: Trace) -> list[dict[str, Any]]:
     """The shape of ``oomreplay notes --format json``: one object per mark, ``seq`` null when its event is gone."""
     return [{"title": m.title, "note": m.note, "kind": m.anchor.kind, "pid": m.anchor.pid, "ts_ns": m.anchor.ts_ns,

@@ -151,6 +151,14 @@ def test_unknown_key_and_backwards_time_refused(tmp_path):
         convert([str(back)], tmp_path / "o2.oomtrace")
 
 
+def test_a_table_header_quoted_in_a_note_moves_no_line(tmp_path):
+    """A note may quote a scenario: a ``[[step]]`` inside its multi-line string is text, not the next step."""
+    quoted = '[[step]]\ndo = "note"\ntask = "aout"\nnote = """\nwhat the reaper saw:\n[[step]]\ndo = "kill"\n"""\n'
+    path = _variant(tmp_path, "quoted.toml", _appended(quoted + '\n[[step]]\ndo = "kill"\ntask = "nobody"\n'))
+    with pytest.raises(ConvertError, match=rf"quoted.toml:{_line_of_last_step(path)}: unknown task 'nobody'"):
+        convert([str(path)], tmp_path / "out.oomtrace")
+
+
 def test_scenario_sniffed_by_content(tmp_path):
     plain = tmp_path / "race.txt"
     plain.write_text(SEED.read_text().split("[scenario]", 1)[1].join(["[scenario]", ""]))

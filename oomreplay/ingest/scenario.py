@@ -20,6 +20,7 @@ from typing import Any
 from ..model import Event, State, apply_fields
 from ..model.events import ALLOC_OUTCOMES, LOCK_MODES, REAPER_ATTEMPT_OUTCOMES
 from ..model.flags import MAX_OOM_REAP_RETRIES, flag_target
+from ..tomllines import TomlLines
 
 #: The lock names that are an mm's mmap lock (mmap_sem before 5.8): they need an ``mm``.
 MM_LOCKS = ("mmap_lock", "mmap_sem", "&mm->mmap_sem", "&mm->mmap_lock")
@@ -47,7 +48,6 @@ _INT_KEYS = {"pid", "id", "tgid", "node", "oom_score_adj", "order", "points", "n
              "high_kb", "managed_kb"}
 _STR_KEYS = {"name", "comm", "task", "mm", "lock", "mode", "site", "gfp", "outcome", "state", "constraint",
              "memcg", "flag", "zone", "do", "mark", "note"}
-_HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z_]+)\s*\]\]\s*(#.*)?$")
 _TOML_LINE = re.compile(r"at line (\d+)")
 
 
@@ -73,20 +73,10 @@ def is_scenario(name: str) -> bool:
     return False
 
 
-def _header_lines(text: str) -> dict[str, list[int]]:
-    """For each array-of-tables name, the 1-based lines of its ``[[name]]`` headers, in order."""
-    out: dict[str, list[int]] = {}
-    for i, line in enumerate(text.splitlines(), 1):
-        m = _HEADER.match(line)
-        if m:
-            out.setdefault(m.group(1), []).append(i)
-    return out
-
-
 class _Compiler:
     def __init__(self, path: str, text: str) -> None:
         self.path = path
-        self.lines = _header_lines(text)
+        self.lines = TomlLines(text)
         try:
             self.doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
@@ -110,7 +100,7 @@ class _Compiler:
         items = self.doc.get(name, [])
         if not isinstance(items, list):
             self.fail(f"'{name}' must be written as [[{name}]] tables")
-        lines = self.lines.get(name, [])
+        lines = self.lines.headers.get(name, [])
         out = [(lines[i] if i < len(lines) else 1, item) for i, item in enumerate(items)]
         for line, item in out:
             self.line = line
