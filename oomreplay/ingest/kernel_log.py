@@ -50,9 +50,8 @@ _NOTHING_INFERRED: frozenset[str] = frozenset()
 #: Words only an OOM report prints: a line holding one that no family understood is a variant to report.
 _REPORT_MARKS = ("invoked oom-killer", "Killed process", "Kill process", "oom_reaper:", "oom-kill:",
                  "Out of memory", "page allocation failure", "page allocation stalls")
-#: A lockdep ``#n:`` line and a task-table ``[ pid]`` row, recognised by their shape when their parse fails.
+#: A lockdep ``#n:`` line, recognised by its shape when its parse fails (a task-table row: ``oom.TABLE_ROW``).
 _LOCK_LINE = re.compile(r"#\d+:")
-_TABLE_LINE = re.compile(r"\[\s*\d+\]\s")
 #: Not-understood lines kept for ``--report`` (all are counted).
 UNPARSED_KEPT = 100
 #: The Mem-Info summary counts pages; kB assume 4 KiB pages (the buddy lists that follow print the real size, but
@@ -303,7 +302,7 @@ class LogConverter:
                 inferred = {"pgtables_bytes"} if "nr_ptes" in self._columns else set()
                 pid = row.pop("pid")
                 return [Event(ts, "oom_candidate", pid, row, src=src, inferred=inferred)]
-            if _TABLE_LINE.match(msg):
+            if oom.TABLE_ROW.match(msg):
                 self._not_understood(src, msg)
             self._columns = None
         events = self._families(msg, ts, src) if _may_be_family(msg) else None

@@ -49,7 +49,7 @@ _LMKD = re.compile(r"(?:lowmemorykiller|lmkd): Kill '(?P<comm>.*)' \((?P<pid>\d+
                    r"(?:, oom_score_adj (?P<adj>-?\d+))?")
 _PANIC = "Kernel panic - not syncing: "
 _PANIC_ON_OOM = re.compile(r"Out of memory: (system-wide|compulsory) panic_on_oom is enabled")
-_TABLE_ROW = re.compile(r"\[\s*(\d+)\]\s+(.*)")
+TABLE_ROW = re.compile(r"\[\s*(\d+)\]\s+(.*)")
 #: A stack frame: ``fn+0x1f/0x80`` after up to two addresses (x86 ``[<addr>]``, powerpc ``[sp] [pc]``, s390 in
 #: parentheses), an ARM frame ``fn from caller+0x…`` (≥5.x; before, ``(fn+0x0/0x10c) from …`` or ``(fn) from …``),
 #: or a frame decoded by decode_stacktrace.sh, ``fn (mm/oom_kill.c:462)``; ``?`` marks a guess of the unwinder.
@@ -243,7 +243,7 @@ def table_header(msg: str) -> list[str] | None:
 
 def table_row(msg: str, columns: list[str]) -> Fields | None:
     """One task-table row under ``columns``; the name is the rest of the line (a comm may hold spaces)."""
-    m = _TABLE_ROW.match(msg)
+    m = TABLE_ROW.match(msg)
     if m is None:
         return None
     numeric = len(columns) - 1
