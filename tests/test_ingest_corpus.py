@@ -6,6 +6,7 @@ would. A fact that is ``null`` is unknown (the log does not show it) and is not 
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -128,3 +129,26 @@ def test_recorded_dmesg(dmesg: Path, tmp_path: Path):
     assert outcomes.count("reaped") == text.count("reaped process")
     if facts.exists():
         assert kills == _kills_from_facts_md(facts.read_text())
+
+
+@pytest.mark.skipif(not RECORDED, reason=f"the shared corpus is not at {CORPUS}")
+def test_a_large_input_converts_to_the_same_trace_with_the_state_machine_beside_it(tmp_path, monkeypatch):
+    """Inputs of PARALLEL_FROM_BYTES or more run the writer's state machine in a worker process: the trace must
+    not change by a byte (the same recording, merged with its kernel log, converted both ways)."""
+    convert_module = importlib.import_module("oomreplay.ingest.convert")  # the package exports its function
+
+    recording = RECORDED[0].parent
+    inputs = [str(recording / "dmesg.txt"), str(recording / "ftrace.txt")]
+    spawned = []
+    real = convert_module.TraceWriter
+
+    def writer(*args, **kw):
+        spawned.append(kw.get("parallel"))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(convert_module, "TraceWriter", writer)
+    convert(inputs, tmp_path / "local.oomtrace")
+    monkeypatch.setattr(convert_module, "PARALLEL_FROM_BYTES", 1)
+    convert(inputs, tmp_path / "parallel.oomtrace")
+    assert spawned == [False, True]
+    assert (tmp_path / "local.oomtrace").read_bytes() == (tmp_path / "parallel.oomtrace").read_bytes()
