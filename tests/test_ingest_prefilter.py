@@ -28,3 +28,13 @@ def test_prefilter_changes_nothing(log: Path, tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr(kernel_log, "_may_be_family", lambda msg: True)
     convert([str(log)], tmp_path / "unfiltered.oomtrace")
     assert _events(tmp_path / "filtered.oomtrace") == _events(tmp_path / "unfiltered.oomtrace")
+
+
+def test_every_report_mark_holds_a_report_word():
+    """``_is_report`` looks for the marks only in a line holding one of the words: a mark without one would never
+    be found, and its not-understood lines never reported."""
+    for mark in kernel_log._REPORT_MARKS:
+        assert kernel_log._is_report(f"[ 1.0] something {mark} else"), mark
+        assert any(word in mark for word in kernel_log._REPORT_WORDS), mark
+    assert not kernel_log._is_report("usb 1-1: new high-speed USB device number 3 using xhci_hcd")
+    assert not kernel_log._is_report("oom_score_adj changed")  # a word, but no mark

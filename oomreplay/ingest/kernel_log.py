@@ -47,9 +47,11 @@ _HALF_YEAR_NS = _YEAR_NS // 2
 _FAMILY_STARTS = oom.STARTS + memory.STARTS + locks.STARTS + tasks.STARTS
 _FAMILY_MARKS = oom.MARKS + memory.MARKS + locks.MARKS + tasks.MARKS
 _NOTHING_INFERRED: frozenset[str] = frozenset()
-#: Words only an OOM report prints: a line holding one that no family understood is a variant to report.
+#: Words only an OOM report prints: a line holding one that no family understood is a variant to report. Every
+#: one holds one of ``_REPORT_WORDS``, which most lines (chatter) are turned away by.
 _REPORT_MARKS = ("invoked oom-killer", "Killed process", "Kill process", "oom_reaper:", "oom-kill:",
                  "Out of memory", "page allocation failure", "page allocation stalls")
+_REPORT_WORDS = ("oom", "Kill", "Out of memory", "page allocation")
 #: A lockdep ``#n:`` line, recognised by its shape when its parse fails (a task-table row: ``oom.TABLE_ROW``).
 _LOCK_LINE = re.compile(r"#\d+:")
 #: Not-understood lines kept for ``--report`` (all are counted).
@@ -67,6 +69,17 @@ def log_event(ts: int, text: str, src: Src) -> Event:
     ev.ts_ns, ev.kind, ev.pid, ev.fields, ev.src, ev.inferred, ev.seq = (
         ts, "log", None, {"text": text}, src, _NOTHING_INFERRED, None)
     return ev
+
+
+def _is_report(msg: str) -> bool:
+    """Whether ``msg`` holds a word only an OOM report prints (plain loops: a generator costs more than the tests)."""
+    for word in _REPORT_WORDS:
+        if word in msg:
+            for mark in _REPORT_MARKS:
+                if mark in msg:
+                    return True
+            return False
+    return False
 
 
 def _may_be_family(msg: str) -> bool:
@@ -306,7 +319,7 @@ class LogConverter:
                 self._not_understood(src, msg)
             self._columns = None
         events = self._families(msg, ts, src) if _may_be_family(msg) else None
-        if events is None and any(mark in msg for mark in _REPORT_MARKS):
+        if events is None and _is_report(msg):
             self._not_understood(src, msg)
         return events if events else [log_event(ts, raw, src)]
 

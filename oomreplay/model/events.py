@@ -83,6 +83,9 @@ KIND_NAMES: tuple[str, ...] = tuple(KINDS)
 KIND_IDS: dict[str, int] = {k: i for i, k in enumerate(KIND_NAMES)}
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 def _plain(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Drop unsaid (None) fields and freeze lists, so an event equals itself after a trip through the store."""
     return {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items() if v is not None}
@@ -110,12 +113,13 @@ class Event:
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown event kind {kind!r}")
-        self.ts_ns = int(ts_ns)
+        # converters make an event per line they read: what is already of the right type is kept as it is
+        self.ts_ns = ts_ns if type(ts_ns) is int else int(ts_ns)
         self.kind = kind
         self.pid = pid
         self.fields = _plain(fields) if fields else {}
-        self.src = Src(*src) if src is not None else None
-        self.inferred = frozenset(inferred)
+        self.src = src if src is None or type(src) is Src else Src(*src)
+        self.inferred = inferred if type(inferred) is frozenset else frozenset(inferred) if inferred else _NONE
         self.seq = seq
 
     def get(self, name: str, default: Any = None) -> Any:
