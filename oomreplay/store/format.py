@@ -6,10 +6,10 @@
     block*   u8 type  u32 payload length  u32 crc32(type, length, payload)  payload     9 + n bytes
     trailer  "OOMTRAIL" u64 offset of the INDEX block  u32 version  u32 crc32(first 20 bytes)   24 bytes
 
-Every payload is msgpack, zstd-compressed except where noted (format 1 used zlib; its files are still read). A reader trusts nothing it has not checked: lengths
-against the file size, every block against its CRC, every unpack against explicit size limits, every inflate
-against an output cap, so a damaged or hostile file fails with a ``TraceError`` naming the place, never with a
-crash or an allocation the size of a lying length field.
+Every payload is msgpack, zstd-compressed except where noted (format 1 used zlib; its files are still read). A
+reader trusts nothing it has not checked: lengths against the file size, every block against its CRC, every unpack
+against explicit size limits, every inflate against an output cap, so a damaged or hostile file fails with a
+``TraceError`` naming the place, never with a crash or an allocation the size of a lying length field.
 """
 
 from __future__ import annotations
@@ -40,10 +40,6 @@ BLOCK_NAMES = {META: "meta", EVENTS: "events", PAGE: "state page", KEYFRAME: "ke
                SOURCE_FILE: "source file", SOURCE: "source text", DIRECTORY: "change-list directory",
                OVERVIEW: "overview", INDEX: "index", WORKSET: "working set",
                DICTIONARY: "compression dictionary"}
-#: A compression dictionary: the latest raw payloads of the kinds of block it serves (``BlockCompressor``). Every
-#: block of those kinds after it is compressed with it: many small blocks of the same records, which a compressor
-#: starting each block from nothing compresses poorly.
-
 #: No block this writer makes comes near these; a reader refuses anything larger before allocating it.
 MAX_PAYLOAD = 64 << 20
 MAX_INFLATED = 256 << 20
@@ -155,7 +151,8 @@ def _inflate(data: bytes, where: str, zdict: bytes | None) -> bytes:
 class BlockCompressor:
     """Compresses one writer's blocks. Those of the kinds a dictionary will serve go out plain at first while
     their latest raw payloads are kept, up to ``shares[kind]`` bytes each; ``dictionary()`` then joins those
-    samples into the dictionary every later block of those kinds is compressed with."""
+    samples into the dictionary (a block of its own) every later block of those kinds is compressed with: many
+    small blocks of the same records, which a compressor starting each block from nothing compresses poorly."""
 
     def __init__(self, shares: dict[int, int], level: int = ZSTD_LEVEL) -> None:
         self._shares = shares

@@ -26,7 +26,7 @@ from .format import (DICTIONARY, KEYFRAME, PAGE, STATE_LEVEL, WORKSET, BlockComp
 
 #: Every event block ends with a keyframe (the writer's ``BLOCK_EVENTS``, chosen with benchmarks/store_bench.py, is
 #: thus the keyframe spacing); a scene cut (an OOM invocation, a kill, a reaper attempt) gets its own keyframe too,
-#: unless the last one is this close.
+#: unless the last keyframe or the block's end is this close.
 SCENE_CUT_MIN_GAP = 64
 SCENE_CUTS = frozenset(("oom_invoke", "oom_kill", "reaper_attempt", "reaper_done"))
 #: Pages (or patches) per page block: compressed together, inflated together.
