@@ -103,3 +103,30 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, setup, needle: bytes):
 def test_unknown_format_is_refused(tmp_path: Path):
     r = convert("-", "-o", str(tmp_path / "t.oomtrace"), "--format", "nope", stdin=REPORT)
     assert r.returncode == 2 and b"Traceback" not in r.stderr
+
+
+def test_a_state_worker_that_dies_is_one_line_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A large input's state machine runs in a worker process; if that dies (the OOM killer, a full disk), the
+    conversion fails with one line naming the output and how the worker ended, and leaves no file behind."""
+    import importlib
+
+    from oomreplay.ingest import ConvertError
+    from oomreplay.ingest import convert as convert_api
+    from oomreplay.store import tracker
+
+    monkeypatch.setattr(importlib.import_module("oomreplay.ingest.convert"), "PARALLEL_FROM_BYTES", 1)
+    real_feed = tracker.ParallelTracker.feed
+
+    def feed_after_a_kill(self, payload, packed):
+        self._proc.kill()
+        self._proc.wait()
+        real_feed(self, payload, packed)
+
+    monkeypatch.setattr(tracker.ParallelTracker, "feed", feed_after_a_kill)
+    log = tmp_path / "big.log"
+    log.write_bytes(REPORT + b"".join(b"[  495.%06d] usb 1-1: chatter\n" % i for i in range(2000)))
+    out = tmp_path / "out.oomtrace"
+    with pytest.raises(ConvertError) as failure:
+        convert_api([str(log)], out)
+    assert str(failure.value) == f"{out}: the trace writer's state worker failed: killed by signal 9"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.log"]

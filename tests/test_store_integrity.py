@@ -637,3 +637,29 @@ def test_cli_info_on_text_file_is_one_line_error(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("Out of memory: Killed process 3163 (java)\n" * 10)
     _assert_one_line_error(_run_cli("info", path))
+
+
+@pytest.mark.parametrize("damage", ["a string for a number", "pages out of order"])
+def test_a_hostile_keyframe_map_is_refused_when_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     damage: str) -> None:
+    """The reader looks pages up in a keyframe group's map by bisecting it: a map with a column that is no
+    integers, or page numbers that do not increase, is refused as the group is read, never met later as a
+    TypeError in a lookup or a wrong page."""
+    real = tracker.full_map_payload
+
+    def hostile(k: int, page_map: dict) -> dict:
+        out = real(k, page_map)
+        columns = out["tasks"]
+        if damage == "pages out of order":
+            columns[0] = [5, -4, *columns[0][2:]]
+        else:
+            columns[1] = ["x"] * len(columns[1])
+        return out
+
+    monkeypatch.setattr(tracker, "full_map_payload", hostile)
+    path = tmp_path / "hostile-map.oomtrace"
+    with TraceWriter(path) as w:
+        for i in range(1200):
+            w.append(Event(i, "rss", 1 + i * 7 % 100, {"anon_kb": i}))
+    with pytest.raises(TraceError, match=r"keyframe at offset \d+"):
+        open_trace(path).state_at(1100).tasks.items()

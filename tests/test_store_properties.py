@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oomreplay import Event, State, TraceWriter, apply, open_trace
-from oomreplay.store import changelists, codec, reader, tracker, writer
+from oomreplay.store import changelists, codec, reader, tracker, verify, writer
 
 from .strategies import events
 
@@ -218,3 +218,50 @@ def test_a_seek_reads_one_events_block(tmp_path: Path, monkeypatch: pytest.Monke
         blocks.clear()
         assert open_trace(path).state_at(seq) == expected[seq]
         assert len(blocks) == 1, (seq, len(blocks))
+
+
+def test_a_long_stretch_that_changes_no_state_leaves_the_state_blocks_readable(tmp_path: Path):
+    """16 keyframes of chatter write no page: the state machine has nothing to make a compression dictionary of,
+    and must not write an empty one (which readers refused, and `verify` called damage)."""
+    evs = [Event(i, "log", None, {"text": f"usb 1-1: device {i}"}) for i in range(9000)]
+    evs += [Event(9000 + i, "rss", 100 + i % 40, {"anon_kb": i}) for i in range(1000)]
+    path = write(tmp_path / "quiet.oomtrace", evs)
+    t = open_trace(path)
+    assert t.state_at(len(evs) - 1) == folded(evs)[-1]
+    assert verify(path).ok
+
+
+def test_a_page_map_gives_one_reference_per_page(tmp_path: Path):
+    """Looked up page by page or read whole, a keyframe's page map hands out the same reference object for a
+    page: states built from one keyframe then share them, and a step's changes are found by page identity."""
+    evs = [Event(i, "rss", 100 + i * 37 % 600, {"anon_kb": i}) for i in range(3000)]
+    t = open_trace(write(tmp_path / "m.oomtrace", evs))
+    k = len(t._kf_seq) - 2
+    index = t._page_map(k)["tasks"]
+    looked_up = {p: index.get(p) for p in (6, 7, 30, 6)}
+    assert all(ref is not None for ref in looked_up.values())
+    whole = index.all()
+    assert all(whole[p] is ref for p, ref in looked_up.items())
+    assert all(index.get(p) is ref for p, ref in whole.items())
+    assert whole == {p: ref for p, ref in zip(*_full_map(t, k))}
+
+
+def _full_map(t, k: int) -> tuple[list, list]:
+    """The map as the keyframe group's full map with every later keyframe's pieces laid over it by hand."""
+    first, full, records = t._keyframe_group(k)
+    pages, (backs, slots, patch_backs, patch_slots) = full["tasks"]
+    refs = {p: (first - b, s, first + 1 - pb if pb else None, ps if pb else None)
+            for p, b, s, pb, ps in zip(pages, backs, slots, patch_backs, patch_slots)}
+    for j in range(first + 1, k + 1):
+        pieces = codec.decode_pieces(records[j - first][3])
+        gone = records[j - first][4]
+        slot = 0
+        for table in t._tables:
+            for p in gone.get(table, ()):
+                if table == "tasks":
+                    refs.pop(p, None)
+            for p, whole in pieces.get(table, ()):
+                if table == "tasks":
+                    refs[p] = (j, slot, None, None) if whole else (*refs[p][:2], j, slot)
+                slot += 1
+    return list(refs), list(refs.values())

@@ -17,7 +17,7 @@ from itertools import chain, islice
 
 from ..model import Event
 from ..safetext import visible
-from ..store import TraceWriter
+from ..store import TraceWriter, WorkerError
 from . import align, ftrace
 from .kernel_log import SNIFF_LINES, LogConverter
 from .prefix import FORMATS
@@ -226,6 +226,8 @@ def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto",
             result.events = len(writer)
     except SourceError as e:
         raise ConvertError(str(e)) from None
+    except WorkerError as e:
+        raise ConvertError(f"{output}: {e}") from None
     for s in result.sources:
         result.warnings.extend(s.warnings)
         if s.lines and not any(s.counts.get(k) for k in _OOM_KINDS):

@@ -96,11 +96,11 @@ class Table(Generic[V]):
         """A new table sharing every page; whichever side writes a page first copies it."""
         other = Table.__new__(Table)
         other._page_of = self._page_of
+        other._unread = self._unread  # before the pages: a _read_all() in between then only adds what it has
         other._pages = dict(self._pages)
         other._load = self._load
         other._owned = set()
         other._len = self._len
-        other._unread = self._unread
         self._owned = set()  # the pages are now shared, so this side must copy before writing too
         return other
 
@@ -133,9 +133,11 @@ class Table(Generic[V]):
 
     def _read_all(self) -> None:
         """Put every page's reference in the page map: for what reads or compares the table whole."""
-        if self._unread is not None:
-            for p, ref in self._unread.all().items():
-                self._pages.setdefault(p, ref)
+        unread = self._unread
+        if unread is not None:
+            pages = dict(unread.all())
+            pages.update(self._pages)
+            self._pages = pages  # whole at once: a copy taken meanwhile sees the old pages and the index, or these
             self._unread = None
 
     def _page(self, p: int) -> dict | None:

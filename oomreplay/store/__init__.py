@@ -12,6 +12,7 @@ from .format import FORMAT_VERSION, TraceError, TraceVersionError
 from .overview import Bucket
 from .reader import Trace, TraceTruncated
 from .repair import VerifyReport, recover, repair, verify
+from .tracker import WorkerError
 from .writer import TraceWriter
 
 
@@ -26,4 +27,4 @@ def open_trace(path: str | os.PathLike) -> Trace:
 
 
 __all__ = ["FORMAT_VERSION", "Bucket", "Trace", "TraceError", "TraceVersionError", "TraceWriter", "VerifyReport",
-           "open_trace", "repair", "verify"]
+           "WorkerError", "open_trace", "repair", "verify"]

@@ -7,7 +7,7 @@ decodes with one C-level unpack, which is what keeps both writing and replaying 
 from __future__ import annotations
 
 from bisect import bisect_left
-from itertools import accumulate
+from itertools import accumulate, chain
 from operator import itemgetter
 from typing import Any
 
@@ -277,13 +277,15 @@ def full_map_payload(k: int, page_map: dict[str, dict[int, PageRef]]) -> dict[st
 
 
 def decode_full_map(payload: Any) -> dict[str, tuple[list[int], tuple]]:
-    """``{table: (page numbers, the other columns of full_map_payload)}``: checked, but not yet turned into
-    references (``MapIndex`` does that page by page); the caller turns a TypeError or ValueError into a
-    TraceError."""
+    """``{table: (page numbers, the other columns of full_map_payload)}``: checked for what a bisect needs (page
+    numbers that increase), but not yet turned into references (``MapIndex`` does that page by page, checking
+    each); the caller turns a TypeError or ValueError into a TraceError."""
     out = {}
     for table, (pages, backs, slots, patch_backs, patch_slots) in payload.items():
         if table not in TABLES or not len(pages) == len(backs) == len(slots) == len(patch_backs) == len(patch_slots):
             raise ValueError("a map of an unknown table or of columns of different lengths")
+        if len(pages) > 1 and min(pages[1:]) <= 0:  # a TypeError for what is no number
+            raise ValueError("page numbers that do not increase")
         out[table] = (list(accumulate(pages)), (backs, slots, patch_backs, patch_slots))
     return out
 
@@ -295,9 +297,11 @@ _UNSET = object()
 class MapIndex:
     """Where each page of one table is at one keyframe (its ``PageRef``), looked up page by page: the full map
     of the keyframe's group (``decode_full_map``; bisected), with what the keyframes since wrote laid over it. A
-    seek looks up only the pages its replay touches; only a state read whole asks for ``all()``."""
+    seek looks up only the pages its replay touches; only a state read whole asks for ``all()``. A page gets one
+    reference object however it is asked for, so states built from one keyframe share them (what lets the TUI
+    find a step's changes by page identity)."""
 
-    __slots__ = ("_first", "_pages", "_columns", "_over", "_all", "_where")
+    __slots__ = ("_first", "_pages", "_columns", "_over", "_all", "_where", "_given")
 
     def __init__(self, first: int, full: tuple[list[int], tuple] | None, where: str) -> None:
         self._first = first  # the keyframe the full map belongs to: its references count back from it
@@ -307,6 +311,7 @@ class MapIndex:
         self._over: dict[int, Any] = {}
         self._all: dict[int, PageRef] | None = None
         self._where = where
+        self._given: dict[int, PageRef | None] = {}  # what get() answered
 
     def lay(self, k: int, slot: int, pieces: list[tuple[int, bool]], gone: list[int]) -> int:
         """Lay what keyframe ``k`` wrote of this table (before any lookup): the pages gone, then its pieces, a
@@ -331,9 +336,11 @@ class MapIndex:
         if i == len(pages) or pages[i] != page:
             return None
         backs, slots, patch_backs, patch_slots = self._columns
-        k, patch_back = self._first, patch_backs[i]
-        return (k - backs[i], slots[i], k + 1 - patch_back, patch_slots[i]) if patch_back else \
-            (k - backs[i], slots[i], None, None)
+        back, slot, patch_back, patch_slot = backs[i], slots[i], patch_backs[i], patch_slots[i]
+        if not type(back) is type(slot) is type(patch_back) is type(patch_slot) is int:
+            raise TraceError(f"{self._where}: page {page} is mapped to something that is no numbers")
+        k = self._first
+        return (k - back, slot, k + 1 - patch_back, patch_slot) if patch_back else (k - back, slot, None, None)
 
     def _patched(self, page: int, ref: tuple) -> PageRef:
         base = self._full(page)
@@ -343,16 +350,25 @@ class MapIndex:
         return (base[0], base[1], ref[2], ref[3])
 
     def get(self, page: int) -> PageRef | None:
-        ref = self._over.get(page, _UNSET)
-        if ref is _UNSET:
-            return self._full(page)
-        if ref is not None and ref[0] is None:
-            return self._patched(page, ref)
+        ref = self._given.get(page, _UNSET)
+        if ref is not _UNSET:
+            return ref  # type: ignore[return-value]
+        if self._all is not None:
+            ref = self._all.get(page)
+        else:
+            ref = self._over.get(page, _UNSET)
+            if ref is _UNSET:
+                ref = self._full(page)
+            elif ref is not None and ref[0] is None:
+                ref = self._patched(page, ref)
+        self._given[page] = ref
         return ref
 
     def all(self) -> dict[int, PageRef]:
-        """Every page's reference, built once (so the same page gets the same reference object every time)."""
+        """Every page's reference, built once, with the very objects ``get`` gave."""
         if self._all is None:
+            if not set(map(type, chain(self._pages, *self._columns))) <= {int}:
+                raise TraceError(f"{self._where}: a page map with something that is no numbers")
             k = self._first
             out = dict(zip(self._pages, [(k - b, s, k + 1 - pb, ps) if pb else (k - b, s, None, None)
                                          for b, s, pb, ps in zip(*self._columns)]))
@@ -361,5 +377,6 @@ class MapIndex:
                     out.pop(page, None)
                 else:
                     out[page] = self._patched(page, ref) if ref[0] is None else ref
+            out.update((page, ref) for page, ref in self._given.items() if ref is not None)
             self._all = out
         return self._all

@@ -172,10 +172,14 @@ class BlockCompressor:
         self._samples[kind] = (self._samples[kind] + raw)[-self._shares[kind]:]
         return compress(raw, None, self._level)
 
-    def dictionary(self) -> list:
-        """The dictionary's block payload; from now on, the blocks of its kinds are compressed with it."""
-        self.zdict = b"".join(self._samples[kind] for kind in self.kinds)
-        return [self.kinds, self.zdict]
+    def dictionary(self) -> list | None:
+        """The dictionary's block payload; from now on, the blocks of its kinds are compressed with it. None when
+        no block of its kinds came yet (a long log of chatter changes no state): those then stay plain."""
+        zdict = b"".join(self._samples[kind] for kind in self.kinds)
+        if not zdict:
+            return None
+        self.zdict = zdict
+        return [self.kinds, zdict]
 
 
 def decode_dictionary(payload: Any, where: str) -> tuple[frozenset[int], bytes]:
@@ -185,9 +189,9 @@ def decode_dictionary(payload: Any, where: str) -> tuple[frozenset[int], bytes]:
         kinds = frozenset(int(k) for k in kinds)
     except (TypeError, ValueError) as e:
         raise TraceError(f"{where}: bad compression dictionary ({e})") from None
-    if not isinstance(zdict, bytes) or not zdict:
+    if not isinstance(zdict, bytes):
         raise TraceError(f"{where}: bad compression dictionary (no bytes)")
-    return kinds, zdict
+    return kinds, zdict  # empty in files of format 1 whose state blocks all came after it: those used none
 
 
 def frame(kind: int, payload: bytes) -> bytes:

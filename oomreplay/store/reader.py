@@ -1,8 +1,9 @@
 """``Trace``: a lazily read `.oomtrace`. Opening reads the header, the trailer and the index; nothing else.
 
 Seeking is a bisect to the keyframe at or before the target, the pages of that keyframe (shared and cached, so
-neighbouring keyframes cost only the pages they changed) and a replay within one event block. The
-last state handed out is kept, so stepping forward one event costs one ``apply``.
+neighbouring keyframes cost only the pages they changed) and a replay within one event block (format 2 puts a
+keyframe at every block's end; in format 1 files a replay may cross into a second block). The last state handed
+out is kept, so stepping forward one event costs one ``apply``.
 """
 
 from __future__ import annotations
@@ -31,17 +32,13 @@ from .overview import Bucket, Overview
 UNCOMPRESSED = frozenset({META, SOURCE_FILE})
 
 
-#: Every this many seeks, the young objects the seeks kept (decoded blocks and pages: about 200 containers with
-#: 3,000 references each time) are collected. Left to the collector, whose count the cache's evictions keep low,
-#: a hundred seeks' worth was walked at once inside whichever seek came next (4 ms every hundredth seek); after
-#: every seek, it would also walk what the next seek frees anyway (0.2 ms each time).
-COLLECT_EVERY = 1
-
-
 @contextmanager
 def _no_gc() -> Iterator[None]:
     """Replaying allocates thousands of short-lived containers; a full collection in the middle, walking every
-    cached page, would cost more than the replay (the msgpack docs give the same advice for large unpacks)."""
+    cached page, would cost more than the replay (the msgpack docs give the same advice for large unpacks).
+    ``state_at`` then collects the young objects the seek kept (decoded blocks and pages, about 1,500 containers):
+    0.2 ms. Left to the collector, whose count the caches' evictions keep low, a hundred seeks' worth was walked
+    at once inside whichever seek came next: 4 ms every hundredth seek, which was the p99; every sixteenth, 3 ms."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -223,7 +220,6 @@ class Trace:
         self._changes: ChangeListIndex | None = None
         self._overview: Overview | None = None
         self._last: State | None = None
-        self._seeks = 0  # for COLLECT_EVERY
         self._lock = threading.Lock()
 
     # -- basics ----------------------------------------------------------------------------------------------
@@ -455,7 +451,7 @@ class Trace:
 
     def _page_map(self, k: int) -> dict[str, MapIndex]:
         """Where every page of keyframe ``k`` is: its group's full map, with the pieces and the pages gone of every
-        keyframe since laid over it. Not cached: only a keyframe state, which is, is built from it."""
+        keyframe since laid over it. Not cached: only the keyframe state built from it is (from its second ask)."""
         first, full, records = self._keyframe_group(k)
         where = f"{self.name}: keyframe at offset {self._kf_off[k]}"
         maps = {table: MapIndex(first, full.get(table), f"{where}, table {table}") for table in TABLES}
@@ -506,9 +502,8 @@ class Trace:
         seq = self._check_seq(seq)
         with _no_gc():
             state = self._state_at(seq)
-        self._seeks += 1
-        if self._seeks % COLLECT_EVERY == 0 and gc.isenabled():
-            gc.collect(0)
+        if gc.isenabled():
+            gc.collect(0)  # see _no_gc
         return state
 
     def _state_at(self, seq: int) -> State:

@@ -40,7 +40,14 @@ DICTIONARY_AT = 16
 DICTIONARY_SHARES = {PAGE: 64 << 10, WORKSET: 64 << 10}
 
 _LENGTH = struct.Struct("<I")
-_WORKER = "import sys; from oomreplay.store.tracker import worker_main; worker_main(sys.argv[1])"
+#: The worker imports the very package its parent runs (argv[2]), never one the current directory holds (``-P``).
+_WORKER = ("import sys; sys.path.insert(0, sys.argv[2]); from oomreplay.store.tracker import worker_main; "
+           "worker_main(sys.argv[1])")
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+class WorkerError(RuntimeError):
+    """The state machine's worker process failed (killed, out of disk space…); the message says how."""
 
 
 class StateTracker:
@@ -126,7 +133,12 @@ class StateTracker:
         self._kf_pages = {name: set(table.pages()) for name, table in s.tables().items()}
         self._kf_at = self._n
         if k + 1 == DICTIONARY_AT:
-            self._zdict_offset = self._emit(DICTIONARY, self._compressor.dictionary())
+            self._dictionary()
+
+    def _dictionary(self) -> None:
+        payload = self._compressor.dictionary()
+        if payload is not None:
+            self._zdict_offset = self._emit(DICTIONARY, payload)
 
     def _flush_group(self) -> None:
         """Write the pending keyframes as one block: the full page map of the first, then each one's seq, time,
@@ -278,23 +290,38 @@ class ParallelTracker:
     """
 
     def __init__(self, side: Path) -> None:
-        self._proc = subprocess.Popen([sys.executable, "-c", _WORKER, str(side)],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        # a session of its own: Ctrl+C reaches the writer, whose abort() stops the worker, not the worker too
+        self._proc = subprocess.Popen([sys.executable, "-P", "-c", _WORKER, str(side), _PACKAGE_ROOT],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      start_new_session=True)
 
     def feed(self, payload: list, packed: bytes) -> None:
         try:
             self._proc.stdin.write(_LENGTH.pack(len(packed)) + packed)  # type: ignore[union-attr]
         except BrokenPipeError:
-            raise RuntimeError("the trace writer's state worker died") from None
+            raise self._failed(b"") from None
 
     def finish(self) -> dict[str, Any]:
         try:
-            out, _ = self._proc.communicate(_LENGTH.pack(0))
+            out, err = self._proc.communicate(_LENGTH.pack(0))
         except BrokenPipeError:
-            out = b""
+            out, err = b"", b""
         if self._proc.returncode != 0 or not out:
-            raise RuntimeError(f"the trace writer's state worker failed (exit {self._proc.returncode})")
+            raise self._failed(err)
         return unpack(out, "state worker report")
+
+    def _failed(self, err: bytes) -> WorkerError:
+        """The worker's failure, told by the last line it wrote (its exception) or how it ended."""
+        if not err:
+            try:
+                _, err = self._proc.communicate(timeout=10)
+            except (OSError, ValueError, subprocess.TimeoutExpired):
+                self._proc.kill()
+                err = b""
+        code = self._proc.poll()
+        lines = (err or b"").decode("utf-8", "replace").strip().splitlines()
+        how = lines[-1] if lines else f"killed by signal {-code}" if code and code < 0 else f"exit {code}"
+        return WorkerError(f"the trace writer's state worker failed: {how}")
 
     def abort(self) -> None:
         if self._proc.poll() is None:

@@ -27,7 +27,8 @@ from .format import (DICTIONARY, DIRECTORY, EVENTS, FORMAT_VERSION, INDEX, META,
 from .overview import OverviewWriter
 from .tracker import LocalTracker, ParallelTracker
 
-#: Events per block: one block read serves a step, and a replay between keyframes touches one or two blocks.
+#: Events per block, and so the keyframe spacing (every block ends with one): one block read serves a step, and a
+#: seek's replay from its keyframe stays within one block.
 BLOCK_EVENTS = 512
 #: The compression dictionary of the events and change-list blocks is written after this many events blocks, of
 #: the latest raw payloads of both (their shares: what compressed them best, with benchmarks/store_bench.py).
@@ -149,7 +150,9 @@ class TraceWriter:
         self._index_block(payload)
         self._tracker.feed(payload, packed)  # type: ignore[union-attr]
         if len(offsets) == DICTIONARY_AT:
-            self._zdict_offset = self._emit(DICTIONARY, self._compressor.dictionary())
+            payload = self._compressor.dictionary()  # the events blocks always give it bytes
+            if payload is not None:
+                self._zdict_offset = self._emit(DICTIONARY, payload)
 
     def _index_block(self, payload: list) -> None:
         """Change lists, overview and counts for a whole block at once: one grouping loop per column, the entity
