@@ -7,7 +7,7 @@ decodes with one C-level unpack, which is what keeps both writing and replaying 
 from __future__ import annotations
 
 from bisect import bisect_left
-from itertools import accumulate, chain
+from itertools import accumulate, chain, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -294,6 +294,12 @@ _NO_COLUMNS: tuple = ((), (), (), ())
 _UNSET = object()
 
 
+def _full_ref(k: int, back: int, slot: int, patch_back: int, patch_slot: int) -> PageRef:
+    """One entry of a full map written at keyframe ``k`` as the reference it stands for (the inverse of
+    ``full_map_payload``'s columns)."""
+    return (k - back, slot, k + 1 - patch_back, patch_slot) if patch_back else (k - back, slot, None, None)
+
+
 class MapIndex:
     """Where each page of one table is at one keyframe (its ``PageRef``), looked up page by page: the full map
     of the keyframe's group (``decode_full_map``; bisected), with what the keyframes since wrote laid over it. A
@@ -339,8 +345,7 @@ class MapIndex:
         back, slot, patch_back, patch_slot = backs[i], slots[i], patch_backs[i], patch_slots[i]
         if not type(back) is type(slot) is type(patch_back) is type(patch_slot) is int:
             raise TraceError(f"{self._where}: page {page} is mapped to something that is no numbers")
-        k = self._first
-        return (k - back, slot, k + 1 - patch_back, patch_slot) if patch_back else (k - back, slot, None, None)
+        return _full_ref(self._first, back, slot, patch_back, patch_slot)
 
     def _patched(self, page: int, ref: tuple) -> PageRef:
         base = self._full(page)
@@ -369,9 +374,7 @@ class MapIndex:
         if self._all is None:
             if not set(map(type, chain(self._pages, *self._columns))) <= {int}:
                 raise TraceError(f"{self._where}: a page map with something that is no numbers")
-            k = self._first
-            out = dict(zip(self._pages, [(k - b, s, k + 1 - pb, ps) if pb else (k - b, s, None, None)
-                                         for b, s, pb, ps in zip(*self._columns)]))
+            out = dict(zip(self._pages, map(_full_ref, repeat(self._first), *self._columns)))
             for page, ref in self._over.items():
                 if ref is None:
                     out.pop(page, None)

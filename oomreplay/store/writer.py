@@ -150,7 +150,7 @@ class TraceWriter:
         self._index_block(payload)
         self._tracker.feed(payload, packed)  # type: ignore[union-attr]
         if len(offsets) == DICTIONARY_AT:
-            payload = self._compressor.dictionary()  # the events blocks always give it bytes
+            payload = self._compressor.dictionary()
             if payload is not None:
                 self._zdict_offset = self._emit(DICTIONARY, payload)
 
