@@ -28,7 +28,7 @@ from synth import generate  # noqa: E402
 from oomreplay.model import KIND_NAMES, Event, Src  # noqa: E402
 from oomreplay.model.apply import handlers_for  # noqa: E402
 from oomreplay.store import TraceWriter  # noqa: E402
-from oomreplay.store.codec import EventBlock, block_payload  # noqa: E402
+from oomreplay.store.codec import EventBlock, block_payload, event_columns  # noqa: E402
 from oomreplay.store.tracker import StateTracker  # noqa: E402
 from oomreplay.store.writer import BLOCK_EVENTS  # noqa: E402
 
@@ -44,7 +44,7 @@ def main() -> None:
     args = ap.parse_args()
     events = list(generate(args.events))
     n = len(events)
-    blocks = [EventBlock(block_payload(i, events[i:i + BLOCK_EVENTS]), "benchmark")
+    blocks = [EventBlock(block_payload(i, [event_columns(events[i:i + BLOCK_EVENTS])]), "benchmark")
               for i in range(0, n, BLOCK_EVENTS)]
 
     with tempfile.TemporaryDirectory() as tmp:

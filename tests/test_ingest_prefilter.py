@@ -3,12 +3,16 @@ converts to. Every real log is converted with it and without it, and the events 
 
 from __future__ import annotations
 
+from itertools import accumulate
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oomreplay import open_trace
 from oomreplay.ingest import convert, kernel_log
+from oomreplay.ingest.kernel_log import SNIFF_LINES, LogConverter, LogRun, feed_each
 
 from .corpus import CORPUS
 
@@ -38,3 +42,107 @@ def test_every_report_mark_holds_a_report_word():
         assert any(word in mark for word in kernel_log._REPORT_WORDS), mark
     assert not kernel_log._is_report("usb 1-1: new high-speed USB device number 3 using xhci_hcd")
     assert not kernel_log._is_report("oom_score_adj changed")  # a word, but no mark
+
+
+def _line_by_line(lines: list[str], fmt: str = "auto") -> tuple:
+    conv = LogConverter(3, fmt)
+    conv.sniff(lines[:SNIFF_LINES])
+    events = feed_each(conv.feed, 1, lines) + conv.finish()
+    return events, conv.counts, conv.unparsed, conv.unparsed_count, conv.kernel, conv.clock
+
+
+def _in_blocks(lines: list[str], cuts: list[int], fmt: str = "auto") -> tuple:
+    """``feed_block`` over ``lines`` cut at ``cuts`` (as the reader's blocks would be), runs made events."""
+    conv = LogConverter(3, fmt)
+    conv.sniff(lines[:SNIFF_LINES])
+    events: list = []
+    runs = 0
+    bounds = [0, *sorted(c for c in cuts if 0 < c < len(lines)), len(lines)]
+    for a, b in zip(bounds, bounds[1:]):
+        for item in conv.feed_block(a + 1, lines[a:b]):
+            if isinstance(item, LogRun):
+                runs += 1
+                events += item.events()
+            else:
+                events.append(item)
+    events += conv.finish()
+    return (events, conv.counts, conv.unparsed, conv.unparsed_count, conv.kernel, conv.clock), runs
+
+
+CHATTER = ["usb 1-1: new high-speed USB device number 3 using xhci_hcd", "EXT4-fs (sda1): mounted filesystem",
+           "systemd[1]: Started Session 4 of user root.", "", "   indented chatter", "a\rb\x00c\x1bd"]
+
+
+def _interleaved(lines: list[str]) -> list[str]:
+    """``lines`` with two stamped chatter lines after each, the stamps those of the line before (or none)."""
+    out = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        stamp = line[:line.index("]") + 1] if line.startswith("[") and "]" in line else "[    1.000000]"
+        out += [f"{stamp} {CHATTER[i % len(CHATTER)]}", f"{stamp} {CHATTER[(i + 1) % len(CHATTER)]}"]
+    return out
+
+
+@pytest.mark.skipif(not INPUTS, reason=f"the shared corpus is not at {CORPUS}")
+@pytest.mark.parametrize("log", INPUTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_chatter_in_bulk_changes_nothing(log: Path):
+    """Every real log, as it is and with chatter between its lines, cut into blocks of many sizes: the bulk path
+    gives the events (times, fields, lines), counts and not-understood lines that ``feed`` gives line by line."""
+    lines = log.read_text(errors="replace").splitlines()
+    for variant in (lines, _interleaved(lines)):
+        expected = _line_by_line(variant)
+        for size in (1, 7, 64, 100_000):
+            got, runs = _in_blocks(variant, list(range(size, len(variant), size)))
+            assert got == expected, size
+            if size > 1 and variant is not lines and expected[-1] == "printk":
+                assert runs, "no chatter went in bulk"
+
+
+#: Lines that test each reason the bulk path must leave a line to ``feed``: no stamp or another prefix, a stamp
+#: of other than six digits, a stamp going back, a family's start or mark, a report word, a journal host, a line
+#: longer than ``MATCH_CHARS``, the parts of a report that continue over chatter.
+TRICKY = [
+    "[    5.000001] chatter one", "[    5.000002] [T12] chatter with a caller id", "[    4.000000] back in time",
+    "[    5.1234567] seven digits", "[    6.000000]   \u2003 padded with an em space", "no stamp at all",
+    "<6>[    6.5] level", "> [    6.600000] quoted", "  12: [    6.700000] numbered",
+    "Nov 27 10:00:00 host kernel: [    6.800000] syslog", "[    6.900000] host kernel: journal host",
+    "[    7.000000] [drm] chatter starting as a table row would", "[    7.100000] room for oom in a word",
+    "[    7.200000] x" + "y" * 5000, "[    7.300000] " + "z" * 4090 + " oom",
+    "[    8.000000] a.out invoked oom-killer: gfp_mask=0x6200ca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0",
+    "[    8.000001] CPU: 1 PID: 4242 Comm: a.out Not tainted 6.1.0 #1",
+    "[    8.000002] Call Trace:", "[    8.000003]  dump_stack+0x64/0x88",
+    "[    8.000004] Mem-Info:", "[    8.000005] active_anon:100 inactive_anon:2 isolated_anon:0",
+    "[    8.000006] [ pid ]   uid  tgid total_vm      rss nr_ptes swapents oom_score_adj name",
+    "[    8.000007] [ 4242]     0  4242   100000    90000     200        0             0 a.out",
+    "[    8.000008] 1 lock held by khugepaged/40:", "[    8.000009]  #0: ffff8880 (&mm->mmap_lock){++++}, at: x+0x1/0x2",
+    "[    8.000010] Out of memory: Killed process 4242 (a.out) total-vm:400000kB, anon-rss:360000kB",
+    "[    8.000011] oom_reaper: unable to reap pid:4242 (a.out)",
+    "[    9.000000] Node 0 Normal free:1000kB min:800kB low:1000kB high:1200kB",
+]
+
+
+@pytest.mark.parametrize("line", TRICKY)
+def test_each_tricky_line_in_bulk_changes_nothing(line: str):
+    lines = ["[    0.000000] Linux version 6.1.0", "[    1.000000] chatter", line, "[    9.500000] chatter after"]
+    for fmt in ("auto", "dmesg", "kmsg", "syslog"):
+        assert _in_blocks(lines, [], fmt)[0] == _line_by_line(lines, fmt), fmt
+
+
+@settings(max_examples=150, deadline=None)
+@given(picks=st.lists(st.sampled_from(TRICKY + CHATTER), max_size=80), cuts=st.lists(st.integers(0, 80), max_size=6),
+       fmt=st.sampled_from(["auto", "dmesg", "kmsg", "syslog"]))
+def test_tricky_lines_in_bulk_change_nothing(picks: list[str], cuts: list[int], fmt: str):
+    lines = ["[    0.000000] Linux version 6.1.0", *picks]
+    got, _ = _in_blocks(lines, cuts, fmt)
+    assert got == _line_by_line(lines, fmt)
+
+
+def test_stretches_of_chatter_go_in_bulk_and_times_are_clamped():
+    lines = [f"[    {s}] chatter {i}" for i, s in enumerate(["1.000000", "3.000000", "2.000000", "4.000000"])]
+    conv = LogConverter(0)
+    conv.sniff(lines)
+    (run,) = conv.feed_block(1, lines)
+    assert isinstance(run, LogRun)
+    assert run.ts == [10**9, 3 * 10**9, 3 * 10**9, 4 * 10**9]  # the line stamped 2 s keeps the last time
+    assert run.texts == [f"chatter {i}" for i in range(4)] and run.first_line == 1
+    assert list(accumulate(run.ts, max)) == run.ts

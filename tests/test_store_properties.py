@@ -130,6 +130,57 @@ def test_source_lines_and_overview(tmp_path: Path, small_blocks: None):
     assert not any(b.counts.get("oom_kill") for b in zoom)
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(evs=events(max_size=60), runs=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 30), st.integers(0, 3)),
+                                              max_size=6))
+def test_log_lines_in_bulk_write_the_same_bytes(tmp_path: Path, small_blocks: None, evs: list[Event],
+                                                 runs: list[tuple[int, int, int]]):
+    """``append_logs`` is only a shortcut: runs of log lines of any length, anywhere among other events (so across
+    block ends), give the file that appending each line's event gives."""
+    items: list = []
+    line, last = 1, 0
+    where = {min(at, len(evs)): (n, step) for at, n, step in runs}
+    for i in range(len(evs) + 1):
+        if i in where:
+            n, step = where[i]
+            cap = evs[i].ts_ns if i < len(evs) else last + n * step
+            ts = [min(last + (j // 2) * step, cap) for j in range(n)]
+            items.append((ts, [f"chatter {line + j} \x00 [x]" for j in range(n)], 0, line))
+            line += n
+        if i < len(evs):
+            items.append(evs[i])
+            last = evs[i].ts_ns
+    one, bulk = tmp_path / "one.oomtrace", tmp_path / "bulk.oomtrace"
+    with TraceWriter(one, meta={}) as a, TraceWriter(bulk, meta={}) as b:
+        for w in (a, b):
+            w.add_source("log")
+        for item in items:
+            if isinstance(item, Event):
+                a.append(item)
+                b.append(item)
+            else:
+                ts, texts, file_id, first = item
+                for i, (t, text) in enumerate(zip(ts, texts)):
+                    a.append(Event(t, "log", None, {"text": text}, src=(file_id, first + i)))
+                b.append_logs(ts, texts, file_id, first)
+        assert len(a) == len(b)
+    assert one.read_bytes() == bulk.read_bytes()
+
+
+def test_log_lines_in_bulk_refuse_time_going_backwards(tmp_path: Path):
+    with pytest.raises(ValueError, match="back in time"):
+        with TraceWriter(tmp_path / "b.oomtrace") as w:
+            w.append_logs([5, 6, 5], ["a", "b", "c"], 0, 1)
+    with pytest.raises(ValueError, match="back in time"):
+        with TraceWriter(tmp_path / "b.oomtrace") as w:
+            w.append(Event(10, "log", None, {"text": "a"}))
+            w.append_logs([9], ["b"], 0, 2)
+    with pytest.raises(ValueError, match="2 times for 1 lines"):
+        with TraceWriter(tmp_path / "b.oomtrace") as w:
+            w.append_logs([1, 2], ["a"], 0, 1)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_writer_refuses_time_going_backwards(tmp_path: Path):
     with pytest.raises(ValueError, match="earlier"):
         with TraceWriter(tmp_path / "b.oomtrace") as w:

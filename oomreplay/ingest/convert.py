@@ -19,7 +19,7 @@ from ..model import Event
 from ..safetext import visible
 from ..store import TraceWriter, WorkerError
 from . import align, ftrace
-from .kernel_log import SNIFF_LINES, LogConverter
+from .kernel_log import SNIFF_LINES, LogConverter, LogRun
 from .prefix import FORMATS
 from .sources import SourceError, open_source
 
@@ -88,17 +88,18 @@ class ConvertReport:
 
 def _events(conv: LogConverter | ftrace.FtraceConverter, writer: TraceWriter, file_id: int,
             blocks: Iterator[list[str]], report: SourceReport, ahead: list[list[str]] | None = None,
-            keep: dict[int, str] | None = None, progress: Progress | None = None) -> Iterator[Event]:
+            keep: dict[int, str] | None = None, progress: Progress | None = None,
+            runs: bool = False) -> Iterator[Event | LogRun]:
     """The events of one source, storing its lines as source text on the way, a block at a time; ``keep`` (when
     merging a log with a recording) receives the lines the alignment may need: all of a log's, a recording's
-    ``console`` lines; ``progress`` is told the characters of each block read (about its bytes)."""
+    ``console`` lines; ``progress`` is told the characters of each block read (about its bytes). With ``runs``,
+    stretches of chatter come as ``LogRun``s (for the writer's ``append_logs``), else as events."""
     if ahead is None:
         ahead = _read_ahead(blocks, SNIFF_LINES)
     head = list(islice(chain.from_iterable(ahead), SNIFF_LINES))
     if conv.fmt == "auto" and ftrace.sniff(head):
         conv = ftrace.FtraceConverter(conv.file_id)
     conv.sniff(head)
-    feed = conv.feed
     n = 0
     for block in chain(ahead, blocks):
         if progress is not None:
@@ -109,10 +110,12 @@ def _events(conv: LogConverter | ftrace.FtraceConverter, writer: TraceWriter, fi
             for i, line in enumerate(block, n + 1):
                 if not trace or "console" in line:
                     keep[i] = line
-        for n, line in enumerate(block, n + 1):
-            events = feed(n, line)
-            if events:  # most lines of a recording wait in its reorder buffer: skip the empty delegation
-                yield from events
+        for item in conv.feed_block(n + 1, block):
+            if runs or type(item) is not LogRun:
+                yield item
+            else:
+                yield from item.events()
+        n += len(block)
     yield from conv.finish()
     report.lines, report.clock, report.kernel, report.counts = n, conv.clock, conv.kernel, conv.counts
     report.warnings = [f"{report.name}: {w}" for w in getattr(conv, "warnings", ())]
@@ -210,14 +213,20 @@ def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto",
             traces = [trace for *_, trace in opened]
             mixed = any(traces) and not all(traces)  # a log and a recording: aligned, in memory
             kept: list[dict[int, str] | None] = [{} if mixed else None for _ in opened]
-            streams = [_events(LogConverter(file_id, fmt), writer, file_id, blocks, report, ahead, keep, progress)
+            alone = len(opened) == 1  # nothing to merge with: chatter goes to the writer in runs
+            streams = [_events(LogConverter(file_id, fmt), writer, file_id, blocks, report, ahead, keep, progress,
+                               runs=alone)
                        for (file_id, blocks, ahead, _), report, keep in zip(opened, result.sources, kept)]
             if mixed:
                 merged = _aligned(streams, traces, kept, result, writer)
             else:
-                merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda ev: ev.ts_ns)
-            for ev in merged:
-                writer.append(ev)
+                merged = streams[0] if alone else heapq.merge(*streams, key=lambda ev: ev.ts_ns)
+            append, append_logs = writer.append, writer.append_logs
+            for item in merged:
+                if type(item) is LogRun:
+                    append_logs(*item)
+                else:
+                    append(item)
             if not any(s.lines for s in result.sources):
                 raise ConvertError(f"{', '.join(s.name for s in result.sources)}: empty input, nothing to convert")
             kernels = sorted({s.kernel for s in result.sources if s.kernel})

@@ -26,7 +26,7 @@ from ..model import Event, Src
 from .ftrace_line import FtraceLine, is_ftrace, looks_like_event, lost_marker, overwritten, parse_line, unquote
 from .ftrace_payload import contention, lockdep, number, pairs, sched_switch, task_state
 from .ftrace_victims import Victim, Victims
-from .kernel_log import MATCH_CHARS, LogConverter, log_event
+from .kernel_log import MATCH_CHARS, LogConverter, feed_each, log_event
 
 #: lines held to sort per-CPU disorder; a line more out of order than this is clamped and reported
 REORDER_LINES = 4096
@@ -98,6 +98,10 @@ class FtraceConverter:
             out.extend(self.feed(n, line))
         out.extend(self.finish())
         return out
+
+    def feed_block(self, first: int, lines: list[str]) -> list[Event]:
+        """The events of the lines numbered from ``first`` (``feed``, line by line)."""
+        return feed_each(self.feed, first, lines)
 
     def feed(self, lineno: int, line: str) -> list[Event]:
         """Take one line; returns the events that leave the reorder buffer (in time order). Every line of a

@@ -11,19 +11,25 @@ counters, until the line after its last. Every line yields at least one event: t
 
 Time: the printk stamp when the log has them (the kernel's clock, as the trace model wants), else the wall clock
 of syslog / ``dmesg -T`` / journal (ns since the epoch). Lines without a stamp inherit the previous one, and a
-stamp that goes backwards is clamped to the last time (the writer needs non-decreasing times); such a line's
-``log`` event keeps the stamp it printed in ``printed_ns``.
+stamp that goes backwards is clamped to the last time (the writer needs non-decreasing times); the stamp it
+printed stays in the source text.
+
+Most lines of a large log are chatter: ``feed_block`` takes a stretch of them, met while no report is open, as one
+``LogRun`` with a few C-level operations, the same events ``feed`` would make one line at a time.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import accumulate
+from typing import NamedTuple
 
 from ..model import KINDS, Event, Src
 from . import gfp, locks, memory, oom, tasks
-from .prefix import Prefixed, split_prefix
+from .prefix import DMESG_STAMP, Prefixed, split_prefix
 
 #: Lines that may sit between an OOM header (or a warn_alloc line) and the ``CPU:`` line naming its task.
 _BEFORE_CPU = ("COMPACTION is disabled", "cpuset=", "mems_allowed=")
@@ -60,6 +66,16 @@ UNPARSED_KEPT = 100
 #: only after the summary), so its fields are marked inferred.
 _PAGE_KB = 4
 _MEMINFO_FIELDS = frozenset(KINDS["meminfo"])
+#: The bulk path (``feed_block``): a line, its dmesg stamp, whether its message starts as a family's may (group 3)
+#: and the message. Its stamped lines without a start and without a word of ``_STOP_WORDS`` are chatter.
+_BULK_LINE = re.compile(DMESG_STAMP + r"([^\S\n]*(?:" + "|".join(map(re.escape, _FAMILY_STARTS)) + r"))?(.*)$",
+                        re.M)
+#: Words that send a line to ``feed``: every family mark, report word and ``kernel: `` (a journal's host prefix),
+#: less those holding another (a line with "Killed process" holds "Kill").
+_STOP_WORDS = sorted({w for w in (*_FAMILY_MARKS, *_REPORT_WORDS, "kernel: ")
+                      if not any(other != w and other in w for other in (*_FAMILY_MARKS, *_REPORT_WORDS))})
+#: The formats whose lines may carry a printk stamp first (``split_prefix``).
+_STAMPED_FORMATS = ("auto", "dmesg", "journal", "kmsg")
 
 
 def log_event(ts: int, text: str, src: Src) -> Event:
@@ -69,6 +85,30 @@ def log_event(ts: int, text: str, src: Src) -> Event:
     ev.ts_ns, ev.kind, ev.pid, ev.fields, ev.src, ev.inferred, ev.seq = (
         ts, "log", None, {"text": text}, src, _NOTHING_INFERRED, None)
     return ev
+
+
+class LogRun(NamedTuple):
+    """``log`` events of consecutive source lines, in bulk (see ``TraceWriter.append_logs``)."""
+
+    ts: list[int]
+    texts: list[str]
+    file_id: int
+    first_line: int
+
+    def events(self) -> list[Event]:
+        """The same events one by one, for where each must stand on its own (a merge by time)."""
+        return [log_event(ts, text, Src(self.file_id, line))
+                for line, ts, text in zip(range(self.first_line, self.first_line + len(self.ts)), self.ts, self.texts)]
+
+
+def feed_each(feed: Callable[[int, str], list[Event]], first: int, lines: list[str]) -> list[Event]:
+    """The events of ``feed`` over the lines numbered from ``first``, in one list."""
+    out: list[Event] = []
+    for n, line in enumerate(lines, first):
+        events = feed(n, line)
+        if events:  # most lines of a recording wait in its reorder buffer: skip the empty extend
+            out.extend(events)
+    return out
 
 
 def _is_report(msg: str) -> bool:
@@ -90,6 +130,29 @@ def _may_be_family(msg: str) -> bool:
         if mark in msg:
             return True
     return False
+
+
+def _stops(text: str, lines: list[str], found: list[tuple[str, str, str, str]]) -> list[int]:
+    """The lines ``feed`` must see, in order, then ``len(lines)``: those with no dmesg stamp, those whose message
+    starts as a family's may, those holding a ``_STOP_WORDS`` word (or longer than ``MATCH_CHARS``, which ``feed``
+    cuts). Each test is a C-level pass over the whole block; only the lines found cost a step of their own."""
+    stops = set()
+    secs, _, starts, _ = zip(*found)
+    if "" in secs:
+        stops.update(i for i, sec in enumerate(secs) if not sec)
+    if any(starts):
+        stops.update(i for i, start in enumerate(starts) if start)
+    lengths = list(map(len, lines))
+    if max(lengths) > MATCH_CHARS:
+        stops.update(i for i, n in enumerate(lengths) if n > MATCH_CHARS)
+    ends = list(accumulate(map((1).__add__, lengths)))  # where each line's successor starts in ``text``
+    for word in _STOP_WORDS:
+        at = text.find(word)
+        while at >= 0:
+            line = bisect_right(ends, at)
+            stops.add(line)
+            at = text.find(word, ends[line])
+    return [*sorted(stops), len(lines)]
 
 
 class LogConverter:
@@ -138,6 +201,40 @@ class LogConverter:
         for n, line in enumerate(lines, first_line):
             yield from self.feed(n, line)
         yield from self.finish()
+
+    def feed_block(self, first: int, lines: list[str]) -> list[Event | LogRun]:
+        """The events of the lines numbered from ``first``: those ``feed`` makes line by line, except that each
+        stretch of chatter (printk-stamped lines no family or report word is in) met while no report is open
+        comes as one ``LogRun``."""
+        if self.fmt not in _STAMPED_FORMATS or self.clock != "printk" or not lines:
+            return feed_each(self.feed, first, lines)
+        text = "\n".join(lines)
+        found = _BULK_LINE.findall(text)
+        stops = _stops(text, lines, found)
+        out: list[Event | LogRun] = []
+        i = 0
+        for stop in stops:
+            while i < stop:
+                if self._hold is None and self._meminfo is None and self._holder is None and self._columns is None:
+                    out.append(self._run(first + i, found[i:stop]))
+                    i = stop
+                else:  # inside a report: its next line may continue it
+                    out.extend(self.feed(first + i, lines[i]))
+                    i += 1
+            if i < len(lines):
+                out.extend(self.feed(first + i, lines[i]))
+                i += 1
+        return out
+
+    def _run(self, first: int, found: list[tuple[str, str, str, str]]) -> LogRun:
+        """The chatter lines ``found`` (``_BULK_LINE``'s groups) as one run, clamped in time as ``_time`` would."""
+        secs, fracs, _, texts = zip(*found)
+        stamps = [sec * 1_000_000_000 + us * 1000 for sec, us in zip(map(int, secs), map(int, fracs))]
+        ts = list(accumulate(stamps, max, initial=self._last_ts))
+        del ts[0]
+        self._last_ts = ts[-1]
+        self.counts["log"] += len(ts)
+        return LogRun(ts, list(texts), self.file_id, first)
 
     def feed(self, lineno: int, line: str) -> list[Event]:
         """The events of one line (possibly none yet, while an event is held, or several when one is released)."""

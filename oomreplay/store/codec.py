@@ -16,6 +16,7 @@ from .format import TraceError
 
 _SCHEMA_SETS = {k: frozenset(v) for k, v in KINDS.items()}
 _KEY = itemgetter(0)
+_LOG_ID = bytes([KIND_IDS["log"]])
 
 
 class Schema:
@@ -56,9 +57,10 @@ def state_tables(names: Any) -> tuple[str, ...]:
     return tables
 
 
-def block_payload(first_seq: int, events: list[Event]) -> list:
-    """The columns of one events block, built with comprehensions over the whole block (the writer's hot path:
-    a column at a time costs a fraction of appending field by field per event)."""
+def event_columns(events: list[Event]) -> list:
+    """The columns of a stretch of events (times, kind ids, pids, source files and lines, inferred, values),
+    built with comprehensions over the whole stretch: a column at a time costs a fraction of appending field by
+    field per event, and this is the writer's hot path."""
     ts = [e.ts_ns for e in events]
     srcs = [e.src for e in events]
     values = [[e.fields.get(n) for n in KINDS[e.kind]] for e in events]
@@ -66,10 +68,29 @@ def block_payload(first_seq: int, events: list[Event]) -> list:
         schema = _SCHEMA_SETS[e.kind]
         if not e.fields.keys() <= schema:  # fields the schema lacks travel in a trailing map
             vals.append({k: v for k, v in e.fields.items() if k not in schema})
-    return [first_seq, ts[0], bytes([KIND_IDS[e.kind] for e in events]),
-            [b - a for a, b in zip(ts[:1] + ts, ts)], [e.pid for e in events],
+    return [ts, bytes([KIND_IDS[e.kind] for e in events]), [e.pid for e in events],
             [None if src is None else src[0] for src in srcs], [0 if src is None else src[1] for src in srcs],
             [tuple(sorted(e.inferred)) if e.inferred else None for e in events], values]
+
+
+def log_columns(ts: list[int], texts: list[str], src_file: int, first_line: int) -> list:
+    """The columns of ``log`` events for consecutive source lines, the same as ``event_columns`` of those events
+    but made without them: most lines of a large log are such events, and here each column is one C-level
+    operation."""
+    n = len(ts)
+    return [ts, _LOG_ID * n, [None] * n, [src_file] * n, list(range(first_line, first_line + n)), [None] * n,
+            [[text] for text in texts]]
+
+
+def block_payload(first_seq: int, parts: list[list]) -> list:
+    """One events block from the columns of its stretches, in order (``event_columns``, ``log_columns``)."""
+    if len(parts) == 1:
+        ts, kinds, pids, files, lines, inferred, values = parts[0]
+    else:
+        ts, pids, files, lines, inferred, values = (list(chain.from_iterable(part[i] for part in parts))
+                                                    for i in (0, 2, 3, 4, 5, 6))
+        kinds = b"".join(part[1] for part in parts)
+    return [first_seq, ts[0], kinds, [b - a for a, b in zip(ts[:1] + ts, ts)], pids, files, lines, inferred, values]
 
 
 class EventBlock:
