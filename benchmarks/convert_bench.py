@@ -1,9 +1,10 @@
 """Converter benchmark: a large kernel log built from the real corpus, converted, against ``grep -c oom``.
 
-    python benchmarks/convert_bench.py [--mb 1024] [--json]
+    python benchmarks/convert_bench.py [--mb 1024] [--chatter 9] [--json]
 
 The log repeats the corpus's dmesg-style OOM reports (with their times shifted forward) between stretches of
-ordinary kernel chatter, about one report line in ten. Prints MB/s, lines/s and the converter's peak RSS (it runs
+ordinary kernel chatter, ``--chatter`` lines of it before each report line (9 by default: one report line in ten;
+a real log has far fewer). Prints MB/s, lines/s and the converter's peak RSS (it runs
 in a child process, so the figure is its own), and the ratio to ``grep -c oom`` over the same file, timed in the
 same run.
 """
@@ -39,7 +40,7 @@ def report_lines() -> list[str]:
     return out
 
 
-def build(path: Path, megabytes: int) -> int:
+def build(path: Path, megabytes: int, chatter: int = 9) -> int:
     """Write the log; returns its line count."""
     reports = report_lines()
     target = megabytes << 20
@@ -51,7 +52,7 @@ def build(path: Path, megabytes: int) -> int:
             for i, msg in enumerate(reports):
                 t = base_us + i * 100
                 stamp = f"[{t // 1_000_000:5d}.{t % 1_000_000:06d}]"
-                for n in range(lines + len(chunk), lines + len(chunk) + 9):  # nine lines of chatter per report line
+                for n in range(lines + len(chunk), lines + len(chunk) + chatter):
                     chunk.append(f"{stamp} {CHATTER[n % len(CHATTER)].format(n=n)}\n")
                 chunk.append(f"{stamp}{msg}\n")
             base_us += len(reports) * 100 + 1_000_000
@@ -65,13 +66,14 @@ def build(path: Path, megabytes: int) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=int, default=1024, help="size of the log to build (default 1024)")
+    ap.add_argument("--chatter", type=int, default=9, help="lines of chatter before each report line (default 9)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"the corpus is not at {CORPUS}")
     with tempfile.TemporaryDirectory() as tmp:
         log, out = Path(tmp) / "big.log", Path(tmp) / "big.oomtrace"
-        lines = build(log, args.mb)
+        lines = build(log, args.mb, args.chatter)
         size = log.stat().st_size
         t0 = time.perf_counter()
         subprocess.run(["grep", "-c", "oom", str(log)], check=True, capture_output=True)

@@ -47,6 +47,8 @@ _ENTITY_TABLE = bytes(1 if kind.startswith("lock_") else 2 if kind == "zone" els
 
 def _groups(column: Any, first: int) -> dict[Any, list[int]]:
     """``{value: [first + i for each i where column[i] == value]}``, keys in order of first appearance."""
+    if column.count(column[0]) == len(column):  # one value throughout (a block of log lines): no loop
+        return {column[0]: list(range(first, first + len(column)))}
     out: dict[Any, list[int]] = {}
     get = out.get
     for seq, value in zip(range(first, first + len(column)), column):
@@ -204,9 +206,7 @@ class TraceWriter:
         for kid, found in by_kind.items():
             kind_counts[KIND_NAMES[kid]] += len(found)
         changes.extend_many([(("k", KIND_NAMES[kid]), found) for kid, found in by_kind.items()])
-        if pids.count(None) != len(pids):  # a block of log lines names no task
-            changes.extend_many([(("p", pid), found) for pid, found in _groups(pids, first).items()
-                                 if pid is not None])
+        changes.extend_many([(("p", pid), found) for pid, found in _groups(pids, first).items() if pid is not None])
         marked = kinds.translate(_ENTITY_TABLE)
         if marked.count(0) != len(marked):
             at = [i for i, m in enumerate(marked) if m]
