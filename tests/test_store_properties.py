@@ -156,8 +156,7 @@ def test_log_lines_in_bulk_write_the_same_bytes(tmp_path: Path, small_blocks: No
             w.add_source("log")
         for item in items:
             if isinstance(item, Event):
-                a.append(item)
-                b.append(item)
+                assert a.append(item) == b.append(item)  # the seq
             else:
                 ts, texts, file_id, first = item
                 for i, (t, text) in enumerate(zip(ts, texts)):

@@ -155,10 +155,7 @@ class TraceWriter:
         self._last_ts = ts[-1]
         at = 0
         while at < len(ts):
-            if self._pending:
-                self._parts.append(event_columns(self._pending))
-                self._parted += len(self._pending)
-                self._pending = []
+            self._part_pending()
             take = min(len(ts) - at, BLOCK_EVENTS - self._parted)
             self._parts.append(log_columns(ts[at:at + take], texts[at:at + take], src_file, first_line + at))
             self._parted += take
@@ -166,11 +163,15 @@ class TraceWriter:
             if self._parted >= BLOCK_EVENTS:
                 self._flush_events()
 
-    def _flush_events(self) -> None:
+    def _part_pending(self) -> None:
+        """The pending events become the block's next part."""
         if self._pending:
             self._parts.append(event_columns(self._pending))
             self._parted += len(self._pending)
             self._pending = []
+
+    def _flush_events(self) -> None:
+        self._part_pending()
         if not self._parts:
             return
         first = self._n
