@@ -118,3 +118,18 @@ def test_convert_picks_the_parser(tmp_path: Path):
         assert report.sources[0].clock == ("trace" if path is trace else "printk")
         with open_trace(tmp_path / "t.oomtrace") as t:
             assert [e.pid for e in t.events(kind="oom_kill")] == [5]
+
+
+def test_event_names_are_mapped_by_their_last_part_however_many_there_are():
+    """Handlers are remembered by the name as printed (``oom:mark_victim``, ``mark_victim``), up to a bound: a
+    file of endless made-up names keeps them as text and does not grow the memory."""
+    from oomreplay.ingest import ftrace
+
+    lines = [f"a.out-42 [001] ..... {100 + i}.000000: sys{i}:made_up_{i}: x=1" for i in range(1500)]
+    lines += ["a.out-42 [001] ..... 2000.000000: oom:mark_victim: pid=42",
+              "a.out-42 [001] ..... 2001.000000: mark_victim: pid=43"]
+    conv = FtraceConverter()
+    events = conv.convert(lines)
+    assert len(conv._by_event) == ftrace._EVENT_NAMES_KEPT
+    assert [ev.kind for ev in events].count("log") == 1500
+    assert [ev.pid for ev in events if ev.kind == "oom_kill"] == [42, 43]

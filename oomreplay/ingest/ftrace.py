@@ -26,7 +26,7 @@ from ..model import Event, Src
 from .ftrace_line import FtraceLine, is_ftrace, looks_like_event, lost_marker, overwritten, parse_line, unquote
 from .ftrace_payload import contention, lockdep, number, pairs, sched_switch, task_state
 from .ftrace_victims import Victim, Victims
-from .kernel_log import MATCH_CHARS, LogConverter, feed_each, log_event
+from .kernel_log import MATCH_CHARS, LogConverter, feed_each, log_event, made
 
 #: lines held to sort per-CPU disorder; a line more out of order than this is clamped and reported
 REORDER_LINES = 4096
@@ -40,6 +40,9 @@ _RECLAIM_END = ("mm_vmscan_direct_reclaim_end", "mm_vmscan_memcg_reclaim_end",
                 "mm_vmscan_memcg_softlimit_reclaim_end")
 #: console lines remembered, to keep a line's text when the event parsed from it is dropped as a duplicate
 _CONSOLE_KEPT = 64
+#: event names whose handler is remembered (a recording has a few dozen)
+_EVENT_NAMES_KEPT = 1024
+_UNSEEN = object()
 
 
 def sniff(head: list[str]) -> bool:
@@ -85,6 +88,16 @@ class FtraceConverter:
             **{name: self._reclaim_begin for name in _RECLAIM_BEGIN},
             **{name: self._reclaim_end for name in _RECLAIM_END},
         }
+
+        #: each event name as the recording prints it (``oom:mark_victim``, ``mark_victim``…) -> its handler or None
+        self._by_event: dict[str, Callable[[int, FtraceLine, Src], list[Event] | None] | None] = {}
+
+    def _handler(self, event: str) -> Callable[[int, FtraceLine, Src], list[Event] | None] | None:
+        """The handler of an event name not met yet, remembered (a hostile file's endless names are not)."""
+        handler = self._handlers.get(event.rpartition(":")[2])
+        if len(self._by_event) < _EVENT_NAMES_KEPT:
+            self._by_event[event] = handler
+        return handler
 
     # -- driving ---------------------------------------------------------------------------------------------
 
@@ -164,12 +177,14 @@ class FtraceConverter:
                 self.late.append(lineno)
             ts = self._last_ts
         self._last_ts = ts
-        src = Src(self.file_id, lineno)
+        src = tuple.__new__(Src, (self.file_id, lineno))  # skips Src.__new__, a Python call
         events: list[Event] | None = None
         if rec is None:
             events = self._text(ts, lineno, text, src)
         else:
-            handler = self._handlers.get(rec.event.rpartition(":")[2])
+            handler = self._by_event.get(rec.event, _UNSEEN)
+            if handler is _UNSEEN:
+                handler = self._handler(rec.event)
             if handler is not None:
                 events = handler(ts, rec, src)
             if rec.comm not in ("<...>", "<idle>"):
@@ -386,7 +401,7 @@ class FtraceConverter:
         pid = self._mm_pid.get(mm)
         if pid is None or name is None:
             return None
-        return [Event(ts, "rss", pid, {name: size // 1024}, src=src)]
+        return [made(ts, "rss", pid, {name: size // 1024}, src)]
 
     # -- locks -----------------------------------------------------------------------------------------------
 

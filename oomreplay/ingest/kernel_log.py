@@ -78,13 +78,19 @@ _STOP_WORDS = sorted({w for w in (*_FAMILY_MARKS, *_REPORT_WORDS, "kernel: ")
 _STAMPED_FORMATS = ("auto", "dmesg", "journal", "kmsg")
 
 
-def log_event(ts: int, text: str, src: Src) -> Event:
-    """A ``log`` event, set up without ``Event.__init__``'s checks and copies: there is one per line that means
-    nothing else (most lines), so it costs per line, and its fields are valid by construction."""
+def made(ts: int, kind: str, pid: int | None, fields: dict, src: Src) -> Event:
+    """An event set up without ``Event.__init__``'s checks and copies, for the kinds a converter makes per line
+    (``log``, ``rss``): ``kind`` must be a kind and ``fields`` hold no None and no list, as ``__init__`` would
+    make them."""
     ev = Event.__new__(Event)
     ev.ts_ns, ev.kind, ev.pid, ev.fields, ev.src, ev.inferred, ev.seq = (
-        ts, "log", None, {"text": text}, src, _NOTHING_INFERRED, None)
+        ts, kind, pid, fields, src, _NOTHING_INFERRED, None)
     return ev
+
+
+def log_event(ts: int, text: str, src: Src) -> Event:
+    """A ``log`` event: one per line that means nothing else (most lines)."""
+    return made(ts, "log", None, {"text": text}, src)
 
 
 class LogRun(NamedTuple):
@@ -240,7 +246,7 @@ class LogConverter:
         """The events of one line (possibly none yet, while an event is held, or several when one is released)."""
         p = split_prefix(line[:MATCH_CHARS], self.fmt)
         ts = self._time(p)
-        src = Src(self.file_id, lineno)
+        src = tuple.__new__(Src, (self.file_id, lineno))  # skips Src.__new__, a Python call
         out: list[Event] = []
         if not p.kernel:
             self._end_blocks()
