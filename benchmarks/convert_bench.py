@@ -4,7 +4,7 @@
 
 The log repeats the corpus's dmesg-style OOM reports (with their times shifted forward) between stretches of
 ordinary kernel chatter, ``--chatter`` lines of it before each report line (9 by default: one report line in ten;
-a real log has far fewer). Prints MB/s, lines/s and the converter's peak RSS (it runs
+a real log has far fewer report lines). Prints MB/s, lines/s and the converter's peak RSS (it runs
 in a child process, so the figure is its own), and the ratio to ``grep -c oom`` over the same file, timed in the
 same run.
 """

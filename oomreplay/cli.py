@@ -330,7 +330,8 @@ def record(
                                                         "(64M, 1G, bytes).")] = None,
     duration: Annotated[Optional[float], typer.Option(help="Record this long (seconds); with COMMAND, at most.")]
     = None,
-    settle: Annotated[float, typer.Option(help="Seconds to go on recording after COMMAND ends (or --duration), for the reaper.")] = 3.0,
+    settle: Annotated[float, typer.Option(
+        help="Seconds to go on recording after COMMAND ends (or --duration), for the reaper.")] = 3.0,
     keep: Annotated[Optional[Path], typer.Option(help="Keep the raw dmesg.txt and ftrace.txt in this directory.")]
     = None,
 ) -> None:

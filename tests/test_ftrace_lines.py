@@ -40,7 +40,8 @@ def test_raw_samples_parse_without_rejects(sample: Path):
     ("stress-33431   [001] ..... 13223.617311: reclaim_retry_zone: node=0", ("stress", 33431, None, 1, ".....")),
     (" surfaceflinger-1155  ( 1155) [001] ...1 12839.528756: x: y", ("surfaceflinger", 1155, 1155, 1, "...1")),
     ("     Web Content-77 (-------) [002] d..2. 1.000001: x: y", ("Web Content", 77, None, 2, "d..2.")),
-    ("buf-9:   oomr-dio-alloc-10921 [001]  1560.772700: mark_victim:    pid=1", ("oomr-dio-alloc", 10921, None, 1, None)),
+    ("buf-9:   oomr-dio-alloc-10921 [001]  1560.772700: mark_victim:    pid=1",
+     ("oomr-dio-alloc", 10921, None, 1, None)),
 ])
 def test_line_columns(line, fields):
     rec = parse_line(line)
@@ -120,7 +121,7 @@ def test_convert_picks_the_parser(tmp_path: Path):
             assert [e.pid for e in t.events(kind="oom_kill")] == [5]
 
 
-def test_event_names_are_mapped_by_their_last_part_however_many_there_are():
+def test_event_names_are_mapped_with_or_without_their_system():
     """Handlers are remembered by the name as printed (``oom:mark_victim``, ``mark_victim``), up to a bound: a
     file of endless made-up names keeps them as text and does not grow the memory."""
     from oomreplay.ingest import ftrace

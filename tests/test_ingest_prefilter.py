@@ -147,3 +147,20 @@ def test_stretches_of_chatter_go_in_bulk_and_times_are_clamped():
     assert run.ts == [10**9, 3 * 10**9, 3 * 10**9, 4 * 10**9]  # the line stamped 2 s keeps the last time
     assert run.texts == [f"chatter {i}" for i in range(4)] and run.first_line == 1
     assert list(accumulate(run.ts, max)) == run.ts
+
+
+def test_a_line_holding_a_newline_is_read_line_by_line():
+    """The reader never makes such a line (it splits at newlines), but ``feed_block`` must not shift its lines if
+    a caller does."""
+    lines = ["[    0.000000] Linux version 6.1.0", "[    1.000000] a\n[    9.000000] b", "[    2.000000] c"]
+    got, runs = _in_blocks(lines, [])
+    assert got == _line_by_line(lines) and runs == 0
+
+
+def test_an_event_made_without_checks_is_the_checked_one():
+    """``made`` sets every slot ``Event.__init__`` sets, to what it would."""
+    from oomreplay.model import Event, Src
+
+    fast = kernel_log.made(5, "rss", 7, {"anon_kb": 3}, Src(0, 9))
+    assert all(hasattr(fast, slot) for slot in Event.__slots__)
+    assert fast == Event(5, "rss", 7, {"anon_kb": 3}, src=(0, 9)) and fast.seq is None and not fast.inferred

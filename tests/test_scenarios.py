@@ -120,7 +120,8 @@ def test_impossible_steps_are_refused_with_their_line(case, tmp_path):
     edit, reason = INVALID[case]
     path = _variant(tmp_path, case + ".toml", edit)
     if case == "reaper-attempt-11":
-        line = path.read_text().splitlines().index("at = 494.80")  # 0-based index of "at" = 1-based line of the [[step]] header just above
+        # the 0-based index of "at" is the 1-based line of the [[step]] header just above it
+        line = path.read_text().splitlines().index("at = 494.80")
     else:
         line = _line_of_last_step(path)
     out = tmp_path / "out.oomtrace"

@@ -512,7 +512,8 @@ def _compressed_zeros(n: int, codec: str) -> bytes:
 @pytest.mark.parametrize("inflated_mib", [200, 300], ids=["under the inflate cap", "over the inflate cap"])
 def test_compression_bomb_index_is_refused_without_exploding(tmp_path: Path, inflated_mib: int, codec: str) -> None:
     """Measured in a child interpreter so the peak is the reader's alone."""
-    path = _index_only_file(tmp_path / "bomb.oomtrace", fmt.frame(fmt.INDEX, _compressed_zeros(inflated_mib << 20, codec)))
+    path = _index_only_file(tmp_path / "bomb.oomtrace",
+                            fmt.frame(fmt.INDEX, _compressed_zeros(inflated_mib << 20, codec)))
     result = subprocess.run([sys.executable, "-c", _MEASURE_OPEN, str(path)], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr

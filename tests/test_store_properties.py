@@ -174,10 +174,20 @@ def test_log_lines_in_bulk_refuse_time_going_backwards(tmp_path: Path):
         with TraceWriter(tmp_path / "b.oomtrace") as w:
             w.append(Event(10, "log", None, {"text": "a"}))
             w.append_logs([9], ["b"], 0, 2)
-    with pytest.raises(ValueError, match="2 times for 1 lines"):
-        with TraceWriter(tmp_path / "b.oomtrace") as w:
-            w.append_logs([1, 2], ["a"], 0, 1)
+    for ts, texts in (([1, 2], ["a"]), ([], ["a"])):
+        with pytest.raises(ValueError, match=f"{len(ts)} times for {len(texts)} lines"):
+            with TraceWriter(tmp_path / "b.oomtrace") as w:
+                w.append_logs(ts, texts, 0, 1)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_log_lines_in_bulk_take_times_as_events_do(tmp_path: Path):
+    """Times that are not ints are made ints, as ``Event`` makes them."""
+    one, bulk = tmp_path / "one.oomtrace", tmp_path / "bulk.oomtrace"
+    with TraceWriter(one) as a, TraceWriter(bulk) as b:
+        a.append(Event(1.5, "log", None, {"text": "x"}, src=(0, 1)))
+        b.append_logs([1.5], ["x"], 0, 1)
+    assert one.read_bytes() == bulk.read_bytes()
 
 
 def test_writer_refuses_time_going_backwards(tmp_path: Path):

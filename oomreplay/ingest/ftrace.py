@@ -93,7 +93,8 @@ class FtraceConverter:
         self._by_event: dict[str, Callable[[int, FtraceLine, Src], list[Event] | None] | None] = {}
 
     def _handler(self, event: str) -> Callable[[int, FtraceLine, Src], list[Event] | None] | None:
-        """The handler of an event name not met yet, remembered (a hostile file's endless names are not)."""
+        """The handler of an event name not met yet, remembered for the first ``_EVENT_NAMES_KEPT`` names (a
+        hostile file's endless names cannot grow the memory)."""
         handler = self._handlers.get(event.rpartition(":")[2])
         if len(self._by_event) < _EVENT_NAMES_KEPT:
             self._by_event[event] = handler

@@ -66,8 +66,8 @@ UNPARSED_KEPT = 100
 #: only after the summary), so its fields are marked inferred.
 _PAGE_KB = 4
 _MEMINFO_FIELDS = frozenset(KINDS["meminfo"])
-#: The bulk path (``feed_block``): a line, its dmesg stamp, whether its message starts as a family's may (group 3)
-#: and the message. Its stamped lines without a start and without a word of ``_STOP_WORDS`` are chatter.
+#: The bulk path (``feed_block``), over a block's lines joined by newlines: each line's dmesg stamp (groups 1-2),
+#: the start of its message when a family may accept it (group 3, else empty) and the message (group 4).
 _BULK_LINE = re.compile(DMESG_STAMP + r"([^\S\n]*(?:" + "|".join(map(re.escape, _FAMILY_STARTS)) + r"))?(.*)$",
                         re.M)
 #: Words that send a line to ``feed``: every family mark, report word and ``kernel: `` (a journal's host prefix),
@@ -99,7 +99,7 @@ class LogRun(NamedTuple):
     ts: list[int]
     texts: list[str]
     file_id: int
-    first_line: int
+    first_line: int  # ``append_logs`` takes these four in this order
 
     def events(self) -> list[Event]:
         """The same events one by one, for where each must stand on its own (a merge by time)."""
@@ -210,11 +210,12 @@ class LogConverter:
 
     def feed_block(self, first: int, lines: list[str]) -> list[Event | LogRun]:
         """The events of the lines numbered from ``first``: those ``feed`` makes line by line, except that each
-        stretch of chatter (printk-stamped lines no family or report word is in) met while no report is open
-        comes as one ``LogRun``."""
-        if self.fmt not in _STAMPED_FORMATS or self.clock != "printk" or not lines:
-            return feed_each(self.feed, first, lines)
+        stretch of chatter met while no report is open comes as one ``LogRun``. Chatter, in a log with printk
+        stamps: a line that starts with a dmesg stamp (six digits of fraction), whose message starts as no
+        family's may and holds no ``_STOP_WORDS`` word, no longer than ``MATCH_CHARS``."""
         text = "\n".join(lines)
+        if self.fmt not in _STAMPED_FORMATS or self.clock != "printk" or text.count("\n") != len(lines) - 1:
+            return feed_each(self.feed, first, lines)  # (a line holding a newline would shift the lines found)
         found = _BULK_LINE.findall(text)
         stops = _stops(text, lines, found)
         out: list[Event | LogRun] = []

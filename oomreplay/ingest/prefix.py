@@ -36,7 +36,8 @@ _KERNEL_STAMP = re.compile(r"(?:\[\s*(\d{1,12})\.(\d{1,9})\] ?)?(?:\[\s*[TC]\d{1
 _JOURNAL_HOST = re.compile(r"\S+ kernel: ")
 #: ``_KERNEL_STAMP`` as dmesg prints it (six digits of fraction), for many lines joined by newlines at once: every
 #: line matches (``[^\S\n]`` is ``\s`` kept to its line), groups 1 and 2 empty where it has no such stamp. For a
-#: stamped line without ``kernel: `` (a journal's host), what follows the match is ``split_prefix``'s text.
+#: stamped line without ``kernel: `` (a journal's host), what follows the match is ``split_prefix``'s text (the
+#: two are kept in step by tests/test_ingest_prefilter.py, which feeds lines both ways).
 DMESG_STAMP = r"^(?:\[[^\S\n]*(\d{1,12})\.(\d{6})\] ?(?:\[[^\S\n]*[TC]\d{1,10}\] ?)?)?"
 _DMESG_T = re.compile(r"\[(?:[A-Za-z]{2,4}\.? )?([A-Za-zÀ-ÿ]{3,5})\.? +(\d{1,2}) (\d\d):(\d\d):(\d\d)"
                       r"(?:[.,](\d{1,9}))? (\d{4})\] ?")

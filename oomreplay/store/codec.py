@@ -73,12 +73,12 @@ def event_columns(events: list[Event]) -> list:
             [tuple(sorted(e.inferred)) if e.inferred else None for e in events], values]
 
 
-def log_columns(ts: list[int], texts: list[str], src_file: int, first_line: int) -> list:
+def log_columns(ts: list[int], texts: list[str], file_id: int, first_line: int) -> list:
     """The columns of ``log`` events for consecutive source lines, the same as ``event_columns`` of those events
     but made without them: most lines of a large log are such events, and here each column is one C-level
     operation."""
     n = len(ts)
-    return [ts, _LOG_ID * n, [None] * n, [src_file] * n, list(range(first_line, first_line + n)), [None] * n,
+    return [ts, _LOG_ID * n, [None] * n, [file_id] * n, list(range(first_line, first_line + n)), [None] * n,
             [[text] for text in texts]]
 
 

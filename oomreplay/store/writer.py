@@ -141,14 +141,16 @@ class TraceWriter:
         for ev in events:
             self.append(ev)
 
-    def append_logs(self, ts: list[int], texts: list[str], src_file: int, first_line: int) -> None:
-        """Store a ``log`` event (fields ``{"text": text}``, no pid) for each of the consecutive source lines from
-        ``first_line``: the same trace as appending those events one by one, at a fraction of the cost, for the
-        lines of a large log that mean nothing else. Times must not go backwards."""
-        if not ts:
-            return
+    def append_logs(self, ts: list[int], texts: list[str], file_id: int, first_line: int) -> None:
+        """Store a ``log`` event (fields ``{"text": text}``, no pid) for each of the consecutive lines of source
+        ``file_id`` from ``first_line``: the same trace as appending those events one by one, at a fraction of the
+        cost, for the lines of a large log that mean nothing else. Times (ns, made ints as ``Event`` makes them)
+        must not go backwards. Returns nothing: the seqs are ``len(self)`` before the call onwards."""
         if len(ts) != len(texts):
             raise ValueError(f"{len(ts)} times for {len(texts)} lines")
+        if not ts:
+            return
+        ts = list(map(int, ts))
         last = self._last_ts
         if (last is not None and ts[0] < last) or any(map(gt, ts, ts[1:])):
             raise ValueError(f"log lines from {first_line} go back in time; sort or clamp before writing")
@@ -157,7 +159,7 @@ class TraceWriter:
         while at < len(ts):
             self._part_pending()
             take = min(len(ts) - at, BLOCK_EVENTS - self._parted)
-            self._parts.append(log_columns(ts[at:at + take], texts[at:at + take], src_file, first_line + at))
+            self._parts.append(log_columns(ts[at:at + take], texts[at:at + take], file_id, first_line + at))
             self._parted += take
             at += take
             if self._parted >= BLOCK_EVENTS:
