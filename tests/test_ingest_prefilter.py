@@ -3,6 +3,7 @@ converts to. Every real log is converted with it and without it, and the events 
 
 from __future__ import annotations
 
+import importlib
 from itertools import accumulate
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from hypothesis import strategies as st
 from oomreplay import open_trace
 from oomreplay.ingest import convert, kernel_log
 from oomreplay.ingest.kernel_log import SNIFF_LINES, LogConverter, LogRun, feed_each
+
+convert_module = importlib.import_module("oomreplay.ingest.convert")
 
 from .corpus import CORPUS
 
@@ -164,3 +167,58 @@ def test_an_event_made_without_checks_is_the_checked_one():
     fast = kernel_log.made(5, "rss", 7, {"anon_kb": 3}, Src(0, 9))
     assert all(hasattr(fast, slot) for slot in Event.__slots__)
     assert fast == Event(5, "rss", 7, {"anon_kb": 3}, src=(0, 9)) and fast.seq is None and not fast.inferred
+
+
+def _expanded(items) -> list:
+    return [ev for item in items for ev in (item.events() if isinstance(item, LogRun) else [item])]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.booleans(), st.lists(st.integers(0, 6), min_size=1, max_size=5)),
+                         max_size=6), min_size=2, max_size=3))
+def test_runs_merged_by_time_as_their_events_would_be(sources: list):
+    """Several sources' runs and events in time order, ties to the earlier source: the order ``heapq.merge`` gives
+    their events one by one."""
+    import heapq
+
+    from oomreplay.model import Event, Src
+
+    streams = []
+    for file_id, items in enumerate(sources):
+        out, t, line = [], 0, 1
+        for as_run, steps in items:
+            times = list(accumulate(steps, initial=t))[1:]
+            t = times[-1]
+            if as_run:
+                out.append(LogRun(times, [f"{file_id}:{line + i}" for i in range(len(times))], file_id, line))
+            else:
+                out += [Event(ts, "note", None, {"text": f"{file_id}:{line + i}"}, src=Src(file_id, line + i))
+                        for i, ts in enumerate(times)]
+            line += len(times)
+        streams.append(out)
+    expected = list(heapq.merge(*map(_expanded, streams), key=lambda ev: ev.ts_ns))
+    merged = list(convert_module._merge([iter(s) for s in streams]))
+    assert _expanded(merged) == expected
+
+
+def test_runs_of_logs_one_after_the_other_stay_whole():
+    """Rotated logs: the second starts after the first ends, so no run is cut."""
+    first = [LogRun([1, 2, 3], ["a", "b", "c"], 0, 1), LogRun([3, 4], ["d", "e"], 0, 5)]
+    second = [LogRun([4, 9], ["f", "g"], 1, 1)]
+    assert list(convert_module._merge([iter(first), iter(second)])) == first + second
+
+
+@pytest.mark.skipif(not INPUTS, reason=f"the shared corpus is not at {CORPUS}")
+def test_logs_merged_in_runs_give_the_trace_of_their_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Two logs with chatter, interleaved in time, converted together: in runs, and line by line (no format reads
+    printk stamps in bulk), the same events."""
+    logs = []
+    for i, log in enumerate(p for p in INPUTS if p.name == "dmesg.txt"):
+        path = tmp_path / f"{i}.log"
+        path.write_text("\n".join(_interleaved(log.read_text(errors="replace").splitlines())) + "\n")
+        logs.append(str(path))
+    assert len(logs) >= 2
+    convert(logs[:2], tmp_path / "runs.oomtrace")
+    monkeypatch.setattr(kernel_log, "_STAMPED_FORMATS", ())
+    convert(logs[:2], tmp_path / "lines.oomtrace")
+    assert _events(tmp_path / "runs.oomtrace") == _events(tmp_path / "lines.oomtrace")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import os
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
@@ -122,6 +123,39 @@ def _events(conv: LogConverter | ftrace.FtraceConverter, writer: TraceWriter, fi
     report.unparsed, report.unparsed_count = getattr(conv, "unparsed", []), getattr(conv, "unparsed_count", 0)
 
 
+def _merge(streams: list[Iterator[Event | LogRun]]) -> Iterator[Event | LogRun]:
+    """The items of several sources in time order: what ``heapq.merge`` of their events by time gives (a tie goes
+    to the earlier source), with each run of log lines cut only where another source's item falls inside it, so
+    that rotated logs merged stay runs."""
+    heap: list[tuple[int, int, Event | LogRun, Iterator[Event | LogRun]]] = []
+    for i, stream in enumerate(streams):
+        for item in stream:
+            heap.append((_first_ts(item), i, item, stream))
+            break
+    heapq.heapify(heap)
+    while heap:
+        ts, i, item, stream = heap[0]
+        if type(item) is LogRun and len(heap) > 1:
+            other_ts, other = min(heap[1:3])[:2]  # the next item of another source: a child of the root
+            cut = (bisect_right if i < other else bisect_left)(item.ts, other_ts)
+            if cut < len(item.ts):
+                first, rest = item.first_line, item.first_line + cut
+                yield LogRun(item.ts[:cut], item.texts[:cut], item.file_id, first)
+                item = LogRun(item.ts[cut:], item.texts[cut:], item.file_id, rest)
+                heapq.heapreplace(heap, (item.ts[0], i, item, stream))
+                continue
+        yield item
+        following = next(stream, None)
+        if following is None:
+            heapq.heappop(heap)
+        else:
+            heapq.heapreplace(heap, (_first_ts(following), i, following, stream))
+
+
+def _first_ts(item: Event | LogRun) -> int:
+    return item.ts[0] if type(item) is LogRun else item.ts_ns  # type: ignore[union-attr]
+
+
 def _read_ahead(blocks: Iterator[list[str]], lines: int) -> list[list[str]]:
     """The first blocks, up to the one that completes ``lines`` lines (or all of them)."""
     ahead = []
@@ -213,14 +247,13 @@ def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto",
             traces = [trace for *_, trace in opened]
             mixed = any(traces) and not all(traces)  # a log and a recording: aligned, in memory
             kept: list[dict[int, str] | None] = [{} if mixed else None for _ in opened]
-            alone = len(opened) == 1  # nothing to merge with: chatter goes to the writer in runs
             streams = [_events(LogConverter(file_id, fmt), writer, file_id, blocks, report, ahead, keep, progress,
-                               runs=alone)
+                               runs=not mixed)  # aligned inputs are events in memory; others go in runs
                        for (file_id, blocks, ahead, _), report, keep in zip(opened, result.sources, kept)]
             if mixed:
                 merged = _aligned(streams, traces, kept, result, writer)
             else:
-                merged = streams[0] if alone else heapq.merge(*streams, key=lambda ev: ev.ts_ns)
+                merged = streams[0] if len(streams) == 1 else _merge(streams)
             append, append_logs = writer.append, writer.append_logs
             for item in merged:
                 if type(item) is LogRun:
