@@ -86,13 +86,23 @@ def _interleaved(lines: list[str]) -> list[str]:
     return out
 
 
+def _as_syslog(lines: list[str]) -> list[str]:
+    """``lines`` as rsyslog writes the kernel's (``kern.log``), with a daemon's line after each."""
+    out = []
+    for i, line in enumerate(lines):
+        out += [f"Nov 27 10:{i // 60 % 60:02d}:{i % 60:02d} host kernel: {line}",
+                f"Nov 27 10:{i // 60 % 60:02d}:{i % 60:02d} host systemd[1]: {CHATTER[i % len(CHATTER)]}"]
+    return out
+
+
 @pytest.mark.skipif(not INPUTS, reason=f"the shared corpus is not at {CORPUS}")
 @pytest.mark.parametrize("log", INPUTS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_chatter_in_bulk_changes_nothing(log: Path):
-    """Every real log, as it is and with chatter between its lines, cut into blocks of many sizes: the bulk path
-    gives the events (times, fields, lines), counts and not-understood lines that ``feed`` gives line by line."""
+    """Every real log, as it is, with chatter between its lines and as a syslog file, cut into blocks of many
+    sizes: the bulk path gives the events (times, fields, lines), counts and not-understood lines that ``feed``
+    gives line by line."""
     lines = log.read_text(errors="replace").splitlines()
-    for variant in (lines, _interleaved(lines)):
+    for variant in (lines, _interleaved(lines), _as_syslog(_interleaved(lines))):
         expected = _line_by_line(variant)
         for size in (1, 7, 64, 100_000):
             got, runs = _in_blocks(variant, list(range(size, len(variant), size)))
@@ -122,19 +132,30 @@ TRICKY = [
     "[    8.000010] Out of memory: Killed process 4242 (a.out) total-vm:400000kB, anon-rss:360000kB",
     "[    8.000011] oom_reaper: unable to reap pid:4242 (a.out)",
     "[    9.000000] Node 0 Normal free:1000kB min:800kB low:1000kB high:1200kB",
+    "Nov 27 10:00:01 host systemd[1]: Started session 4.", "Nov 27 10:00:01 host dockerd[123]: oom in a daemon",
+    "Nov 27 10:00:06.123456 host sshd: a daemon with no pid", "Nov 27 10:00:02 host kernel: a kernel line, no stamp",
+    "Nov 27 10:00:03 host kernel: [    9.100000] [drm] starts as a table row would",
+    "Xyz 27 10:00:03 host kernel: [    9.200000] no month", "Sept 27 10:00:03 host kernel: [    9.300000] sept",
+    "nov 27 10:00:03 host kernel[12]: [    9.400000] the kernel with a pid",
+    "Nov 27 10:00:04 host kernel: [    9.500000] host2 kernel: a journal's host inside",
+    "Mär  3 10:00:05 host kernel: [    9.600000] März", "Nov 27 10:00:05 host kernel: [    8.500000] back in time",
+    "Nov 27 10:00:05 host kernel: [    9.700000] a.out invoked oom-killer: gfp_mask=0x0, order=0",
 ]
 
 
 @pytest.mark.parametrize("line", TRICKY)
 def test_each_tricky_line_in_bulk_changes_nothing(line: str):
     lines = ["[    0.000000] Linux version 6.1.0", "[    1.000000] chatter", line, "[    9.500000] chatter after"]
-    for fmt in ("auto", "dmesg", "kmsg", "syslog"):
+    for fmt in ("auto", "dmesg", "kmsg", "syslog", "journal"):
         assert _in_blocks(lines, [], fmt)[0] == _line_by_line(lines, fmt), fmt
+        syslog = ["Nov 27 10:00:00 host kernel: [    0.000000] Linux", "Nov 27 10:00:00 host x[1]: chatter", line,
+                  "Nov 27 10:00:00 host kernel: [    9.900000] chatter after"]
+        assert _in_blocks(syslog, [], fmt)[0] == _line_by_line(syslog, fmt), fmt
 
 
 @settings(max_examples=150, deadline=None)
 @given(picks=st.lists(st.sampled_from(TRICKY + CHATTER), max_size=80), cuts=st.lists(st.integers(0, 80), max_size=6),
-       fmt=st.sampled_from(["auto", "dmesg", "kmsg", "syslog"]))
+       fmt=st.sampled_from(["auto", "dmesg", "kmsg", "syslog", "journal"]))
 def test_tricky_lines_in_bulk_change_nothing(picks: list[str], cuts: list[int], fmt: str):
     lines = ["[    0.000000] Linux version 6.1.0", *picks]
     got, _ = _in_blocks(lines, cuts, fmt)
@@ -219,6 +240,7 @@ def test_logs_merged_in_runs_give_the_trace_of_their_lines(tmp_path: Path, monke
         logs.append(str(path))
     assert len(logs) >= 2
     convert(logs[:2], tmp_path / "runs.oomtrace")
-    monkeypatch.setattr(kernel_log, "_STAMPED_FORMATS", ())
+    monkeypatch.setattr(kernel_log, "_DMESG_FORMATS", ())
+    monkeypatch.setattr(kernel_log, "_SYSLOG_FORMATS", ())
     convert(logs[:2], tmp_path / "lines.oomtrace")
     assert _events(tmp_path / "runs.oomtrace") == _events(tmp_path / "lines.oomtrace")

@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 from ..model import KINDS, Event, Src
 from . import gfp, locks, memory, oom, tasks
-from .prefix import DMESG_STAMP, Prefixed, split_prefix
+from .prefix import DMESG_STAMP, SYSLOG_PREFIX, Prefixed, month, split_prefix
 
 #: Lines that may sit between an OOM header (or a warn_alloc line) and the ``CPU:`` line naming its task.
 _BEFORE_CPU = ("COMPACTION is disabled", "cpuset=", "mems_allowed=")
@@ -66,16 +66,42 @@ UNPARSED_KEPT = 100
 #: only after the summary), so its fields are marked inferred.
 _PAGE_KB = 4
 _MEMINFO_FIELDS = frozenset(KINDS["meminfo"])
-#: The bulk path (``feed_block``), over a block's lines joined by newlines: each line's dmesg stamp (groups 1-2),
-#: the start of its message when a family may accept it (group 3, else empty) and the message (group 4).
-_BULK_LINE = re.compile(DMESG_STAMP + r"([^\S\n]*(?:" + "|".join(map(re.escape, _FAMILY_STARTS)) + r"))?(.*)$",
-                        re.M)
-#: Words that send a line to ``feed``: every family mark, report word and ``kernel: `` (a journal's host prefix),
-#: less those holding another (a line with "Killed process" holds "Kill").
-_STOP_WORDS = sorted({w for w in (*_FAMILY_MARKS, *_REPORT_WORDS, "kernel: ")
+#: The bulk path (``feed_block``) reads a block's lines joined by newlines with one of two regexes: a dmesg line's
+#: stamp (2 groups), the start of its message when a family may accept it or a journal's host follows the stamp
+#: (1 group, else empty), the message (1); a syslog file's lines the same after ``SYSLOG_PREFIX`` (9 groups) and the
+#: whole of what follows that prefix (1).
+_START = r"([^\S\n]*(?:" + "|".join(map(re.escape, _FAMILY_STARTS)) + r")|\S+ kernel: )?"
+_DMESG_LINES = re.compile("^" + DMESG_STAMP + _START + "(.*)$", re.M)
+_SYSLOG_LINES = re.compile("^(?:" + SYSLOG_PREFIX + ")?(" + DMESG_STAMP + _START + "(.*))$", re.M)
+#: Words that send a line to ``feed``: every family mark and report word, less those holding another (a line with
+#: "Killed process" holds "Kill").
+_STOP_WORDS = sorted({w for w in (*_FAMILY_MARKS, *_REPORT_WORDS)
                       if not any(other != w and other in w for other in (*_FAMILY_MARKS, *_REPORT_WORDS))})
-#: The formats whose lines may carry a printk stamp first (``split_prefix``).
-_STAMPED_FORMATS = ("auto", "dmesg", "journal", "kmsg")
+#: The formats whose lines may start with a printk stamp, and those whose lines may be syslog's (``split_prefix``).
+_DMESG_FORMATS = ("auto", "dmesg", "journal", "kmsg")
+_SYSLOG_FORMATS = ("auto", "syslog", "journal")
+
+
+class _Scan(NamedTuple):
+    """A block's lines as the bulk path reads them, by column. The syslog columns are None for a block read as
+    dmesg; in a syslog block, ``names`` is each line's month name (empty: no syslog prefix), ``tags`` and ``pids``
+    say whether the kernel wrote it, ``rests`` is what follows the prefix."""
+
+    secs: tuple[str, ...]
+    fracs: tuple[str, ...]
+    starts: tuple[str, ...]
+    msgs: tuple[str, ...]
+    names: tuple[str, ...] | None = None
+    tags: tuple[str, ...] | None = None
+    pids: tuple[str, ...] | None = None
+    rests: tuple[str, ...] | None = None
+
+
+def _scan(text: str, syslog: bool) -> _Scan:
+    if not syslog:
+        return _Scan(*zip(*_DMESG_LINES.findall(text)))
+    cols = tuple(zip(*_SYSLOG_LINES.findall(text)))
+    return _Scan(cols[10], cols[11], cols[12], cols[13], cols[0], cols[7], cols[8], cols[9])
 
 
 def made(ts: int, kind: str, pid: int | None, fields: dict, src: Src) -> Event:
@@ -138,16 +164,28 @@ def _may_be_family(msg: str) -> bool:
     return False
 
 
-def _stops(text: str, lines: list[str], found: list[tuple[str, str, str, str]]) -> list[int]:
-    """The lines ``feed`` must see, in order, then ``len(lines)``: those with no dmesg stamp, those whose message
-    starts as a family's may, those holding a ``_STOP_WORDS`` word (or longer than ``MATCH_CHARS``, which ``feed``
-    cuts). Each test is a C-level pass over the whole block; only the lines found cost a step of their own."""
-    stops = set()
-    secs, _, starts, _ = zip(*found)
-    if "" in secs:
-        stops.update(i for i, sec in enumerate(secs) if not sec)
-    if any(starts):
-        stops.update(i for i, start in enumerate(starts) if start)
+def _stops(text: str, lines: list[str], scan: _Scan, dmesg: bool, syslog: bool) -> list[int]:
+    """The lines ``feed`` must see, in order, then ``len(lines)``: those with neither prefix the bulk path reads
+    (``dmesg`` and ``syslog``: whether the format allows each), a kernel line without a dmesg stamp, a message that
+    starts as a family's may, a line holding a ``_STOP_WORDS`` word, a line longer than ``MATCH_CHARS`` (which
+    ``feed`` cuts). Each test is a C-level pass over the whole block, but for a syslog block's prefixes."""
+    stops: set[int] = set()
+    if scan.names is None or not any(scan.names):
+        if not dmesg:
+            stops.update(range(len(lines)))
+        elif "" in scan.secs:
+            stops.update(i for i, sec in enumerate(scan.secs) if not sec)
+    else:
+        assert scan.tags is not None and scan.pids is not None
+        known = {name for name in set(scan.names) if name and month(name)} if syslog else set()
+        for i, (name, tag, pid, sec) in enumerate(zip(scan.names, scan.tags, scan.pids, scan.secs)):
+            if name:
+                if name not in known or (tag == "kernel" and not pid and not sec):
+                    stops.add(i)  # no syslog line after all, or the kernel's without a stamp
+            elif not (dmesg and sec):
+                stops.add(i)
+    if any(scan.starts):
+        stops.update(i for i, start in enumerate(scan.starts) if start)
     lengths = list(map(len, lines))
     if max(lengths) > MATCH_CHARS:
         stops.update(i for i, n in enumerate(lengths) if n > MATCH_CHARS)
@@ -211,19 +249,20 @@ class LogConverter:
     def feed_block(self, first: int, lines: list[str]) -> list[Event | LogRun]:
         """The events of the lines numbered from ``first``: those ``feed`` makes line by line, except that each
         stretch of chatter met while no report is open comes as one ``LogRun``. Chatter, in a log with printk
-        stamps: a line that starts with a dmesg stamp (six digits of fraction), whose message starts as no
-        family's may and holds no ``_STOP_WORDS`` word, no longer than ``MATCH_CHARS``."""
+        stamps: a line that starts with a dmesg stamp (six digits of fraction), or with a syslog prefix and then,
+        if the kernel's, such a stamp; whose message starts as no family's may and holds no ``_STOP_WORDS`` word;
+        no longer than ``MATCH_CHARS``."""
         text = "\n".join(lines)
-        if self.fmt not in _STAMPED_FORMATS or self.clock != "printk" or text.count("\n") != len(lines) - 1:
+        dmesg, syslog = self.fmt in _DMESG_FORMATS, self.fmt in _SYSLOG_FORMATS
+        if self.clock != "printk" or text.count("\n") != len(lines) - 1:
             return feed_each(self.feed, first, lines)  # (a line holding a newline would shift the lines found)
-        found = _BULK_LINE.findall(text)
-        stops = _stops(text, lines, found)
+        scan = _scan(text, syslog and not (dmesg and text.startswith("[")))  # a block's first line tells which
         out: list[Event | LogRun] = []
         i = 0
-        for stop in stops:
+        for stop in _stops(text, lines, scan, dmesg, syslog):
             while i < stop:
                 if self._hold is None and self._meminfo is None and self._holder is None and self._columns is None:
-                    out.append(self._run(first + i, found[i:stop]))
+                    out.append(self._run(first, scan, i, stop))
                     i = stop
                 else:  # inside a report: its next line may continue it
                     out.extend(self.feed(first + i, lines[i]))
@@ -233,15 +272,23 @@ class LogConverter:
                 i += 1
         return out
 
-    def _run(self, first: int, found: list[tuple[str, str, str, str]]) -> LogRun:
-        """The chatter lines ``found`` (``_BULK_LINE``'s groups) as one run, clamped in time as ``_time`` would."""
-        secs, fracs, _, texts = zip(*found)
-        stamps = [sec * 1_000_000_000 + us * 1000 for sec, us in zip(map(int, secs), map(int, fracs))]
+    def _run(self, first: int, scan: _Scan, a: int, b: int) -> LogRun:
+        """Lines ``a`` to ``b - 1`` of the block (numbered from ``first``), chatter, as one run, clamped in time as
+        ``_time`` would; a syslog line another program wrote keeps the last time and its whole message."""
+        secs, fracs, texts = scan.secs[a:b], scan.fracs[a:b], scan.msgs[a:b]
+        if scan.names is not None and any(scan.names[a:b]):
+            assert scan.tags is not None and scan.pids is not None and scan.rests is not None
+            other = [bool(name) and (tag != "kernel" or bool(pid))
+                     for name, tag, pid in zip(scan.names[a:b], scan.tags[a:b], scan.pids[a:b])]
+            stamps = [0 if o else int(sec) * 1_000_000_000 + int(us) * 1000 for o, sec, us in zip(other, secs, fracs)]
+            texts = tuple(rest if o else msg for o, rest, msg in zip(other, scan.rests[a:b], texts))
+        else:
+            stamps = [sec * 1_000_000_000 + us * 1000 for sec, us in zip(map(int, secs), map(int, fracs))]
         ts = list(accumulate(stamps, max, initial=self._last_ts))
         del ts[0]
         self._last_ts = ts[-1]
         self.counts["log"] += len(ts)
-        return LogRun(ts, list(texts), self.file_id, first)
+        return LogRun(ts, list(texts), self.file_id, first + a)
 
     def feed(self, lineno: int, line: str) -> list[Event]:
         """The events of one line (possibly none yet, while an event is held, or several when one is released)."""

@@ -34,15 +34,18 @@ _KMSG = re.compile(r"(\d{1,3}),(\d+),(\d+),[^;]*;")
 #: match for both, as most lines of most logs carry them
 _KERNEL_STAMP = re.compile(r"(?:\[\s*(\d{1,12})\.(\d{1,9})\] ?)?(?:\[\s*[TC]\d{1,10}\] ?)?")
 _JOURNAL_HOST = re.compile(r"\S+ kernel: ")
-#: ``_KERNEL_STAMP`` as dmesg prints it (six digits of fraction), for many lines joined by newlines at once: every
-#: line matches (``[^\S\n]`` is ``\s`` kept to its line), groups 1 and 2 empty where it has no such stamp. For a
-#: stamped line without ``kernel: `` (a journal's host), what follows the match is ``split_prefix``'s text (the
-#: two are kept in step by tests/test_ingest_prefilter.py, which feeds lines both ways).
-DMESG_STAMP = r"^(?:\[[^\S\n]*(\d{1,12})\.(\d{6})\] ?(?:\[[^\S\n]*[TC]\d{1,10}\] ?)?)?"
+#: ``_KERNEL_STAMP`` as dmesg prints it (six digits of fraction), for many lines joined by newlines at once
+#: (``[^\S\n]`` is ``\s`` kept to its line); it may match nothing (groups 1 and 2 empty). For a stamped line,
+#: what follows it is ``split_prefix``'s text, but for a journal's host (``HOST kernel: ``) after a dmesg stamp.
+#: tests/test_ingest_prefilter.py keeps this and ``SYSLOG_PREFIX`` in step with ``split_prefix``.
+DMESG_STAMP = r"(?:\[[^\S\n]*(\d{1,12})\.(\d{6})\] ?(?:\[[^\S\n]*[TC]\d{1,10}\] ?)?)?"
 _DMESG_T = re.compile(r"\[(?:[A-Za-z]{2,4}\.? )?([A-Za-zÀ-ÿ]{3,5})\.? +(\d{1,2}) (\d\d):(\d\d):(\d\d)"
                       r"(?:[.,](\d{1,9}))? (\d{4})\] ?")
 _BSD = re.compile(r"([A-Za-zÀ-ÿ]{3,5})\.? +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?"
                   r" (\S+) ([^\s:\[]+)(\[\d+\])?: ?")
+#: ``_BSD``'s text, for the bulk path (9 groups: the month's name first, the tag and the pid last); a syslog line is
+#: the kernel's when its tag is ``kernel`` with no pid, and a syslog line at all only when ``month`` knows the name.
+SYSLOG_PREFIX = _BSD.pattern
 _ISO = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?"
                   r" (\S+) ([^\s:\[]+)(\[\d+\])?: ?")
 _LOGCAT = re.compile(r"(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3}) +\d+ +\d+ [VDIWEFA] ([^:]*?) *: ")
@@ -76,7 +79,8 @@ def _wall(year: int, month: int, day: int, hh: str, mm: str, ss: str, frac: str 
     return int(dt.timestamp()) * 1_000_000_000 + _frac_ns(frac)
 
 
-def _month(name: str) -> int | None:
+def month(name: str) -> int | None:
+    """The number of a month's name as syslog or ``dmesg -T`` print it, in the locales of ``_MONTHS``."""
     return _MONTHS.get(name.lower().rstrip("."))
 
 
@@ -142,8 +146,8 @@ def split_prefix(line: str, fmt: str = "auto") -> Prefixed:
                 return p._replace(text=p.text[h.end():]) if h else p
         if auto or fmt == "dmesg":
             m = _DMESG_T.match(s)
-            if m and (month := _month(m.group(1))):
-                wall = _wall(int(m.group(7)), month, int(m.group(2)), m.group(3), m.group(4), m.group(5),
+            if m and (month_no := month(m.group(1))):
+                wall = _wall(int(m.group(7)), month_no, int(m.group(2)), m.group(3), m.group(4), m.group(5),
                              m.group(6))
                 return _kernel_stamp(s[m.end():], wall, False)
     elif first.isdigit():
@@ -168,8 +172,8 @@ def split_prefix(line: str, fmt: str = "auto") -> Prefixed:
     elif first.isalpha():
         if auto or fmt in ("syslog", "journal"):
             m = _BSD.match(s)
-            if m and (month := _month(m.group(1))):
-                wall = _wall(2000, month, int(m.group(2)), m.group(3), m.group(4), m.group(5), m.group(6))
+            if m and (month_no := month(m.group(1))):
+                wall = _wall(2000, month_no, int(m.group(2)), m.group(3), m.group(4), m.group(5), m.group(6))
                 if m.group(8) != "kernel" or m.group(9):
                     return Prefixed(s[m.end():], None, wall, False, True)
                 return _kernel_stamp(s[m.end():], wall, True)
