@@ -1,6 +1,6 @@
 """Converter benchmark: a large kernel log built from the real corpus, converted, against ``grep -c oom``.
 
-    python benchmarks/convert_bench.py [--mb 1024] [--chatter 9] [--json]
+    python benchmarks/convert_bench.py [--mb 1024] [--chatter 9] [--syslog] [--json]
 
 The log repeats the corpus's dmesg-style OOM reports (with their times shifted forward) between stretches of
 ordinary kernel chatter, ``--chatter`` lines of it before each report line (9 by default: one report line in ten;
@@ -40,8 +40,9 @@ def report_lines() -> list[str]:
     return out
 
 
-def build(path: Path, megabytes: int, chatter: int = 9) -> int:
-    """Write the log; returns its line count."""
+def build(path: Path, megabytes: int, chatter: int = 9, syslog: bool = False) -> int:
+    """Write the log (as rsyslog writes ``kern.log`` with ``syslog``: each line after a syslog prefix, the chatter
+    of systemd as its own program's); returns its line count."""
     reports = report_lines()
     target = megabytes << 20
     written = lines = 0
@@ -52,9 +53,16 @@ def build(path: Path, megabytes: int, chatter: int = 9) -> int:
             for i, msg in enumerate(reports):
                 t = base_us + i * 100
                 stamp = f"[{t // 1_000_000:5d}.{t % 1_000_000:06d}]"
+                host = ""
+                if syslog:
+                    sec = t // 1_000_000
+                    host = f"Nov 27 {sec // 3600 % 24:02d}:{sec // 60 % 60:02d}:{sec % 60:02d} host "
+                kernel = f"{host}kernel: {stamp}" if syslog else stamp
                 for n in range(lines + len(chunk), lines + len(chunk) + chatter):
-                    chunk.append(f"{stamp} {CHATTER[n % len(CHATTER)].format(n=n)}\n")
-                chunk.append(f"{stamp}{msg}\n")
+                    text = CHATTER[n % len(CHATTER)].format(n=n)
+                    daemon = syslog and text.startswith("systemd[1]: ")
+                    chunk.append(f"{host}{text}\n" if daemon else f"{kernel} {text}\n")
+                chunk.append(f"{kernel}{msg}\n")
             base_us += len(reports) * 100 + 1_000_000
             text = "".join(chunk)
             f.write(text)
@@ -67,13 +75,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=int, default=1024, help="size of the log to build (default 1024)")
     ap.add_argument("--chatter", type=int, default=9, help="lines of chatter before each report line (default 9)")
+    ap.add_argument("--syslog", action="store_true", help="write it as a syslog file (kern.log)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"the corpus is not at {CORPUS}")
     with tempfile.TemporaryDirectory() as tmp:
         log, out = Path(tmp) / "big.log", Path(tmp) / "big.oomtrace"
-        lines = build(log, args.mb, args.chatter)
+        lines = build(log, args.mb, args.chatter, args.syslog)
         size = log.stat().st_size
         t0 = time.perf_counter()
         subprocess.run(["grep", "-c", "oom", str(log)], check=True, capture_output=True)
