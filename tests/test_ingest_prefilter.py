@@ -244,3 +244,17 @@ def test_logs_merged_in_runs_give_the_trace_of_their_lines(tmp_path: Path, monke
     monkeypatch.setattr(kernel_log, "_SYSLOG_FORMATS", ())
     convert(logs[:2], tmp_path / "lines.oomtrace")
     assert _events(tmp_path / "runs.oomtrace") == _events(tmp_path / "lines.oomtrace")
+
+
+def test_a_block_is_read_as_most_of_its_lines_are_written():
+    """A syslog block whose first line is a dmesg line still goes in bulk (and the other way round)."""
+    syslog = [f"Nov 27 10:00:0{i} host kernel: [    {i}.000000] chatter {i}" for i in range(1, 9)]
+    dmesg = [f"[    {i}.000000] chatter {i}" for i in range(1, 9)]
+    for lines in (["[    0.500000] Linux version 6.1.0", *syslog], ["Nov 27 10:00:00 host kernel: [    0.500000] Linux",
+                                                                   *dmesg]):
+        got, runs = _in_blocks(lines, [])
+        assert got == _line_by_line(lines)
+        conv = LogConverter(0)
+        conv.sniff(lines)
+        items = conv.feed_block(1, lines)
+        assert sum(isinstance(item, LogRun) for item in items) == 1 and len(items) <= 2  # the odd line alone

@@ -73,6 +73,7 @@ _MEMINFO_FIELDS = frozenset(KINDS["meminfo"])
 _START = r"([^\S\n]*(?:" + "|".join(map(re.escape, _FAMILY_STARTS)) + r")|\S+ kernel: )?"
 _DMESG_LINES = re.compile("^" + DMESG_STAMP + _START + "(.*)$", re.M)
 _SYSLOG_LINES = re.compile("^(?:" + SYSLOG_PREFIX + ")?(" + DMESG_STAMP + _START + "(.*))$", re.M)
+_SYSLOG_GROUPS = re.compile(SYSLOG_PREFIX).groups
 #: Words that send a line to ``feed``: every family mark and report word, less those holding another (a line with
 #: "Killed process" holds "Kill").
 _STOP_WORDS = sorted({w for w in (*_FAMILY_MARKS, *_REPORT_WORDS)
@@ -101,7 +102,8 @@ def _scan(text: str, syslog: bool) -> _Scan:
     if not syslog:
         return _Scan(*zip(*_DMESG_LINES.findall(text)))
     cols = tuple(zip(*_SYSLOG_LINES.findall(text)))
-    return _Scan(cols[10], cols[11], cols[12], cols[13], cols[0], cols[7], cols[8], cols[9])
+    n = _SYSLOG_GROUPS
+    return _Scan(*cols[n + 1:n + 5], cols[0], cols[n - 2], cols[n - 1], cols[n])
 
 
 def made(ts: int, kind: str, pid: int | None, fields: dict, src: Src) -> Event:
@@ -168,7 +170,7 @@ def _stops(text: str, lines: list[str], scan: _Scan, dmesg: bool, syslog: bool) 
     """The lines ``feed`` must see, in order, then ``len(lines)``: those with neither prefix the bulk path reads
     (``dmesg`` and ``syslog``: whether the format allows each), a kernel line without a dmesg stamp, a message that
     starts as a family's may, a line holding a ``_STOP_WORDS`` word, a line longer than ``MATCH_CHARS`` (which
-    ``feed`` cuts). Each test is a C-level pass over the whole block, but for a syslog block's prefixes."""
+    ``feed`` cuts). Each test is a C-level pass over the whole block, but a loop over a syslog block's prefixes."""
     stops: set[int] = set()
     if scan.names is None or not any(scan.names):
         if not dmesg:
@@ -254,9 +256,11 @@ class LogConverter:
         no longer than ``MATCH_CHARS``."""
         text = "\n".join(lines)
         dmesg, syslog = self.fmt in _DMESG_FORMATS, self.fmt in _SYSLOG_FORMATS
-        if self.clock != "printk" or text.count("\n") != len(lines) - 1:
+        if self.clock != "printk" or not (dmesg or syslog) or text.count("\n") != len(lines) - 1:
             return feed_each(self.feed, first, lines)  # (a line holding a newline would shift the lines found)
-        scan = _scan(text, syslog and not (dmesg and text.startswith("[")))  # a block's first line tells which
+        # the dmesg regex (twice as fast) when most lines start as dmesg's: the others then go to ``feed``
+        bracketed = text.startswith("[") + text.count("\n[")
+        scan = _scan(text, syslog and not (dmesg and 2 * bracketed > len(lines)))
         out: list[Event | LogRun] = []
         i = 0
         for stop in _stops(text, lines, scan, dmesg, syslog):
