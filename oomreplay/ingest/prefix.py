@@ -41,11 +41,19 @@ _JOURNAL_HOST = re.compile(r"\S+ kernel: ")
 DMESG_STAMP = r"(?:\[[^\S\n]*(\d{1,12})\.(\d{6})\] ?(?:\[[^\S\n]*[TC]\d{1,10}\] ?)?)?"
 _DMESG_T = re.compile(r"\[(?:[A-Za-z]{2,4}\.? )?([A-Za-zÀ-ÿ]{3,5})\.? +(\d{1,2}) (\d\d):(\d\d):(\d\d)"
                       r"(?:[.,](\d{1,9}))? (\d{4})\] ?")
-_BSD = re.compile(r"([A-Za-zÀ-ÿ]{3,5})\.? +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?"
-                  r" (\S+) ([^\s:\[]+)(\[\d+\])?: ?")
-#: ``_BSD``'s text, for the bulk path (9 groups: the month's name first, the tag and the pid last); a syslog line is
+
+
+def _bsd(group: str) -> str:
+    """The BSD syslog prefix, ``group`` opening the groups of its day, time and host: ``(`` to capture them, ``(?:``
+    not to. The month's name, the tag and the pid are always captured."""
+    return (r"([A-Za-zÀ-ÿ]{3,5})\.? +" + group + r"\d{1,2}) " + group + r"\d\d):" + group + r"\d\d):" + group
+            + r"\d\d)(?:\." + group + r"\d{1,9}))? " + group + r"\S+) ([^\s:\[]+)(\[\d+\])?: ?")
+
+
+_BSD = re.compile(_bsd("("))
+#: ``_BSD`` for the bulk path, capturing only the month's name (first), the tag and the pid (last): a syslog line is
 #: the kernel's when its tag is ``kernel`` with no pid, and a syslog line at all only when ``month`` knows the name.
-SYSLOG_PREFIX = _BSD.pattern
+SYSLOG_PREFIX = _bsd("(?:")
 _ISO = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?"
                   r" (\S+) ([^\s:\[]+)(\[\d+\])?: ?")
 _LOGCAT = re.compile(r"(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3}) +\d+ +\d+ [VDIWEFA] ([^:]*?) *: ")
