@@ -68,8 +68,8 @@ _PAGE_KB = 4
 _MEMINFO_FIELDS = frozenset(KINDS["meminfo"])
 #: The bulk path (``feed_block``) reads a block's lines joined by newlines with one of two regexes: a dmesg line's
 #: stamp (2 groups), the start of its message when a family may accept it or a journal's host follows the stamp
-#: (1 group, else empty), the message (1); a syslog file's lines the same after ``SYSLOG_PREFIX`` (9 groups) and the
-#: whole of what follows that prefix (1).
+#: (1 group, else empty), the message (1); a syslog file's lines the same after ``SYSLOG_PREFIX`` (its groups: the
+#: month's name, the tag, the pid) and the whole of what follows that prefix (1).
 _START = r"([^\S\n]*(?:" + "|".join(map(re.escape, _FAMILY_STARTS)) + r")|\S+ kernel: )?"
 _DMESG_LINES = re.compile("^" + DMESG_STAMP + _START + "(.*)$", re.M)
 _SYSLOG_LINES = re.compile("^(?:" + SYSLOG_PREFIX + ")?(" + DMESG_STAMP + _START + "(.*))$", re.M)
