@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 from ..model import KINDS, Event, Src
 from . import gfp, locks, memory, oom, tasks
+from . import prefix
 from .prefix import DMESG_STAMP, SYSLOG_PREFIX, Prefixed, month, split_prefix
 
 #: Lines that may sit between an OOM header (or a warn_alloc line) and the ``CPU:`` line naming its task.
@@ -78,9 +79,6 @@ _SYSLOG_GROUPS = re.compile(SYSLOG_PREFIX).groups
 #: "Killed process" holds "Kill").
 _STOP_WORDS = sorted({w for w in (*_FAMILY_MARKS, *_REPORT_WORDS)
                       if not any(other != w and other in w for other in (*_FAMILY_MARKS, *_REPORT_WORDS))})
-#: The formats whose lines may start with a printk stamp, and those whose lines may be syslog's (``split_prefix``).
-_DMESG_FORMATS = ("auto", "dmesg", "journal", "kmsg")
-_SYSLOG_FORMATS = ("auto", "syslog", "journal")
 
 
 class _Scan(NamedTuple):
@@ -255,7 +253,7 @@ class LogConverter:
         if the kernel's, such a stamp; whose message starts as no family's may and holds no ``_STOP_WORDS`` word;
         no longer than ``MATCH_CHARS``."""
         text = "\n".join(lines)
-        dmesg, syslog = self.fmt in _DMESG_FORMATS, self.fmt in _SYSLOG_FORMATS
+        dmesg, syslog = self.fmt in prefix.DMESG_FORMATS, self.fmt in prefix.SYSLOG_FORMATS
         if self.clock != "printk" or not (dmesg or syslog) or text.count("\n") != len(lines) - 1:
             return feed_each(self.feed, first, lines)  # (a line holding a newline would shift the lines found)
         # the dmesg regex (twice as fast) when most lines start as dmesg's: the others then go to ``feed``

@@ -16,6 +16,9 @@ from typing import NamedTuple
 
 #: Names accepted by ``--format``: ``auto`` tries every prefix on every line; the others only their own.
 FORMATS = ("auto", "dmesg", "syslog", "journal", "kmsg", "logcat", "plain")
+#: The formats whose lines may start with a printk stamp, and those whose lines may carry a syslog prefix.
+DMESG_FORMATS = ("auto", "dmesg", "journal", "kmsg")
+SYSLOG_FORMATS = ("auto", "syslog", "journal")
 
 #: Month abbreviations as `date`/syslog print them in the locales people paste logs from (lower case, no dot).
 _MONTHS: dict[str, int] = {}
@@ -147,7 +150,7 @@ def split_prefix(line: str, fmt: str = "auto") -> Prefixed:
             s = s[m.end():]
             first = s[:1]
     if first == "[":
-        if auto or fmt in ("dmesg", "journal", "kmsg"):
+        if fmt in DMESG_FORMATS:
             p = _kernel_stamp(s, None, False)
             if p.mono_ns is not None:
                 h = _JOURNAL_HOST.match(p.text) if "kernel: " in p.text else None  # journalctl -o short-monotonic
@@ -163,7 +166,7 @@ def split_prefix(line: str, fmt: str = "auto") -> Prefixed:
             m = _KMSG.match(s)
             if m:
                 return Prefixed(s[m.end():], int(m.group(3)) * 1000, None, True)
-        if auto or fmt in ("syslog", "journal"):
+        if fmt in SYSLOG_FORMATS:
             m = _ISO.match(s)
             if m:
                 wall = _wall(int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4), m.group(5),
@@ -178,7 +181,7 @@ def split_prefix(line: str, fmt: str = "auto") -> Prefixed:
                 tag = m.group(7)
                 return Prefixed(f"{tag}: {s[m.end():]}", None, wall, tag in _LMK_TAGS, True)
     elif first.isalpha():
-        if auto or fmt in ("syslog", "journal"):
+        if fmt in SYSLOG_FORMATS:
             m = _BSD.match(s)
             if m and (month_no := month(m.group(1))):
                 wall = _wall(2000, month_no, int(m.group(2)), m.group(3), m.group(4), m.group(5), m.group(6))
