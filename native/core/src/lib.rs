@@ -1,0 +1,7 @@
+//! oomreplay's core: the event model and `apply`, the `.oomtrace` store, and the tokenizers, with no Python in
+//! it (the `oomreplay-native` crate binds it as `oomreplay._native`).
+
+pub mod error;
+pub mod model;
+
+pub use error::{Error, Result};

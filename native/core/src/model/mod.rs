@@ -1,0 +1,14 @@
+//! The event vocabulary, the machine state and the one function that moves between them.
+
+pub mod apply;
+pub mod event;
+pub mod schema;
+pub mod state;
+pub mod table;
+pub mod value;
+
+pub use apply::{apply, apply_only, Ev};
+pub use event::{Event, Src};
+pub use state::State;
+pub use table::{Key, Page, PageRef, Rec, Table};
+pub use value::{Str, Value};
