@@ -5,3 +5,4 @@ pub mod error;
 pub mod model;
 
 pub use error::{Error, Result};
+pub mod store;
