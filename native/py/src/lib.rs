@@ -16,6 +16,13 @@ create_exception!(oomreplay._native, TraceVersionError, TraceError, "The file wa
 create_exception!(oomreplay._native, TraceTruncated, TraceError, "No valid trailer: the writer never finished.");
 create_exception!(oomreplay._native, InputError, PyException, "Input that cannot be converted: one line naming the file and the place.");
 
+/// `"mm"` or `"task"`: explicit when the event says, otherwise by the kernel's naming (MMF_ = mm_struct).
+#[pyfunction]
+#[pyo3(signature = (flag, target=None))]
+fn flag_target(flag: &str, target: Option<&str>) -> &'static str {
+    if oomreplay_core::model::schema::flag_is_mm(flag, target) { "mm" } else { "task" }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -41,6 +48,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("RECORDS", records)?;
     m.add("TABLES", state::table_names())?;
     m.add("FORMAT_VERSION", oomreplay_core::store::format::FORMAT_VERSION)?;
-    m.add("MAX_OOM_REAP_RETRIES", oomreplay_core::model::schema::MAX_OOM_REAP_RETRIES)?;
+    use oomreplay_core::model::schema as sch;
+    m.add("MAX_OOM_REAP_RETRIES", sch::MAX_OOM_REAP_RETRIES)?;
+    m.add("LOCK_MODES", sch::LOCK_MODES.to_vec())?;
+    m.add("ALLOC_OUTCOMES", sch::ALLOC_OUTCOMES.to_vec())?;
+    m.add("REAPER_ATTEMPT_OUTCOMES", sch::REAPER_ATTEMPT_OUTCOMES.to_vec())?;
+    m.add("REAPER_DONE_OUTCOMES", sch::REAPER_DONE_OUTCOMES.to_vec())?;
+    m.add("OOM_END_OUTCOMES", sch::OOM_END_OUTCOMES.to_vec())?;
+    m.add("OOM_END_REASONS", sch::OOM_END_REASONS.to_vec())?;
+    m.add_function(wrap_pyfunction!(flag_target, m)?)?;
     Ok(())
 }
