@@ -16,8 +16,8 @@ from .export import explanation, snapshot
 from .export.chrome import write_chrome
 from .ingest import FORMATS, ConvertError, ConvertReport, convert as convert_logs
 from .model import KINDS
-from .resources import demo_trace
-from .safetext import visible
+from ._util.resources import demo_trace
+from ._util.safetext import visible
 from .serve import DEFAULT_HOST, DEFAULT_PORT
 from .store import Trace, TraceError, open_trace, repair, verify
 
@@ -257,7 +257,7 @@ def _trace_for(path: Path) -> Path:
 
 def _converted(inputs: list[str], out: Path, fmt: str = "auto") -> ConvertReport:
     """``convert`` with a progress line on stderr when it is a terminal; its errors as one line."""
-    from .progress import ProgressLine
+    from ._util.progress import ProgressLine
 
     progress = None
     if sys.stderr.isatty():

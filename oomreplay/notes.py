@@ -24,7 +24,7 @@ from typing import Any
 
 from .model import KINDS, Event
 from .store import Trace
-from .tomllines import TomlLines
+from ._util.tomllines import TomlLines
 
 SUFFIX = ".notes.toml"
 #: Events with the same time scanned at most, looking for a mark's event (a burst of log lines shares a stamp).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from oomreplay import open_trace
-from oomreplay.resources import bundled, demo_trace
+from oomreplay._util.resources import bundled, demo_trace
 from oomreplay.store import verify
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from oomreplay import progress as progress_module
+from oomreplay._util import progress as progress_module
 from oomreplay.ingest import convert
-from oomreplay.progress import ProgressLine
+from oomreplay._util.progress import ProgressLine
 
 SEED_LOG = Path(__file__).parent.parent / "traces" / "seed-006-unable-to-reap.log"
 

@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import Markdown, OptionList
 
 from oomreplay import Event, TraceWriter, open_trace
-from oomreplay.resources import demo_trace
+from oomreplay._util.resources import demo_trace
 from oomreplay.tui.app import ReplayApp
 from oomreplay.tui.explain import ExplainScreen
 from oomreplay.tui.marks import MarkScreen, MarksScreen

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from oomreplay import Event, TraceWriter
 from oomreplay.cli import app as cli_app, main as cli_main
-from oomreplay.resources import bundled, demo_trace
+from oomreplay._util.resources import bundled, demo_trace
 from oomreplay.tui.app import ReplayApp
 from oomreplay.tui.kmsg_lexer import KmsgLexer
 from oomreplay.tui.log import LogPanel

@@ -4,7 +4,7 @@ seqs and source lines of its evidence."""
 from __future__ import annotations
 
 from ..analysis import TOPICS, Evidence, Explanation
-from ..safetext import visible
+from .._util.safetext import visible
 from ..store import Trace
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Lock, State, Task
-from ..safetext import visible
+from .._util.safetext import visible
 
 Table = tuple[list[str], list[list[str]]]  # header, rows
 

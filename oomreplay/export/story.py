@@ -21,7 +21,7 @@ from pathlib import Path
 from ..chapters import Chapter, chapters
 from ..glossary import context
 from ..notes import Mark, Notes
-from ..safetext import visible
+from .._util.safetext import visible
 from ..store import Trace, open_trace
 from . import snapshot
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 
 from ..model import Event
-from ..safetext import visible
+from .._util.safetext import visible
 from ..store import TraceWriter, WorkerError
 from . import align, ftrace
 from .kernel_log import SNIFF_LINES, LogConverter, LogRun

@@ -20,7 +20,7 @@ from typing import Any
 from ..model import Event, State, apply_fields
 from ..model.events import ALLOC_OUTCOMES, LOCK_MODES, REAPER_ATTEMPT_OUTCOMES
 from ..model.flags import MAX_OOM_REAP_RETRIES, flag_target
-from ..tomllines import TomlLines
+from .._util.tomllines import TomlLines
 
 #: The lock names that are an mm's mmap lock (mmap_sem before 5.8): they need an ``mm``.
 MM_LOCKS = ("mmap_lock", "mmap_sem", "&mm->mmap_sem", "&mm->mmap_lock")

@@ -24,7 +24,7 @@ from textual.widgets import Footer
 
 from ..chapters import Chapter
 from ..notes import Mark
-from ..safetext import visible
+from .._util.safetext import visible
 from .chapter import DEFAULT_PANELS, ChapterCard, panels_for
 from .explain import ExplainScreen
 from .frame import Frame, TraceInfo

@@ -11,7 +11,7 @@ from textual.widgets import Markdown, Static
 
 from ..chapters import Chapter
 from ..glossary import context
-from ..safetext import visible
+from .._util.safetext import visible
 
 #: The side panels worth the audience's eyes for each kind of chapter (the tasks table is always shown).
 PANELS: dict[str, tuple[str, ...]] = {

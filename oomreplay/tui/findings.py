@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..analysis import TOPICS, Explanation
 from ..export.explanation import source_of
-from ..safetext import visible
+from .._util.safetext import visible
 from ..store import Trace
 
 #: Evidence lines shown under each finding (the CLI's ``explain`` lists them all).

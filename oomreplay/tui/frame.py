@@ -15,7 +15,7 @@ from ..analysis import WaitGraph, mm_locks, wait_graph
 from ..export.snapshot import holding_mark, other_involved, task_is_involved
 from ..model import Event, Lock, Memcg, MemInfo, State, Task, Victim, Zone
 from ..model.table import Table
-from ..safetext import visible
+from .._util.safetext import visible
 from ..store import Trace
 
 #: Lines of log or events shown either side of the cursor's event.

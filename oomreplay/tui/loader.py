@@ -17,7 +17,7 @@ from pathlib import Path
 from ..analysis import RULES, Kernel, Violation, check_all, explain, kernel_of
 from ..chapters import Chapter, chapters
 from ..notes import Anchor, Mark, Notes, NotesError
-from ..safetext import visible
+from .._util.safetext import visible
 from ..store import Trace, TraceError, open_trace
 from .findings import Findings, findings
 from .frame import Frame, FrameBuilder, TraceInfo, trace_info

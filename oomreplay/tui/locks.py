@@ -8,7 +8,7 @@ from textual.content import Content
 
 from ..export.snapshot import holding_mark
 from ..model import Holder
-from ..safetext import visible
+from .._util.safetext import visible
 from .frame import Frame
 from .panel import Panel
 

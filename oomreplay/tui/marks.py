@@ -13,7 +13,7 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from ..notes import Mark
-from ..safetext import visible
+from .._util.safetext import visible
 
 
 class MarkScreen(ModalScreen[tuple[str, str] | None]):

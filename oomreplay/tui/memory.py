@@ -8,7 +8,7 @@ from functools import lru_cache
 from textual.content import Content
 
 from ..model import MemInfo, Memcg, Zone
-from ..safetext import visible
+from .._util.safetext import visible
 from .frame import Frame, TraceInfo
 from .panel import Panel
 

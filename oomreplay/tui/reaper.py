@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.content import Content
 
 from ..model import MAX_OOM_REAP_RETRIES, Victim
-from ..safetext import visible
+from .._util.safetext import visible
 from .frame import Frame
 from .panel import Panel
 
