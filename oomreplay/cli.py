@@ -11,13 +11,13 @@ from typing import Annotated, Optional
 
 import typer
 
+from ._util.resources import demo_trace
+from ._util.safetext import visible
 from .analysis import explain as explain_at, to_json
 from .export import explanation, snapshot
 from .export.chrome import write_chrome
 from .ingest import FORMATS, ConvertError, ConvertReport, convert as convert_logs
 from .model import KINDS
-from ._util.resources import demo_trace
-from ._util.safetext import visible
 from .serve import DEFAULT_HOST, DEFAULT_PORT
 from .store import Trace, TraceError, open_trace, repair, verify
 
@@ -408,7 +408,7 @@ def notes(
 ) -> None:
     """The marks and notes on a trace or a replayed log (PATH.notes.toml beside it) in seq order; marks whose event
     is gone last."""
-    from .notes import NotesError, Notes, marks_json, sidecar
+    from .review.notes import NotesError, Notes, marks_json, sidecar
 
     with _open(_trace_for(trace_path)) as t:
         try:
@@ -447,7 +447,7 @@ def story(
 ) -> None:
     """Each mark (or key moment) with its note, state tables and a TUI screenshot, as DIR/index.md and index.html."""
     from .export.story import write_story
-    from .notes import NotesError
+    from .review.notes import NotesError
 
     columns_rows = _size(size)
     if not trace_path.is_file():

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from oomreplay.analysis.kernel import FLAG_VERSIONS
-from oomreplay.glossary import FLAG_GLOSSARY, KIND_GLOSSARY, OOM_END_GLOSSARY, context
 from oomreplay.model import KINDS
 from oomreplay.model.events import OOM_END_OUTCOMES, OOM_END_REASONS
+from oomreplay.review.glossary import FLAG_GLOSSARY, KIND_GLOSSARY, OOM_END_GLOSSARY, context
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAG_NAME = re.compile(r"\b(?:TIF|MMF|PF|SIGNAL)_[A-Z][A-Z_]*[A-Z]\b")

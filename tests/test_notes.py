@@ -15,7 +15,7 @@ from hypothesis import given, settings, strategies as st
 
 from oomreplay import open_trace
 from oomreplay.ingest import convert
-from oomreplay.notes import Anchor, Mark, Notes, NotesError, find, parse, sidecar
+from oomreplay.review.notes import Anchor, Mark, Notes, NotesError, find, parse, sidecar
 
 from .commands import cli
 

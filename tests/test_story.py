@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from oomreplay import open_trace
-from oomreplay.chapters import chapters
 from oomreplay.export.story import offline_svg
 from oomreplay.ingest import convert
-from oomreplay.notes import Anchor, Mark, Notes, sidecar
+from oomreplay.review.chapters import chapters
+from oomreplay.review.notes import Anchor, Mark, Notes, sidecar
 
 from .commands import cli
 
@@ -142,7 +142,7 @@ def test_broken_notes_stop_the_story_with_file_and_line(tmp_path: Path):
 
 def test_key_moments_are_capped(tmp_path: Path):
     from oomreplay import Event, TraceWriter
-    from oomreplay.chapters import MAX_CHAPTERS, chapters
+    from oomreplay.review.chapters import MAX_CHAPTERS, chapters
 
     path = tmp_path / "many.oomtrace"
     with TraceWriter(path) as w:
@@ -155,7 +155,7 @@ def test_key_moments_are_capped(tmp_path: Path):
 def test_an_oom_ending_without_a_kill_is_a_key_moment(tmp_path: Path):
     """A panic or "no killable processes" is where the story of such an incident ends: it gets a chapter."""
     from oomreplay import Event, TraceWriter
-    from oomreplay.chapters import chapters
+    from oomreplay.review.chapters import chapters
 
     path = tmp_path / "panic.oomtrace"
     with TraceWriter(path) as w:

@@ -15,11 +15,11 @@ from oomreplay import Event, TraceWriter, open_trace
 from oomreplay._util.resources import demo_trace
 from oomreplay.tui.app import ReplayApp
 from oomreplay.tui.explain import ExplainScreen
-from oomreplay.tui.marks import MarkScreen, MarksScreen
 from oomreplay.tui.header import ReplayHeader
 from oomreplay.tui.help import HelpScreen
 from oomreplay.tui.locks import LocksPanel
 from oomreplay.tui.log import LogPanel
+from oomreplay.tui.marks import MarkScreen, MarksScreen
 from oomreplay.tui.memory import MemoryPanel
 from oomreplay.tui.reaper import ReaperPanel
 from oomreplay.tui.tasks import TasksPanel
@@ -588,7 +588,7 @@ def test_presentation_walks_the_chapters_and_playback_stops_at_each(own_incident
 
 
 def test_presentation_chapters_are_the_marks_when_there_are_some(own_incident: Path):
-    from oomreplay.notes import Anchor, Mark, Notes
+    from oomreplay.review.notes import Anchor, Mark, Notes
 
     with open_trace(own_incident) as t:
         notes = Notes.load(own_incident)

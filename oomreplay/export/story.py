@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..chapters import Chapter, chapters
-from ..glossary import context
-from ..notes import Mark, Notes
 from .._util.safetext import visible
+from ..review.chapters import Chapter, chapters
+from ..review.glossary import context
+from ..review.notes import Mark, Notes
 from ..store import Trace, open_trace
 from . import snapshot
 

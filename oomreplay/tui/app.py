@@ -22,9 +22,9 @@ from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.widgets import Footer
 
-from ..chapters import Chapter
-from ..notes import Mark
 from .._util.safetext import visible
+from ..review.chapters import Chapter
+from ..review.notes import Mark
 from .chapter import DEFAULT_PANELS, ChapterCard, panels_for
 from .explain import ExplainScreen
 from .frame import Frame, TraceInfo

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..analysis import RULES, Kernel, Violation, check_all, explain, kernel_of
-from ..chapters import Chapter, chapters
-from ..notes import Anchor, Mark, Notes, NotesError
 from .._util.safetext import visible
+from ..analysis import RULES, Kernel, Violation, check_all, explain, kernel_of
+from ..review.chapters import Chapter, chapters
+from ..review.notes import Anchor, Mark, Notes, NotesError
 from ..store import Trace, TraceError, open_trace
 from .findings import Findings, findings
 from .frame import Frame, FrameBuilder, TraceInfo, trace_info

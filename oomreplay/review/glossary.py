@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from ._util.safetext import visible
+from .._util.safetext import visible
 
 
 class Entry(NamedTuple):

@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .model import KINDS, Event
-from .store import Trace
-from ._util.tomllines import TomlLines
+from .._util.tomllines import TomlLines
+from ..model import KINDS, Event
+from ..store import Trace
 
 SUFFIX = ".notes.toml"
 #: Events with the same time scanned at most, looking for a mark's event (a burst of log lines shares a stamp).

@@ -11,8 +11,8 @@ from __future__ import annotations
 from itertools import islice
 from typing import NamedTuple
 
+from ..store import Trace
 from .notes import Mark, Notes
-from .store import Trace
 
 #: Kinds that make a chapter when nobody marked anything.
 KEY_KINDS = ("oom_invoke", "oom_kill", "oom_end", "reaper_done")
