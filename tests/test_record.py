@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from oomreplay import open_trace
-from oomreplay import record_sys
 from oomreplay.record import RecordError, record
+from oomreplay.record import system as record_sys
 
 ALLOC = "a = []\nwhile True:\n    a.append(bytearray(1 << 20))\n"
 

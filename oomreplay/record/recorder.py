@@ -25,10 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from .ingest.convert import ConvertError, ConvertReport, convert
-from .record_sys import Instance, KernelLog, MemoryCgroup, RecordError, Tracefs, parse_size
-
-__all__ = ["PROFILES", "RecordError", "RecordReport", "record"]
+from ..ingest.convert import ConvertError, ConvertReport, convert
+from .system import Instance, KernelLog, MemoryCgroup, RecordError, Tracefs, parse_size
 
 _MINIMAL = ["oom", "sched/sched_process_fork", "sched/sched_process_exit", "sched/sched_process_free",
             "signal/signal_generate"]
