@@ -448,12 +448,13 @@ def story(
     """Each mark (or key moment) with its note, state tables and a TUI screenshot, as DIR/index.md and index.html."""
     from .export.story import write_story
     from .review.notes import NotesError
+    from .tui.screenshots import screenshots
 
     columns_rows = _size(size)
     if not trace_path.is_file():
         raise UserError(f"{visible(trace_path)}: no such file")
     try:
-        result = write_story(_trace_for(trace_path), out, columns_rows, notes_for=trace_path)
+        result = write_story(_trace_for(trace_path), out, screenshots, columns_rows, notes_for=trace_path)
     except NotesError as e:
         raise UserError(visible(e)) from None
     for mark in result.missing:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..analysis import TOPICS, Explanation
-from ..export.explanation import source_of
 from .._util.safetext import visible
+from ..analysis import TOPICS, Explanation, source_of
 from ..store import Trace
 
 #: Evidence lines shown under each finding (the CLI's ``explain`` lists them all).

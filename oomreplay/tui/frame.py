@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import NamedTuple
 
-from ..analysis import WaitGraph, mm_locks, wait_graph
-from ..export.snapshot import holding_mark, other_involved, task_is_involved
+from .._util.safetext import visible
+from ..analysis import WaitGraph, holding_mark, mm_locks, other_involved, task_is_involved, wait_graph
 from ..model import Event, Lock, Memcg, MemInfo, State, Task, Victim, Zone
 from ..model.table import Table
-from .._util.safetext import visible
 from ..store import Trace
 
 #: Lines of log or events shown either side of the cursor's event.

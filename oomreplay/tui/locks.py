@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from ..export.snapshot import holding_mark
-from ..model import Holder
 from .._util.safetext import visible
+from ..analysis import holding_mark
+from ..model import Holder
 from .frame import Frame
 from .panel import Panel
 
