@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from oomreplay import open_trace
+from oomreplay.session.frame import FrameBuilder
 from oomreplay.store import TraceWriter
-from oomreplay.tui.frame import FrameBuilder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from synth import generate  # noqa: E402
@@ -52,7 +52,7 @@ def test_incremental_frames_equal_whole_ones(synthetic: Path, walk_seed: int):
 @pytest.mark.parametrize("kills", [10, 1000])
 def test_timeline_marks_are_exact_when_few_and_from_the_overview_when_many(tmp_path: Path, kills: int):
     from oomreplay import Event
-    from oomreplay.tui.frame import MARKS_READ, trace_info
+    from oomreplay.session.frame import MARKS_READ, trace_info
 
     path = tmp_path / "kills.oomtrace"
     times = [1_000_000_000 + i * 1_000_003 for i in range(kills)]

@@ -20,7 +20,7 @@ from bisect import insort
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._util.tomllines import TomlLines
 from ..model import KINDS, Event
@@ -105,6 +105,13 @@ def sidecar(trace_path: str | os.PathLike) -> Path:
     return p.with_name(p.name + SUFFIX)
 
 
+class Placed(NamedTuple):
+    """A mark and the seq of its event in one trace (None: the event is not in it)."""
+
+    mark: Mark
+    seq: int | None
+
+
 class Notes:
     """The marks of one trace. ``load`` it, change it with ``add`` / ``edit`` / ``delete``, ``save`` it.
 
@@ -153,9 +160,9 @@ class Notes:
         except ValueError:
             raise KeyError(f"no such mark: {mark.title!r}") from None
 
-    def resolve(self, trace: Trace) -> list[tuple[Mark, int | None]]:
+    def resolve(self, trace: Trace) -> list[Placed]:
         """Each mark with its event's seq in ``trace`` (None: the event is gone), in seq order, the gone ones last."""
-        found = [(m, find(trace, m.anchor)) for m in self.marks]
+        found = [Placed(m, find(trace, m.anchor)) for m in self.marks]
         return sorted(found, key=lambda p: (p[1] is None, -1 if p[1] is None else p[1]))
 
     def dumps(self) -> str:
@@ -300,7 +307,7 @@ def parse(text: str, name: str = "<notes>") -> list[Mark]:
 
 
 _TYPE_NAMES = {str: "a string", int: "an integer"}
-def marks_json(resolved: list[tuple[Mark, int | None]], trace: Trace) -> list[dict[str, Any]]:
+def marks_json(resolved: list[Placed], trace: Trace) -> list[dict[str, Any]]:
     """The shape of ``oomreplay notes --format json``: one object per mark, ``seq`` null when its event is gone."""
     return [{"title": m.title, "note": m.note, "kind": m.anchor.kind, "pid": m.anchor.pid, "ts_ns": m.anchor.ts_ns,
              "occurrence": m.anchor.occurrence, "seq": seq, "found": seq is not None} for m, seq in resolved]

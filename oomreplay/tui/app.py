@@ -9,9 +9,10 @@ on the way) without moving the cursor back.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import Any, ClassVar
 
 from textual import on
 from textual.actions import parse as parse_action
@@ -24,14 +25,15 @@ from textual.widgets import Footer
 
 from .._util.safetext import visible
 from ..review.chapters import Chapter
-from ..review.notes import Mark
+from ..review.notes import Mark, Placed
+from ..session.frame import Frame, TraceInfo
+from ..session.loader import Loader
+from ..session.messages import (Explain, Explained, Failed, Find, FindViolation, Loaded, MarkEdit, Marks, Missed,
+                                Opened, Request, Result, Search, Seek, SeekTime, Zoom, Zoomed)
 from .chapter import DEFAULT_PANELS, ChapterCard, panels_for
 from .explain import ExplainScreen
-from .frame import Frame, TraceInfo
 from .header import ReplayHeader
 from .help import HelpScreen
-from .loader import (Explain, Explained, Failed, Find, FindViolation, Loaded, Loader, MarkEdit, Marks, Missed,
-                     Opened, Request, Search, Seek, SeekTime, Zoom, Zoomed)
 from .locks import LocksPanel
 from .log import LogPanel
 from .marks import MarkScreen, MarksScreen
@@ -165,7 +167,7 @@ class ReplayApp(App[None]):
         #: The last ``/`` search, which n / N repeat.
         self.search_text: str | None = None
         #: The marks (with their seqs; None: their event is gone) and the chapters, as the loader last sent them.
-        self.marks: tuple[tuple[Mark, int | None], ...] = ()
+        self.marks: tuple[Placed, ...] = ()
         self.chapters: tuple[Chapter, ...] = ()
         self.presenting = present
         #: Id of the latest request; a frame answering it is the cursor's.
@@ -213,9 +215,9 @@ class ReplayApp(App[None]):
         self._player.stop()
         self.loader.stop()
 
-    def _emit(self, result: object) -> None:
+    def _emit(self, result: Result) -> None:
         """Called in the loader thread; ``post_message`` is thread-safe."""
-        self.post_message(LoaderResult(result))  # type: ignore[arg-type]
+        self.post_message(LoaderResult(result))
 
     @property
     def settled(self) -> bool:
@@ -467,57 +469,72 @@ class ReplayApp(App[None]):
 
     @on(LoaderResult)
     def _result(self, message: LoaderResult) -> None:
-        result = message.result
-        if isinstance(result, Opened):
-            self.info = result.info
-            if result.info.recovered:
-                self.notify(result.info.recovered, title="damaged trace, recovered", severity="warning",
-                            markup=False)
-            if self.start_at_ns is not None:
-                self._request(SeekTime(self.start_at_ns))
-            else:
-                self._seek(self.cursor)
-        elif isinstance(result, Loaded):
-            if self.frame is None:
-                # What is alive once the first frame is up (the trace's index and caches, 10,000 task rows) lives
-                # as long as the app: frozen, the collector stops walking it, and its pauses stop stalling steps.
-                gc.freeze()
-            self.answered_id = max(self.answered_id, result.request_id)
-            if result.request_id == self.request_id:
-                self.cursor = result.frame.seq
-                if result.note:
-                    self.notify(result.note, timeout=4, markup=False)
-            self._show(result.frame)
-        elif isinstance(result, Marks):
-            if result.request_id is not None:
-                self.answered_id = max(self.answered_id, result.request_id)
-            first_time = result.request_id is None
-            self.marks, self.chapters = result.marks, result.chapters
-            self.query_one(Timeline).show_marks([m.anchor.ts_ns for m, seq in self.marks if seq is not None])
-            if result.error:
-                self.notify(result.error, title="notes", severity="error", timeout=6, markup=False)
-            if self.presenting and first_time and self.chapters and self.cursor < self.chapters[0].seq:
-                self._seek(self.chapters[0].seq)  # `oomreplay present` opens on the first chapter
-            elif self.presenting:
-                self._show_chapter()
-        elif isinstance(result, Zoomed):
-            self.answered_id = max(self.answered_id, result.request_id)
-            self.query_one(Timeline).show_zoom(result.t0, result.t1, result.buckets)
-        elif isinstance(result, Explained):
-            self.answered_id = max(self.answered_id, result.request_id)
-            if result.request_id == self.request_id and not isinstance(self.screen, ExplainScreen):
-                self.push_screen(ExplainScreen(result.findings), self._explained)
-        elif isinstance(result, Missed):
-            self.answered_id = max(self.answered_id, result.request_id)
-            self.bell()
-            self.notify(result.text, timeout=2, markup=False)
-        elif isinstance(result, Failed):
-            if result.request_id is None:
-                self.error = result.text
-            else:
-                self.answered_id = max(self.answered_id, result.request_id)
-            self.query_one(ReplayHeader).show_failure(result.text)
-            self.notify(result.text, title="cannot show this trace", severity="error", markup=False)
+        self._APPLY[type(message.result)](self, message.result)
+
+    def _answered(self, request_id: int) -> None:
+        self.answered_id = max(self.answered_id, request_id)
+
+    def _apply_opened(self, result: Opened) -> None:
+        self.info = result.info
+        if result.info.recovered:
+            self.notify(result.info.recovered, title="damaged trace, recovered", severity="warning", markup=False)
+        if self.start_at_ns is not None:
+            self._request(SeekTime(self.start_at_ns))
+        else:
+            self._seek(self.cursor)
+
+    def _apply_loaded(self, result: Loaded) -> None:
+        if self.frame is None:
+            # What is alive once the first frame is up (the trace's index and caches, 10,000 task rows) lives as
+            # long as the app: frozen, the collector stops walking it, and its pauses stop stalling steps.
+            gc.freeze()
+        self._answered(result.request_id)
+        if result.request_id == self.request_id:
+            self.cursor = result.frame.seq
+            if result.note:
+                self.notify(result.note, timeout=4, markup=False)
+        self._show(result.frame)
+
+    def _apply_marks(self, result: Marks) -> None:
+        if result.request_id is not None:
+            self._answered(result.request_id)
+        first_time = result.request_id is None
+        self.marks, self.chapters = result.marks, result.chapters
+        self.query_one(Timeline).show_marks([m.anchor.ts_ns for m, seq in self.marks if seq is not None])
+        if result.error:
+            self.notify(result.error, title="notes", severity="error", timeout=6, markup=False)
+        if self.presenting and first_time and self.chapters and self.cursor < self.chapters[0].seq:
+            self._seek(self.chapters[0].seq)  # `oomreplay present` opens on the first chapter
+        elif self.presenting:
+            self._show_chapter()
+
+    def _apply_zoomed(self, result: Zoomed) -> None:
+        self._answered(result.request_id)
+        self.query_one(Timeline).show_zoom(result.t0, result.t1, result.buckets)
+
+    def _apply_explained(self, result: Explained) -> None:
+        self._answered(result.request_id)
+        if result.request_id == self.request_id and not isinstance(self.screen, ExplainScreen):
+            self.push_screen(ExplainScreen(result.findings), self._explained)
+
+    def _apply_missed(self, result: Missed) -> None:
+        self._answered(result.request_id)
+        self.bell()
+        self.notify(result.text, timeout=2, markup=False)
+
+    def _apply_failed(self, result: Failed) -> None:
+        if result.request_id is None:
+            self.error = result.text
+        else:
+            self._answered(result.request_id)
+        self.query_one(ReplayHeader).show_failure(result.text)
+        self.notify(result.text, title="cannot show this trace", severity="error", markup=False)
+
+    #: How each result the loader sends is applied (see ``session.messages``).
+    _APPLY: ClassVar[dict[type, Callable[[ReplayApp, Any], None]]] = {
+        Opened: _apply_opened, Loaded: _apply_loaded, Marks: _apply_marks, Zoomed: _apply_zoomed,
+        Explained: _apply_explained, Missed: _apply_missed, Failed: _apply_failed,
+    }
 
     def _show(self, frame: Frame) -> None:
         assert self.info is not None

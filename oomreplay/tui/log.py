@@ -12,7 +12,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from .frame import Frame
+from ..session.frame import Frame
 from .kmsg_lexer import KmsgLexer
 from .themes import SyntaxColours
 

@@ -13,7 +13,7 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from .._util.safetext import visible
-from ..review.notes import Mark
+from ..review.notes import Mark, Placed
 
 
 class MarkScreen(ModalScreen[tuple[str, str] | None]):
@@ -63,7 +63,7 @@ class MarksScreen(ModalScreen[tuple[str, Mark, int | None] | None]):
     BINDINGS = [Binding("e", "act('edit')", "edit"), Binding("d", "act('delete')", "delete"),
                 Binding("escape,apostrophe,q", "close", "close")]
 
-    def __init__(self, marks: tuple[tuple[Mark, int | None], ...]) -> None:
+    def __init__(self, marks: tuple[Placed, ...]) -> None:
         super().__init__()
         self.marks = marks
 

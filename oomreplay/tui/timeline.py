@@ -14,8 +14,8 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ..session.frame import MARKED, TraceInfo
 from ..store import Bucket
-from .frame import MARKED, TraceInfo
 from .messages import Scrubbed
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
