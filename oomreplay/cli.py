@@ -18,8 +18,8 @@ from .export import explanation, snapshot
 from .export.chrome import write_chrome
 from .ingest import FORMATS, ConvertError, ConvertReport, convert as convert_logs
 from .model import KINDS
-from .serve import DEFAULT_HOST, DEFAULT_PORT
 from .store import Trace, TraceError, open_trace, repair, verify
+from .tui.serve import DEFAULT_HOST, DEFAULT_PORT
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Replay Linux OOM incidents step by step.")
@@ -476,7 +476,7 @@ def serve(
     theme: Annotated[Optional[str], typer.Option(help="A theme name or a theme file.")] = None,
 ) -> None:
     """Serve the replay to browsers (textual-serve): each tab gets its own replay. Stops on Ctrl+C."""
-    from .serve import ServeError, check_host, serve as serve_trace
+    from .tui.serve import ServeError, check_host, serve as serve_trace
 
     if not trace_path.is_file():
         raise UserError(f"{visible(trace_path)}: no such file")
@@ -497,7 +497,7 @@ def serve_app(
     theme: Annotated[Optional[str], typer.Option()] = None,
 ) -> None:
     """The replay for one browser tab, started by `oomreplay serve` under textual-serve's web driver."""
-    from .serve import under_web_driver
+    from .tui.serve import under_web_driver
 
     if not under_web_driver():
         raise UserError("serve-app is started by `oomreplay serve`; in a terminal, use `oomreplay replay`")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from oomreplay.ingest import convert
-from oomreplay.serve import ServeError, app_command, check_host, is_loopback
+from oomreplay.tui.serve import ServeError, app_command, check_host, is_loopback
 
 from .commands import cli
 

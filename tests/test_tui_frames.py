@@ -71,7 +71,7 @@ def test_timeline_marks_are_exact_when_few_and_from_the_overview_when_many(tmp_p
 def test_sorted_tasks_follow_steps_and_skipped_frames(synthetic: Path):
     """The tasks panel re-places only the changed rows of a step; whatever frames it is shown (one after the
     other, or with frames skipped in between), its order equals a full sort."""
-    from oomreplay.tui.tasks import ORDERS, TasksPanel
+    from oomreplay.tui.widgets.tasks import ORDERS, TasksPanel
 
     rng = random.Random(5)
     with open_trace(synthetic) as t:
@@ -96,8 +96,8 @@ def test_panels_repainted_line_by_line_show_what_a_full_repaint_shows(synthetic:
     import asyncio
 
     from oomreplay.tui.app import ReplayApp
-    from oomreplay.tui.log import LogPanel
-    from oomreplay.tui.tasks import TasksPanel
+    from oomreplay.tui.widgets.log import LogPanel
+    from oomreplay.tui.widgets.tasks import TasksPanel
 
     from .pilots import settle
 

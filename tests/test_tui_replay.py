@@ -14,16 +14,16 @@ from textual.widgets import Markdown, OptionList
 from oomreplay import Event, TraceWriter, open_trace
 from oomreplay._util.resources import demo_trace
 from oomreplay.tui.app import ReplayApp
-from oomreplay.tui.explain import ExplainScreen
-from oomreplay.tui.header import ReplayHeader
-from oomreplay.tui.help import HelpScreen
-from oomreplay.tui.locks import LocksPanel
-from oomreplay.tui.log import LogPanel
-from oomreplay.tui.marks import MarkScreen, MarksScreen
-from oomreplay.tui.memory import MemoryPanel
-from oomreplay.tui.reaper import ReaperPanel
-from oomreplay.tui.tasks import TasksPanel
-from oomreplay.tui.timeline import Timeline
+from oomreplay.tui.screens.explain import ExplainScreen
+from oomreplay.tui.screens.help import HelpScreen
+from oomreplay.tui.screens.marks import MarkScreen, MarksScreen
+from oomreplay.tui.widgets.header import ReplayHeader
+from oomreplay.tui.widgets.locks import LocksPanel
+from oomreplay.tui.widgets.log import LogPanel
+from oomreplay.tui.widgets.memory import MemoryPanel
+from oomreplay.tui.widgets.reaper import ReaperPanel
+from oomreplay.tui.widgets.tasks import TasksPanel
+from oomreplay.tui.widgets.timeline import Timeline
 
 from .pilots import settle
 

@@ -13,12 +13,12 @@ from textual.content import Content
 from typer.testing import CliRunner
 
 from oomreplay import Event, TraceWriter
-from oomreplay.cli import app as cli_app, main as cli_main
 from oomreplay._util.resources import bundled, demo_trace
+from oomreplay.cli import app as cli_app, main as cli_main
 from oomreplay.tui.app import ReplayApp
 from oomreplay.tui.kmsg_lexer import KmsgLexer
-from oomreplay.tui.log import LogPanel
 from oomreplay.tui.themes import DEFAULT_THEME, ThemeError, bundled_themes, load_theme_file, resolve
+from oomreplay.tui.widgets.log import LogPanel
 
 SEED_LOG = bundled("traces") / "seed-006-unable-to-reap.log"
 BUNDLED = [t.name for t in bundled_themes()]

@@ -9,9 +9,9 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Markdown, Static
 
-from .._util.safetext import visible
-from ..review.chapters import Chapter
-from ..review.glossary import context
+from ..._util.safetext import visible
+from ...review.chapters import Chapter
+from ...review.glossary import context
 
 #: The side panels worth the audience's eyes for each kind of chapter (the tasks table is always shown).
 PANELS: dict[str, tuple[str, ...]] = {

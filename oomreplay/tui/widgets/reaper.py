@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from .._util.safetext import visible
-from ..model import MAX_OOM_REAP_RETRIES, Victim
-from ..session.frame import Frame
+from ..._util.safetext import visible
+from ...model import MAX_OOM_REAP_RETRIES, Victim
+from ...session.frame import Frame
 from .panel import Panel
 
 

@@ -12,8 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from .._util.safetext import visible
-from ..review.notes import Mark, Placed
+from ..._util.safetext import visible
+from ...review.notes import Mark, Placed
 
 
 class MarkScreen(ModalScreen[tuple[str, str] | None]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from ..session.frame import Frame, TraceInfo, describe
+from ...session.frame import Frame, TraceInfo, describe
 from .panel import Panel
 
 

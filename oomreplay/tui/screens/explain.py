@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..session.findings import FindingRow, Findings
+from ...session.findings import FindingRow, Findings
 
 
 def _prompt(row: FindingRow) -> Content:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from .._util.safetext import visible
-from ..analysis import holding_mark
-from ..model import Holder
-from ..session.frame import Frame
+from ..._util.safetext import visible
+from ...analysis import holding_mark
+from ...model import Holder
+from ...session.frame import Frame
 from .panel import Panel
 
 #: More locks than this are counted, not listed: a panel of a thousand lines helps no one.

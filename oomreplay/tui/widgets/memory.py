@@ -7,9 +7,9 @@ from functools import lru_cache
 
 from textual.content import Content
 
-from .._util.safetext import visible
-from ..model import MemInfo, Memcg, Zone
-from ..session.frame import Frame, TraceInfo
+from ..._util.safetext import visible
+from ...model import MemInfo, Memcg, Zone
+from ...session.frame import Frame, TraceInfo
 from .panel import Panel
 
 GAUGE = 24

@@ -14,9 +14,9 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ..session.frame import MARKED, TraceInfo
-from ..store import Bucket
-from .messages import Scrubbed
+from ...session.frame import MARKED, TraceInfo
+from ...store import Bucket
+from ..messages import Scrubbed
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
 

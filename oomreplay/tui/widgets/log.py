@@ -12,9 +12,9 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ..session.frame import Frame
-from .kmsg_lexer import KmsgLexer
-from .themes import SyntaxColours
+from ...session.frame import Frame
+from ..kmsg_lexer import KmsgLexer
+from ..themes import SyntaxColours
 
 _LEXER = KmsgLexer()
 #: The cursor's line: a band in the theme's accent, so the token colours stay readable on it.

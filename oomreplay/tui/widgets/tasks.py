@@ -21,7 +21,7 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..session.frame import Frame, TaskRow
+from ...session.frame import Frame, TaskRow
 
 #: (header, width in cells, TaskRow attribute).
 #: Sized so that the whole row fits the tasks panel of a 160-column terminal (94 cells); comm is the kernel's 15.
