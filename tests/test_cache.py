@@ -10,7 +10,7 @@ import pytest
 
 from oomreplay import open_trace
 from oomreplay.cache import cached_trace, content_key, is_trace
-from oomreplay.cli import UserError, _trace_for
+from oomreplay.cli.common import UserError, trace_for
 from oomreplay.ingest import convert
 
 SEED_LOG = Path(__file__).parent.parent / "traces" / "seed-006-unable-to-reap.log"
@@ -45,12 +45,12 @@ def test_a_log_is_converted_once_then_found(tmp_path: Path, cache_home: Path):
 def test_trace_for_passes_traces_through_and_reports_bad_logs(tmp_path: Path, cache_home: Path):
     trace = tmp_path / "t.oomtrace"
     convert([str(SEED_LOG)], trace)
-    assert _trace_for(trace) == trace and not cache_home.exists()
-    assert open_trace(_trace_for(SEED_LOG)).meta == open_trace(trace).meta
+    assert trace_for(trace) == trace and not cache_home.exists()
+    assert open_trace(trace_for(SEED_LOG)).meta == open_trace(trace).meta
     empty = tmp_path / "empty.log"
     empty.write_text("")
     with pytest.raises(UserError, match="empty.log"):
-        _trace_for(empty)
+        trace_for(empty)
     assert [p.suffix for p in cache_home.iterdir()] == [".oomtrace"]  # the seed's; nothing left of the empty one
 
 
