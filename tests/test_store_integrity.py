@@ -26,7 +26,7 @@ import zstandard
 from oomreplay import Event, State, TraceWriter, apply, open_trace
 from oomreplay.store import TraceError, TraceVersionError, repair, tracker, verify, writer
 from oomreplay.store import format as fmt
-from oomreplay.store.reader import read_block
+from oomreplay.store.blocks import read_block
 
 HEADER_SIZE = fmt.HEADER.size
 TRAILER_SIZE = fmt.TRAILER.size

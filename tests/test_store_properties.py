@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oomreplay import Event, State, TraceWriter, apply, open_trace
-from oomreplay.store import changelists, codec, reader, tracker, verify, writer
+from oomreplay.store import changelists, codec, keyframes, pagemap, reader, tracker, verify, writer
 
 from .strategies import events
 
@@ -252,7 +252,7 @@ def test_a_seek_decodes_no_state_page(tmp_path: Path, monkeypatch: pytest.Monkey
     evs += [Event(1000 + i, "rss", 100 + i * 37 % 600, {"anon_kb": i}) for i in range(3000)]
     t = open_trace(write(tmp_path / "w.oomtrace", evs))
     decoded = []
-    monkeypatch.setattr(reader, "decode_page", lambda *args: decoded.append(args) or codec.decode_page(*args))
+    monkeypatch.setattr(keyframes, "decode_page", lambda *args: decoded.append(args) or codec.decode_page(*args))
     states = {seq: t.state_at(seq) for seq in (3599, 700, 2222, 1500, 1501)}
     assert decoded == []
     expected = folded(evs)
@@ -297,7 +297,7 @@ def test_a_page_map_gives_one_reference_per_page(tmp_path: Path):
     evs = [Event(i, "rss", 100 + i * 37 % 600, {"anon_kb": i}) for i in range(3000)]
     t = open_trace(write(tmp_path / "m.oomtrace", evs))
     k = len(t._kf_seq) - 2
-    index = t._page_map(k)["tasks"]
+    index = t._keyframes.page_map(k)["tasks"]
     looked_up = {p: index.get(p) for p in (6, 7, 30, 6)}
     assert all(ref is not None for ref in looked_up.values())
     whole = index.all()
@@ -308,12 +308,12 @@ def test_a_page_map_gives_one_reference_per_page(tmp_path: Path):
 
 def _full_map(t, k: int) -> tuple[list, list]:
     """The map as the keyframe group's full map with every later keyframe's pieces laid over it by hand."""
-    first, full, records = t._keyframe_group(k)
+    first, full, records = t._keyframes.group(k)
     pages, (backs, slots, patch_backs, patch_slots) = full["tasks"]
     refs = {p: (first - b, s, first + 1 - pb if pb else None, ps if pb else None)
             for p, b, s, pb, ps in zip(pages, backs, slots, patch_backs, patch_slots)}
     for j in range(first + 1, k + 1):
-        pieces = codec.decode_pieces(records[j - first][3])
+        pieces = pagemap.decode_pieces(records[j - first][3])
         gone = records[j - first][4]
         slot = 0
         for table in t._tables:
