@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from oomreplay import open_trace
-from oomreplay.cache import cached_trace, content_key, is_trace
 from oomreplay.cli.common import UserError, trace_for
 from oomreplay.ingest import convert
+from oomreplay.ingest.cache import cached_trace, content_key
+from oomreplay.store import is_trace
 
 SEED_LOG = Path(__file__).parent.parent / "traces" / "seed-006-unable-to-reap.log"
 

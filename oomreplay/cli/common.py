@@ -11,7 +11,7 @@ import typer
 
 from .._util.safetext import visible
 from ..ingest import ConvertError, ConvertReport, convert as convert_logs
-from ..store import Trace, open_trace
+from ..store import Trace, is_trace, open_trace
 
 THEME_HELP = "A theme name (see `oomreplay themes`) or a theme file."
 
@@ -45,7 +45,7 @@ def check_theme(theme: str | None) -> None:
 
 def trace_for(path: Path) -> Path:
     """``path`` itself if it is a trace, else its conversion, made now (saying so) or found in the cache."""
-    from ..cache import cached_trace, is_trace
+    from ..ingest.cache import cached_trace
 
     if is_trace(path):
         return path

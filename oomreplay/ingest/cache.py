@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from .store.format import FORMAT_VERSION, MAGIC
+from ..store import FORMAT_VERSION
 
 _CHUNK = 1 << 20
 
@@ -24,16 +24,10 @@ def cache_dir() -> Path:
     return Path(base) / "oomreplay"
 
 
-def is_trace(path: Path) -> bool:
-    """Whether ``path`` is an .oomtrace file (by its magic, whatever its name)."""
-    with open(path, "rb") as f:
-        return f.read(len(MAGIC)) == MAGIC
-
-
 @cache
 def converter_fingerprint() -> str:
     """A hash of the code that turns inputs into traces: the converters and the store's writer."""
-    root = Path(__file__).parent
+    root = Path(__file__).parents[1]  # the package: ingest/ is one of the folders hashed
     h = hashlib.sha256(f"format {FORMAT_VERSION}".encode())
     for source in sorted([*root.glob("ingest/*.py"), *root.glob("model/*.py"), *root.glob("store/*.py")]):
         h.update(source.name.encode())
