@@ -180,15 +180,6 @@ def test_a_line_holding_a_newline_is_read_line_by_line():
     assert got == _line_by_line(lines) and runs == 0
 
 
-def test_an_event_made_without_checks_is_the_checked_one():
-    """``made`` sets every slot ``Event.__init__`` sets, to what it would."""
-    from oomreplay.model import Event, Src
-
-    fast = kernel_log.made(5, "rss", 7, {"anon_kb": 3}, Src(0, 9))
-    assert all(hasattr(fast, slot) for slot in Event.__slots__)
-    assert fast == Event(5, "rss", 7, {"anon_kb": 3}, src=(0, 9)) and fast.seq is None and not fast.inferred
-
-
 def _expanded(items) -> list:
     return [ev for item in items for ev in (item.events() if isinstance(item, LogRun) else [item])]
 

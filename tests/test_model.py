@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oomreplay.model import MAX_OOM_REAP_RETRIES, Event, State, apply
+from oomreplay.model import MAX_OOM_REAP_RETRIES, Event, Src, State, apply
 
 
 def run(*events: Event) -> State:
@@ -114,3 +114,13 @@ def test_a_kill_completes_its_invocation_and_task_events_carry_oom_score_adj():
     (oom,) = s.ooms.values()
     assert (oom.constraint, oom.memcg, oom.victims) == ("CONSTRAINT_MEMCG", "/pod", (7,))
     assert s.tasks[7].oom_score_adj == 900
+
+
+def test_an_event_made_without_checks_is_the_checked_one():
+    """``Event.unchecked`` sets every slot ``Event.__init__`` sets, to what it would; ``Src.unchecked`` is a
+    ``Src``."""
+    src = Src.unchecked((0, 9))
+    assert type(src) is Src and src == Src(0, 9)
+    fast = Event.unchecked(5, "rss", 7, {"anon_kb": 3}, src)
+    assert all(hasattr(fast, slot) for slot in Event.__slots__)
+    assert fast == Event(5, "rss", 7, {"anon_kb": 3}, src=(0, 9)) and fast.seq is None and not fast.inferred

@@ -26,7 +26,7 @@ from ..model import Event, Src
 from .ftrace_line import FtraceLine, is_ftrace, looks_like_event, lost_marker, overwritten, parse_line, unquote
 from .ftrace_payload import contention, lockdep, number, pairs, sched_switch, task_state
 from .ftrace_victims import Victim, Victims
-from .kernel_log import MATCH_CHARS, LogConverter, feed_each, log_event, made
+from .kernel_log import MATCH_CHARS, LogConverter, feed_each, log_event
 
 #: lines held to sort per-CPU disorder; a line more out of order than this is clamped and reported
 REORDER_LINES = 4096
@@ -178,7 +178,7 @@ class FtraceConverter:
                 self.late.append(lineno)
             ts = self._last_ts
         self._last_ts = ts
-        src = tuple.__new__(Src, (self.file_id, lineno))  # skips Src.__new__, a Python call
+        src = Src.unchecked((self.file_id, lineno))
         events: list[Event] | None = None
         if rec is None:
             events = self._text(ts, lineno, text, src)
@@ -402,7 +402,7 @@ class FtraceConverter:
         pid = self._mm_pid.get(mm)
         if pid is None or name is None:
             return None
-        return [made(ts, "rss", pid, {name: size // 1024}, src)]
+        return [Event.unchecked(ts, "rss", pid, {name: size // 1024}, src)]
 
     # -- locks -----------------------------------------------------------------------------------------------
 

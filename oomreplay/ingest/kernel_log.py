@@ -53,7 +53,6 @@ _HALF_YEAR_NS = _YEAR_NS // 2
 #: and these two C-level tests turn them away before some twenty family guards would each look at them.
 _FAMILY_STARTS = oom.STARTS + memory.STARTS + locks.STARTS + tasks.STARTS
 _FAMILY_MARKS = oom.MARKS + memory.MARKS + locks.MARKS + tasks.MARKS
-_NOTHING_INFERRED: frozenset[str] = frozenset()
 #: Words only an OOM report prints: a line holding one that no family understood is a variant to report. Every
 #: one holds one of ``_REPORT_WORDS``, which most lines (chatter) are turned away by.
 _REPORT_MARKS = ("invoked oom-killer", "Killed process", "Kill process", "oom_reaper:", "oom-kill:",
@@ -104,19 +103,9 @@ def _scan(text: str, syslog: bool) -> _Scan:
     return _Scan(*cols[n + 1:n + 5], cols[0], cols[n - 2], cols[n - 1], cols[n])
 
 
-def made(ts: int, kind: str, pid: int | None, fields: dict, src: Src) -> Event:
-    """An event set up without ``Event.__init__``'s checks and copies, for the kinds a converter makes per line
-    (``log``, ``rss``): ``kind`` must be a kind and ``fields`` hold no None and no list, as ``__init__`` would
-    make them."""
-    ev = Event.__new__(Event)
-    ev.ts_ns, ev.kind, ev.pid, ev.fields, ev.src, ev.inferred, ev.seq = (
-        ts, kind, pid, fields, src, _NOTHING_INFERRED, None)
-    return ev
-
-
 def log_event(ts: int, text: str, src: Src) -> Event:
     """A ``log`` event: one per line that means nothing else (most lines)."""
-    return made(ts, "log", None, {"text": text}, src)
+    return Event.unchecked(ts, "log", None, {"text": text}, src)
 
 
 class LogRun(NamedTuple):
@@ -296,7 +285,7 @@ class LogConverter:
         """The events of one line (possibly none yet, while an event is held, or several when one is released)."""
         p = split_prefix(line[:MATCH_CHARS], self.fmt)
         ts = self._time(p)
-        src = tuple.__new__(Src, (self.file_id, lineno))  # skips Src.__new__, a Python call
+        src = Src.unchecked((self.file_id, lineno))
         out: list[Event] = []
         if not p.kernel:
             self._end_blocks()

@@ -10,7 +10,7 @@ from itertools import accumulate, chain
 from operator import itemgetter
 from typing import Any
 
-from ..model import KIND_IDS, KINDS, NESTED, TABLES, Event, Src
+from ..model import KIND_IDS, KINDS, NESTED, TABLES, Event, Src, unchecked_record
 from .format import TraceError
 
 _SCHEMA_SETS = {k: frozenset(v) for k, v in KINDS.items()}
@@ -134,15 +134,9 @@ class EventBlock:
 
     def event(self, i: int) -> Event:
         f = self.src_files[i]
-        ev = Event.__new__(Event)
-        ev.ts_ns = self.ts[i]
-        ev.kind = self.schema.names[self.kinds[i]]
-        ev.pid = self.pids[i]
-        ev.fields = self.fields(i)
-        ev.src = None if f is None else Src(f, self.src_lines[i])
-        ev.inferred = frozenset(self.inferred[i] or ())
-        ev.seq = self.first_seq + i
-        return ev
+        return Event.unchecked(self.ts[i], self.schema.names[self.kinds[i]], self.pids[i], self.fields(i),
+                               None if f is None else Src(f, self.src_lines[i]), frozenset(self.inferred[i] or ()),
+                               self.first_seq + i)
 
     def replay(self, state: Any, start: int, stop: int, handlers: list) -> None:
         """Apply events ``start..stop-1`` to ``state`` in place, ``handlers`` being ``model.handlers_for`` of
@@ -185,7 +179,7 @@ def apply_diff(old: tuple, diff: dict) -> tuple:
     values = list(old)
     for i, v in diff.items():
         values[i] = v
-    return tuple.__new__(type(old), values)
+    return unchecked_record(type(old), values)
 
 
 def deltas(values: list[int]) -> list[int]:
@@ -210,7 +204,6 @@ def _decode_rows(table: str, entries: Any, patches: bool) -> dict:
     record, _ = TABLES[table]
     nested = NESTED.get(table)
     width = len(record._fields)
-    make = tuple.__new__  # what NamedTuple._make does, without its per-call overhead
     page = {}
     for key, values in entries:
         if values is None:  # a patch's "deleted", a working set's "absent"
@@ -226,7 +219,7 @@ def _decode_rows(table: str, entries: Any, patches: bool) -> dict:
             raise ValueError(f"a {record.__name__} record with {len(values)} fields")
         if len(values) < width:  # written before the record gained its last fields: those take their defaults
             values = [*values, *(record._field_defaults[f] for f in record._fields[len(values):])]
-        rec = make(record, values)
+        rec = unchecked_record(record, values)
         if nested:
             rec = rec._replace(**{record._fields[i]: tuple(sub._make(x) for x in rec[i]) for i, sub in nested.items()})
         page[key] = rec
