@@ -124,13 +124,13 @@ def test_convert_picks_the_parser(tmp_path: Path):
 def test_event_names_are_mapped_with_or_without_their_system():
     """Handlers are remembered by the name as printed (``oom:mark_victim``, ``mark_victim``), up to a bound: a
     file of endless made-up names keeps them as text and does not grow the memory."""
-    from oomreplay.ingest import ftrace
+    from oomreplay.ingest import ftrace_tracepoints
 
     lines = [f"a.out-42 [001] ..... {100 + i}.000000: sys{i}:made_up_{i}: x=1" for i in range(1500)]
     lines += ["a.out-42 [001] ..... 2000.000000: oom:mark_victim: pid=42",
               "a.out-42 [001] ..... 2001.000000: mark_victim: pid=43"]
     conv = FtraceConverter()
     events = conv.convert(lines)
-    assert len(conv._by_event) == ftrace._EVENT_NAMES_KEPT
+    assert len(conv._by_event) == ftrace_tracepoints._EVENT_NAMES_KEPT
     assert [ev.kind for ev in events].count("log") == 1500
     assert [ev.pid for ev in events if ev.kind == "oom_kill"] == [42, 43]

@@ -156,7 +156,7 @@ def test_nothing_shared_is_not_aligned(tmp_path):
 
 def test_too_many_events_to_align_is_a_clear_error(tmp_path, monkeypatch):
     from oomreplay.ingest import align
-    from oomreplay.ingest.convert import ConvertError
+    from oomreplay.ingest import ConvertError
     monkeypatch.setattr(align, "MAX_EVENTS", 2)
     log = tmp_path / "dmesg.txt"
     log.write_text(f"[  100.040000] {_KILLED}\n")

@@ -12,8 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oomreplay import open_trace
-from oomreplay.ingest import convert, kernel_log
-from oomreplay.ingest.kernel_log import SNIFF_LINES, LogConverter, LogRun, feed_each
+from oomreplay.ingest import convert, log_scan, report_machine
+from oomreplay.ingest.kernel_log import LogConverter
+from oomreplay.ingest.logrun import LogRun, feed_each
+from oomreplay.ingest.sources import SNIFF_LINES
 
 convert_module = importlib.import_module("oomreplay.ingest.convert")
 
@@ -32,19 +34,19 @@ def _events(path: Path) -> list[dict]:
 @pytest.mark.parametrize("log", INPUTS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_prefilter_changes_nothing(log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     convert([str(log)], tmp_path / "filtered.oomtrace")
-    monkeypatch.setattr(kernel_log, "_may_be_family", lambda msg: True)
+    monkeypatch.setattr(report_machine, "may_be_family", lambda msg: True)
     convert([str(log)], tmp_path / "unfiltered.oomtrace")
     assert _events(tmp_path / "filtered.oomtrace") == _events(tmp_path / "unfiltered.oomtrace")
 
 
 def test_every_report_mark_holds_a_report_word():
-    """``_is_report`` looks for the marks only in a line holding one of the words: a mark without one would never
+    """``is_report`` looks for the marks only in a line holding one of the words: a mark without one would never
     be found, and its not-understood lines never reported."""
-    for mark in kernel_log._REPORT_MARKS:
-        assert kernel_log._is_report(f"[ 1.0] something {mark} else"), mark
-        assert any(word in mark for word in kernel_log._REPORT_WORDS), mark
-    assert not kernel_log._is_report("usb 1-1: new high-speed USB device number 3 using xhci_hcd")
-    assert not kernel_log._is_report("oom_score_adj changed")  # a word, but no mark
+    for mark in log_scan.REPORT_MARKS:
+        assert log_scan.is_report(f"[ 1.0] something {mark} else"), mark
+        assert any(word in mark for word in log_scan.REPORT_WORDS), mark
+    assert not log_scan.is_report("usb 1-1: new high-speed USB device number 3 using xhci_hcd")
+    assert not log_scan.is_report("oom_score_adj changed")  # a word, but no mark
 
 
 def _line_by_line(lines: list[str], fmt: str = "auto") -> tuple:

@@ -11,7 +11,8 @@ import pytest
 
 import oomreplay
 from oomreplay.ingest import ConvertError, convert
-from oomreplay.ingest.scenario import STEPS, is_scenario
+from oomreplay.ingest.scenario import is_scenario
+from oomreplay.ingest.scenario_compiler import STEPS
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "traces" / "scenarios"
 SEED = SCENARIOS / "reaper-vs-khugepaged.toml"

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from ..ingest.convert import ConvertError, ConvertReport, convert
+from ..ingest import ConvertError, ConvertReport, convert
 from .system import Instance, KernelLog, MemoryCgroup, RecordError, Tracefs, parse_size
 
 _MINIMAL = ["oom", "sched/sched_process_fork", "sched/sched_process_exit", "sched/sched_process_free",
