@@ -3,14 +3,9 @@ seqs and source lines of its evidence."""
 
 from __future__ import annotations
 
-from ..analysis import TOPICS, Evidence, Explanation
-from ..safetext import visible
+from .._util.safetext import visible
+from ..analysis import TOPICS, Explanation, source_of
 from ..store import Trace
-
-
-def source_of(e: Evidence, names: list[str]) -> str:
-    """``file:line`` of the evidence's source line (file names as ``trace.sources`` gives them), or ``-``."""
-    return f"{visible(names[e.file])}:{e.line}" if e.file is not None and 0 <= e.file < len(names) else "-"
 
 
 def lines(t: Trace, ex: Explanation, markdown: bool) -> list[str]:
