@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from itertools import chain, islice
 
 from ..model import Event
-from ..store import TraceWriter, WorkerError
+from ..store import TraceWriter
 from . import align
 from .converter import LineConverter, LineReader, WholeConverter
 from .errors import ConvertError, ScenarioError, SourceError
@@ -178,8 +178,6 @@ def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto",
             return _merged(probes, chosen, output, fmt, progress)  # type: ignore[arg-type]
     except SourceError as e:
         raise ConvertError(str(e)) from None
-    except WorkerError as e:
-        raise ConvertError(f"{output}: {e}") from None
 
 
 def _whole(converter: WholeConverter, source: Probe, output: str | os.PathLike) -> ConvertReport:

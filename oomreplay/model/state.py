@@ -1,14 +1,18 @@
 """What the machine looked like at one instant: tasks, mms, locks, zones, memcgs, OOM invocations, victims.
 
-Records are NamedTuples (immutable, compared by value, packed by msgpack as plain arrays). Every table is a
-``Table`` so states share unchanged pages; ``State()`` is the empty state and states compare with ``==``.
+``State`` and its ``Table``s are the native core's: tables share unchanged pages between states and read them
+from the file as they are used; ``State()`` is the empty state and states compare with ``==``. Records are the
+NamedTuples below (immutable, compared by value), made by the core when a view reads one: their fields are
+checked against the core's at import, so the two cannot drift apart.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from .table import Table, int_page, str_page, tuple_page
+from .. import _native
+from .._native import State, Table
+from .events import Src
 
 
 class Task(NamedTuple):
@@ -61,11 +65,6 @@ class Zone(NamedTuple):
     managed_kb: int | None = None
     lowmem_reserve_kb: tuple[int, ...] = ()
     since: int | None = None
-
-
-def zone_key(fields: Any) -> tuple[int, str]:
-    """How zone events name a zone: (node, zone name); a non-NUMA log says no node, which is node 0."""
-    return (fields.get("node") or 0, fields.get("zone") or "?")
 
 
 class Memcg(NamedTuple):
@@ -126,71 +125,12 @@ class Anomaly(NamedTuple):
     message: str
 
 
-#: State tables: name -> (record type, page function). The store serialises exactly these.
-TABLES: dict[str, tuple[type, Any]] = {
-    "tasks": (Task, int_page),
-    "mms": (Mm, int_page),
-    "locks": (Lock, str_page),
-    "zones": (Zone, tuple_page),
-    "memcgs": (Memcg, str_page),
-    "meminfo": (MemInfo, str_page),
-    "ooms": (OomInvocation, int_page),
-    "victims": (Victim, int_page),
-    "anomalies": (Anomaly, int_page),
-}
+#: State tables in their stored order: name -> record type.
+TABLES: dict[str, type] = {name: record for name, record in zip(_native.TABLES, (
+    Task, Mm, Lock, Zone, Memcg, MemInfo, OomInvocation, Victim, Anomaly), strict=True)}
 
-#: Nested records that a decoder must rebuild: table -> {field index: record type of each element}.
-NESTED: dict[str, dict[int, type]] = {"locks": {1: Holder, 2: Holder}}
+_native.register_records({cls.__name__: cls for cls in (
+    Task, Mm, Holder, Lock, Zone, Memcg, MemInfo, OomInvocation, Victim, Anomaly)}, Src)
 
-#: ``unchecked_record(Task, values)``: a record of one of these types from values already right (its width, nested
-#: records built), made by ``tuple.__new__`` in C: what ``Task._make`` does without a Python call. The replay's
-#: handlers and the store's page decoder make records by the million.
-unchecked_record = tuple.__new__
-
-
-class State:
-    """The whole machine at one seq. Mutated in place only by ``apply`` on a copy it owns."""
-
-    __slots__ = ("seq", "ts_ns", "tasks", "mms", "locks", "zones", "memcgs", "meminfo", "ooms", "victims",
-                 "anomalies")
-
-    def __init__(self) -> None:
-        self.seq: int | None = None  # last event applied
-        self.ts_ns: int | None = None
-        self.tasks: Table[Task]
-        self.mms: Table[Mm]
-        self.locks: Table[Lock]
-        self.zones: Table[Zone]
-        self.memcgs: Table[Memcg]
-        self.meminfo: Table[MemInfo]
-        self.ooms: Table[OomInvocation]
-        self.victims: Table[Victim]
-        self.anomalies: Table[Anomaly]
-        for name, (_, page_of) in TABLES.items():
-            setattr(self, name, Table(page_of))
-
-    def copy(self) -> State:
-        other = State.__new__(State)
-        other.seq = self.seq
-        other.ts_ns = self.ts_ns
-        for name in TABLES:
-            setattr(other, name, getattr(self, name).copy())
-        return other
-
-    def tables(self) -> dict[str, Table]:
-        return {name: getattr(self, name) for name in TABLES}
-
-    def last_oom(self) -> OomInvocation | None:
-        n = len(self.ooms)
-        return self.ooms.get(n - 1) if n else None
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, State):
-            return NotImplemented
-        return (self.seq, self.ts_ns) == (other.seq, other.ts_ns) and all(
-            getattr(self, name) == getattr(other, name) for name in TABLES
-        )
-
-    def __repr__(self) -> str:
-        return (f"State(seq={self.seq}, tasks={len(self.tasks)}, locks={len(self.locks)}, "
-                f"victims={len(self.victims)}, anomalies={len(self.anomalies)})")
+__all__ = ["TABLES", "Anomaly", "Holder", "Lock", "Memcg", "MemInfo", "Mm", "OomInvocation", "State", "Table", "Task",
+           "Victim", "Zone"]

@@ -1,4 +1,4 @@
-"""The `.oomtrace` file: streaming writer, lazy reader, index, keyframes, verify and repair.
+"""The `.oomtrace` file: streaming writer, lazy reader, index, keyframes, verify and repair, over the native core.
 
 Knows the event model and bytes; knows no log format and no widget.
 """
@@ -8,12 +8,10 @@ from __future__ import annotations
 import os
 import tempfile
 
-from .blocks import is_trace
-from .format import FORMAT_VERSION, TraceError, TraceVersionError
+from .._native import FORMAT_VERSION, TraceError, TraceTruncated, TraceVersionError, is_trace
 from .overview import Bucket
-from .reader import Trace, TraceTruncated
+from .reader import Trace
 from .repair import VerifyReport, recover, repair, verify
-from .tracker import WorkerError
 from .writer import TraceWriter
 
 
@@ -24,8 +22,8 @@ def open_trace(path: str | os.PathLike) -> Trace:
         return Trace(path)
     except TraceTruncated:
         with tempfile.TemporaryDirectory(prefix="oomreplay-") as tmp:
-            return recover(path, tmp)  # the open mapping outlives the directory
+            return recover(path, tmp)  # the open file outlives the directory
 
 
-__all__ = ["FORMAT_VERSION", "Bucket", "Trace", "TraceError", "TraceVersionError", "TraceWriter", "VerifyReport",
-           "WorkerError", "is_trace", "open_trace", "repair", "verify"]
+__all__ = ["FORMAT_VERSION", "Bucket", "Trace", "TraceError", "TraceTruncated", "TraceVersionError", "TraceWriter",
+           "VerifyReport", "is_trace", "open_trace", "repair", "verify"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from oomreplay import Event, TraceWriter
-from oomreplay.store.format import FORMAT_VERSION
+from oomreplay.store import FORMAT_VERSION
 
 from ..commands import cli
 
