@@ -66,7 +66,8 @@ def imports_of(path: Path, known: set[str]) -> set[str]:
 
 def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
     """module -> the package's modules it imports."""
-    modules = {module_name(p): p for p in root.rglob("*.py")}
+    # the native core is a compiled module: its stubs stand for it
+    modules = {module_name(p): p for p in [*root.rglob("*.py"), *root.rglob("*.pyi")]}
     known = set(modules)
     return {name: {m for m in imports_of(path, known) if m in known and m != name} for name, path in modules.items()}
 

@@ -14,7 +14,6 @@ from typing import NamedTuple
 from .._util.safetext import visible
 from ..analysis import WaitGraph, holding_mark, mm_locks, other_involved, task_is_involved, wait_graph
 from ..model import Event, Lock, Memcg, MemInfo, State, Task, Victim, Zone
-from ..model.table import Table
 from ..store import Trace
 
 #: Lines of log or events shown either side of the cursor's event.
@@ -183,23 +182,6 @@ def describe(ev: Event) -> str:
     return f"#{ev.seq} {ev.ts_ns / 1e9:.6f} {ev.kind}{pid} {fields}".rstrip()
 
 
-def changed_keys(old: Table, new: Table) -> set | None:
-    """The keys whose records differ between two states of one trace, found by page identity: copy-on-write
-    shares every page a replay did not write, so a step compares a page or two, not 10,000 records. None when a
-    page that differs is not decoded on both sides (a state built from another keyframe): rebuild then."""
-    a, b = old.pages(), new.pages()
-    out = set()
-    for p in a.keys() | b.keys():
-        x, y = a.get(p), b.get(p)
-        if x is y:
-            continue
-        if (x is not None and type(x) is not dict) or (y is not None and type(y) is not dict):
-            return None
-        x, y = x or {}, y or {}
-        out.update(k for k in x.keys() | y.keys() if x.get(k) != y.get(k))
-    return out
-
-
 class _Built(NamedTuple):
     """What the next frame is patched from: the last frame, its state, and what was derived on the way."""
 
@@ -216,7 +198,8 @@ class FrameBuilder:
     """Builds the frames of one trace in the loader thread, each from the one before when it can.
 
     A step changes a task or two, so the tasks list, the task-flag part of "involved" and the changed set are
-    patched from the previous frame (``changed_keys``); a seek to another keyframe, or a task that appears or
+    patched from the previous frame (``State.changed_keys``: by page identity, so a step compares a page
+    or two, not 10,000 records; None when the states share no pages, and then the frame is rebuilt); a seek to another keyframe, or a task that appears or
     goes, rebuilds them from the whole state."""
 
     def __init__(self, trace: Trace) -> None:
@@ -278,7 +261,7 @@ class FrameBuilder:
             return set()
         old = self._last.state
         return {name for name in ("victims", "locks", "zones", "meminfo", "memcgs", "ooms", "mms")
-                if changed_keys(getattr(old, name), getattr(state, name)) == set()}
+                if old.changed_keys(state, name) == set()}
 
     def _changed_rows(self, tasks: list[TaskRow]) -> frozenset[int]:
         if self._last is None:
@@ -292,7 +275,7 @@ class FrameBuilder:
             return None
         last = self._last
         index = last.index
-        keys = changed_keys(last.state.tasks, state.tasks)
+        keys = last.state.changed_keys(state, "tasks")
         if keys is None or any((k in index) != (k in state.tasks) for k in keys):
             return None  # another keyframe's pages, or a task came or went: the order changes
         touched = set(keys)

@@ -22,14 +22,17 @@ class TraceWriter:
     """Streaming writer; use as a context manager, or call ``close()`` (and ``abort()`` on failure).
 
     ``meta`` may be changed until ``close``, which writes it into the index. ``parallel=True`` runs the state
-    machine on a second core: worth it from about a million events on (see the README's benchmarks).
+    machine on a second core: worth it from about a million events on (see the README's benchmarks). ``tuning``
+    changes the sizes every trace is written with (``block_events``, ``dictionary_at``, ``scene_cut_min_gap``,
+    ``pages_per_block``, ``full_map_every``, ``state_dictionary_at``, ``chunk``; see native/core's ``Tuning``):
+    tests shrink them so a few events cross every boundary.
     """
 
     def __init__(self, path: str | os.PathLike, meta: Mapping[str, Any] | None = None, *,
-                 parallel: bool = False) -> None:
+                 parallel: bool = False, tuning: Mapping[str, int] | None = None) -> None:
         self.path = Path(path)
         self.meta: dict[str, Any] = dict(meta or {})
-        self._w = NativeWriter(self.path, self.meta, parallel)
+        self._w = NativeWriter(self.path, self.meta, parallel, dict(tuning) if tuning else None)
         self._closed = False
 
     def __len__(self) -> int:

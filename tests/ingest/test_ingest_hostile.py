@@ -105,28 +105,26 @@ def test_unknown_format_is_refused(tmp_path: Path):
     assert r.returncode == 2 and b"Traceback" not in r.stderr
 
 
-def test_a_state_worker_that_dies_is_one_line_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A large input's state machine runs in a worker process; if that dies (the OOM killer, a full disk), the
-    conversion fails with one line naming the output and how the worker ended, and leaves no file behind."""
-    import importlib
+_CONVERT_UNDER_A_SIZE_LIMIT = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG, as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[3]), int(sys.argv[3])))
+from oomreplay.cli import main
+sys.argv = ["oomreplay", "convert", sys.argv[1], "-o", sys.argv[2]]
+main()
+"""
 
-    from oomreplay.ingest import ConvertError
-    from oomreplay.ingest import convert as convert_api
-    from oomreplay.store import tracker
 
-    monkeypatch.setattr(importlib.import_module("oomreplay.ingest.convert"), "PARALLEL_FROM_BYTES", 1)
-    real_feed = tracker.ParallelTracker.feed
-
-    def feed_after_a_kill(self, payload, packed):
-        self._proc.kill()
-        self._proc.wait()
-        real_feed(self, payload, packed)
-
-    monkeypatch.setattr(tracker.ParallelTracker, "feed", feed_after_a_kill)
+@pytest.mark.parametrize("limit", [4096, 64 << 10])
+def test_a_write_that_fails_midway_is_one_line_and_leaves_nothing(tmp_path: Path, limit: int):
+    """The disk fills up while the trace is written (here a file-size limit: the write fails with EFBIG): the
+    conversion fails with one line naming the output, exit 2, and leaves no file behind, partial or final."""
     log = tmp_path / "big.log"
-    log.write_bytes(REPORT + b"".join(b"[  495.%06d] usb 1-1: chatter\n" % i for i in range(2000)))
+    log.write_bytes(REPORT + b"".join(b"[  495.%06d] usb 1-1: chatter number %d\n" % (i, i) for i in range(20000)))
     out = tmp_path / "out.oomtrace"
-    with pytest.raises(ConvertError) as failure:
-        convert_api([str(log)], out)
-    assert str(failure.value) == f"{out}: the trace writer's state worker failed: killed by signal 9"
+    r = subprocess.run([sys.executable, "-c", _CONVERT_UNDER_A_SIZE_LIMIT, str(log), str(out), str(limit)],
+                       capture_output=True)
+    assert r.returncode == 2, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and b"Traceback" not in r.stderr, r.stderr
+    assert str(out).encode() in r.stderr, r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.log"]

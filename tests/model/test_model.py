@@ -122,5 +122,7 @@ def test_an_event_made_without_checks_is_the_checked_one():
     src = Src.unchecked((0, 9))
     assert type(src) is Src and src == Src(0, 9)
     fast = Event.unchecked(5, "rss", 7, {"anon_kb": 3}, src)
-    assert all(hasattr(fast, slot) for slot in Event.__slots__)
-    assert fast == Event(5, "rss", 7, {"anon_kb": 3}, src=(0, 9)) and fast.seq is None and not fast.inferred
+    checked = Event(5, "rss", 7, {"anon_kb": 3}, src=(0, 9))
+    slots = ("ts_ns", "kind", "pid", "fields", "src", "inferred", "seq")
+    assert [getattr(fast, a) for a in slots] == [getattr(checked, a) for a in slots]
+    assert fast == checked and fast.seq is None and not fast.inferred and type(fast.src) is Src

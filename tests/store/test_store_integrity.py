@@ -24,9 +24,10 @@ import pytest
 import zstandard
 
 from oomreplay import Event, State, TraceWriter, apply, open_trace
-from oomreplay.store import TraceError, TraceVersionError, repair, tracker, verify, writer
-from oomreplay.store import format as fmt
-from oomreplay.store.blocks import read_block
+from oomreplay import _native
+from oomreplay.store import TraceError, TraceVersionError, repair, verify
+
+from . import fileformat as fmt
 
 HEADER_SIZE = fmt.HEADER.size
 TRAILER_SIZE = fmt.TRAILER.size
@@ -92,9 +93,9 @@ def _incident(n: int, seed: int) -> list[Event]:
     return events[:n]
 
 
-def _write_trace(path: Path, events: list[Event]) -> None:
+def _write_trace(path: Path, events: list[Event], tuning: dict[str, int] | None = None) -> None:
     """A trace with a stored source file, one line per event, as a converter would write it."""
-    with TraceWriter(path, meta={"kernel": "6.1.0-test"}) as w:
+    with TraceWriter(path, meta={"kernel": "6.1.0-test"}, tuning=tuning) as w:
         source = w.add_source("dmesg.txt")
         w.add_source_lines(source, (f"[{ev.ts_ns / 1e9:.6f}] {ev.kind} {ev.pid}" for ev in events))
         for ev in events:
@@ -134,15 +135,20 @@ class Sample:
     events: list[Event]  # as read back, so each carries its seq
 
     def block_events(self, block: Block) -> int:
-        """How many events an events block holds, read from the intact file."""
-        _, payload, _ = read_block(self.data, block.offset, len(self.data) - TRAILER_SIZE, "intact")
-        return len(payload[2])
+        """How many events an events block holds, from the intact file's index (its blocks' first seqs, in the
+        file's order)."""
+        events_blocks = [b.offset for b in self.blocks if b.kind == fmt.EVENTS]
+        t = _native.NativeTrace(self.path)
+        firsts = [*t.block_seqs, len(t)]
+        t.close()
+        i = events_blocks.index(block.offset)
+        return firsts[i + 1] - firsts[i]
 
 
-def _sample(directory: Path, n: int, seed: int) -> Sample:
+def _sample(directory: Path, n: int, seed: int, tuning: dict[str, int] | None = None) -> Sample:
     path = directory / "trace.oomtrace"
     events = _incident(n, seed)
-    _write_trace(path, events)
+    _write_trace(path, events, tuning)
     data = path.read_bytes()
     with open_trace(path) as t:
         stored = list(t.events())
@@ -264,11 +270,8 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Sample:
     """A few hundred events: 10-40 KB, so flipping a byte at (nearly) every offset stays cheap. Blocks of 128
     events, a keyframe every 128 events with its working set, and both compression dictionaries after the first
     block or keyframe, so the flips reach blocks compressed with and without one."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(writer, "BLOCK_EVENTS", 128)
-        patch.setattr(writer, "DICTIONARY_AT", 1)
-        patch.setattr(tracker, "DICTIONARY_AT", 1)
-        sample = _sample(tmp_path_factory.mktemp("small"), 400, seed=2)
+    tuning = {"block_events": 128, "dictionary_at": 1, "state_dictionary_at": 1}
+    sample = _sample(tmp_path_factory.mktemp("small"), 400, seed=2, tuning=tuning)
     assert 10_000 <= len(sample.data) <= 40_000, len(sample.data)
     kinds = [b.kind for b in sample.blocks]
     assert kinds.count(fmt.DICTIONARY) == 2 and fmt.WORKSET in kinds, kinds
@@ -556,19 +559,15 @@ def test_killed_writer_leaves_no_final_file(tmp_path: Path) -> None:
     assert all(re.fullmatch(r"\.out\.oomtrace\.\d+\.(state\.)?partial", name) for name in leftovers), leftovers
 
 
-def _children() -> set[int]:
-    """Pids of this process's living (or unreaped) children, from /proc."""
-    me = os.getpid()
+def _tracker_threads() -> set[int]:
+    """This process's threads running a parallel writer's state machine, from /proc (the core names them)."""
     found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for task in Path("/proc/self/task").iterdir():
         try:
-            stat = (entry / "stat").read_text()
+            if (task / "comm").read_text().strip().startswith("oomreplay-track"):
+                found.add(int(task.name))
         except OSError:
             continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == me:
-            found.add(int(entry.name))
     return found
 
 
@@ -585,18 +584,18 @@ def test_exception_in_writer_leaves_no_files(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds child processes through /proc")
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds the writer's threads through /proc")
 def test_exception_in_parallel_writer_leaves_no_files_or_worker(tmp_path: Path) -> None:
     events = _incident(3000, seed=3)
-    before = _children()
+    before = _tracker_threads()
     with pytest.raises(Boom):
         with TraceWriter(tmp_path / "out.oomtrace", parallel=True) as w:
             w.extend(events)
-            workers = _children() - before
-            assert workers, "the parallel writer should be running a worker process"
+            workers = _tracker_threads() - before
+            assert workers, "the parallel writer should be running its state machine on a thread"
             raise Boom
     assert list(tmp_path.iterdir()) == []
-    assert not _children() & workers
+    assert not _tracker_threads() & workers
 
 
 # -- 6. the command line -------------------------------------------------------------------------------------
@@ -638,29 +637,3 @@ def test_cli_info_on_text_file_is_one_line_error(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("Out of memory: Killed process 3163 (java)\n" * 10)
     _assert_one_line_error(_run_cli("info", path))
-
-
-@pytest.mark.parametrize("damage", ["a string for a number", "pages out of order"])
-def test_a_hostile_keyframe_map_is_refused_when_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                     damage: str) -> None:
-    """The reader looks pages up in a keyframe group's map by bisecting it: a map with a column that is no
-    integers, or page numbers that do not increase, is refused as the group is read, never met later as a
-    TypeError in a lookup or a wrong page."""
-    real = tracker.full_map_payload
-
-    def hostile(k: int, page_map: dict) -> dict:
-        out = real(k, page_map)
-        columns = out["tasks"]
-        if damage == "pages out of order":
-            columns[0] = [5, -4, *columns[0][2:]]
-        else:
-            columns[1] = ["x"] * len(columns[1])
-        return out
-
-    monkeypatch.setattr(tracker, "full_map_payload", hostile)
-    path = tmp_path / "hostile-map.oomtrace"
-    with TraceWriter(path) as w:
-        for i in range(1200):
-            w.append(Event(i, "rss", 1 + i * 7 % 100, {"anon_kb": i}))
-    with pytest.raises(TraceError, match=r"keyframe at offset \d+"):
-        open_trace(path).state_at(1100).tasks.items()

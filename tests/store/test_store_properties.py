@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oomreplay import Event, State, TraceWriter, apply, open_trace
-from oomreplay.store import changelists, codec, keyframes, pagemap, reader, tracker, verify, writer
+from oomreplay.store import verify
 
 from ..strategies import events
 
@@ -20,17 +20,15 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
                                                                           HealthCheck.too_slow])
 
 
+#: Tiny blocks, keyframes and change-list chunks, so a few hundred events cross every boundary many times, and
+#: the compression dictionaries early on, so most blocks use them.
+SMALL = {"block_events": 7, "scene_cut_min_gap": 3, "full_map_every": 4, "pages_per_block": 3,
+         "state_dictionary_at": 2, "dictionary_at": 3, "chunk": 5}
+
+
 @pytest.fixture
-def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tiny blocks, keyframes and change-list chunks, so a few hundred events cross every boundary many times, and
-    the compression dictionaries early on, so most blocks use them."""
-    monkeypatch.setattr(writer, "BLOCK_EVENTS", 7)
-    monkeypatch.setattr(tracker, "SCENE_CUT_MIN_GAP", 3)
-    monkeypatch.setattr(tracker, "FULL_MAP_EVERY", 4)
-    monkeypatch.setattr(tracker, "PAGES_PER_BLOCK", 3)
-    monkeypatch.setattr(tracker, "DICTIONARY_AT", 2)
-    monkeypatch.setattr(writer, "DICTIONARY_AT", 3)
-    monkeypatch.setattr(changelists, "CHUNK", 5)
+def small_blocks() -> dict[str, int]:
+    return SMALL
 
 
 def write(path: Path, evs: list[Event], **kw) -> Path:
@@ -54,8 +52,8 @@ def folded(evs: list[Event]) -> list[State]:
 
 @SETTINGS
 @given(evs=events(), data=st.data())
-def test_state_at_equals_naive_fold(tmp_path: Path, small_blocks: None, evs: list[Event], data: st.DataObject):
-    t = open_trace(write(tmp_path / "p.oomtrace", evs))
+def test_state_at_equals_naive_fold(tmp_path: Path, small_blocks: dict[str, int], evs: list[Event], data: st.DataObject):
+    t = open_trace(write(tmp_path / "p.oomtrace", evs, tuning=small_blocks))
     expected = folded(evs)
     assert len(t) == len(evs)
     assert t.state_at(-1) == State()
@@ -67,9 +65,9 @@ def test_state_at_equals_naive_fold(tmp_path: Path, small_blocks: None, evs: lis
 
 @SETTINGS
 @given(evs=events(min_size=1), data=st.data())
-def test_next_prev_seq_at_agree_with_a_scan(tmp_path: Path, small_blocks: None, evs: list[Event],
+def test_next_prev_seq_at_agree_with_a_scan(tmp_path: Path, small_blocks: dict[str, int], evs: list[Event],
                                               data: st.DataObject):
-    t = open_trace(write(tmp_path / "q.oomtrace", evs))
+    t = open_trace(write(tmp_path / "q.oomtrace", evs, tuning=small_blocks))
     n = len(evs)
     kind = data.draw(st.one_of(st.none(), st.sampled_from(sorted({e.kind for e in evs}))))
     pid = data.draw(st.one_of(st.none(), st.sampled_from(sorted({e.pid for e in evs if e.pid is not None} or {1}))))
@@ -90,8 +88,8 @@ def test_next_prev_seq_at_agree_with_a_scan(tmp_path: Path, small_blocks: None, 
 
 @SETTINGS
 @given(evs=events(max_size=120))
-def test_union_of_kinds_and_entities(tmp_path: Path, small_blocks: None, evs: list[Event]):
-    t = open_trace(write(tmp_path / "u.oomtrace", evs))
+def test_union_of_kinds_and_entities(tmp_path: Path, small_blocks: dict[str, int], evs: list[Event]):
+    t = open_trace(write(tmp_path / "u.oomtrace", evs, tuning=small_blocks))
     kinds = ["oom_kill", "reaper_attempt", "lock_release"]
     assert [e.seq for e in t.events(kind=kinds)] == [i for i, e in enumerate(evs) if e.kind in kinds]
     lock_events = [i for i, e in enumerate(evs) if e.kind.startswith("lock_") and e.fields.get("lock") == "oom_lock"]
@@ -112,10 +110,10 @@ def test_parallel_writer_writes_the_same_bytes(tmp_path: Path, pattern: list[Eve
     assert a.read_bytes() == b.read_bytes()
 
 
-def test_source_lines_and_overview(tmp_path: Path, small_blocks: None):
+def test_source_lines_and_overview(tmp_path: Path, small_blocks: dict[str, int]):
     evs = [Event(1_000_000 * i, "zone", None, {"node": 0, "zone": "Normal", "free_kb": 5000 - i}) for i in range(400)]
     evs += [Event(400_000_000 + i, "oom_kill", 7, {"comm": "x"}) for i in range(3)]
-    t = open_trace(write(tmp_path / "o.oomtrace", evs))
+    t = open_trace(write(tmp_path / "o.oomtrace", evs, tuning=small_blocks))
     assert t.sources == [("log", 50)]
     assert t.source_lines(49, 60) == ["line 49", "line 50"]
     assert t.source_lines(1, 1) == ["line 1"]
@@ -133,7 +131,7 @@ def test_source_lines_and_overview(tmp_path: Path, small_blocks: None):
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(evs=events(max_size=60), runs=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 30), st.integers(0, 3)),
                                               max_size=6))
-def test_log_lines_in_bulk_write_the_same_bytes(tmp_path: Path, small_blocks: None, evs: list[Event],
+def test_log_lines_in_bulk_write_the_same_bytes(tmp_path: Path, small_blocks: dict[str, int], evs: list[Event],
                                                  runs: list[tuple[int, int, int]]):
     """``append_logs`` is only a shortcut: runs of log lines of any length, anywhere among other events (so across
     block ends), give the file that appending each line's event gives."""
@@ -151,7 +149,7 @@ def test_log_lines_in_bulk_write_the_same_bytes(tmp_path: Path, small_blocks: No
             items.append(evs[i])
             last = evs[i].ts_ns
     one, bulk = tmp_path / "one.oomtrace", tmp_path / "bulk.oomtrace"
-    with TraceWriter(one, meta={}) as a, TraceWriter(bulk, meta={}) as b:
+    with TraceWriter(one, tuning=small_blocks) as a, TraceWriter(bulk, tuning=small_blocks) as b:
         for w in (a, b):
             w.add_source("log")
         for item in items:
@@ -206,10 +204,10 @@ def test_empty_trace(tmp_path: Path):
         t.state_at(0)
 
 
-def test_stepping_reuses_the_last_state(tmp_path: Path, small_blocks: None):
+def test_stepping_reuses_the_last_state(tmp_path: Path, small_blocks: dict[str, int]):
     """Forward steps continue from the state handed out last; the result is still exact, and independent."""
     evs = [Event(i, "rss", 1 + i % 3, {"anon_kb": i}) for i in range(100)]
-    t = open_trace(write(tmp_path / "s.oomtrace", evs))
+    t = open_trace(write(tmp_path / "s.oomtrace", evs, tuning=small_blocks))
     expected = folded(evs)
     got = [t.state_at(i) for i in range(100)]
     assert got == expected
@@ -229,57 +227,6 @@ def test_overview_never_loses_a_rare_event(tmp_path: Path):
         assert sum(b.total for b in got) == len(evs), buckets
 
 
-def test_a_file_is_read_with_the_vocabulary_it_was_written_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Fields are stored by position, so the file carries its schema: a reader whose vocabulary differs (here the
-    writer had `task`'s fields in another order) still decodes every field under its own name."""
-    from oomreplay.model import KINDS
-    from oomreplay.store import codec
-
-    older = dict(KINDS, task=("comm", "tgid"))
-    monkeypatch.setattr(codec, "KINDS", older)
-    monkeypatch.setattr(codec, "_SCHEMA_SETS", {k: frozenset(v) for k, v in older.items()})
-    monkeypatch.setattr(writer, "CURRENT", codec.Schema(older.items()))
-    path = write(tmp_path / "old.oomtrace", [Event(1, "task", 5, {"tgid": 5, "comm": "x", "oom_score_adj": 7})])
-    monkeypatch.undo()
-    (ev,) = open_trace(path).events()
-    assert ev.fields == {"tgid": 5, "comm": "x", "oom_score_adj": 7}
-
-
-def test_a_seek_decodes_no_state_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A keyframe's working set holds every record its interval's events write, so a seek replays on it without
-    decoding a single state page: what keeps a random seek down to the replay itself."""
-    evs = [Event(i, "task", pid, {"tgid": pid, "comm": f"t{pid}"}) for i, pid in enumerate(range(100, 700))]
-    evs += [Event(1000 + i, "rss", 100 + i * 37 % 600, {"anon_kb": i}) for i in range(3000)]
-    t = open_trace(write(tmp_path / "w.oomtrace", evs))
-    decoded = []
-    monkeypatch.setattr(keyframes, "decode_page", lambda *args: decoded.append(args) or codec.decode_page(*args))
-    states = {seq: t.state_at(seq) for seq in (3599, 700, 2222, 1500, 1501)}
-    assert decoded == []
-    expected = folded(evs)
-    assert all(state == expected[seq] for seq, state in states.items())
-    assert decoded  # comparing whole states needs the pages
-
-
-def test_a_seek_reads_one_events_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Keyframes fall on events-block ends (and on scene cuts inside blocks), so the replay from a seek's keyframe
-    never needs a second block, wherever the scene cuts put the keyframes."""
-    rng = random.Random(4)
-    evs = []
-    for i in range(5000):
-        if rng.random() < 0.01:
-            evs.append(Event(i, "oom_kill", 100 + i % 50, {"comm": "a.out"}))
-        else:
-            evs.append(Event(i, "rss", 100 + rng.randrange(300), {"anon_kb": i}))
-    path = write(tmp_path / "b.oomtrace", evs)
-    blocks = []
-    monkeypatch.setattr(reader, "EventBlock", lambda *args: blocks.append(args) or codec.EventBlock(*args))
-    expected = folded(evs)
-    for seq in rng.sample(range(len(evs)), 60):
-        blocks.clear()
-        assert open_trace(path).state_at(seq) == expected[seq]
-        assert len(blocks) == 1, (seq, len(blocks))
-
-
 def test_a_long_stretch_that_changes_no_state_leaves_the_state_blocks_readable(tmp_path: Path):
     """16 keyframes of chatter write no page: the state machine has nothing to make a compression dictionary of,
     and must not write an empty one (which readers refused, and `verify` called damage)."""
@@ -289,39 +236,3 @@ def test_a_long_stretch_that_changes_no_state_leaves_the_state_blocks_readable(t
     t = open_trace(path)
     assert t.state_at(len(evs) - 1) == folded(evs)[-1]
     assert verify(path).ok
-
-
-def test_a_page_map_gives_one_reference_per_page(tmp_path: Path):
-    """Looked up page by page or read whole, a keyframe's page map hands out the same reference object for a
-    page: states built from one keyframe then share them, and a step's changes are found by page identity."""
-    evs = [Event(i, "rss", 100 + i * 37 % 600, {"anon_kb": i}) for i in range(3000)]
-    t = open_trace(write(tmp_path / "m.oomtrace", evs))
-    k = len(t._kf_seq) - 2
-    index = t._keyframes.page_map(k)["tasks"]
-    looked_up = {p: index.get(p) for p in (6, 7, 30, 6)}
-    assert all(ref is not None for ref in looked_up.values())
-    whole = index.all()
-    assert all(whole[p] is ref for p, ref in looked_up.items())
-    assert all(index.get(p) is ref for p, ref in whole.items())
-    assert whole == {p: ref for p, ref in zip(*_full_map(t, k))}
-
-
-def _full_map(t, k: int) -> tuple[list, list]:
-    """The map as the keyframe group's full map with every later keyframe's pieces laid over it by hand."""
-    first, full, records = t._keyframes.group(k)
-    pages, (backs, slots, patch_backs, patch_slots) = full["tasks"]
-    refs = {p: (first - b, s, first + 1 - pb if pb else None, ps if pb else None)
-            for p, b, s, pb, ps in zip(pages, backs, slots, patch_backs, patch_slots)}
-    for j in range(first + 1, k + 1):
-        pieces = pagemap.decode_pieces(records[j - first][3])
-        gone = records[j - first][4]
-        slot = 0
-        for table in t._tables:
-            for p in gone.get(table, ()):
-                if table == "tasks":
-                    refs.pop(p, None)
-            for p, whole in pieces.get(table, ()):
-                if table == "tasks":
-                    refs[p] = (j, slot, None, None) if whole else (*refs[p][:2], j, slot)
-                slot += 1
-    return list(refs), list(refs.values())

@@ -2,32 +2,62 @@
 //! released while blocks are encoded and compressed.
 
 use oomreplay_core::model::value::Str;
+use oomreplay_core::store::tuning::Tuning;
 use oomreplay_core::store::writer::TraceWriter;
-use pyo3::exceptions::PyValueError;
+use oomreplay_core::error::Error;
+use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::convert::{from_py, OrPy};
+use crate::convert::{err, from_py};
 use crate::event::PyEvent;
+
+fn tuning_of(sizes: std::collections::HashMap<String, usize>) -> PyResult<Tuning> {
+    let mut t = Tuning::default();
+    for (name, size) in sizes {
+        let field = match name.as_str() {
+            "block_events" => &mut t.block_events,
+            "dictionary_at" => &mut t.dictionary_at,
+            "scene_cut_min_gap" => &mut t.scene_cut_min_gap,
+            "pages_per_block" => &mut t.pages_per_block,
+            "full_map_every" => &mut t.full_map_every,
+            "state_dictionary_at" => &mut t.state_dictionary_at,
+            "chunk" => &mut t.chunk,
+            _ => return Err(PyValueError::new_err(format!("no writer size is called {name:?}"))),
+        };
+        *field = size;
+    }
+    Ok(t)
+}
 
 #[pyclass(name = "NativeWriter", module = "oomreplay.store")]
 pub struct PyWriter {
     w: Option<TraceWriter>,
+    path: std::path::PathBuf,
 }
 
-impl PyWriter {
-    fn w(&mut self) -> PyResult<&mut TraceWriter> {
-        self.w.as_mut().ok_or_else(|| PyValueError::new_err("the writer is closed"))
-    }
+fn open(w: &mut Option<TraceWriter>) -> PyResult<&mut TraceWriter> {
+    w.as_mut().ok_or_else(|| PyValueError::new_err("the writer is closed"))
+}
+
+/// The writer only writes: an I/O error (a full disk, a quota, a file-size limit) is one saying which file.
+fn written<T>(path: &std::path::Path, r: oomreplay_core::Result<T>) -> PyResult<T> {
+    r.map_err(|e| match e {
+        Error::Io(io) => PyOSError::new_err(format!("{}: cannot write the trace ({io})", path.display())),
+        other => err(other),
+    })
 }
 
 #[pymethods]
 impl PyWriter {
+    /// `tuning`: other sizes than every trace's, by `Tuning`'s field names (tests: small blocks and keyframes).
     #[new]
-    #[pyo3(signature = (path, meta, parallel=false))]
-    fn create(py: Python<'_>, path: std::path::PathBuf, meta: &Bound<'_, PyAny>, parallel: bool) -> PyResult<PyWriter> {
+    #[pyo3(signature = (path, meta, parallel=false, tuning=None))]
+    fn create(py: Python<'_>, path: std::path::PathBuf, meta: &Bound<'_, PyAny>, parallel: bool,
+              tuning: Option<std::collections::HashMap<String, usize>>) -> PyResult<PyWriter> {
         let meta = from_py(meta)?;
-        let w = py.detach(|| TraceWriter::create(&path, &meta, parallel)).py()?;
-        Ok(PyWriter { w: Some(w) })
+        let tuning = tuning_of(tuning.unwrap_or_default())?;
+        let w = written(&path, py.detach(|| TraceWriter::create_tuned(&path, &meta, parallel, tuning)))?;
+        Ok(PyWriter { w: Some(w), path })
     }
 
     fn __len__(&self) -> usize {
@@ -37,7 +67,7 @@ impl PyWriter {
     /// Store `ev` as the next event and return its seq. Times must not go backwards.
     fn append(&mut self, py: Python<'_>, ev: &Bound<'_, PyEvent>) -> PyResult<i64> {
         let e = ev.borrow().synced(py)?;
-        self.w()?.append(e).py()
+        written(&self.path, open(&mut self.w)?.append(e))
     }
 
     /// Append every event of an iterable; the events are taken a block's worth at a time.
@@ -48,13 +78,13 @@ impl PyWriter {
             let ev = ev.cast::<PyEvent>().map_err(|_| PyValueError::new_err("extend takes Events"))?;
             batch.push(ev.borrow().synced(py)?);
             if batch.len() == 512 {
-                let w = self.w()?;
+                let w = open(&mut self.w)?;
                 let taken = std::mem::take(&mut batch);
-                py.detach(|| taken.into_iter().try_for_each(|e| w.append(e).map(|_| ()))).py()?;
+                written(&self.path, py.detach(|| taken.into_iter().try_for_each(|e| w.append(e).map(|_| ()))))?;
             }
         }
-        let w = self.w()?;
-        py.detach(|| batch.into_iter().try_for_each(|e| w.append(e).map(|_| ()))).py()
+        let w = open(&mut self.w)?;
+        written(&self.path, py.detach(|| batch.into_iter().try_for_each(|e| w.append(e).map(|_| ()))))
     }
 
     /// A `log` event (no pid) for each of the consecutive lines of source `file_id` from `first_line`.
@@ -64,24 +94,24 @@ impl PyWriter {
             .map(|t| t.extract::<i64>().or_else(|_| t.call_method0("__int__")?.extract()))
             .collect::<PyResult<_>>()?;
         let texts: Vec<Str> = texts.into_iter().map(Str::from).collect();
-        let w = self.w()?;
-        py.detach(|| w.append_logs(&ts, texts, file_id, first_line)).py()
+        let w = open(&mut self.w)?;
+        written(&self.path, py.detach(|| w.append_logs(&ts, texts, file_id, first_line)))
     }
 
     fn add_source(&mut self, name: &str) -> PyResult<i64> {
-        self.w()?.add_source(name).py()
+        written(&self.path, open(&mut self.w)?.add_source(name))
     }
 
     fn add_source_lines(&mut self, py: Python<'_>, file_id: i64, lines: Vec<String>) -> PyResult<()> {
-        let w = self.w()?;
-        py.detach(|| w.add_source_lines(file_id, lines.into_iter().map(Str::from))).py()
+        let w = open(&mut self.w)?;
+        written(&self.path, py.detach(|| w.add_source_lines(file_id, lines.into_iter().map(Str::from))))
     }
 
     /// Finish the file under `meta` and move it to its final name.
     fn close(&mut self, py: Python<'_>, meta: &Bound<'_, PyAny>) -> PyResult<()> {
         let meta = from_py(meta)?;
         if let Some(mut w) = self.w.take() {
-            py.detach(|| w.close(&meta)).py()?;
+            written(&self.path, py.detach(|| w.close(&meta)))?;
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! Per-kind and per-entity change lists: the sorted seqs of every event of a kind, of a pid, of a lock.
 //!
 //! "Next kill", "next change of task 3163", "next time mmap_lock changes hands" become a bisect in one of these.
-//! They are written in chunks of at most `CHUNK` seqs, each its own block, as the writer goes (its memory stays
+//! They are written in chunks of at most `Tuning::chunk` seqs (4096: one chunk covers any "next" query on a busy key with a
+//! single small block read), each its own block, as the writer goes (its memory stays
 //! bounded); a directory block at the end says which chunk holds which range, and the reader loads the directory
 //! and the chunks only when a query needs them.
 
@@ -11,8 +12,6 @@ use super::msgpack::{pack_array_len, pack_int, pack_str};
 use crate::error::{Error, Result};
 use crate::model::value::{Str, Value};
 
-/// Seqs per chunk: one chunk covers any "next" query on a busy key with a single small block read.
-pub const CHUNK: usize = 4096;
 /// Seqs held in the writer across all keys before every pending list is written out.
 const PENDING_BUDGET: usize = 1 << 20;
 
@@ -25,8 +24,9 @@ pub enum ListKey {
 }
 
 /// Gathers seqs per key and writes full chunks through the writer's emit.
-#[derive(Default)]
 pub struct ChangeListWriter {
+    /// seqs per chunk (`Tuning::chunk`)
+    chunk: usize,
     pending: HashMap<ListKey, Vec<i64>>,
     order: Vec<ListKey>,
     held: usize,
@@ -36,6 +36,10 @@ pub struct ChangeListWriter {
 }
 
 impl ChangeListWriter {
+    pub fn new(chunk: usize) -> ChangeListWriter {
+        ChangeListWriter { chunk, pending: HashMap::new(), order: Vec::new(), held: 0, directory: Vec::new(), directory_at: HashMap::new() }
+    }
+
     /// Add each key's ascending seqs, all after the ones it already has; `emit(payload) -> offset`.
     pub fn extend_many(&mut self, items: Vec<(ListKey, Vec<i64>)>, emit: &mut dyn FnMut(&[u8]) -> Result<i64>) -> Result<()> {
         for (key, seqs) in items {
@@ -50,7 +54,7 @@ impl ChangeListWriter {
                     self.pending.entry(key.clone()).or_insert(seqs)
                 }
             };
-            if pending.len() >= CHUNK {
+            if pending.len() >= self.chunk {
                 self.flush(&key, emit)?;
             }
             if self.held >= PENDING_BUDGET {
@@ -64,7 +68,7 @@ impl ChangeListWriter {
         let Some(seqs) = self.pending.remove(key) else { return Ok(()) };
         self.order.retain(|k| k != key);
         self.held -= seqs.len();
-        for chunk in seqs.chunks(CHUNK) {
+        for chunk in seqs.chunks(self.chunk) {
             let mut raw = Vec::new();
             pack_array_len(2, &mut raw);
             pack_int(chunk[0], &mut raw);

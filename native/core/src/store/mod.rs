@@ -12,4 +12,5 @@ pub mod reader;
 pub mod repair;
 pub mod seek;
 pub mod tracker;
+pub mod tuning;
 pub mod writer;

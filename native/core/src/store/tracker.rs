@@ -12,22 +12,14 @@ use super::compressor::BlockCompressor;
 use super::format::{frame, DICTIONARY, KEYFRAME, PAGE, WORKSET};
 use super::msgpack::{pack_array_len, pack_bin, pack_int, pack_map_len, pack_opt_int, pack_str};
 use super::pages::{full_map_payload, page_payload, patch_payload, pieces_payload, record_diff, workset_payload, Patch};
+use super::tuning::Tuning;
 use crate::error::Result;
 use crate::model::schema::SCENE_CUTS;
 use crate::model::state::{f, N_TABLES, TABLES, T_VICTIMS};
 use crate::model::table::{Key, Page, PageRef, Rec};
 use crate::model::{apply_only, Ev, Event, State};
 
-/// A scene cut (an OOM invocation, a kill, a reaper attempt) gets its own keyframe unless the last keyframe or the
-/// block's end is this close.
-pub const SCENE_CUT_MIN_GAP: usize = 64;
-/// Pages (or patches) per page block: compressed together, inflated together.
-pub const PAGES_PER_BLOCK: usize = 32;
-/// Keyframes are written in groups of this many, the first with the full page map, the others with only their
-/// own pieces: the reader builds any keyframe's map from one block.
-pub const FULL_MAP_EVERY: usize = 16;
-/// The compression dictionary of the page and working-set blocks is written at this keyframe.
-const DICTIONARY_AT: usize = 16;
+/// How the page and working-set blocks share their compression dictionary.
 const DICTIONARY_SHARES: &[(u8, usize)] = &[(PAGE, 64 << 10), (WORKSET, 64 << 10)];
 /// zstd level of the state blocks (they come out 4 % smaller at 7 than at 5).
 pub const STATE_LEVEL: i32 = 7;
@@ -65,10 +57,11 @@ pub struct StateTracker<W: Write> {
     since_whole: Vec<HashMap<i64, BTreeSet<Key>>>,
     whole: Vec<HashMap<i64, Arc<Page>>>,
     compressor: BlockCompressor,
+    tuning: Tuning,
 }
 
 impl<W: Write> StateTracker<W> {
-    pub fn new(sink: W) -> Result<StateTracker<W>> {
+    pub fn new(sink: W, tuning: Tuning) -> Result<StateTracker<W>> {
         Ok(StateTracker {
             sink,
             offset: 0,
@@ -83,6 +76,7 @@ impl<W: Write> StateTracker<W> {
             since_whole: vec![HashMap::new(); N_TABLES],
             whole: vec![HashMap::new(); N_TABLES],
             compressor: BlockCompressor::new(DICTIONARY_SHARES, STATE_LEVEL)?,
+            tuning,
         })
     }
 
@@ -97,15 +91,15 @@ impl<W: Write> StateTracker<W> {
     }
 
     /// Apply a block's events in place, taking a keyframe at the block's end and after each scene cut at least
-    /// `SCENE_CUT_MIN_GAP` away from the last keyframe and from the block's end: a seek then replays from its
+    /// `Tuning::scene_cut_min_gap` away from the last keyframe and from the block's end: a seek then replays from its
     /// keyframe within one event block.
     pub fn feed(&mut self, first_seq: i64, events: &[Event]) -> Result<()> {
         let n = events.len();
         let base = self.n;
         let mut i = 0;
         while i < n {
-            let cut_from = i.max((self.kf_at + SCENE_CUT_MIN_GAP).saturating_sub(1 + base));
-            let cut_to = n.saturating_sub(SCENE_CUT_MIN_GAP);
+            let cut_from = i.max((self.kf_at + self.tuning.scene_cut_min_gap).saturating_sub(1 + base));
+            let cut_to = n.saturating_sub(self.tuning.scene_cut_min_gap);
             let cut = (cut_from < cut_to)
                 .then(|| (cut_from..cut_to).find(|&j| SCENE_CUTS.contains(&events[j].kind)))
                 .flatten();
@@ -124,7 +118,7 @@ impl<W: Write> StateTracker<W> {
     }
 
     /// Write the working set of the interval that ends here and the pages changed in it, and note which pieces this
-    /// keyframe wrote; every `FULL_MAP_EVERY` keyframes the full page map and the notes of the keyframes since go
+    /// keyframe wrote; every `Tuning::full_map_every` keyframes the full page map and the notes of the keyframes since go
     /// out as one block.
     fn keyframe(&mut self) -> Result<()> {
         let k = self.out.keyframe_seqs.len();
@@ -132,7 +126,7 @@ impl<W: Write> StateTracker<W> {
         let (blobs, mut pieces, mut gone) = self.changed_pages(k as i64);
         self.out.keyframe_first_blocks.push(self.out.page_blocks.len() as i64);
         // pages go out in small blocks, so reading one page never inflates a whole keyframe's worth
-        for chunk in blobs.chunks(PAGES_PER_BLOCK) {
+        for chunk in blobs.chunks(self.tuning.pages_per_block) {
             let mut raw = Vec::new();
             pack_array_len(chunk.len(), &mut raw);
             for b in chunk {
@@ -141,7 +135,7 @@ impl<W: Write> StateTracker<W> {
             let at = self.emit(PAGE, &raw)?;
             self.out.page_blocks.push(at);
         }
-        if k % FULL_MAP_EVERY == 0 {
+        if k % self.tuning.full_map_every == 0 {
             self.flush_group()?;
             self.group_full.clear();
             full_map_payload(k as i64, &self.page_map, &mut self.group_full);
@@ -172,7 +166,7 @@ impl<W: Write> StateTracker<W> {
         self.out.keyframe_worksets.push(-1);
         self.kf_pages = Some(s.tables.iter().map(|t| t.page_numbers().into_iter().collect()).collect());
         self.kf_at = self.n;
-        if k + 1 == DICTIONARY_AT {
+        if k + 1 == self.tuning.state_dictionary_at {
             if let Some(zdict) = self.compressor.dictionary()?.map(|d| d.to_vec()) {
                 let mut raw = Vec::new();
                 let kinds = self.compressor.kinds();

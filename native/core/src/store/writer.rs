@@ -18,7 +18,8 @@ use super::compressor::BlockCompressor;
 use super::format::*;
 use super::msgpack::{pack, pack_array_len, pack_bin, pack_int, pack_map_len, pack_opt_int, pack_str};
 use super::overview::OverviewWriter;
-use super::tracker::{StateTracker, Tracked, PAGES_PER_BLOCK};
+use super::tracker::{StateTracker, Tracked};
+use super::tuning::Tuning;
 use crate::error::{Error, Result};
 use crate::model::apply::zone_key;
 use crate::model::schema::{kind, KINDS};
@@ -27,11 +28,6 @@ use crate::model::table::Key;
 use crate::model::value::{Str, Value};
 use crate::model::Event;
 
-/// Events per block, and so the keyframe spacing (every block ends with one): one block read serves a step, and a
-/// seek's replay from its keyframe stays within one block.
-pub const BLOCK_EVENTS: usize = 512;
-/// The compression dictionary of the events and change-list blocks is written after this many events blocks.
-const DICTIONARY_AT: usize = 16;
 const DICTIONARY_SHARES: &[(u8, usize)] = &[(EVENTS, 128 << 10), (POSTINGS, 32 << 10)];
 const SOURCE_CHUNK_LINES: usize = 1024;
 /// zstd's fastest level for the source text: on the corpus's logs as small as level 5, four times as fast.
@@ -55,8 +51,8 @@ enum Tracker {
 }
 
 impl Tracker {
-    fn thread(sink: BufWriter<File>) -> Result<Tracker> {
-        let mut tracker = StateTracker::new(sink)?;
+    fn thread(sink: BufWriter<File>, tuning: Tuning) -> Result<Tracker> {
+        let mut tracker = StateTracker::new(sink, tuning)?;
         // a few blocks in flight: the bounded channel is the back-pressure when the state machine is the slower
         let (tx, rx): (SyncSender<(i64, Vec<Event>)>, Receiver<(i64, Vec<Event>)>) = sync_channel(4);
         let handle = std::thread::Builder::new().name("oomreplay-tracker".into()).spawn(move || {
@@ -123,6 +119,7 @@ pub struct TraceWriter {
     zdict_offset: i64,
     tracker: Tracker,
     closed: bool,
+    tuning: Tuning,
 }
 
 fn partial(path: &Path, what: &str) -> PathBuf {
@@ -133,6 +130,12 @@ fn partial(path: &Path, what: &str) -> PathBuf {
 impl TraceWriter {
     /// `parallel`: the state machine on a thread of its own (worth it from about 10^5 events on).
     pub fn create(path: impl AsRef<Path>, meta: &Value, parallel: bool) -> Result<TraceWriter> {
+        TraceWriter::create_tuned(path, meta, parallel, Tuning::default())
+    }
+
+    /// `create` with other sizes (tests: small blocks and keyframes, early dictionaries).
+    pub fn create_tuned(path: impl AsRef<Path>, meta: &Value, parallel: bool, tuning: Tuning) -> Result<TraceWriter> {
+        let tuning = tuning.checked().map_err(Error::Value)?;
         let path = path.as_ref().to_path_buf();
         let (tmp, side) = (partial(&path, ""), partial(&path, ".state"));
         let file = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
@@ -144,10 +147,10 @@ impl TraceWriter {
             offset: 0,
             n: 0,
             last_ts: None,
-            pending: Vec::with_capacity(BLOCK_EVENTS),
+            pending: Vec::with_capacity(tuning.block_events),
             blocks: [Vec::new(), Vec::new(), Vec::new()],
             kinds: Vec::new(),
-            changes: ChangeListWriter::default(),
+            changes: ChangeListWriter::new(tuning.chunk),
             overview: OverviewWriter::default(),
             free_by_zone: HashMap::new(),
             free_total: 0,
@@ -156,10 +159,11 @@ impl TraceWriter {
             zdict_offset: -1,
             tracker: Tracker::Done,
             closed: false,
+            tuning,
         };
         let started = (|| -> Result<()> {
             let sink = BufWriter::with_capacity(1 << 20, File::create(&w.side)?);
-            w.tracker = if parallel { Tracker::thread(sink)? } else { Tracker::Local(StateTracker::new(sink)?) };
+            w.tracker = if parallel { Tracker::thread(sink, tuning)? } else { Tracker::Local(StateTracker::new(sink, tuning)?) };
             w.write(&header_bytes(FORMAT_VERSION))?;
             let mut raw = Vec::new();
             pack_map_len(2, &mut raw);
@@ -222,7 +226,7 @@ impl TraceWriter {
         self.last_ts = Some(ev.ts_ns);
         self.pending.push(ev);
         let seq = self.len() - 1;
-        if self.pending.len() >= BLOCK_EVENTS {
+        if self.pending.len() >= self.tuning.block_events {
             self.flush_events()?;
         }
         Ok(seq)
@@ -245,7 +249,7 @@ impl TraceWriter {
             e.src = Some((file_id, first_line + i as i64));
             self.last_ts = Some(*t);
             self.pending.push(e);
-            if self.pending.len() >= BLOCK_EVENTS {
+            if self.pending.len() >= self.tuning.block_events {
                 self.flush_events()?;
             }
         }
@@ -257,7 +261,7 @@ impl TraceWriter {
             return Ok(());
         }
         let first = self.n;
-        let events = std::mem::replace(&mut self.pending, Vec::with_capacity(BLOCK_EVENTS));
+        let events = std::mem::replace(&mut self.pending, Vec::with_capacity(self.tuning.block_events));
         let mut raw = Vec::with_capacity(events.len() * 32);
         block_payload(first, &events, &mut raw);
         let offset = self.emit(EVENTS, &raw)?;
@@ -267,7 +271,7 @@ impl TraceWriter {
         self.n = first + events.len() as i64;
         self.index_block(first, &events)?;
         self.tracker.feed(first, events)?;
-        if self.blocks[0].len() == DICTIONARY_AT {
+        if self.blocks[0].len() == self.tuning.dictionary_at {
             if let Some(zdict) = self.compressor.dictionary()?.map(|d| d.to_vec()) {
                 let mut raw = Vec::new();
                 super::tracker::dictionary_payload(&self.compressor.kinds(), &zdict, &mut raw);
@@ -482,7 +486,7 @@ impl TraceWriter {
         pack_str("pages", &mut raw);
         pack_array_len(2, &mut raw);
         pack_bin(&ints_to_bytes(&moved(&tracked.page_blocks)), &mut raw);
-        pack_int(PAGES_PER_BLOCK as i64, &mut raw);
+        pack_int(self.tuning.pages_per_block as i64, &mut raw);
         pack_str("dictionaries", &mut raw);
         let mut dicts = Vec::new();
         if self.zdict_offset >= 0 {
