@@ -155,3 +155,6 @@ def verify(path: str | PathLike[str]) -> dict[str, Any]:
 
 def repair(path: str | PathLike[str], out: str | PathLike[str]) -> dict[str, Any]:
     """Write ``out`` from every whole event block and source chunk of ``path``; the same dict as ``verify``."""
+
+def is_trace(path: str | PathLike[str]) -> bool:
+    """Whether the file starts with the oomtrace magic bytes."""

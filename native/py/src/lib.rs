@@ -40,6 +40,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(convert::register_records, m)?)?;
     m.add_function(wrap_pyfunction!(trace::verify, m)?)?;
     m.add_function(wrap_pyfunction!(trace::repair, m)?)?;
+    m.add_function(wrap_pyfunction!(trace::is_trace, m)?)?;
     m.add("KINDS", trace::kinds())?;
     let records: Vec<(&str, Vec<&str>, usize)> = oomreplay_core::model::state::RECORDS
         .iter()

@@ -208,3 +208,12 @@ pub fn repair<'py>(py: Python<'py>, path: std::path::PathBuf, out: std::path::Pa
     let scan = py.detach(|| oomreplay_core::store::repair::repair(&path, &out)).py()?;
     scan_to_py(py, scan)
 }
+
+/// Whether `path` starts as an oomtrace file does (its magic bytes); a file that cannot be read is not one.
+#[pyfunction]
+pub fn is_trace(path: std::path::PathBuf) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    std::fs::File::open(&path).and_then(|mut f| f.read_exact(&mut head)).is_ok()
+        && &head == oomreplay_core::store::format::MAGIC
+}
