@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._util.safetext import visible
+from .._util.safetext import markdown_text, visible
 from ..analysis import holding_mark, involved_pids
 from ..model import Lock, State, Task
 
@@ -103,16 +103,12 @@ def to_text(state: State, all_tasks: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`").replace("<", "&lt;")
-
-
 def to_markdown(state: State, all_tasks: bool = False) -> str:
     lines = [f"### {heading(state)}"]
     for title, (header, rows) in sections(state, all_tasks):
         lines += ["", f"**{title}**", "", "| " + " | ".join(header) + " |",
                   "|" + "|".join("---" for _ in header) + "|"]
-        lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]
+        lines += ["| " + " | ".join(markdown_text(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
 
 

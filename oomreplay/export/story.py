@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._util.safetext import visible
+from .._util.safetext import markdown_text, visible
 from ..review.chapters import Chapter, chapters
 from ..review.glossary import context
 from ..review.notes import Mark, Notes
@@ -54,7 +54,7 @@ def _when(ts_ns: int) -> str:
 
 
 def _one_line(text: str) -> str:
-    return visible(" ".join(text.split()))
+    return markdown_text(" ".join(text.split()))
 
 
 def _svg_name(i: int, ch: Chapter) -> str:
@@ -72,7 +72,7 @@ def markdown(trace: Trace, story: list[Chapter], names: list[str]) -> str:
         pid = "" if ch.pid is None else f", pid {ch.pid}"
         lines += [f"## {_one_line(ch.title) or '(untitled)'}", "",
                   f"*{_when(ch.ts_ns)}, seq {ch.seq}, `{ch.kind}`{pid}*", "",
-                  f"> Kernel context: {visible(context(ch.kind, ch.fields))}", ""]
+                  f"> Kernel context: {markdown_text(context(ch.kind, ch.fields))}", ""]
         if ch.note.strip():
             lines += [visible(ch.note.rstrip("\n")), ""]
         lines += [f"![The replay at seq {ch.seq}]({name})", "", snapshot.to_markdown(trace.state_at(ch.seq)), ""]

@@ -17,6 +17,8 @@ import socket
 import sys
 from pathlib import Path
 
+from .serve_access import allowed_hosts
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 #: textual-serve's web driver; ``serve-app`` runs only under it.
@@ -65,12 +67,13 @@ def app_command(trace_path: str | os.PathLike, seq: int | None = None, theme: st
 def serve(trace_path: str | os.PathLike, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           seq: int | None = None, theme: str | None = None, public_url: str | None = None) -> None:
     """Serve until SIGINT or SIGTERM (textual-serve stops on both). Imported here: textual-serve pulls in aiohttp."""
-    from textual_serve.server import Server
+    from .serve_server import GuardedServer
 
-    url_host = f"[{host}]" if ":" in host else host
-    server = Server(app_command(trace_path, seq, theme), host=host, port=port,
-                    title=f"oomreplay {Path(trace_path).name}",
-                    public_url=public_url or f"http://{url_host}:{port}")
+    url_host = f"[{host.strip('[]')}]" if ":" in host else host
+    server = GuardedServer(app_command(trace_path, seq, theme), host=host, port=port,
+                           title=f"oomreplay {Path(trace_path).name}",
+                           public_url=public_url or f"http://{url_host}:{port}",
+                           hosts=allowed_hosts(host, port, public_url, is_loopback(host)), asked_public_url=public_url)
     server.serve()
 
 

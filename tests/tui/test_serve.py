@@ -238,3 +238,65 @@ def test_a_headless_browser_sees_the_replay_drawn(trace: Path, tmp_path: Path):
     assert last["colours"] > 50 and last["changed"] > last["pixels"] // 20, probes[-3:]
     out, _ = server.output()
     assert "GET /ws" in out  # the page opened its websocket, which started the replay
+
+
+# -- who may connect -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path, host, origin, refused", [
+    ("/", "127.0.0.1:8000", None, False),
+    ("/", "localhost:8000", None, False),
+    ("/", "evil.example:8000", None, True),  # DNS rebinding: a name of the attacker's resolving to loopback
+    ("/", None, None, True),
+    ("/ws", "127.0.0.1:8000", "http://127.0.0.1:8000", False),
+    ("/ws", "127.0.0.1:8000", "http://evil.example", True),
+    ("/ws", "127.0.0.1:8000", "http://127.0.0.1:8001", True),  # another local server's page
+    ("/ws", "127.0.0.1:8000", "null", True),  # a sandboxed iframe or a file: page
+    ("/ws", "127.0.0.1:8000", None, True),
+    ("/ws", "replay.example.org", "https://replay.example.org", False),  # behind --public-url
+])
+def test_only_the_served_page_may_connect(path: str, host: str | None, origin: str | None, refused: bool):
+    from oomreplay.tui.serve_access import allowed_hosts, refusal
+
+    hosts = allowed_hosts("127.0.0.1", 8000, "https://replay.example.org", loopback=True)
+    assert (refusal(path, host, origin, hosts, "https://replay.example.org") is not None) == refused
+
+
+def test_a_remote_bind_takes_any_host_but_only_its_own_origin():
+    from oomreplay.tui.serve_access import allowed_hosts, refusal
+
+    hosts = allowed_hosts("0.0.0.0", 8000, None, loopback=False)
+    assert refusal("/", "10.1.2.3:8000", None, hosts, None) is None
+    assert refusal("/ws", "10.1.2.3:8000", "http://10.1.2.3:8000", hosts, None) is None
+    assert refusal("/ws", "10.1.2.3:8000", "http://evil.example", hosts, None) is not None
+
+
+def test_a_foreign_page_cannot_open_the_websocket(trace: Path):
+    """A real WebSocket handshake: refused with 403 from another Origin or under another Host name, accepted from
+    the served page's own origin; and the page loads nothing from another host."""
+    import aiohttp
+
+    server = Server(trace)
+
+    async def handshake(origin: str, host: str | None = None) -> int:
+        headers = {"Origin": origin} | ({"Host": host} if host else {})
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.ws_connect(f"ws://127.0.0.1:{server.port}/ws", headers=headers) as ws:
+                    await ws.close()
+                    return 101
+            except aiohttp.WSServerHandshakeError as e:
+                return e.status
+
+    try:
+        own = f"http://127.0.0.1:{server.port}"
+        assert asyncio.run(handshake("https://evil.example")) == 403
+        assert asyncio.run(handshake(f"http://evil.example:{server.port}", f"evil.example:{server.port}")) == 403
+        assert asyncio.run(handshake(own)) == 101
+        request = urllib.request.Request(server.url, headers={"Host": f"evil.example:{server.port}"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code == 403
+        loaded = set(re.findall(r"""(?:href|src)=["'](https?://[^/"']+)""", server.page))
+        assert loaded == {own}, f"the page loads from {loaded - {own}}"
+    finally:
+        server.stop()
