@@ -54,7 +54,7 @@ def _when(ts_ns: int) -> str:
 
 
 def _one_line(text: str) -> str:
-    return markdown_text(" ".join(text.split()))
+    return visible(" ".join(text.split()))
 
 
 def _svg_name(i: int, ch: Chapter) -> str:
@@ -63,14 +63,14 @@ def _svg_name(i: int, ch: Chapter) -> str:
 
 def markdown(trace: Trace, story: list[Chapter], names: list[str]) -> str:
     """``index.md``: a section per chapter; screenshots are the SVG files beside it."""
-    lines = [f"# {_one_line(Path(trace.name).name)}: the story", "",
-             f"Kernel {_one_line(str(trace.meta.get('kernel') or 'unknown'))}, {len(trace):,} events, "
+    lines = [f"# {markdown_text(_one_line(Path(trace.name).name))}: the story", "",
+             f"Kernel {markdown_text(_one_line(str(trace.meta.get('kernel') or 'unknown')))}, {len(trace):,} events, "
              f"{len(story)} chapter{'s' if len(story) != 1 else ''}.", ""]
     if not story:
         lines += ["No marks, and no OOM invocation, kill or reaper outcome in this trace.", ""]
     for ch, name in zip(story, names):
         pid = "" if ch.pid is None else f", pid {ch.pid}"
-        lines += [f"## {_one_line(ch.title) or '(untitled)'}", "",
+        lines += [f"## {markdown_text(_one_line(ch.title)) or '(untitled)'}", "",
                   f"*{_when(ch.ts_ns)}, seq {ch.seq}, `{ch.kind}`{pid}*", "",
                   f"> Kernel context: {markdown_text(context(ch.kind, ch.fields))}", ""]
         if ch.note.strip():
