@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,7 +13,7 @@ import typer
 
 from .._util.safetext import visible
 from ..export import snapshot
-from ..model import KINDS
+from ..model import KINDS, reaper_status
 from ..store import repair, verify
 from .common import UserError, opened, seconds
 
@@ -33,7 +34,7 @@ def info(trace_path: Annotated[Path, typer.Argument(metavar="TRACE")]) -> None:
     with opened(trace_path) as t:
         s = t.summary
         duration = (t.last_ts - t.first_ts) / 1e9 if t.first_ts is not None and t.last_ts is not None else 0.0
-        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(s.get("reaper_outcomes", {}).items())) or "none"
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(_reaper_outcomes(t).items())) or "none"
         rows = [
             ("trace", visible(t.name)),
             ("kernel", visible(t.meta.get("kernel") or "unknown")),
@@ -52,6 +53,14 @@ def info(trace_path: Annotated[Path, typer.Argument(metavar="TRACE")]) -> None:
         width = max(len(k) for k, _ in rows)
         for key, value in rows:
             typer.echo(f"{key.ljust(width)}  {value}")
+
+
+def _reaper_outcomes(t) -> dict[str, int]:
+    """Victims by ``reaper_status`` at the end of the trace. The stored summary counts an exited victim the reaper
+    never finished as "pending" (and the native writer must write the same bytes), so the end state is asked."""
+    if not len(t):
+        return {}
+    return dict(Counter(reaper_status(v) for v in t.state_at(len(t) - 1).victims.values()))
 
 
 def _event_line(ev_dict: dict) -> str:

@@ -109,3 +109,26 @@ def test_record_is_a_command_and_refuses_a_limit_without_a_command(tmp_path: Pat
     assert r.returncode == 2
     assert r.stderr.strip() == "oomreplay: error: --memory-limit needs a COMMAND to run inside the cgroup"
     assert not (tmp_path / "r.oomtrace").exists()
+
+
+def test_an_exited_victim_is_not_pending(tmp_path: Path):
+    """A thread marked by task_will_free_mem (oom_victim, no kill), then its exit: the reaper never had to act and
+    the victim no longer blocks a kill, so neither ``info`` nor ``state`` may call it pending; the one the reaper
+    has not finished with, still alive, stays pending."""
+    path = tmp_path / "exited.oomtrace"
+    evs = [Event(1_000_000_000, "task", 700, {"tgid": 700, "comm": "worker"}),
+           Event(1_000_000_000, "task", 800, {"tgid": 800, "comm": "hog"}),
+           Event(1_100_000_000, "oom_invoke", 701, {"gfp": "GFP_KERNEL", "order": 0, "comm": "worker"}),
+           Event(1_100_000_100, "oom_victim", 700, {"comm": "worker"}),
+           Event(1_200_000_000, "task_exit", 700, {"comm": "worker"}),
+           Event(1_300_000_000, "oom_kill", 800, {"comm": "hog"})]
+    with TraceWriter(path, meta={"kernel": "6.1"}) as w:
+        w.extend(evs)
+    r = cli("info", str(path))
+    assert r.returncode == 0, r.stderr
+    outcomes = next(line for line in r.stdout.splitlines() if line.startswith("reaper outcomes"))
+    assert outcomes.split(None, 2)[2] == "exited 1, pending 1"
+    r = cli("state", str(path), "--seq", str(len(evs) - 1))
+    rows = {line.split()[0]: line.split() for line in r.stdout.split("OOM victims and the reaper")[1].splitlines()[2:]
+            if line.strip()}
+    assert rows["700"][-1] == "exited" and rows["800"][-1] == "pending"
