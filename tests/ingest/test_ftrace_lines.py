@@ -163,3 +163,15 @@ def test_a_recording_with_no_event_keeps_its_header_at_zero():
     conv = FtraceConverter()
     events = conv.convert(["# tracer: nop", "#"])
     assert [(e.kind, e.ts_ns) for e in events] == [("log", 0), ("log", 0)]
+
+
+def test_the_callers_meta_is_stored_over_what_the_inputs_say(tmp_path: Path):
+    """``record`` knows the kernel it ran on (``uname -r``); a recording and the end of a kernel log seldom name
+    it, and the trace said ``kernel unknown``."""
+    path = tmp_path / "trace.txt"
+    path.write_text("# tracer: nop\n" + _line("a", 5, 0, "1.000000", "mark_victim", "pid=5") + "\n")
+    convert([str(path)], tmp_path / "plain.oomtrace")
+    convert([str(path)], tmp_path / "t.oomtrace", meta={"kernel": "6.8.0-test"})
+    with open_trace(tmp_path / "plain.oomtrace") as plain, open_trace(tmp_path / "t.oomtrace") as t:
+        assert plain.meta.get("kernel") is None and t.meta["kernel"] == "6.8.0-test"
+        assert t.meta["converter"] == plain.meta["converter"] and t.meta["clock"] == plain.meta["clock"]
