@@ -11,6 +11,7 @@ from oomreplay import Event, TraceWriter
 from oomreplay.store.format import FORMAT_VERSION
 
 from ..commands import cli
+from ..conftest import TRACES
 
 HOSTILE = "\x1b]0;pwned\x07[bold]x[/]"
 
@@ -132,3 +133,18 @@ def test_an_exited_victim_is_not_pending(tmp_path: Path):
     rows = {line.split()[0]: line.split() for line in r.stdout.split("OOM victims and the reaper")[1].splitlines()[2:]
             if line.strip()}
     assert rows["700"][-1] == "exited" and rows["800"][-1] == "pending"
+
+
+def _info(path: Path) -> dict[str, str]:
+    r = cli("info", str(path))
+    assert r.returncode == 0, r.stderr
+    return {line[:18].strip(): line[18:].strip() for line in r.stdout.splitlines()}
+
+
+def test_info_says_what_an_excerpt_from_the_kill_lacks(incident: Path):
+    """The seed demo starts at "Kill process": no invocation header, one kill. "OOM invocations 0" beside
+    "kills 1" read as a bug; it says the report header is missing, and a trace with one says its count."""
+    seed = _info(TRACES / "seed-006-unable-to-reap.oomtrace")
+    assert seed["kills"] == "1"
+    assert seed["OOM invocations"].startswith("0 (") and "no OOM report header" in seed["OOM invocations"]
+    assert _info(incident)["OOM invocations"] == "1"
