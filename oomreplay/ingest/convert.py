@@ -172,6 +172,8 @@ def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto",
         raise ConvertError(f"unknown format {fmt!r}; formats are: {', '.join(FORMATS)}")
     if not inputs:
         raise ConvertError("no input given")
+    if os.fspath(output) == "-":  # a trace is a file, made under a temporary name and renamed: never stdout
+        raise ConvertError("-o -: a trace cannot be written to stdout; give the path of the trace to write")
     try:
         with ExitStack() as stack:
             probes = [stack.enter_context(probe(name)) for name in inputs]

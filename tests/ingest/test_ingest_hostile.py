@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from oomreplay import open_trace
+
+from ..conftest import REPO
 
 REPORT = b"""[  493.787997] Out of memory: Kill process 3163 (a.out) score 739 or sacrifice child
 [  493.791708] Killed process 3163 (a.out) total-vm:4268108kB, anon-rss:2754236kB, file-rss:0kB, shmem-rss:0kB
@@ -152,3 +155,11 @@ def test_input_that_is_not_text_is_refused(tmp_path: Path, data: bytes):
     assert r.stderr.count(b"\n") == 1 and str(src).encode() in r.stderr and b"not a text log" in r.stderr
     assert not out.exists()
 
+
+def test_stdout_is_no_place_for_a_trace(tmp_path: Path):
+    """``convert - -o -`` wrote a file named ``-``."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    r = subprocess.run([sys.executable, "-m", "oomreplay", "convert", "-", "-o", "-"], input=REPORT,
+                       capture_output=True, timeout=120, cwd=tmp_path, env=env)  # the checkout, run elsewhere
+    assert r.returncode == 2 and r.stderr.count(b"\n") == 1 and b"-o -" in r.stderr
+    assert not (tmp_path / "-").exists() and not list(tmp_path.iterdir())
