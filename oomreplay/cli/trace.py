@@ -91,6 +91,8 @@ def events(
     unknown = [k for k in kind or [] if k not in KINDS]
     if unknown:
         raise UserError(f"unknown event kind {unknown[0]!r}; kinds are: {', '.join(KINDS)}")
+    if start is not None and end is not None and end < start:
+        raise UserError(f"--to {end:g} is before --from {start:g}: no event can be in between")
     with opened(trace_path) as t:
         first = 0
         if start is not None:

@@ -148,3 +148,11 @@ def test_info_says_what_an_excerpt_from_the_kill_lacks(incident: Path):
     assert seed["kills"] == "1"
     assert seed["OOM invocations"].startswith("0 (") and "no OOM report header" in seed["OOM invocations"]
     assert _info(incident)["OOM invocations"] == "1"
+
+
+def test_events_with_an_empty_time_range_is_an_error(incident: Path):
+    """``--from 12 --to 11`` printed nothing and exited 0, as if the trace held no event there."""
+    r = cli("events", str(incident), "--from", "1.5", "--to", "1.2")
+    assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1 and "--to" in r.stderr
+    r = cli("events", str(incident), "--from", "1.2", "--to", "1.2", "--format", "jsonl")
+    assert r.returncode == 0 and [json.loads(line)["ts_ns"] for line in r.stdout.splitlines()] == [1_200_000_000]
