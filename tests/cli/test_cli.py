@@ -156,3 +156,18 @@ def test_events_with_an_empty_time_range_is_an_error(incident: Path):
     assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1 and "--to" in r.stderr
     r = cli("events", str(incident), "--from", "1.2", "--to", "1.2", "--format", "jsonl")
     assert r.returncode == 0 and [json.loads(line)["ts_ns"] for line in r.stdout.splitlines()] == [1_200_000_000]
+
+
+def test_explain_at_a_seq(incident: Path):
+    """``state`` and ``replay`` take ``--seq``; ``explain`` had only ``--at``."""
+    def explained(*args: str) -> dict:
+        r = cli("explain", str(incident), "--format", "json", *args)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    at_invoke = explained("--seq", "2")  # the oom_invoke, the only event at 1.2 s
+    assert at_invoke == explained("--at", "1.2")
+    assert at_invoke != explained() and explained("--seq", "16") == explained()
+    for bad in (["--seq", "17"], ["--seq", "-2"], ["--seq", "2", "--at", "1.2"]):
+        r = cli("explain", str(incident), *bad)
+        assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, bad
