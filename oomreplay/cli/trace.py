@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .._util.plural import count
 from .._util.safetext import visible
 from ..export import snapshot
 from ..model import KINDS, reaper_status
@@ -38,7 +39,7 @@ def info(trace_path: Annotated[Path, typer.Argument(metavar="TRACE")]) -> None:
         rows = [
             ("trace", visible(t.name)),
             ("kernel", visible(t.meta.get("kernel") or "unknown")),
-            ("source", visible(", ".join(f"{name} ({n} lines)" for name, n in t.sources) or "none stored")),
+            ("source", visible(", ".join(f"{name} ({count(n, 'line')})" for name, n in t.sources) or "none stored")),
             ("time", f"{seconds(t.first_ts)} .. {seconds(t.last_ts)} s ({duration:.3f} s)"),
             ("events", f"{len(t):,}"),
             ("tasks", f"{s.get('tasks', 0):,}"),
@@ -152,6 +153,6 @@ def repair_cmd(
     if out.resolve() == trace_path.resolve():
         raise UserError("repair writes a new file: give -o a different path")
     scan = repair(trace_path, out)
-    typer.echo(f"{out}: {scan.events:,} events recovered from {trace_path}")
+    typer.echo(f"{out}: {count(scan.events, 'event')} recovered from {trace_path}")
     for p in scan.problems:
         typer.echo(f"  skipped at offset {p.offset}: {p.message}")

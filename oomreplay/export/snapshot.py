@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._util.plural import count
 from .._util.safetext import markdown_text, visible
 from ..analysis import holding_mark, involved_pids
 from ..model import Lock, State, Task, reaper_status
@@ -91,7 +92,7 @@ def sections(state: State, all_tasks: bool = False) -> list[tuple[str, Table]]:
 def heading(state: State) -> str:
     at = "" if state.ts_ns is None else f" at {state.ts_ns / 1e9:.6f} s"
     others = len(state.tasks) - len(involved_pids(state))
-    return f"State after seq {state.seq}{at}: {len(state.tasks)} tasks ({max(others, 0)} not involved)"
+    return f"State after seq {state.seq}{at}: {count(len(state.tasks), 'task')} ({max(others, 0):,} not involved)"
 
 
 def to_text(state: State, all_tasks: bool = False) -> str:

@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from itertools import chain, islice
 from typing import Any
 
+from .._util.plural import count
 from ..model import Event
 from ..store import TraceWriter, WorkerError
 from . import align
@@ -231,5 +232,6 @@ def _merged(probes: list[Probe], chosen: list[LineConverter], output: str | os.P
     for s in result.sources:
         result.warnings.extend(s.warnings)
         if s.lines and not any(s.counts.get(k) for k in _OOM_KINDS):
-            result.warnings.append(f"{s.name}: no OOM report found; its {s.lines:,} lines are kept as log events")
+            result.warnings.append(f"{s.name}: no OOM report found; its {count(s.lines, 'line')} "
+                                   + ("is kept as a log event" if s.lines == 1 else "are kept as log events"))
     return result
