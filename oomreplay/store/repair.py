@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._util.plural import count
 from .blocks import PositionalFile, check_header, read_block
 from .codec import CURRENT, EventBlock, Schema, decode_page, decode_workset
 from .format import (BLOCK, BLOCK_NAMES, DICTIONARY, EVENTS, HEADER, INDEX, META, PAGE, SOURCE, SOURCE_FILE, TRAILER,
@@ -51,10 +52,10 @@ class VerifyReport:
     def lines(self) -> list[str]:
         s = self.scan
         if self.ok:
-            return [f"{self.path}: OK ({s.blocks} blocks, {s.events} events, {s.size} bytes)"]
+            return [f"{self.path}: OK ({count(s.blocks, 'block')}, {count(s.events, 'event')}, {count(s.size, 'byte')})"]
         out = [f"{self.path}: DAMAGED ({len(s.problems)} problem{'s' * (len(s.problems) != 1)})"]
         out += [f"  offset {p.offset}: {p.message}" for p in s.problems]
-        whole = f"{s.events} events in whole blocks"
+        whole = f"{count(s.events, 'event')} in whole blocks"
         out.append(f"  {whole}; run `oomreplay repair {self.path} -o FIXED.oomtrace` to rebuild the index")
         return out
 
