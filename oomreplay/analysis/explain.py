@@ -22,8 +22,10 @@ CONFIDENCE = {
     "low": ("the evidence is a lock of that name without an mm, from a lockdep dump (inferred): it may be another "
             "process's mmap lock, and a lockdep dump lists tasks queued for the lock among its holders"),
     "guess": ("the trace has no lock events; these are the victim's blocked threads or children, the only "
-              "suspects (inferred)"),
+              "suspects"),
 }
+# (none ends with "(inferred)": a finding that is not of high confidence is marked inferred, and the views append
+# it, which made "suspects (inferred). (inferred)")
 
 
 #: The topics of findings, in the order a reader wants them, with their headings.
@@ -79,6 +81,9 @@ def _s(ns: int | None) -> str:
 
 
 def _who(pid: int | None, comm: str | None) -> str:
+    """A task as the sentences name it; a pid the trace does not know is said so, not printed as "None"."""
+    if pid is None:
+        return f"{comm} (pid unknown)" if comm else "a task the trace does not name"
     return f"{pid} ({comm})" if comm else str(pid)
 
 
@@ -110,8 +115,9 @@ def _oom_findings(trace: Trace, c: OomCause) -> list[Finding]:
         out.append(_finding("oom", f"Memory cgroup {m.path} was at its limit: usage {m.usage_kb} kB of "
                             f"{m.limit_kb} kB (failcnt {m.failcnt}).", _at(trace, m.since)))
     if c.stalls:
-        out.append(_finding("oom", f"{len(c.stalls)} allocation stalls or failures came before it (seqs "
-                            f"{c.stalls[0].seq}..{c.stalls[-1].seq}).", (c.stalls[0], c.stalls[-1])))
+        what = "allocation stall or failure came" if len(c.stalls) == 1 else "allocation stalls or failures came"
+        seqs = f"seq {c.stalls[0].seq}" if len(c.stalls) == 1 else f"seqs {c.stalls[0].seq}..{c.stalls[-1].seq}"
+        out.append(_finding("oom", f"{len(c.stalls):,} {what} before it ({seqs}).", (c.stalls[0], c.stalls[-1])))
     if c.kill is not None:
         out.append(_finding("oom", f"The kernel killed {_who(c.victim, c.victim_comm)} at {_s(c.kill.ts_ns)}.",
                             (c.kill,)))
@@ -121,8 +127,9 @@ def _oom_findings(trace: Trace, c: OomCause) -> list[Finding]:
     if r is not None:
         best = ", ".join(str(p) for p in r.best)
         if r.matches:
-            text = (f"Its recomputed badness, {r.victim_points} pages, was the highest of the {len(c.candidates)} "
-                    f"candidates in the task table ({r.basis}).")
+            among = (f"the highest of the {len(c.candidates):,} candidates" if len(c.candidates) != 1
+                     else "that of the only candidate")
+            text = f"Its recomputed badness, {r.victim_points} pages, was {among} in the task table ({r.basis})."
         elif r.victim_points is None:
             text = (f"The victim is not in the task table; the highest badness was {best}: the kernel killed another "
                     f"task than the one it scored (a sacrificed child, or a thread of it).")

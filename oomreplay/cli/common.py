@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from .._util.plural import count
 from .._util.safetext import visible
 from ..ingest import ConvertError, ConvertReport, convert as convert_logs
 from ..store import Trace, is_trace, open_trace
@@ -55,7 +56,7 @@ def trace_for(path: Path) -> Path:
         typer.echo(f"oomreplay: converting {visible(source)} ({size / 1e6:.1f} MB) into the cache…", err=True)
         t0 = time.perf_counter()
         report = converted([str(source)], target)
-        typer.echo(f"oomreplay: {report.events:,} events in {time.perf_counter() - t0:.1f} s", err=True)
+        typer.echo(f"oomreplay: {count(report.events, 'event')} in {time.perf_counter() - t0:.1f} s", err=True)
 
     trace, _ = cached_trace(path, convert_now)
     return trace

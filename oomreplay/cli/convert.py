@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from .._util.plural import count
 from .._util.safetext import visible
 from ..ingest import FORMATS
 from .common import converted
@@ -30,4 +31,4 @@ def convert(
         for line in result.lines():
             typer.echo(visible(line))
     else:
-        typer.echo(f"{visible(out)}: {result.events:,} events")
+        typer.echo(f"{visible(out)}: {count(result.events, 'event')}")

@@ -13,7 +13,7 @@ from .._util.safetext import visible
 from ..analysis import explain as explain_at, to_json
 from ..export import explanation
 from ..export.chrome import write_chrome
-from .common import opened
+from .common import UserError, opened
 from .trace import StateFormat
 
 
@@ -24,15 +24,19 @@ class ExportFormat(str, Enum):
 
 def explain(
     trace_path: Annotated[Path, typer.Argument(metavar="TRACE")],
+    seq: Annotated[Optional[int], typer.Option(help="After this event (default: the end).")] = None,
     at: Annotated[Optional[float], typer.Option(help="At this time, in seconds (default: the end).")] = None,
     fmt: Annotated[StateFormat, typer.Option("--format")] = StateFormat.text,
 ) -> None:
     """Why the OOM happened, why the reaper failed, who waits for whom, which invariants break; with evidence."""
+    if seq is not None and at is not None:
+        raise UserError("give at most one of --seq N or --at SECONDS")
     with opened(trace_path) as t:
-        seq = None
         if at is not None:
             found = t.seq_at(round(at * 1e9))
             seq = -1 if found is None else found
+        elif seq is not None and not -1 <= seq < len(t):
+            raise UserError(f"{trace_path}: --seq {seq} is outside -1..{len(t) - 1}")
         ex = explain_at(t, seq)
         if fmt is StateFormat.json:
             typer.echo(json.dumps(to_json(ex), indent=1))

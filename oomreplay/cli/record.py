@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .._util.plural import count
 from .._util.safetext import visible
 from .common import UserError
 
@@ -45,5 +46,5 @@ def record(
         raise UserError(visible(e)) from None
     for warning in result.warnings + (result.convert.warnings if result.convert else []):
         typer.echo(f"oomreplay: warning: {visible(warning)}", err=True)
-    events = f"{result.convert.events:,} events" if result.convert else "nothing recorded"
+    events = count(result.convert.events, "event") if result.convert else "nothing recorded"
     typer.echo(f"{visible(out)}: {events}" + (" (interrupted)" if result.interrupted else ""))

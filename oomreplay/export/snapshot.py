@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._util.plural import count
 from .._util.safetext import markdown_text, visible
 from ..analysis import holding_mark, involved_pids
-from ..model import Lock, State, Task
+from ..model import Lock, State, Task, reaper_status
 
 Table = tuple[list[str], list[list[str]]]  # header, rows
 
@@ -73,7 +74,7 @@ def reaper_table(state: State) -> Table:
         mm = state.mms.get(v.mm) if v.mm is not None else None
         skip = "MMF_OOM_SKIP" in mm.flags if mm else False
         rows.append([str(v.pid), visible(v.comm or ""), str(v.killed_seq), f"{len(v.attempts)}/10",
-                     ", ".join(v.attempts[-3:]), v.outcome or "pending", "yes" if skip else ""])
+                     ", ".join(v.attempts[-3:]), reaper_status(v), "yes" if skip else ""])
     return ["victim", "comm", "killed at seq", "attempts", "last outcomes", "reaper", "MMF_OOM_SKIP"], rows
 
 
@@ -91,7 +92,7 @@ def sections(state: State, all_tasks: bool = False) -> list[tuple[str, Table]]:
 def heading(state: State) -> str:
     at = "" if state.ts_ns is None else f" at {state.ts_ns / 1e9:.6f} s"
     others = len(state.tasks) - len(involved_pids(state))
-    return f"State after seq {state.seq}{at}: {len(state.tasks)} tasks ({max(others, 0)} not involved)"
+    return f"State after seq {state.seq}{at}: {count(len(state.tasks), 'task')} ({max(others, 0):,} not involved)"
 
 
 def to_text(state: State, all_tasks: bool = False) -> str:

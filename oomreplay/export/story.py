@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._util.plural import count
 from .._util.safetext import markdown_text, visible
 from ..review.chapters import Chapter, chapters
 from ..review.glossary import context
@@ -64,8 +65,8 @@ def _svg_name(i: int, ch: Chapter) -> str:
 def markdown(trace: Trace, story: list[Chapter], names: list[str]) -> str:
     """``index.md``: a section per chapter; screenshots are the SVG files beside it."""
     lines = [f"# {markdown_text(_one_line(Path(trace.name).name))}: the story", "",
-             f"Kernel {markdown_text(_one_line(str(trace.meta.get('kernel') or 'unknown')))}, {len(trace):,} events, "
-             f"{len(story)} chapter{'s' if len(story) != 1 else ''}.", ""]
+             f"Kernel {markdown_text(_one_line(str(trace.meta.get('kernel') or 'unknown')))}, "
+             f"{count(len(trace), 'event')}, {count(len(story), 'chapter')}.", ""]
     if not story:
         lines += ["No marks, and no OOM invocation, kill or reaper outcome in this trace.", ""]
     for ch, name in zip(story, names):
@@ -119,7 +120,7 @@ def page(trace: Trace, story: list[Chapter], svgs: list[str]) -> str:
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              f"<title>{name}: the story</title>", f"<style>{_CSS}</style></head><body>",
              f"<h1>{name}: the story</h1>",
-             f'<p class="meta">kernel {kernel}, {len(trace):,} events, {len(story)} chapters</p>']
+             f'<p class="meta">kernel {kernel}, {count(len(trace), "event")}, {count(len(story), "chapter")}</p>']
     if story:
         parts.append(f"<nav><ol>{toc}</ol></nav>")
     else:

@@ -16,7 +16,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from itertools import chain, islice
+from typing import Any
 
+from .._util.plural import count
 from ..model import Event
 from ..store import TraceWriter
 from . import align
@@ -162,20 +164,24 @@ def _aligned(streams: list[Iterator[Event]], traces: list[bool], kept: list[dict
 
 
 def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto",
-            progress: Progress | None = None) -> ConvertReport:
+            progress: Progress | None = None, meta: dict[str, Any] | None = None) -> ConvertReport:
     """Convert ``inputs`` (paths, or ``-`` for stdin) into the trace ``output``; raises ``ConvertError``.
-    ``progress`` is called with the size of each block of input read (in characters: about bytes)."""
+    ``progress`` is called with the size of each block of input read (in characters: about bytes). ``meta``: what
+    the caller knows better than the inputs say, stored in the trace's meta over what the conversion found
+    (``record`` knows the kernel it ran on, which a kernel log read from its end seldom names)."""
     if fmt not in FORMATS:
         raise ConvertError(f"unknown format {fmt!r}; formats are: {', '.join(FORMATS)}")
     if not inputs:
         raise ConvertError("no input given")
+    if os.fspath(output) == "-":  # a trace is a file, made under a temporary name and renamed: never stdout
+        raise ConvertError("-o -: a trace cannot be written to stdout; give the path of the trace to write")
     try:
         with ExitStack() as stack:
             probes = [stack.enter_context(probe(name)) for name in inputs]
             chosen = choose(probes, fmt)
             if chosen[0].alone:  # the only input: ``choose`` refuses one among others
                 return _whole(chosen[0], probes[0], output)  # type: ignore[arg-type]
-            return _merged(probes, chosen, output, fmt, progress)  # type: ignore[arg-type]
+            return _merged(probes, chosen, output, fmt, progress, meta)  # type: ignore[arg-type]
     except SourceError as e:
         raise ConvertError(str(e)) from None
 
@@ -189,7 +195,7 @@ def _whole(converter: WholeConverter, source: Probe, output: str | os.PathLike) 
 
 
 def _merged(probes: list[Probe], chosen: list[LineConverter], output: str | os.PathLike, fmt: str,
-            progress: Progress | None) -> ConvertReport:
+            progress: Progress | None, meta: dict[str, Any] | None = None) -> ConvertReport:
     """The trace of inputs read line by line, merged by time (and aligned, a log with a recording)."""
     result = ConvertReport(str(output))
     with TraceWriter(output, meta={"converter": "oomreplay convert"},
@@ -219,9 +225,11 @@ def _merged(probes: list[Probe], chosen: list[LineConverter], output: str | os.P
         kernels = sorted({s.kernel for s in result.sources if s.kernel})
         writer.meta.update({"kernel": ", ".join(kernels) or None,
                             "clock": ", ".join(sorted({s.clock for s in result.sources if s.clock}))})
+        writer.meta.update(meta or {})
         result.events = len(writer)
     for s in result.sources:
         result.warnings.extend(s.warnings)
         if s.lines and not any(s.counts.get(k) for k in _OOM_KINDS):
-            result.warnings.append(f"{s.name}: no OOM report found; its {s.lines:,} lines are kept as log events")
+            result.warnings.append(f"{s.name}: no OOM report found; its {count(s.lines, 'line')} "
+                                   + ("is kept as a log event" if s.lines == 1 else "are kept as log events"))
     return result

@@ -54,7 +54,8 @@ class FtraceConverter(Tracepoints):
         self.late: list[int] = []              # lines beyond the reorder window, clamped in time
         self.reordered = 0                     # lines sorted back into place
         self._heap: list[tuple[int, int, str, FtraceLine | None]] = []
-        self._read_ts = 0                      # latest time read
+        self._read_ts = -1                     # latest time read; -1: none yet (lines before it wait, below)
+        self._first_ts: int | None = None      # earliest time read (the first, or an earlier one sorted back)
         self._last_ts = 0                      # latest time emitted
         self._last_lineno = 0
         self._console = LogConverter(file_id)
@@ -91,10 +92,16 @@ class FtraceConverter(Tracepoints):
             ts = rec.ts_ns
             if ts < self._read_ts:
                 self.reordered += 1
+                if ts < self._first_ts:  # type: ignore[operator]
+                    self._first_ts = ts
             else:
+                if self._first_ts is None:
+                    self._first_ts = ts
                 self._read_ts = ts
         else:
-            ts = self._read_ts  # a line without a time stays where it is, after the latest event read
+            # a line without a time stays where it is, after the latest event read; before the first one (the
+            # tracer's header, trace-cmd's cpus=N) it is -1 and takes the earliest event's time in ``_line``
+            ts = self._read_ts
         heap = self._heap
         if len(heap) < REORDER_LINES:
             heapq.heappush(heap, (ts, lineno, text, rec))
@@ -134,6 +141,11 @@ class FtraceConverter(Tracepoints):
             self.counts[ev.kind] += 1
 
     def _line(self, ts: int, lineno: int, text: str, rec: FtraceLine | None) -> list[Event]:
+        if ts < 0:
+            # a header or comment line read before any event: a source line, not a moment of the incident, so it
+            # is placed at the recording's first event (the earliest read so far: every event read is still in
+            # the buffer, a header line sorting first), not at 0, which would stretch the trace back to boot
+            ts = self._first_ts if self._first_ts is not None else 0
         if ts < self._last_ts:
             if rec is not None:
                 self.late.append(lineno)

@@ -1,6 +1,7 @@
 """The one list of input formats, in the order they are asked: a scenario (by its name or first line, before
 anything reads the input as text), a trace.dat (by its magic bytes), ftrace text (by its head), and the kernel
-log, which reads anything. ``choose`` decides each input's format once."""
+log, which reads any text. ``choose`` decides each input's format once, and refuses an input read as text that is
+not text (``sources.not_text``: ``convert /bin/ls``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from .errors import ConvertError
 from .ftrace import FtraceText
 from .kernel_log import KernelLog
 from .scenario import Scenario
-from .sources import Probe
+from .sources import Probe, not_text
 from .tracedat import TraceDat
 
 CONVERTERS: tuple[LineConverter | WholeConverter, ...] = (Scenario(), TraceDat(), FtraceText(), KernelLog())
@@ -29,4 +30,9 @@ def choose(probes: Sequence[Probe], fmt: str) -> list[LineConverter | WholeConve
                 if converter.alone and len(probes) > 1:
                     raise ConvertError(f"a {converter.name} is converted on its own, not merged with other inputs")
     assert None not in chosen  # the kernel log reads anything
+    for probe, converter in zip(probes, chosen):
+        why = not_text(probe.head) if isinstance(converter, (FtraceText, KernelLog)) else None
+        if why is not None:
+            raise ConvertError(f"{probe.display}: not a text log ({why}); give a kernel log, an ftrace text, a "
+                               "trace.dat or a scenario")
     return chosen  # type: ignore[return-value]

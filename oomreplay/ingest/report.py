@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .._util.plural import count
 from .._util.safetext import visible
 
 
@@ -34,9 +35,9 @@ class ConvertReport:
 
     def lines(self) -> list[str]:
         """The ``--report`` text: per source, its lines, clock and events per kind."""
-        out = [f"{self.output}: {self.events:,} events from {len(self.sources)} source(s)"]
+        out = [f"{self.output}: {count(self.events, 'event')} from {count(len(self.sources), 'source')}"]
         for s in self.sources:
-            out.append(f"  {s.name}: {s.lines:,} lines, clock {s.clock or 'none'}, kernel {s.kernel or 'unknown'}")
+            out.append(f"  {s.name}: {count(s.lines, 'line')}, clock {s.clock or 'none'}, kernel {s.kernel or 'unknown'}")
             for kind, n in sorted(s.counts.items()):
                 out.append(f"    {kind:<15} {n:>8,}")
             if s.unparsed_count:

@@ -96,6 +96,40 @@ def probe(path: str) -> Iterator[Probe]:
         p.close()
 
 
+#: How much of an input's head ``not_text`` looks at (git and grep look at the first 8000 bytes alike).
+TEXT_SAMPLE = 8000
+#: Control characters no log holds (tab, newline, CR, form feed, ESC and the like are fine).
+_BINARY_CONTROLS = frozenset(chr(c) for c in (*range(1, 8), *range(0x0e, 0x1b), *range(0x1c, 0x20), 0x7f)) | {"\ufffd"}
+
+
+def not_text(head: list[str]) -> str | None:
+    """Why an input whose first lines are ``head`` is not text (an executable, an image, UTF-16), or None.
+
+    A NUL byte is what tells: a log never writes one. But a syslog written across a crash holds runs of NULs where
+    the filesystem lost the blocks it was writing, and such a log must still convert (the NULs are kept, and
+    escaped by the views). So an input is refused when its first line holds a NUL (an ELF, a tar, UTF-16 text,
+    junk), or when the head holds NULs among other bytes no text has (the rest of a binary: compressed or
+    machine data, invalid UTF-8)."""
+    sample, taken = [], 0
+    for line in head:
+        sample.append(line)
+        taken += len(line) + 1
+        if taken >= TEXT_SAMPLE:
+            break
+    if not sample:
+        return None
+    text = "\n".join(sample)[:TEXT_SAMPLE]
+    if "\0" not in text:
+        return None
+    if "\0" in sample[0][:TEXT_SAMPLE]:
+        return "a NUL byte in line 1"
+    rest = text.replace("\0", "")
+    odd = sum(1 for ch in rest if ch in _BINARY_CONTROLS)
+    if odd * 100 > len(rest):
+        return f"NUL and control bytes, {odd} in its first {len(text):,} characters"
+    return None
+
+
 def read_ahead(blocks: Iterator[list[str]], lines: int) -> list[list[str]]:
     """The first blocks, up to the one that completes ``lines`` lines (or all of them)."""
     ahead = []

@@ -117,6 +117,15 @@ class Victim(NamedTuple):
     exited: bool = False
 
 
+def reaper_status(v: Victim) -> str:
+    """What the reaper column says of a victim: the reaper's outcome once it is done with it, else "exited" when
+    the victim has exited (its exit frees the mm: nothing is left to reap and it no longer blocks another kill),
+    else "pending". The one place views derive "pending" from, so none calls an exited victim pending."""
+    if v.outcome:
+        return v.outcome
+    return "exited" if v.exited else "pending"
+
+
 class Anomaly(NamedTuple):
     """Something the events say that cannot be true of a real kernel (or of a complete log)."""
 
@@ -133,4 +142,4 @@ _native.register_records({cls.__name__: cls for cls in (
     Task, Mm, Holder, Lock, Zone, Memcg, MemInfo, OomInvocation, Victim, Anomaly)}, Src)
 
 __all__ = ["TABLES", "Anomaly", "Holder", "Lock", "Memcg", "MemInfo", "Mm", "OomInvocation", "State", "Table", "Task",
-           "Victim", "Zone"]
+           "Victim", "Zone", "reaper_status"]

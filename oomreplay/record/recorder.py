@@ -15,6 +15,7 @@ tracefs if we mounted it, the signal handlers. A second Ctrl-C during the cleanu
 from __future__ import annotations
 
 import os
+import platform
 import signal
 import subprocess
 import tempfile
@@ -119,7 +120,8 @@ def record(output: str | os.PathLike[str], command: Sequence[str] = (), *, profi
         tell(f"converting {dmesg.name} and {ftrace.name} into {output}")
         inputs = [str(dmesg), str(ftrace)] if dmesg.stat().st_size else [str(ftrace)]
         try:
-            report.convert = convert(inputs, output)
+            # recorded here: the kernel is the one running (the kernel log read from its end seldom names it)
+            report.convert = convert(inputs, output, meta={"kernel": platform.release()})
         except ConvertError as e:
             raise RecordError(f"recorded, but the conversion failed: {e}") from None
     if report.missing:

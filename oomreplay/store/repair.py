@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _native
+from .._util.plural import count
 from .reader import Trace
 
 
@@ -53,10 +54,10 @@ class VerifyReport:
     def lines(self) -> list[str]:
         s = self.scan
         if self.ok:
-            return [f"{self.path}: OK ({s.blocks} blocks, {s.events} events, {s.size} bytes)"]
+            return [f"{self.path}: OK ({count(s.blocks, 'block')}, {count(s.events, 'event')}, {count(s.size, 'byte')})"]
         out = [f"{self.path}: DAMAGED ({len(s.problems)} problem{'s' * (len(s.problems) != 1)})"]
         out += [f"  offset {p.offset}: {p.message}" for p in s.problems]
-        whole = f"{s.events} events in whole blocks"
+        whole = f"{count(s.events, 'event')} in whole blocks"
         out.append(f"  {whole}; run `oomreplay repair {self.path} -o FIXED.oomtrace` to rebuild the index")
         return out
 

@@ -11,6 +11,7 @@ from oomreplay import Event, TraceWriter
 from oomreplay.store import FORMAT_VERSION
 
 from ..commands import cli
+from ..conftest import TRACES
 
 HOSTILE = "\x1b]0;pwned\x07[bold]x[/]"
 
@@ -109,3 +110,64 @@ def test_record_is_a_command_and_refuses_a_limit_without_a_command(tmp_path: Pat
     assert r.returncode == 2
     assert r.stderr.strip() == "oomreplay: error: --memory-limit needs a COMMAND to run inside the cgroup"
     assert not (tmp_path / "r.oomtrace").exists()
+
+
+def test_an_exited_victim_is_not_pending(tmp_path: Path):
+    """A thread marked by task_will_free_mem (oom_victim, no kill), then its exit: the reaper never had to act and
+    the victim no longer blocks a kill, so neither ``info`` nor ``state`` may call it pending; the one the reaper
+    has not finished with, still alive, stays pending."""
+    path = tmp_path / "exited.oomtrace"
+    evs = [Event(1_000_000_000, "task", 700, {"tgid": 700, "comm": "worker"}),
+           Event(1_000_000_000, "task", 800, {"tgid": 800, "comm": "hog"}),
+           Event(1_100_000_000, "oom_invoke", 701, {"gfp": "GFP_KERNEL", "order": 0, "comm": "worker"}),
+           Event(1_100_000_100, "oom_victim", 700, {"comm": "worker"}),
+           Event(1_200_000_000, "task_exit", 700, {"comm": "worker"}),
+           Event(1_300_000_000, "oom_kill", 800, {"comm": "hog"})]
+    with TraceWriter(path, meta={"kernel": "6.1"}) as w:
+        w.extend(evs)
+    r = cli("info", str(path))
+    assert r.returncode == 0, r.stderr
+    outcomes = next(line for line in r.stdout.splitlines() if line.startswith("reaper outcomes"))
+    assert outcomes.split(None, 2)[2] == "exited 1, pending 1"
+    r = cli("state", str(path), "--seq", str(len(evs) - 1))
+    rows = {line.split()[0]: line.split() for line in r.stdout.split("OOM victims and the reaper")[1].splitlines()[2:]
+            if line.strip()}
+    assert rows["700"][-1] == "exited" and rows["800"][-1] == "pending"
+
+
+def _info(path: Path) -> dict[str, str]:
+    r = cli("info", str(path))
+    assert r.returncode == 0, r.stderr
+    return {line[:18].strip(): line[18:].strip() for line in r.stdout.splitlines()}
+
+
+def test_info_says_what_an_excerpt_from_the_kill_lacks(incident: Path):
+    """The seed demo starts at "Kill process": no invocation header, one kill. "OOM invocations 0" beside
+    "kills 1" read as a bug; it says the report header is missing, and a trace with one says its count."""
+    seed = _info(TRACES / "seed-006-unable-to-reap.oomtrace")
+    assert seed["kills"] == "1"
+    assert seed["OOM invocations"].startswith("0 (") and "no OOM report header" in seed["OOM invocations"]
+    assert _info(incident)["OOM invocations"] == "1"
+
+
+def test_events_with_an_empty_time_range_is_an_error(incident: Path):
+    """``--from 12 --to 11`` printed nothing and exited 0, as if the trace held no event there."""
+    r = cli("events", str(incident), "--from", "1.5", "--to", "1.2")
+    assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1 and "--to" in r.stderr
+    r = cli("events", str(incident), "--from", "1.2", "--to", "1.2", "--format", "jsonl")
+    assert r.returncode == 0 and [json.loads(line)["ts_ns"] for line in r.stdout.splitlines()] == [1_200_000_000]
+
+
+def test_explain_at_a_seq(incident: Path):
+    """``state`` and ``replay`` take ``--seq``; ``explain`` had only ``--at``."""
+    def explained(*args: str) -> dict:
+        r = cli("explain", str(incident), "--format", "json", *args)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    at_invoke = explained("--seq", "2")  # the oom_invoke, the only event at 1.2 s
+    assert at_invoke == explained("--at", "1.2")
+    assert at_invoke != explained() and explained("--seq", "16") == explained()
+    for bad in (["--seq", "17"], ["--seq", "-2"], ["--seq", "2", "--at", "1.2"]):
+        r = cli("explain", str(incident), *bad)
+        assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, bad

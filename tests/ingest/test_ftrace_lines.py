@@ -134,3 +134,44 @@ def test_event_names_are_mapped_with_or_without_their_system():
     assert len(conv._by_event) == ftrace_tracepoints._EVENT_NAMES_KEPT
     assert [ev.kind for ev in events].count("log") == 1500
     assert [ev.pid for ev in events if ev.kind == "oom_kill"] == [42, 43]
+
+
+@pytest.mark.parametrize("header", [
+    ["# tracer: nop", "#", "# entries-in-buffer/entries-written: 3/3   #P:2", "#",
+     "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION", "#              | |         |   |||||     |         |"],
+    ["cpus=2"],  # trace-cmd report
+])
+def test_header_lines_take_the_first_events_time(tmp_path: Path, header: list[str]):
+    """A tracer header is source text, not a moment of the incident: placed at 0 it made a 1 s recording taken
+    1,350 s after boot report 1,350 s of duration. The earliest event's time rules, even one sorted back."""
+    path = tmp_path / "trace.txt"
+    path.write_text("\n".join(header + [
+        _line("a", 10, 0, "1350.200000", "sched_process_exit", "comm=a pid=10 prio=120"),
+        _line("b", 11, 1, "1350.100000", "sched_process_exit", "comm=b pid=11 prio=120"),
+        _line("c", 12, 0, "1351.300000", "sched_process_exit", "comm=c pid=12 prio=120"),
+    ]) + "\n")
+    convert([str(path)], tmp_path / "t.oomtrace")
+    with open_trace(tmp_path / "t.oomtrace") as trace:
+        assert (trace.first_ts, trace.last_ts) == (1_350_100_000_000, 1_351_300_000_000)
+        evs = list(trace.events())
+        assert [e.src.line for e in evs[:len(header)]] == list(range(1, len(header) + 1))
+        assert all(e.kind == "log" and e.ts_ns == 1_350_100_000_000 for e in evs[:len(header)])
+        assert [e.ts_ns for e in evs] == sorted(e.ts_ns for e in evs)
+
+
+def test_a_recording_with_no_event_keeps_its_header_at_zero():
+    conv = FtraceConverter()
+    events = conv.convert(["# tracer: nop", "#"])
+    assert [(e.kind, e.ts_ns) for e in events] == [("log", 0), ("log", 0)]
+
+
+def test_the_callers_meta_is_stored_over_what_the_inputs_say(tmp_path: Path):
+    """``record`` knows the kernel it ran on (``uname -r``); a recording and the end of a kernel log seldom name
+    it, and the trace said ``kernel unknown``."""
+    path = tmp_path / "trace.txt"
+    path.write_text("# tracer: nop\n" + _line("a", 5, 0, "1.000000", "mark_victim", "pid=5") + "\n")
+    convert([str(path)], tmp_path / "plain.oomtrace")
+    convert([str(path)], tmp_path / "t.oomtrace", meta={"kernel": "6.8.0-test"})
+    with open_trace(tmp_path / "plain.oomtrace") as plain, open_trace(tmp_path / "t.oomtrace") as t:
+        assert plain.meta.get("kernel") is None and t.meta["kernel"] == "6.8.0-test"
+        assert t.meta["converter"] == plain.meta["converter"] and t.meta["clock"] == plain.meta["clock"]

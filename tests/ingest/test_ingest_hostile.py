@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from oomreplay import open_trace
+
+from ..conftest import REPO
 
 REPORT = b"""[  493.787997] Out of memory: Kill process 3163 (a.out) score 739 or sacrifice child
 [  493.791708] Killed process 3163 (a.out) total-vm:4268108kB, anon-rss:2754236kB, file-rss:0kB, shmem-rss:0kB
@@ -56,13 +59,12 @@ def test_several_inputs_merge_by_time(tmp_path: Path):
 
 
 @pytest.mark.parametrize("data", [
-    bytes(range(256)) * 64,                                  # binary junk
-    b"\x00\x00\x00abc\x00\n\x00\n",                          # NUL bytes
+    REPORT[:200] + b"\x00" * 4096 + b"\n" + REPORT[200:],   # a syslog written across a crash: NULs kept
     b"\xff\xfe\xc3\x28 invalid utf-8 \xed\xa0\x80\n" + REPORT,
     REPORT.replace(b"\n", b"\r\n"),                          # CRLF
     b"x" * (10 << 20) + b"\n" + REPORT,                       # a 10 MB line
     b"[    1.000000] eth0: link up\n[    2.000000] usb 1-1: new device\n",  # no OOM in it
-], ids=["binary", "nul", "utf8", "crlf", "10mb-line", "no-oom"])
+], ids=["crash-nuls", "utf8", "crlf", "10mb-line", "no-oom"])
 def test_hostile_input_converts_without_traceback(tmp_path: Path, data: bytes):
     src = tmp_path / "in.log"
     src.write_bytes(data)
@@ -128,3 +130,34 @@ def test_a_write_that_fails_midway_is_one_line_and_leaves_nothing(tmp_path: Path
     assert len(r.stderr.strip().splitlines()) == 1 and b"Traceback" not in r.stderr, r.stderr
     assert str(out).encode() in r.stderr, r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.log"]
+
+
+ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00\x01\x00\x00\x00" + bytes(range(256)) * 16
+
+
+@pytest.mark.parametrize("data", [
+    ELF,                                                     # convert /bin/ls
+    gzip.compress(ELF),                                      # compressed, the content still tells
+    bytes(range(256)) * 64,                                  # binary junk
+    b"\x00\x00\x00abc\x00\n\x00\n",                          # NUL bytes from the start
+    "[    1.000000] Killed process 5 (a)\n".encode("utf-16-le"),  # UTF-16: not a kernel log's encoding
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(1, 32)) * 40 + b"\x00" * 8,  # text-like first line
+], ids=["elf", "gzip-elf", "junk", "nul", "utf16", "png"])
+def test_input_that_is_not_text_is_refused(tmp_path: Path, data: bytes):
+    """A log never holds NUL bytes where it starts: ``convert /bin/ls`` made a trace of junk "log" lines."""
+    src = tmp_path / "in.bin"
+    src.write_bytes(data)
+    out = tmp_path / "t.oomtrace"
+    r = convert(str(src), "-o", str(out))
+    assert r.returncode == 2 and b"Traceback" not in r.stderr
+    assert r.stderr.count(b"\n") == 1 and str(src).encode() in r.stderr and b"not a text log" in r.stderr
+    assert not out.exists()
+
+
+def test_stdout_is_no_place_for_a_trace(tmp_path: Path):
+    """``convert - -o -`` wrote a file named ``-``."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    r = subprocess.run([sys.executable, "-m", "oomreplay", "convert", "-", "-o", "-"], input=REPORT,
+                       capture_output=True, timeout=120, cwd=tmp_path, env=env)  # the checkout, run elsewhere
+    assert r.returncode == 2 and r.stderr.count(b"\n") == 1 and b"-o -" in r.stderr
+    assert not (tmp_path / "-").exists() and not list(tmp_path.iterdir())

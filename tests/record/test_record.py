@@ -6,6 +6,7 @@ Skipped with the reason where the machine cannot record (not root, no tracefs, n
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import signal
 import subprocess
@@ -88,6 +89,7 @@ def test_records_a_memcg_oom(tmp_path: Path, nothing_left):
         assert [e.pid for e in trace.events(kind="task_exit") if e.pid == victim]
         assert any(e.get("flag") == "TIF_MEMDIE" for e in trace.events(kind="flag_set", pid=victim))
         assert trace.meta.get("clock_offsets")  # the log and the recording were aligned
+        assert trace.meta.get("kernel") == platform.release()  # recorded on the running kernel, not unknown
 
 
 def _loop_and_blkio(tmp_path: Path) -> tuple[str, Path] | str:

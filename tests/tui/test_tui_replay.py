@@ -606,7 +606,7 @@ def test_presentation_chapters_are_the_marks_when_there_are_some(own_incident: P
         note.update = lambda markdown: updates.append(markdown) or original(markdown)  # type: ignore[method-assign]
         app._seek(10)  # a step inside the chapter: its note is not parsed and mounted again
         await settle(pilot, app)
-        assert "+1 events" in _card(app) and updates == []
+        assert "(+1 event)" in _card(app) and updates == []
         await press(pilot, app, "right")
         assert app.cursor == 11 and "java goes" in _card(app) and updates == [""]
     run(ReplayApp(own_incident, present=True), script)

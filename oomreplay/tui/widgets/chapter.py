@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Markdown, Static
 
+from ..._util.plural import count
 from ..._util.safetext import visible
 from ...review.chapters import Chapter
 from ...review.glossary import context
@@ -52,7 +53,7 @@ class ChapterCard(Vertical):
                 where.update("")
             self._shown = None
             return
-        after = "" if cursor == chapter.seq else f"  (+{cursor - chapter.seq} events)"
+        after = "" if cursor == chapter.seq else f"  (+{count(cursor - chapter.seq, 'event')})"
         title.update(Content.assemble((f" {index + 1}/{total} ", "reverse bold $accent"), " ",
                                       (visible(chapter.title), "bold"), (after, "$text-muted")))
         if chapter == self._shown:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.content import Content
 
 from ..._util.safetext import visible
-from ...model import MAX_OOM_REAP_RETRIES, Victim
+from ...model import MAX_OOM_REAP_RETRIES, Victim, reaper_status
 from ...session.frame import Frame
 from .panel import Panel
 
@@ -14,7 +14,7 @@ from .panel import Panel
 def _victim_line(v: Victim, frame: Frame) -> Content:
     attempts = f"attempts {len(v.attempts)}/{MAX_OOM_REAP_RETRIES}"
     last = f" [{', '.join(v.attempts[-3:])}]" if v.attempts else ""
-    outcome = v.outcome or "pending"
+    outcome = reaper_status(v)
     skip = v.mm is not None and v.mm in frame.oom_skip
     comm = frame.comms.get(v.pid) or visible(v.comm or "")
     since = f" +{(frame.ts_ns - v.killed_ts) / 1e9:.3f} s" if frame.ts_ns is not None else ""
