@@ -122,6 +122,17 @@ pub struct TraceWriter {
     tuning: Tuning,
 }
 
+/// Compress and frame a change-list chunk and write it at the end of the file; its offset.
+fn emit_postings(file: &mut Option<BufWriter<File>>, offset: &mut i64, compressor: &mut BlockCompressor, raw: &[u8]) -> Result<i64> {
+    let z = compressor.compress(POSTINGS, raw)?;
+    let mut framed = Vec::with_capacity(z.len() + BLOCK_HEAD);
+    frame(POSTINGS, &z, &mut framed);
+    let at = *offset;
+    file.as_mut().ok_or_else(|| Error::Value("the writer is closed".into()))?.write_all(&framed)?;
+    *offset += framed.len() as i64;
+    Ok(at)
+}
+
 fn partial(path: &Path, what: &str) -> PathBuf {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     path.with_file_name(format!(".{name}.{}{what}.partial", std::process::id()))
@@ -324,15 +335,7 @@ impl TraceWriter {
         items.extend(pids);
         items.extend(entities);
         let (file, offset, compressor) = (&mut self.file, &mut self.offset, &mut self.compressor);
-        let mut emit = |raw: &[u8]| -> Result<i64> {
-            let z = compressor.compress(POSTINGS, raw)?;
-            let mut framed = Vec::with_capacity(z.len() + BLOCK_HEAD);
-            frame(POSTINGS, &z, &mut framed);
-            let at = *offset;
-            file.as_mut().ok_or_else(|| Error::Value("the writer is closed".into()))?.write_all(&framed)?;
-            *offset += framed.len() as i64;
-            Ok(at)
-        };
+        let mut emit = |raw: &[u8]| emit_postings(file, offset, compressor, raw);
         self.changes.extend_many(items, &mut emit)
     }
 
@@ -430,15 +433,7 @@ impl TraceWriter {
             self.flush_source(i)?;
         }
         let (file, offset, compressor) = (&mut self.file, &mut self.offset, &mut self.compressor);
-        let mut emit = |raw: &[u8]| -> Result<i64> {
-            let z = compressor.compress(POSTINGS, raw)?;
-            let mut framed = Vec::with_capacity(z.len() + BLOCK_HEAD);
-            frame(POSTINGS, &z, &mut framed);
-            let at = *offset;
-            file.as_mut().ok_or_else(|| Error::Value("the writer is closed".into()))?.write_all(&framed)?;
-            *offset += framed.len() as i64;
-            Ok(at)
-        };
+        let mut emit = |raw: &[u8]| emit_postings(file, offset, compressor, raw);
         self.changes.flush_all(&mut emit)?;
         let mut raw = Vec::new();
         self.changes.directory_payload(&mut raw);
