@@ -10,6 +10,7 @@ use super::unicode::{DECIMAL, DIGIT_NOT_DECIMAL, SPACE, WORD};
 const DIGIT: u8 = 1;
 const SPACE_: u8 = 2;
 const WORD_: u8 = 4;
+const NON_SPACE: u8 = 8;
 
 /// The ASCII classes, by byte.
 static ASCII: [u8; 128] = {
@@ -26,6 +27,8 @@ static ASCII: [u8; 128] = {
         // str.isspace: \t \n \v \f \r, the four information separators 0x1c-0x1f, and the space
         if matches!(b, 0x09..=0x0d | 0x1c..=0x20) {
             t[c] |= SPACE_;
+        } else {
+            t[c] |= NON_SPACE;
         }
         c += 1;
     }
@@ -102,34 +105,46 @@ pub fn non_space(s: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-/// The end of the run of whitespace starting at `i` (`i` itself when there is none).
-#[inline]
-pub fn spaces(s: &[u8], mut i: usize) -> usize {
-    while let Some(n) = space(s, i) {
-        i += n;
+/// The end of the run of characters of `class` (an ASCII class bit) starting at `i`, the ASCII bytes read in a
+/// tight loop; `slow` decides a character at or above 0x80.
+#[inline(always)]
+fn run(s: &[u8], mut i: usize, class: u8, slow: fn(&[u8], usize) -> Option<usize>) -> usize {
+    while let Some(&b) = s.get(i) {
+        if b < 0x80 {
+            if ASCII[b as usize] & class == 0 {
+                break;
+            }
+            i += 1;
+        } else {
+            match slow(s, i) {
+                Some(n) => i += n,
+                None => break,
+            }
+        }
     }
     i
 }
 
+/// The end of the run of whitespace starting at `i` (`i` itself when there is none).
+#[inline]
+pub fn spaces(s: &[u8], i: usize) -> usize {
+    run(s, i, SPACE_, space)
+}
+
 /// The end of the run of non-whitespace starting at `i`.
 #[inline]
-pub fn non_spaces(s: &[u8], mut i: usize) -> usize {
-    while let Some(n) = non_space(s, i) {
-        i += n;
-    }
-    i
+pub fn non_spaces(s: &[u8], i: usize) -> usize {
+    run(s, i, NON_SPACE, non_space)
 }
 
 /// The end of the run of `\w` characters and `extra` bytes starting at `i` (`[\w…]*`).
 #[inline]
 pub fn words(s: &[u8], mut i: usize, extra: &[u8]) -> usize {
     loop {
+        i = run(s, i, WORD_, word);
         match s.get(i) {
             Some(b) if extra.contains(b) => i += 1,
-            _ => match word(s, i) {
-                Some(n) => i += n,
-                None => return i,
-            },
+            _ => return i,
         }
     }
 }
@@ -146,8 +161,21 @@ pub struct Digits {
 
 #[inline]
 pub fn digits(s: &[u8], mut i: usize) -> Digits {
-    let mut value = Some(0i128);
-    let mut count = 0;
+    // ASCII digits first, up to 18 of them (a u64 cannot overflow), then the general loop
+    let start = i;
+    let mut v = 0u64;
+    while let Some(&b) = s.get(i) {
+        if !b.is_ascii_digit() || i - start == 18 {
+            break;
+        }
+        v = v * 10 + (b - b'0') as u64;
+        i += 1;
+    }
+    if s.get(i).is_none_or(|&b| b < 0x80 && !b.is_ascii_digit()) {
+        return Digits { end: i, count: i - start, value: Some(v as i128) };
+    }
+    let mut value = Some(v as i128);
+    let mut count = i - start;
     while let Some((d, n)) = digit(s, i) {
         value = value.and_then(|v| v.checked_mul(10)).and_then(|v| v.checked_add(d as i128));
         count += 1;
@@ -199,21 +227,6 @@ pub fn strip(s: &str) -> &str {
     rstrip(lstrip(s))
 }
 
-/// `str.split()`: the words between runs of whitespace.
-pub fn split_words(s: &str) -> impl Iterator<Item = &str> {
-    let b = s.as_bytes();
-    let mut i = spaces(b, 0);
-    std::iter::from_fn(move || {
-        if i >= b.len() {
-            return None;
-        }
-        let end = non_spaces(b, i);
-        let w = &s[i..end];
-        i = spaces(b, end);
-        Some(w)
-    })
-}
-
 /// `f"{n:,}"`: a decimal number with a comma every three digits.
 pub fn thousands(n: impl std::fmt::Display) -> String {
     let plain = n.to_string();
@@ -245,7 +258,6 @@ mod tests {
         assert_eq!(word("é".as_bytes(), 1), None); // inside the character
         assert_eq!(word("\u{FFFD}".as_bytes(), 0), None);
         assert_eq!(strip("\u{a0} a b\x1f "), "a b");
-        assert_eq!(split_words(" a  b\tc ").collect::<Vec<_>>(), ["a", "b", "c"]);
         assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(thousands(-1234), "-1,234");
         assert_eq!(thousands(12), "12");

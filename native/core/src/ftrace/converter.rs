@@ -57,7 +57,7 @@ pub(super) enum Tracepoint {
 impl Tracepoint {
     fn of(event: &str) -> Option<Tracepoint> {
         use Tracepoint::*;
-        let name = event.rsplit(':').next().unwrap_or(event);
+        let name = memchr::memrchr(b':', event.as_bytes()).map_or(event, |c| &event[c + 1..]);
         Some(match name {
             "rss_stat" => Rss,
             "sched_switch" => Switch,
@@ -193,12 +193,16 @@ impl<C: ConsoleParser> FtraceConverter<C> {
             return 0;
         }
         let body = text.strip_suffix(b"\n").unwrap_or(text);
+        // one UTF-8 check for the block (the common case); a block with invalid bytes is decoded line by line
+        let valid = std::str::from_utf8(body).ok();
         let mut n = first_line;
         let mut start = 0;
         for end in memchr::memchr_iter(b'\n', body).chain([body.len()]) {
-            let piece = &body[start..end];
-            let piece = piece.strip_suffix(b"\r").unwrap_or(piece);
-            self.feed(n, &String::from_utf8_lossy(piece), out);
+            let cr = (end > start && body[end - 1] == b'\r') as usize;
+            match valid {
+                Some(text) => self.feed(n, &text[start..end - cr], out),
+                None => self.feed(n, &String::from_utf8_lossy(&body[start..end - cr]), out),
+            }
             n += 1;
             start = end + 1;
         }

@@ -71,7 +71,9 @@ pub fn unquote(line: &str) -> &str {
 pub fn parse_line(line: &str) -> Parsed<'_> {
     let s = line.as_bytes();
     let mut buffer = None;
-    let (start, m) = match memchr::memchr_iter(b'-', s).find_map(|d| ftrace_columns(s, d).map(|m| (d, m))) {
+    // a plain loop, not memchr: the first `-` is a few bytes in, where memchr's set-up costs more than the scan
+    let mut dashes = s.iter().enumerate().filter(|(_, &b)| b == b'-').map(|(d, _)| d);
+    let (start, m) = match dashes.find_map(|d| ftrace_columns(s, d).map(|m| (d, m))) {
         Some(found) => found,
         None => match (0..s.len()).find_map(|p| perf_columns(s, p).map(|m| (p, m))) {
             Some((p, m)) => {
@@ -85,7 +87,7 @@ pub fn parse_line(line: &str) -> Parsed<'_> {
         },
     };
     let mut head = &line[..start];
-    if !m.perf && head.contains(':') {
+    if !m.perf && memchr::memchr(b':', head.as_bytes()).is_some() {
         if let Some((name, rest)) = buffer_name(head) {
             buffer = Some(name);
             head = rest;

@@ -6,7 +6,7 @@
 //! a vendor kernel adds fields and a converter should not choke on them. Pairs are spans into the payload, in a
 //! buffer reused from line to line: reading an `rss_stat` payload allocates nothing.
 
-use super::chars::{digits, space, split_words, strip, words};
+use super::chars::{digits, non_spaces, space, spaces, strip, words};
 use crate::model::Value;
 
 /// A payload's `key=value` / `key:value` pairs; a repeated key's last value wins (Python builds a dict).
@@ -23,25 +23,10 @@ impl Pairs {
     pub fn read(&mut self, payload: &str) {
         self.spans.clear();
         let at = |sub: &str| (sub.as_ptr() as usize - payload.as_ptr() as usize) as u32;
-        if memchr::memchr2(b':', b'(', payload.as_bytes()).is_none() {
-            let mut plain = true;
-            for word in split_words(payload) {
-                let Some(eq) = memchr::memchr(b'=', word.as_bytes()) else {
-                    plain = false;
-                    break;
-                };
-                if !is_key(&word[..eq]) {
-                    plain = false;
-                    break;
-                }
-                let k = at(word);
-                self.spans.push([k, k + eq as u32, k + eq as u32 + 1, k + word.len() as u32]);
-            }
-            if plain {
-                return;
-            }
-            self.spans.clear();
+        if memchr::memchr2(b':', b'(', payload.as_bytes()).is_none() && self.plain(payload) {
+            return;
         }
+        self.spans.clear();
         let s = payload.as_bytes();
         let mut p = 0;
         while p < s.len() {
@@ -57,6 +42,26 @@ impl Pairs {
         }
     }
 
+    /// Every word a `key=value` with a field name for its key (Python splits on whitespace and partitions each
+    /// word at its first `=`): the pairs read in one pass; false as soon as a word is not one.
+    fn plain(&mut self, payload: &str) -> bool {
+        let s = payload.as_bytes();
+        let mut i = spaces(s, 0);
+        while i < s.len() {
+            if !matches!(s[i], b'A'..=b'Z' | b'a'..=b'z' | b'_') {
+                return false;
+            }
+            let key_end = words(s, i + 1, b"-");
+            if s.get(key_end) != Some(&b'=') {
+                return false;
+            }
+            let end = non_spaces(s, key_end + 1);
+            self.spans.push([i as u32, key_end as u32, key_end as u32 + 1, end as u32]);
+            i = spaces(s, end);
+        }
+        true
+    }
+
     /// The value of `key` in the payload last read.
     #[inline]
     pub fn get<'p>(&self, payload: &'p str, key: &str) -> Option<&'p str> {
@@ -66,12 +71,6 @@ impl Pairs {
             .find(|sp| &payload.as_bytes()[sp[0] as usize..sp[1] as usize] == key.as_bytes())
             .map(|sp| &payload[sp[2] as usize..sp[3] as usize])
     }
-}
-
-/// `[A-Za-z_][\w-]*\Z`: a field name.
-fn is_key(k: &str) -> bool {
-    let b = k.as_bytes();
-    matches!(b.first(), Some(c) if c.is_ascii_alphabetic() || *c == b'_') && words(b, 1, b"-") == b.len()
 }
 
 /// `([A-Za-z_][\w-]*)(?:=|:(?=\S))( ?\([^)]*\)|\S*)` at `p`: the key's end, the value's span, the match's end.

@@ -4,7 +4,11 @@
 
 use super::chars::{digits, non_spaces, strip};
 use super::payload::Num;
-use memchr::memmem;
+use memchr::memmem::Finder;
+use std::sync::LazyLock;
+
+static PREV_PID: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b" prev_pid="));
+static NEXT_PID: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b" next_pid="));
 
 /// `sched_switch`'s columns.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -40,14 +44,14 @@ pub fn sched_switch(payload: &str) -> Option<Switch<'_>> {
 fn kernel_switch(p: &str) -> Option<Switch<'_>> {
     let s = p.as_bytes();
     literal(s, 0, b"prev_comm=")?;
-    memmem::find_iter(&s[10..], b" prev_pid=").find_map(|k| {
+    PREV_PID.find_iter(&s[10..]).find_map(|k| {
         let k = k + 10;
         let (prev_pid, i) = signed(s, k + 10)?;
         let (_, i) = signed(s, literal(s, i, b" prev_prio=")?)?;
         let i = literal(s, i, b" prev_state=")?;
         let state_end = non_spaces(s, i);
         let nc = literal(s, state_end, b" ==> next_comm=").filter(|_| state_end > i)?;
-        memmem::find_iter(&s[nc..], b" next_pid=").find_map(|k2| {
+        NEXT_PID.find_iter(&s[nc..]).find_map(|k2| {
             let (next_pid, _) = signed(s, nc + k2 + 10)?;
             Some(Switch {
                 prev_comm: &p[10..k],
