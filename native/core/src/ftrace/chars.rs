@@ -11,6 +11,10 @@ const DIGIT: u8 = 1;
 const SPACE_: u8 = 2;
 const WORD_: u8 = 4;
 const NON_SPACE: u8 = 8;
+/// The bytes a `[\w…]` class adds to `\w`, for `words`.
+pub const DASH: u8 = 16;
+pub const COLON: u8 = 32;
+pub const DOT: u8 = 64;
 
 /// The ASCII classes, by byte.
 static ASCII: [u8; 128] = {
@@ -24,6 +28,12 @@ static ASCII: [u8; 128] = {
         if b.is_ascii_alphabetic() || b == b'_' {
             t[c] |= WORD_;
         }
+        t[c] |= match b {
+            b'-' => DASH,
+            b':' => COLON,
+            b'.' => DOT,
+            _ => 0,
+        };
         // str.isspace: \t \n \v \f \r, the four information separators 0x1c-0x1f, and the space
         if matches!(b, 0x09..=0x0d | 0x1c..=0x20) {
             t[c] |= SPACE_;
@@ -137,16 +147,11 @@ pub fn non_spaces(s: &[u8], i: usize) -> usize {
     run(s, i, NON_SPACE, non_space)
 }
 
-/// The end of the run of `\w` characters and `extra` bytes starting at `i` (`[\w…]*`).
+/// The end of the run of `\w` characters and the `extra` bytes (`DASH`, `COLON`, `DOT`) starting at `i`
+/// (`[\w…]*`).
 #[inline]
-pub fn words(s: &[u8], mut i: usize, extra: &[u8]) -> usize {
-    loop {
-        i = run(s, i, WORD_, word);
-        match s.get(i) {
-            Some(b) if extra.contains(b) => i += 1,
-            _ => return i,
-        }
-    }
+pub fn words(s: &[u8], i: usize, extra: u8) -> usize {
+    run(s, i, WORD_ | extra, word)
 }
 
 /// A run of `\d` from `i`, as `int()` reads it.
@@ -155,13 +160,13 @@ pub struct Digits {
     pub end: usize,
     /// How many digits (characters): `\d{1,4}` counts these.
     pub count: usize,
-    /// The value; None when it does not fit an i128 (`int()` would still read it: a number too large to keep).
-    pub value: Option<i128>,
+    /// The value; None when it does not fit a u64 (`int()` would still read it: a number too large to keep).
+    pub value: Option<u64>,
 }
 
 #[inline]
 pub fn digits(s: &[u8], mut i: usize) -> Digits {
-    // ASCII digits first, up to 18 of them (a u64 cannot overflow), then the general loop
+    // ASCII digits first, up to 18 of them (no overflow check needed), then the general loop
     let start = i;
     let mut v = 0u64;
     while let Some(&b) = s.get(i) {
@@ -172,12 +177,12 @@ pub fn digits(s: &[u8], mut i: usize) -> Digits {
         i += 1;
     }
     if s.get(i).is_none_or(|&b| b < 0x80 && !b.is_ascii_digit()) {
-        return Digits { end: i, count: i - start, value: Some(v as i128) };
+        return Digits { end: i, count: i - start, value: Some(v) };
     }
-    let mut value = Some(v as i128);
+    let mut value = Some(v);
     let mut count = i - start;
     while let Some((d, n)) = digit(s, i) {
-        value = value.and_then(|v| v.checked_mul(10)).and_then(|v| v.checked_add(d as i128));
+        value = value.and_then(|v| v.checked_mul(10)).and_then(|v| v.checked_add(d as u64));
         count += 1;
         i += n;
     }
@@ -267,8 +272,8 @@ mod tests {
     fn digit_runs_keep_their_value_or_say_it_is_too_large() {
         let d = digits(b"0042x", 0);
         assert_eq!((d.end, d.count, d.value), (4, 4, Some(42)));
-        let long = "9".repeat(50);
+        let long = "9".repeat(20);
         let d = digits(long.as_bytes(), 0);
-        assert_eq!((d.end, d.count, d.value), (50, 50, None));
+        assert_eq!((d.end, d.count, d.value), (20, 20, None));
     }
 }

@@ -121,6 +121,8 @@ pub struct FtraceConverter<C: ConsoleParser> {
     /// `mm:` and a pointer, built here to look it up without allocating.
     pub(super) key: String,
     pub(super) names: Names,
+    /// The last event name met and its tracepoint (consecutive lines mostly repeat the name).
+    last_event: (String, Option<Tracepoint>),
 }
 
 impl<C: ConsoleParser> FtraceConverter<C> {
@@ -144,6 +146,7 @@ impl<C: ConsoleParser> FtraceConverter<C> {
             strings: Interner::default(),
             key: String::new(),
             names: Names { flag: Str::from("flag"), outcome: Str::from("outcome"), min_kb: Str::from("min_kb") },
+            last_event: (String::new(), None),
         }
     }
 
@@ -251,7 +254,12 @@ impl<C: ConsoleParser> FtraceConverter<C> {
             Rec::Overflow => self.report.overflow.push(line.lineno),
             Rec::Event(spans) => {
                 let rec = spans.line(&line.text);
-                if let Some(tp) = Tracepoint::of(rec.event) {
+                if rec.event != self.last_event.0 {
+                    self.last_event.0.clear();
+                    self.last_event.0.push_str(rec.event);
+                    self.last_event.1 = Tracepoint::of(rec.event);
+                }
+                if let Some(tp) = self.last_event.1 {
                     if self.handle(tp, ts, &rec, line.lineno, out).is_err() {
                         out.truncate(start);
                         self.report.overflow.push(line.lineno);

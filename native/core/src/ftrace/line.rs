@@ -10,7 +10,7 @@
 //! regex would backtrack (the optional flags column, the event name's last `:`), the scan tries the same
 //! alternatives in the same order.
 
-use super::chars::{digits, non_spaces, space, spaces, strip, words, rstrip, Digits};
+use super::chars::{digits, non_spaces, rstrip, space, spaces, strip, words, Digits, COLON, DASH, DOT};
 
 /// Only this much of a line is read (the source keeps all of it), in characters: Python's
 /// `kernel_log.MATCH_CHARS`.
@@ -134,7 +134,7 @@ impl Stamp {
         let sec = self.sec.value?;
         let ns = match self.frac {
             None => sec,
-            Some(f) => sec.checked_mul(1_000_000_000)?.checked_add(f.value? * 10i128.pow(9 - f.count as u32))?,
+            Some(f) => sec.checked_mul(1_000_000_000)?.checked_add(f.value? * 10u64.pow(9 - f.count as u32))?,
         };
         i64::try_from(ns).ok()
     }
@@ -301,8 +301,8 @@ fn ftrace_event(s: &[u8], k: usize) -> Option<usize> {
     if !name_start(s, k) {
         return None;
     }
-    let run = words(s, k + 1, b":.-");
-    memchr::memrchr(b':', &s[k + 1..run]).map(|c| k + 1 + c)
+    let run = words(s, k + 1, COLON | DOT | DASH);
+    s[k + 1..run].iter().rposition(|&b| b == b':').map(|c| k + 1 + c)
 }
 
 /// `[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*:` at `k`: the offset of the second `:`.
@@ -310,11 +310,11 @@ fn perf_event(s: &[u8], k: usize) -> Option<usize> {
     if !name_start(s, k) {
         return None;
     }
-    let colon = words(s, k + 1, b".-");
+    let colon = words(s, k + 1, DOT | DASH);
     if s.get(colon) != Some(&b':') || !name_start(s, colon + 1) {
         return None;
     }
-    let end = words(s, colon + 2, b".-");
+    let end = words(s, colon + 2, DOT | DASH);
     (s.get(end) == Some(&b':')).then_some(end)
 }
 

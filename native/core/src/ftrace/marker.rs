@@ -84,7 +84,7 @@ fn cpu_marker(s: &[u8], i: usize) -> Option<Lost> {
 fn perf_lost(s: &[u8]) -> Option<Lost> {
     let records: Vec<(usize, usize)> = memchr::memmem::find_iter(s, b"PERF_RECORD_LOST")
         .filter_map(|q| {
-            let w = words(s, q + 16, b"");
+            let w = words(s, q + 16, 0);
             let n = s[w..].starts_with(b" lost ").then(|| w + 6)?;
             (digits(s, n).count > 0).then_some((q, n))
         })
@@ -119,7 +119,7 @@ fn perf_lost(s: &[u8]) -> Option<Lost> {
 }
 
 /// From the `trace` header `# entries-in-buffer/entries-written: A/B`: B - A events were overwritten. None also
-/// when A or B does not fit an i128 (Python would still subtract them): no warning then.
+/// when A or B does not fit a u64 (Python would still subtract them): no warning then.
 pub fn overwritten(line: &str) -> Option<i128> {
     let s = line.as_bytes();
     let i = spaces(s, s.strip_prefix(b"#").map(|_| 1)?);
@@ -132,7 +132,7 @@ pub fn overwritten(line: &str) -> Option<i128> {
     if b.count == 0 {
         return None;
     }
-    b.value?.checked_sub(a.value?)
+    Some(b.value? as i128 - a.value? as i128)
 }
 
 /// The line starts like an event line (task, pid, cpu): if it does not parse, it was cut or mangled.

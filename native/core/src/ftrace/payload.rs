@@ -6,7 +6,7 @@
 //! a vendor kernel adds fields and a converter should not choke on them. Pairs are spans into the payload, in a
 //! buffer reused from line to line: reading an `rss_stat` payload allocates nothing.
 
-use super::chars::{digits, non_spaces, space, spaces, strip, words};
+use super::chars::{digits, non_spaces, space, spaces, strip, words, DASH};
 use crate::model::Value;
 
 /// A payload's `key=value` / `key:value` pairs; a repeated key's last value wins (Python builds a dict).
@@ -51,7 +51,7 @@ impl Pairs {
             if !matches!(s[i], b'A'..=b'Z' | b'a'..=b'z' | b'_') {
                 return false;
             }
-            let key_end = words(s, i + 1, b"-");
+            let key_end = words(s, i + 1, DASH);
             if s.get(key_end) != Some(&b'=') {
                 return false;
             }
@@ -78,7 +78,7 @@ fn pair_at(s: &[u8], p: usize) -> Option<(usize, (usize, usize), usize)> {
     if !matches!(s[p], b'A'..=b'Z' | b'a'..=b'z' | b'_') {
         return None;
     }
-    let key_end = words(s, p + 1, b"-");
+    let key_end = words(s, p + 1, DASH);
     let v = match s.get(key_end) {
         Some(b'=') => key_end + 1,
         Some(b':') if key_end + 1 < s.len() && space(s, key_end + 1).is_none() => key_end + 1,
@@ -101,7 +101,7 @@ pub enum Num {
     /// Absent, or not a number (Python's None).
     None,
     Int(i128),
-    /// A number beyond an i128: Python reads it, this converter keeps its line as text.
+    /// A number beyond a u64: Python reads it, this converter keeps its line as text.
     Huge,
 }
 
@@ -114,7 +114,7 @@ pub fn number(value: Option<&str>) -> Num {
         return Num::None;
     }
     match d.value {
-        Some(x) => Num::Int(if neg { -x } else { x }),
+        Some(x) => Num::Int(if neg { -(x as i128) } else { x as i128 }),
         None => Num::Huge,
     }
 }
@@ -197,7 +197,7 @@ mod tests {
         assert_eq!(number(Some("kB")), Num::None);
         assert_eq!(number(Some("1.5")), Num::None);
         assert_eq!(number(None), Num::None);
-        assert_eq!(number(Some(&"9".repeat(60))), Num::Huge);
+        assert_eq!(number(Some(&"9".repeat(21))), Num::Huge);
         assert_eq!(Num::Int(1 << 63).value(), Ok(Value::UInt(1 << 63)));
         assert_eq!(Num::Int(1 << 64).value(), Err(TooLarge));
         assert_eq!(Num::Int(1 << 31).pid(), Err(TooLarge));

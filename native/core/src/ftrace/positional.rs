@@ -27,7 +27,7 @@ fn signed(s: &[u8], i: usize) -> Option<(Num, usize)> {
     if d.count == 0 {
         return None;
     }
-    let n = d.value.map_or(Num::Huge, |v| Num::Int(if neg { -v } else { v }));
+    let n = d.value.map_or(Num::Huge, |v| Num::Int(if neg { -(v as i128) } else { v as i128 }));
     Some((n, d.end))
 }
 

@@ -30,21 +30,30 @@ impl<C: ConsoleParser> FtraceConverter<C> {
             Num::Int(bytes) => int_value(bytes.div_euclid(1024))?, // Python's floor division
             _ => return Err(TooLarge),
         };
-        if self.pairs.get(p, "curr") == Some("1") {
+        let pid = if self.pairs.get(p, "curr") == Some("1") {
             if self.victims.mm_of.get(&rec.pid).is_none_or(|cur| **cur != *mm) {
                 let id = self.strings.get(mm);
                 self.victims.mm_of.insert(rec.pid, id);
             }
             match self.mm_pid.get_mut(mm) {
-                // an mm_id hash reused once its owner exited
-                Some(owner) if self.exited.contains(owner) => *owner = rec.pid,
-                Some(_) => {}
+                Some(owner) => {
+                    if self.exited.contains(owner) {
+                        *owner = rec.pid; // an mm_id hash reused once its owner exited
+                    }
+                    *owner
+                }
                 None => {
                     self.mm_pid.insert(mm.into(), rec.pid);
+                    rec.pid
                 }
             }
-        }
-        let (Some(&pid), Some(field)) = (self.mm_pid.get(mm), field) else { return Ok(()) };
+        } else {
+            match self.mm_pid.get(mm) {
+                Some(&owner) => owner,
+                None => return Ok(()),
+            }
+        };
+        let Some(field) = field else { return Ok(()) };
         let mut ev = self.event(ts, kind::RSS, Some(pid), lineno);
         ev.values[field] = kb;
         out.push(ev);
