@@ -3,6 +3,8 @@
 
 pub mod error;
 pub mod ftrace;
+pub mod klog;
+pub mod text;
 pub mod model;
 
 pub use error::{Error, Result};

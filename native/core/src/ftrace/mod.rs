@@ -8,7 +8,7 @@
 //! - `converter` (driving), `reorder` (time order), `oom` and `tracepoints` (the mapping), `victims` (the
 //!   inferences), `console` (the kernel log inside a trace), `report` (counts and warnings).
 
-mod chars;
+use crate::text::chars;
 mod console;
 mod converter;
 mod intern;
@@ -20,7 +20,6 @@ mod positional;
 mod reorder;
 mod report;
 mod tracepoints;
-mod unicode;
 mod victims;
 
 pub use console::{log_event, ConsoleParser, PlainConsole};

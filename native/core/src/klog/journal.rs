@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use super::json::{loads, Json};
 use super::prefix::Prefixed;
-use super::pytext::py_int;
-use super::unicode::is_printable;
+use crate::text::pystr::py_int;
+use crate::text::is_printable;
 
 /// The record's message and its monotonic and wall times, when `s` is a JSON object with a MESSAGE.
 pub fn record(s: &str) -> Option<Prefixed<'static>> {

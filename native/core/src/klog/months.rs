@@ -1,6 +1,6 @@
 //! Month abbreviations as `date`/syslog print them in the locales people paste logs from (prefix.py `_MONTHS`).
 
-use super::pytext::lower_latin1;
+use crate::text::pystr::lower_latin1;
 
 const MONTHS: [&str; 12] = [
     "jan ene gen janv jän", "feb fev fév févr", "mar mär mrz mrt märz mars", "apr abr avr", "may mai mag mei",

@@ -7,9 +7,9 @@
 //! hold one) and which of several candidates a greedy or lazy group settles on.
 
 use super::scan::{at, byte, digits1, line_end, lit, no_newline, number, pid, signed, spaces, word_start, Found};
-use super::unicode::decimal;
+use crate::text::decimal;
 
-pub use super::oom_more::{ending, lmk_kill, summary, victim_without_kill, Ending, Lmk, Summary, Victim};
+
 
 /// `"%s invoked oom-killer: gfp_mask=…, [nodemask=…,] order=%d, oom_score_adj=%hd"`.
 pub struct Invoke<'a> {
@@ -66,7 +66,7 @@ pub fn invoke(msg: &str) -> Found<Invoke<'_>> {
     while let Some(p) = find(rest, from, "nodemask=") {
         if word_start(rest, p) {
             let v = p + "nodemask=".len();
-            let e = rest[v..].find(|c: char| c == ',' || super::unicode::is_space(c)).map_or(rest.len(), |n| v + n);
+            let e = rest[v..].find(|c: char| c == ',' || crate::text::is_space(c)).map_or(rest.len(), |n| v + n);
             nodemask = Some(&rest[v..e]);
             break;
         }
@@ -147,7 +147,7 @@ fn kernel_version(s: &str, from: usize) -> Option<&str> {
             let Some((off, _)) = s[j + 1..].char_indices().find(|&(_, c)| decimal(c).is_some()) else { continue };
             let q = j + 1 + off;
             match s[j + 1..q].chars().next_back() {
-                Some(c) if super::unicode::is_space(c) => q,
+                Some(c) if crate::text::is_space(c) => q,
                 _ => continue,
             }
         } else {
@@ -163,7 +163,7 @@ fn kernel_version(s: &str, from: usize) -> Option<&str> {
         }
         let end = s[d..]
             .char_indices()
-            .find(|&(_, c)| !(super::unicode::is_word(c) || matches!(c, '.' | '+' | '~' | '-')))
+            .find(|&(_, c)| !(crate::text::is_word(c) || matches!(c, '.' | '+' | '~' | '-')))
             .map_or(s.len(), |(n, _)| d + n);
         return Some(&s[q..end]);
     }

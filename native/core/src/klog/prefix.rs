@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use super::prefix_syslog::{bsd, iso, logcat};
 use super::scan::{at, byte, char_at, digits1, drun, lit, spaces};
-use super::unicode::{decimal, is_space};
+use crate::text::{decimal, is_space};
 use super::wall::frac_ns;
 use super::{journal, months, prefix_dmesg};
 

@@ -86,14 +86,14 @@ mod tests {
         let (end, wall) = dmesg_t("[Thu Apr  2 15:52:54 2020] x").unwrap();
         assert_eq!((end, wall), (27, Some(1_585_842_774_000_000_000)));
         assert_eq!(dmesg_t("[Apr  2 15:52:54,5 2020]x").map(|(e, w)| (e, w.map(|n| n % 1_000_000_000))),
-                   Some((25, Some(500_000_000))));
+                   Some((24, Some(500_000_000))));
         assert_eq!(dmesg_t("[Thu Xyz  2 15:52:54 2020] x"), None);
         assert_eq!(dmesg_t("[Thu Feb 30 15:52:54 2020] x"), Some((27, None)));
     }
 
     #[test]
     fn kmsg_records() {
-        assert_eq!(kmsg("3,1234,493791708,-;x"), Some((18, Some(493_791_708_000))));
+        assert_eq!(kmsg("3,1234,493791708,-;x"), Some((19, Some(493_791_708_000))));
         assert_eq!(kmsg("3,1,99999999999999999999,-;x"), Some((27, None)));
         assert_eq!(kmsg("3,1,2,-x"), None);
     }

@@ -7,7 +7,7 @@ use super::months::{month, name_end};
 use super::prefix::{kernel_stamp, Prefixed};
 use super::prefix_dmesg::clock;
 use super::scan::{byte, char_at, dexact, digits1, drun, lit, number, run_of};
-use super::unicode::is_space;
+use crate::text::is_space;
 use super::wall::{wall_ns, Civil};
 
 /// A syslog line's prefix, read: its time, its program, and where the message starts.
@@ -61,9 +61,20 @@ fn host_tag(s: &str, i: usize) -> Option<(&str, bool, usize)> {
     Some((&s[t0..t], pid, end))
 }
 
-/// `_BSD`: `Mon DD HH:MM:SS[.frac] host tag[pid]: ` (the year 2000, as syslog prints none); None also when the
-/// month's name is no month's.
-pub fn bsd(s: &str) -> Option<Syslog<'_>> {
+/// The shape of a BSD syslog prefix (`SYSLOG_PREFIX`, no month check): where the month's name ends, the tag,
+/// whether a pid follows it, where the message starts; and the day, clock and fraction for the wall time.
+pub struct BsdShape<'a> {
+    pub name_end: usize,
+    pub tag: &'a str,
+    pub pid: bool,
+    pub end: usize,
+    day: (usize, usize),
+    clock: (i64, i64, i64),
+    frac: Option<&'a str>,
+}
+
+/// `SYSLOG_PREFIX` at the start of `s`: `Mon DD HH:MM:SS[.frac] host tag[pid]: `, whatever the month's name.
+pub fn bsd_shape(s: &str) -> Option<BsdShape<'_>> {
     let n = name_end(s, 0)?;
     let mut j = n;
     if byte(s, j) == Some(b'.') {
@@ -77,15 +88,24 @@ pub fn bsd(s: &str) -> Option<Syslog<'_>> {
     let (hh, mm, ss, mut k) = clock(s, lit(s, d1, " ")?)?;
     let mut frac = None;
     if byte(s, k) == Some(b'.') {
-        let f = drun(s, k + 1, 1, 9)?;
-        frac = Some(&s[k + 1..f]);
-        k = f;
+        if let Some(f) = drun(s, k + 1, 1, 9) {
+            frac = Some(&s[k + 1..f]);
+            k = f;
+        }
     }
     let (tag, pid, end) = host_tag(s, lit(s, k, " ")?)?;
-    let month_no = month(&s[..n])?;
-    let day = number(&s[d0..d1]).unwrap_or(0);
-    let wall = wall_ns(&Civil { year: 2000, month: month_no, day, hh, mm, ss, frac, offset_min: 0 });
-    Some(Syslog { wall_ns: wall, tag, pid, end })
+    Some(BsdShape { name_end: n, tag, pid, end, day: (d0, d1), clock: (hh, mm, ss), frac })
+}
+
+/// `_BSD`: `Mon DD HH:MM:SS[.frac] host tag[pid]: ` (the year 2000, as syslog prints none); None also when the
+/// month's name is no month's.
+pub fn bsd(s: &str) -> Option<Syslog<'_>> {
+    let b = bsd_shape(s)?;
+    let month_no = month(&s[..b.name_end])?;
+    let day = number(&s[b.day.0..b.day.1]).unwrap_or(0);
+    let (hh, mm, ss) = b.clock;
+    let wall = wall_ns(&Civil { year: 2000, month: month_no, day, hh, mm, ss, frac: b.frac, offset_min: 0 });
+    Some(Syslog { wall_ns: wall, tag: b.tag, pid: b.pid, end: b.end })
 }
 
 /// `_ISO`: `YYYY-MM-DD[T ]HH:MM:SS[.frac][Z|±HH[:]MM] host tag[pid]: `.

@@ -1,7 +1,7 @@
 //! The pieces the recognisers are written with, in place of Python's regexes: runs of `\d` or `\s` (in Python's
 //! Unicode sense), literals, and numbers read with their range checked. Positions are byte offsets in a `&str`.
 
-use super::unicode::{decimal, is_space, is_word};
+use crate::text::{decimal, is_space, is_word};
 
 /// A number on a line too large for the type the kernel printed it from (see `mod.rs`): the line is kept as text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

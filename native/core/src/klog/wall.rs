@@ -6,7 +6,7 @@ pub fn frac_ns(frac: &str) -> i64 {
     let mut ns: i64 = 0;
     let mut n = 0;
     for c in frac.chars() {
-        ns = ns * 10 + super::unicode::decimal(c).unwrap_or(0) as i64;
+        ns = ns * 10 + crate::text::decimal(c).unwrap_or(0) as i64;
         n += 1;
     }
     for _ in n..9 {

@@ -2,31 +2,9 @@
 //! cut by characters, each to the letter of CPython (its whitespace includes `\x1c`-`\x1f`, its `int()` reads any
 //! script's digits and `_` between them).
 
-use super::unicode::{decimal, is_space};
+use super::{decimal, is_space};
 
-/// `s.strip()`.
-pub fn strip(s: &str) -> &str {
-    let b = s.as_bytes();
-    // ASCII fast path: most lines have no blank at either end, or only ASCII blanks
-    let (mut a, mut z) = (0, b.len());
-    while a < z && b[a] < 0x80 && is_space(b[a] as char) {
-        a += 1;
-    }
-    while z > a && b[z - 1] < 0x80 && is_space(b[z - 1] as char) {
-        z -= 1;
-    }
-    let s = &s[a..z];
-    if s.as_bytes().first().is_some_and(|&c| c >= 0x80) || s.as_bytes().last().is_some_and(|&c| c >= 0x80) {
-        s.trim_matches(is_space)
-    } else {
-        s
-    }
-}
-
-/// `s.rstrip()`.
-pub fn rstrip(s: &str) -> &str {
-    s.trim_end_matches(is_space)
-}
+pub use super::chars::{rstrip, strip};
 
 /// `s.split(None, maxsplit)` (`maxsplit` None: `s.split()`): the words between blanks, the last one holding the
 /// rest of the line (its trailing blanks included) once `maxsplit` words are cut off.
