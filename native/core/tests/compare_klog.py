@@ -125,6 +125,48 @@ def write(work: Path, name: str, data: bytes) -> tuple[str, Path]:
     return name, path
 
 
+#: Characters a mutation may put into a line: Python's odd blanks and digits, a letter of each script width.
+_ODD = ["\u2003", "\x1c", "\u0663", "\uff11", "\u00a0", "\t", "\n", "é", "\u0130", "\U0001d7d8", ":", "(", ")", "[",
+        "]", "{", "}", "/", "'", "#", "-", ".", ",", " ", "0x", "kB", "oom", "Kill", "\ufffd"]
+
+
+def restyled(lines: list[str], rng: random.Random) -> dict[str, list[str]]:
+    """The lines of a log under other prefixes: each stamped line's message (Python's ``split_prefix``) with the
+    prefix of another tool, and the whole log mutated (cut short, odd characters put in)."""
+    from oomreplay.ingest.prefix import split_prefix
+    out: dict[str, list[str]] = {k: [] for k in ("kmsg", "json", "iso", "dmesg-T", "quoted", "numbered", "level",
+                                                    "caller", "monotonic", "logcat", "mutated", "bsd-frac")}
+    for i, line in enumerate(lines):
+        p = split_prefix(line)
+        us = (p.mono_ns or i * 1000) // 1000
+        msg = p.text
+        sec = i % 60
+        out["kmsg"].append(f"{i % 8},{i},{us},-;{msg}")
+        rec = {"MESSAGE": msg if i % 7 else list(msg.encode()), "__MONOTONIC_TIMESTAMP": str(us),
+               "__REALTIME_TIMESTAMP": 1_700_000_000_000_000 + us, "_TRANSPORT": "kernel" if i % 11 else "stdout"}
+        if i % 13 == 0:
+            rec["SYSLOG_IDENTIFIER"] = "systemd"
+        out["json"].append(json.dumps(rec, ensure_ascii=bool(i % 2)))
+        out["iso"].append(f"2024-03-0{1 + i % 9}T10:00:{sec:02d}.{i:06d}{'+01:00' if i % 3 else 'Z'} host "
+                          f"{'kernel' if i % 5 else 'dockerd[42]'}: {msg}")
+        out["dmesg-T"].append(f"[{'Thu ' if i % 2 else ''}Apr  {1 + i % 28} 15:52:{sec:02d} 2020] {msg}")
+        out["quoted"].append(("> " * (1 + i % 2)) + line)
+        out["numbered"].append(f"{i:5d}{':' if i % 2 else ''} {line}")
+        out["level"].append(f"<{i % 8}>{line}")
+        out["caller"].append(f"[{us // 1_000_000:5d}.{us % 1_000_000:06d}] [{'TC'[i % 2]}{i}] {msg}")
+        out["monotonic"].append(f"[{us // 1_000_000:5d}.{us % 1_000_000:06d}] myhost kernel: {msg}")
+        out["logcat"].append(f"03-17 10:00:{sec:02d}.{i % 1000:03d}  1234  {i} I "
+                             f"{'lowmemorykiller' if i % 3 else 'ActivityManager'}: {msg}")
+        out["bsd-frac"].append(f"Dec 31 23:59:{sec:02d}.{i:06d} host kernel: {line}" if i % 4 else
+                               f"Jan  1 00:00:{sec:02d} host kernel: {line}")
+        cut = line[:rng.randrange(len(line) + 1)] if rng.random() < 0.3 else line
+        for _ in range(rng.randrange(3)):
+            at = rng.randrange(len(cut) + 1)
+            cut = cut[:at] + rng.choice(_ODD) + cut[at:]
+        out["mutated"].append(cut)
+    return out
+
+
 def inputs(corpus: Path, work: Path) -> list[tuple[str, Path, str]]:
     """(name, file, format) of every input."""
     logs = sorted((corpus / "logs").glob("*.log")) + sorted((corpus / "recorded").glob("*/dmesg.txt"))
@@ -138,6 +180,10 @@ def inputs(corpus: Path, work: Path) -> list[tuple[str, Path, str]]:
         for variant, text in (("interleaved", chatty), ("as-syslog", prefilter._as_syslog(chatty))):
             name, path = write(work, f"{label}.{variant}", ("\n".join(text) + "\n").encode())
             for fmt in ("auto", "syslog", "journal", "dmesg"):
+                out.append((f"{name} [{fmt}]", path, fmt))
+        for style, text in restyled(lines, random.Random(label)).items():
+            name, path = write(work, f"{label}.{style}", ("\n".join(text) + "\n").encode())
+            for fmt in FORMATS:
                 out.append((f"{name} [{fmt}]", path, fmt))
     # the Python tests' inputs: compressed, hostile, the bulk path's tricky lines
     report = hostile.REPORT
