@@ -7,7 +7,7 @@
 //! `finish`; the events go into a Vec emptied after each block), for the tokenizer alone (`parse_line` over
 //! every line), and for the baseline.
 
-use oomreplay_core::ftrace::{parse_line, FtraceConverter, Parsed, PlainConsole};
+use oomreplay_core::ftrace::{parse_line, FtraceConverter, Parsed};
 use std::time::Instant;
 
 const DEFAULT: &str = "/work/shared/corpus/recorded/005_reaper_mmap_lock_unreapable/ftrace.txt";
@@ -69,7 +69,7 @@ fn blocks(data: &[u8]) -> Vec<&[u8]> {
 }
 
 fn convert(data: &[u8]) -> (usize, u64) {
-    let mut conv = FtraceConverter::new(0, PlainConsole { file_id: 0 });
+    let mut conv = FtraceConverter::with_log_parser(0);
     let mut events = Vec::new();
     let (mut n, mut made) = (1i64, 0u64);
     for block in blocks(data) {

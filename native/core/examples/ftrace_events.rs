@@ -6,7 +6,8 @@
 //! newline dropped, invalid UTF-8 replaced, a line of `MAX_LINE` bytes or more cut into pieces of that size, the
 //! last line (without a newline) and the pieces kept as they are.
 
-use oomreplay_core::ftrace::{FtraceConverter, PlainConsole};
+use oomreplay_core::ftrace::FtraceConverter;
+use oomreplay_core::klog::LogConverter;
 use oomreplay_core::model::Value;
 use std::io::{BufWriter, Write};
 
@@ -28,8 +29,8 @@ fn main() {
     let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let segs = segments(&data);
     let head = head(&segs);
-    let sniffed = FtraceConverter::<PlainConsole>::sniff(&head.iter().map(String::as_str).collect::<Vec<_>>());
-    let mut conv = FtraceConverter::new(file_id, PlainConsole { file_id });
+    let sniffed = FtraceConverter::<LogConverter>::sniff(&head.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut conv = FtraceConverter::with_log_parser(file_id);
     let mut events = Vec::new();
     let mut n = 1i64;
     for seg in &segs {

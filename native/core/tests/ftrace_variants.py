@@ -193,4 +193,18 @@ def write_all(work: Path, recorded: list[Path], others: list[Path]) -> list[tupl
     pool += [x for lines in INLINE.values() for x in lines]
     mutated = [_mutate(rng.choice(pool)[:600], rng) for _ in range(30000)]
     out.append(("variant/mutated_lines", _write(work / "mutated.txt", mutated)))
+    # every kernel log of the corpus printed on the console of the recording: reports the kernel-log parser reads
+    logs = sorted(Path("/work/shared/corpus/logs").glob("*.log")) + [p.parent / "dmesg.txt" for p in recorded
+                                                                     if (p.parent / "dmesg.txt").is_file()]
+    for log in logs:
+        text = log.read_text(errors="replace").splitlines()
+        mixed, k = list(base[:12]), 0
+        for n, x in enumerate(body[:3 * len(text) + 40]):
+            mixed.append(x)
+            rec = parse_line(x)
+            if n % 3 == 2 and k < len(text) and rec is not None:
+                mixed.append(_line("kworker/0:1", 17, 1, f"{rec.ts_ns // 1000 // 10**6}.{rec.ts_ns // 1000 % 10**6:06d}",
+                                   "console", text[k]))
+                k += 1
+        out.append((f"console/{log.parent.name}/{log.name}", _write(work / f"console_{len(out)}.txt", mixed)))
     return out

@@ -2,13 +2,14 @@
 //! the trace clock. A kill or reaper outcome that the oom:* tracepoints already showed is kept as text only, so
 //! each fact is counted once.
 //!
-//! The parser is behind `ConsoleParser` so the converter does not depend on the kernel-log port: wiring the real
-//! one (`klog`'s `LogConverter`, whose `feed` and `finish` have these shapes) is one line where the converter is
-//! made.
+//! The parser is behind `ConsoleParser`: the real one is `klog::LogConverter` (as Python's FtraceConverter makes
+//! a `LogConverter(file_id)`: format auto, its clock decided by the first console line); `PlainConsole`, which
+//! understands no message, stays for tests that want the console's lines as text.
 
 use super::converter::FtraceConverter;
 use crate::model::schema::kind;
-use crate::model::{Event, Str, Value};
+pub use crate::model::event::log_event;
+use crate::model::{Event, Str};
 
 /// What the converter needs of a kernel-log parser: Python's `LogConverter.feed` and `finish`.
 pub trait ConsoleParser {
@@ -17,6 +18,23 @@ pub trait ConsoleParser {
     fn feed(&mut self, lineno: i64, msg: &str, out: &mut Vec<Event>);
     /// Whatever is still held at the end.
     fn finish(&mut self, out: &mut Vec<Event>);
+}
+
+impl ConsoleParser for crate::klog::LogConverter {
+    fn feed(&mut self, lineno: i64, msg: &str, out: &mut Vec<Event>) {
+        crate::klog::LogConverter::feed(self, lineno, msg, out);
+    }
+
+    fn finish(&mut self, out: &mut Vec<Event>) {
+        crate::klog::LogConverter::finish(self, out);
+    }
+}
+
+impl FtraceConverter<crate::klog::LogConverter> {
+    /// A converter whose console lines are read by the kernel-log converter, as Python's is.
+    pub fn with_log_parser(file_id: i64) -> Self {
+        FtraceConverter::new(file_id, crate::klog::LogConverter::new(file_id, crate::klog::Format::Auto))
+    }
 }
 
 /// A console parser that understands no message: each is a `log` event of its text, which is what the kernel-log
@@ -32,14 +50,6 @@ impl ConsoleParser for PlainConsole {
     }
 
     fn finish(&mut self, _out: &mut Vec<Event>) {}
-}
-
-/// A `log` event: one per line that means nothing else (most lines).
-pub fn log_event(ts: i64, text: &str, src: (i64, i64)) -> Event {
-    let mut ev = Event::new(ts, kind::LOG, None);
-    ev.values[0] = Value::Str(Str::from(text));
-    ev.src = Some(src);
-    ev
 }
 
 /// Console lines remembered, to keep a line's text when the event parsed from it is dropped as a duplicate.

@@ -13,6 +13,7 @@ use super::prefix::{split_prefix, Format, Prefixed};
 use super::scan::Found;
 use super::{gfp, locks, tasks};
 use crate::model::schema::{fields_of, kind, kind_name};
+pub use crate::model::event::log_event;
 use crate::model::{Event, Src, Str, Value};
 use crate::text::pystr::{cut_chars, strip};
 
@@ -104,14 +105,6 @@ impl LogRun {
 pub enum Item {
     Event(Event),
     Run(LogRun),
-}
-
-/// A `log` event: one per line that means nothing else (most lines).
-pub fn log_event(ts: i64, text: &str, src: Src) -> Event {
-    let mut ev = Event::new(ts, kind::LOG, None);
-    ev.values[0] = Value::Str(Str::from(text));
-    ev.src = Some(src);
-    ev
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
