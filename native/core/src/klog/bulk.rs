@@ -5,9 +5,6 @@
 //! message that starts as a family's may, a line holding one of `STOP_WORDS`, a line longer than `MATCH_CHARS`.
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
-
-use memchr::memmem::Finder;
 
 use super::converter::{Clock, Item, LogConverter, LogRun, FAMILY_STARTS, MATCH_CHARS};
 use super::months::month;
@@ -22,10 +19,7 @@ pub const STOP_WORDS: [&str; 12] = [
     "no killable processes", "oom", "page allocation", "pending SIGKILL",
 ];
 
-fn finders() -> &'static [Finder<'static>] {
-    static F: OnceLock<Vec<Finder<'static>>> = OnceLock::new();
-    F.get_or_init(|| STOP_WORDS.iter().map(|w| Finder::new(w.as_bytes())).collect())
-}
+static STOPS: super::needles::Lazy = super::needles::Lazy::new(&STOP_WORDS);
 
 /// `DMESG_STAMP` at `i`: `\[\s*(\d{1,12})\.(\d{6})\] ?(?:\[\s*[TC]\d{1,10}\] ?)?`: its end and time (None
 /// when it does not fit an i64 of ns, as `feed` reads it).
@@ -66,7 +60,7 @@ fn starts(s: &str, i: usize) -> bool {
     if let Some(&c) = rest.first() {
         // the starts begin with one of these bytes
         if matches!(c, b'C' | b'P' | b'o' | b'l' | b'[' | b'M' | b'T' | b'#' | b't' | b'I')
-            && FAMILY_STARTS.iter().any(|f| rest.starts_with(f.as_bytes()))
+            && super::needles::starts_any(&s[w..], &FAMILY_STARTS)
         {
             return true;
         }
@@ -125,7 +119,10 @@ impl LogConverter {
     /// becomes U+FFFD, as `sources.py` reads them), numbered from `first`: those `feed` makes, but each stretch of
     /// chatter met while no report is open comes as one `LogRun`. Returns the number of lines.
     pub fn feed_block(&mut self, first: i64, block: &[u8], out: &mut Vec<Item>) -> usize {
-        let text: Cow<str> = String::from_utf8_lossy(block);
+        let text: Cow<str> = match std::str::from_utf8(block) {
+            Ok(t) => Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(block),
+        };
         let body = text.strip_suffix('\n').unwrap_or(&text);
         let lines: Vec<&str> = if body.is_empty() && text.is_empty() {
             Vec::new()
@@ -189,15 +186,11 @@ impl LogConverter {
     }
 }
 
-/// Marks each line holding a `STOP_WORDS` word a stop: one pass over the lines per word, as Python's
-/// `str.find` over the joined block.
+/// Marks each line holding a `STOP_WORDS` word a stop (Python: `str.find` of each word over the joined block).
 fn stop_words(lines: &[&str], scan: &mut [Line]) {
+    let stops = STOPS.get();
     for (line, slot) in lines.iter().zip(scan.iter_mut()) {
-        if matches!(slot, Line::Stop) {
-            continue;
-        }
-        let b = line.as_bytes();
-        if finders().iter().any(|f| f.find(b).is_some()) {
+        if !matches!(slot, Line::Stop) && stops.any(line) {
             *slot = Line::Stop;
         }
     }

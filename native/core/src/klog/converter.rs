@@ -11,6 +11,7 @@ use super::oom::{self, Chosen};
 use super::oom_more::{self, Summary};
 use super::prefix::{split_prefix, Format, Prefixed};
 use super::scan::Found;
+use super::needles::Lazy;
 use super::{gfp, locks, tasks};
 use crate::model::schema::{fields_of, kind, kind_name};
 pub use crate::model::event::log_event;
@@ -141,14 +142,34 @@ fn inferred(e: &mut Event, names: &[&str]) {
     e.set_inferred(names.iter().map(|n| Str::from(*n)));
 }
 
+static MARKS: Lazy = Lazy::new(&FAMILY_MARKS);
+static WORDS: Lazy = Lazy::new(&REPORT_WORDS);
+static REPORTS: Lazy = Lazy::new(&REPORT_MARKS);
+/// The words the families test for before their patterns (each recogniser tests its own again).
+const GUARD_WORDS: [&str; 11] = [
+    "invoked oom-killer", "Killed process", " held by ", " free:", "Kill process", ": usage ", ": page allocation ",
+    "sharing same memory", "is already exiting", "pending SIGKILL", " 0x",
+];
+static GUARDS: Lazy = Lazy::new(&GUARD_WORDS);
+const G_INVOKE: u64 = 1;
+const G_KILLED: u64 = 1 << 1;
+const G_HOLDER: u64 = 1 << 2;
+const G_ZONE: u64 = 1 << 3;
+const G_CHOSEN: u64 = 1 << 4;
+const G_USAGE: u64 = 1 << 5;
+const G_ALLOC: u64 = 1 << 6;
+const G_SHARING: u64 = 1 << 7;
+const G_VICTIM: u64 = (1 << 8) | (1 << 9);
+const G_TASK_OLD: u64 = 1 << 10;
+
 /// `_may_be_family(msg)`.
 pub fn may_be_family(msg: &str) -> bool {
-    FAMILY_STARTS.iter().any(|s| msg.starts_with(s)) || FAMILY_MARKS.iter().any(|m| msg.contains(m))
+    super::needles::starts_any(msg, &FAMILY_STARTS) || MARKS.get().any(msg)
 }
 
 /// `_is_report(msg)`.
 fn is_report(msg: &str) -> bool {
-    REPORT_WORDS.iter().any(|w| msg.contains(w)) && REPORT_MARKS.iter().any(|m| msg.contains(m))
+    WORDS.get().any(msg) && REPORTS.get().any(msg)
 }
 
 /// Converts the lines of one source (file id `file_id` in the trace) into events, in order.
@@ -249,8 +270,7 @@ impl LogConverter {
         let start = out.len();
         self.release(out);
         self.end_meminfo(out);
-        let made: Vec<Event> = out[start..].to_vec();
-        self.count(&made);
+        self.count(&out[start..]);
     }
 
     fn time(&mut self, p: &Prefixed) -> i64 {
@@ -303,8 +323,7 @@ impl LogConverter {
         } else {
             out.append(&mut new);
         }
-        let made: Vec<Event> = out[start..].to_vec();
-        self.count(&made);
+        self.count(&out[start..]);
     }
 
     fn start_hold(&mut self, e: Event, kind: Hold) {
@@ -533,7 +552,8 @@ impl LogConverter {
 
     /// The events of a report line (see `Fam`).
     fn families(&mut self, msg: &str, ts: i64, src: Src) -> Fam {
-        let r = oom::invoke(msg);
+        let g = GUARDS.get().mask(msg);
+        let r = if g & G_INVOKE != 0 { oom::invoke(msg) } else { Ok(None) };
         if let Some(f) = self.found(r, src) {
             let dec = gfp::decode(f.gfp);
             if let Some((gfp_text, guessed)) = self.found(dec.map(Some), src) {
@@ -553,7 +573,7 @@ impl LogConverter {
                 return Fam::Held;
             }
         }
-        let r = oom::killed(msg);
+        let r = if g & G_KILLED != 0 { oom::killed(msg) } else { Ok(None) };
         if let Some(f) = self.found(r, src) {
             return self.kill(f, ts, src);
         }
@@ -591,7 +611,7 @@ impl LogConverter {
             self.meminfo_at = None;
             return Fam::Events(Vec::new());
         }
-        let r = locks::holder(msg);
+        let r = if g & G_HOLDER != 0 { locks::holder(msg) } else { Ok(None) };
         if let Some((pid, comm)) = self.found(r, src) {
             self.holder = Some((pid, Str::from(comm)));
             let mut e = ev(ts, kind::TASK, Some(pid), src);
@@ -602,7 +622,7 @@ impl LogConverter {
             self.columns = Some(columns);
             return Fam::Events(Vec::new());
         }
-        let r = memory::zone(msg);
+        let r = if g & G_ZONE != 0 { memory::zone(msg) } else { Ok(None) };
         if let Some(z) = self.found(r, src) {
             let mut e = ev(ts, kind::ZONE, None, src);
             let node = z.node.unwrap_or(0);
@@ -638,7 +658,7 @@ impl LogConverter {
             self.summary = Some(s);
             return Fam::Events(Vec::new());
         }
-        let r = oom::chosen(msg);
+        let r = if g & G_CHOSEN != 0 { oom::chosen(msg) } else { Ok(None) };
         if let Some(c) = self.found(r, src) {
             self.chosen = Some(c);
             return Fam::Events(Vec::new());
@@ -652,7 +672,7 @@ impl LogConverter {
             e.set("comm", Value::str(who.comm));
             return Fam::Events(vec![e]);
         }
-        let r = memory::usage(msg);
+        let r = if g & G_USAGE != 0 { memory::usage(msg) } else { Ok(None) };
         if let Some(u) = self.found(r, src) {
             if u.what != "memory" {
                 return Fam::Events(Vec::new());
@@ -672,7 +692,7 @@ impl LogConverter {
             self.memcg_path = Some(path.to_owned());
             return Fam::Events(Vec::new());
         }
-        let r = memory::alloc(msg);
+        let r = if g & G_ALLOC != 0 { memory::alloc(msg) } else { Ok(None) };
         if let Some(a) = self.found(r, src) {
             let dec = gfp::decode(a.gfp);
             if let Some((gfp_text, guessed)) = self.found(dec.map(Some), src) {
@@ -689,13 +709,13 @@ impl LogConverter {
                 return Fam::Held;
             }
         }
-        let r = oom::sharing(msg);
+        let r = if g & G_SHARING != 0 { oom::sharing(msg) } else { Ok(None) };
         if let Some((pid, comm)) = self.found(r, src) {
             let mut e = ev(ts, kind::OOM_KILL, Some(pid), src);
             e.set("comm", Value::str(comm));
             return Fam::Events(vec![e, Self::memdie(ts, pid, src)]);
         }
-        let r = oom_more::victim_without_kill(msg);
+        let r = if g & G_VICTIM != 0 { oom_more::victim_without_kill(msg) } else { Ok(None) };
         if let Some(v) = self.found(r, src) {
             let mut e = ev(ts, kind::OOM_VICTIM, Some(v.pid), src);
             e.set("comm", opt_str(v.comm));
@@ -718,7 +738,7 @@ impl LogConverter {
             inferred(&mut e, &["state"]);
             return Fam::Events(vec![e]);
         }
-        let r = tasks::task_line(msg);
+        let r = if g & G_TASK_OLD != 0 || msg.starts_with("task:") { tasks::task_line(msg) } else { Ok(None) };
         if let Some(t) = self.found(r, src) {
             let mut e = ev(ts, kind::TASK_STATE, Some(t.pid), src);
             e.set("state", Value::str(t.state));

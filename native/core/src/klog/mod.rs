@@ -20,6 +20,7 @@ mod json;
 mod locks;
 mod memory;
 mod months;
+mod needles;
 mod oom;
 mod oom_more;
 mod prefix;

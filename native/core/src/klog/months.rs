@@ -2,11 +2,6 @@
 
 use crate::text::pystr::lower_latin1;
 
-const MONTHS: [&str; 12] = [
-    "jan ene gen janv jän", "feb fev fév févr", "mar mär mrz mrt märz mars", "apr abr avr", "may mai mag mei",
-    "jun jui juin giu", "jul juil lug", "aug ago aoû août", "sep set sept", "oct okt ott out", "nov", "dec dic dez déc",
-];
-
 /// `month(name)`: the number of a month's name (3 to 5 characters of `[A-Za-zÀ-ÿ]`), any case.
 pub fn month(name: &str) -> Option<i64> {
     let mut buf = [0u8; 12];
@@ -18,8 +13,21 @@ pub fn month(name: &str) -> Option<i64> {
         }
         n += c.encode_utf8(&mut buf[n..]).len();
     }
-    let lower = std::str::from_utf8(&buf[..n]).ok()?;
-    MONTHS.iter().position(|names| names.split(' ').any(|m| m == lower)).map(|i| i as i64 + 1)
+    Some(match std::str::from_utf8(&buf[..n]).ok()? {
+        "jan" | "ene" | "gen" | "janv" | "jän" => 1,
+        "feb" | "fev" | "fév" | "févr" => 2,
+        "mar" | "mär" | "mrz" | "mrt" | "märz" | "mars" => 3,
+        "apr" | "abr" | "avr" => 4,
+        "may" | "mai" | "mag" | "mei" => 5,
+        "jun" | "jui" | "juin" | "giu" => 6,
+        "jul" | "juil" | "lug" => 7,
+        "aug" | "ago" | "aoû" | "août" => 8,
+        "sep" | "set" | "sept" => 9,
+        "oct" | "okt" | "ott" | "out" => 10,
+        "nov" => 11,
+        "dec" | "dic" | "dez" | "déc" => 12,
+        _ => return None,
+    })
 }
 
 /// `[A-Za-zÀ-ÿ]`.

@@ -341,7 +341,7 @@ fn frame(msg: &str) -> Option<(&str, bool)> {
 /// `stack_line(msg)`: the function of a reliable frame, `""` for a line of the dump without one (a header, a
 /// register line, a frame the unwinder only guessed), None for a line after the dump.
 pub fn stack_line(msg: &str) -> Option<&str> {
-    if STACK_CONTEXT.iter().any(|c| msg.starts_with(c)) || registers(msg) {
+    if super::needles::starts_any(msg, STACK_CONTEXT) || registers(msg) {
         return Some("");
     }
     let (f, unsure) = frame(msg)?;
