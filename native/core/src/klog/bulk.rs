@@ -124,21 +124,30 @@ impl LogConverter {
             Err(_) => String::from_utf8_lossy(block),
         };
         let body = text.strip_suffix('\n').unwrap_or(&text);
-        let lines: Vec<&str> = if body.is_empty() && text.is_empty() {
-            Vec::new()
-        } else {
-            body.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect()
-        };
-        self.feed_lines(first, &lines, out);
+        let mut lines: Vec<&str> = Vec::with_capacity(block.len() / 64 + 1);
+        if !text.is_empty() {
+            let mut a = 0;
+            for n in memchr::memchr_iter(b'\n', body.as_bytes()).chain(std::iter::once(body.len())) {
+                let l = &body[a..n];
+                lines.push(l.strip_suffix('\r').unwrap_or(l));
+                a = n + 1;
+            }
+        }
+        self.feed_split(first, &lines, out, false);
         lines.len()
     }
 
     /// `feed_block(first, lines)` over lines already split (none may hold a newline, or all go to `feed`).
     pub fn feed_lines(&mut self, first: i64, lines: &[&str], out: &mut Vec<Item>) {
+        let newline = lines.iter().any(|l| l.contains('\n'));
+        self.feed_split(first, lines, out, newline);
+    }
+
+    fn feed_split(&mut self, first: i64, lines: &[&str], out: &mut Vec<Item>, newline: bool) {
         let dmesg = self.fmt.dmesg_stamps();
         let syslog = self.fmt.syslog_prefix();
         let mut events: Vec<Event> = Vec::new();
-        if self.clock != Some(Clock::Printk) || !(dmesg || syslog) || lines.iter().any(|l| l.contains('\n')) {
+        if self.clock != Some(Clock::Printk) || !(dmesg || syslog) || newline {
             for (i, line) in lines.iter().enumerate() {
                 self.feed(first + i as i64, line, &mut events);
                 out.extend(events.drain(..).map(Item::Event));

@@ -40,16 +40,19 @@ pub const FAMILY_STARTS: [&str; 16] = [
     "lowmem_reserve[]:", "Task in ", "Memory limit reached of cgroup ", "Memory cgroup stats for ", "#", "task:",
     "INFO: task ",
 ];
+#[cfg_attr(not(test), allow(dead_code))]
 pub const FAMILY_MARKS: [&str; 13] = [
     "invoked oom-killer", "Kill process", "Killed process", "is already exiting", "pending SIGKILL",
     "no killable processes", "deadlocked on memory", "panic_on_oom is enabled", " free:", ": usage ",
     ": page allocation ", " held by ", " 0x",
 ];
 /// Words only an OOM report prints, and the words one of which each holds.
+#[cfg_attr(not(test), allow(dead_code))]
 const REPORT_MARKS: [&str; 8] = [
     "invoked oom-killer", "Killed process", "Kill process", "oom_reaper:", "oom-kill:", "Out of memory",
     "page allocation failure", "page allocation stalls",
 ];
+#[cfg_attr(not(test), allow(dead_code))]
 const REPORT_WORDS: [&str; 4] = ["oom", "Kill", "Out of memory", "page allocation"];
 
 /// The clock a log's times are read on.
@@ -142,34 +145,54 @@ fn inferred(e: &mut Event, names: &[&str]) {
     e.set_inferred(names.iter().map(|n| Str::from(*n)));
 }
 
-static MARKS: Lazy = Lazy::new(&FAMILY_MARKS);
-static WORDS: Lazy = Lazy::new(&REPORT_WORDS);
-static REPORTS: Lazy = Lazy::new(&REPORT_MARKS);
-/// The words the families test for before their patterns (each recogniser tests its own again).
-const GUARD_WORDS: [&str; 11] = [
-    "invoked oom-killer", "Killed process", " held by ", " free:", "Kill process", ": usage ", ": page allocation ",
-    "sharing same memory", "is already exiting", "pending SIGKILL", " 0x",
+/// The families' marks, the report words and marks, and the words the families test for before their patterns
+/// (each recogniser tests its own again), looked for in one pass over a message: bits `MARK_BITS`, `WORD_BITS`,
+/// `REPORT_BITS` and the `G_` bits say which it holds.
+const WORDS_LOOKED_FOR: [&str; 22] = [
+    // FAMILY_MARKS, in order
+    "invoked oom-killer", "Kill process", "Killed process", "is already exiting", "pending SIGKILL",
+    "no killable processes", "deadlocked on memory", "panic_on_oom is enabled", " free:", ": usage ",
+    ": page allocation ", " held by ", " 0x",
+    // REPORT_WORDS
+    "oom", "Kill", "Out of memory", "page allocation",
+    // REPORT_MARKS not above
+    "oom_reaper:", "oom-kill:", "page allocation failure", "page allocation stalls",
+    // guards not above
+    "sharing same memory",
 ];
-static GUARDS: Lazy = Lazy::new(&GUARD_WORDS);
+static LOOKED_FOR: Lazy = Lazy::new(&WORDS_LOOKED_FOR);
+const MARK_BITS: u64 = (1 << 13) - 1;
+const WORD_BITS: u64 = 0b1111 << 13;
+const REPORT_BITS: u64 = (1 << 0) | (1 << 2) | (1 << 1) | (1 << 17) | (1 << 18) | (1 << 15) | (1 << 19) | (1 << 20);
 const G_INVOKE: u64 = 1;
-const G_KILLED: u64 = 1 << 1;
-const G_HOLDER: u64 = 1 << 2;
-const G_ZONE: u64 = 1 << 3;
-const G_CHOSEN: u64 = 1 << 4;
-const G_USAGE: u64 = 1 << 5;
-const G_ALLOC: u64 = 1 << 6;
-const G_SHARING: u64 = 1 << 7;
-const G_VICTIM: u64 = (1 << 8) | (1 << 9);
-const G_TASK_OLD: u64 = 1 << 10;
+const G_CHOSEN: u64 = 1 << 1;
+const G_KILLED: u64 = 1 << 2;
+const G_VICTIM: u64 = (1 << 3) | (1 << 4);
+const G_ZONE: u64 = 1 << 8;
+const G_USAGE: u64 = 1 << 9;
+const G_ALLOC: u64 = 1 << 10;
+const G_HOLDER: u64 = 1 << 11;
+const G_TASK_OLD: u64 = 1 << 12;
+const G_SHARING: u64 = 1 << 21;
+
+/// Which of `WORDS_LOOKED_FOR` `msg` holds.
+fn looked_for(msg: &str) -> u64 {
+    LOOKED_FOR.get().mask(msg)
+}
+
+/// `_may_be_family(msg)`, given `looked_for(msg)`.
+fn may_be_family_with(msg: &str, words: u64) -> bool {
+    super::needles::starts_any(msg, &FAMILY_STARTS) || words & MARK_BITS != 0
+}
 
 /// `_may_be_family(msg)`.
 pub fn may_be_family(msg: &str) -> bool {
-    super::needles::starts_any(msg, &FAMILY_STARTS) || MARKS.get().any(msg)
+    may_be_family_with(msg, looked_for(msg))
 }
 
-/// `_is_report(msg)`.
-fn is_report(msg: &str) -> bool {
-    WORDS.get().any(msg) && REPORTS.get().any(msg)
+/// `_is_report(msg)`, given `looked_for(msg)`: a report word and a report mark.
+fn is_report(words: u64) -> bool {
+    words & WORD_BITS != 0 && words & REPORT_BITS != 0
 }
 
 /// Converts the lines of one source (file id `file_id` in the trace) into events, in order.
@@ -532,8 +555,9 @@ impl LogConverter {
                 self.not_understood(src, msg);
             }
         }
-        let fam = if may_be_family(msg) { self.families(msg, ts, src) } else { Fam::None };
-        if matches!(fam, Fam::None) && is_report(msg) {
+        let words = looked_for(msg);
+        let fam = if may_be_family_with(msg, words) { self.families(msg, words, ts, src) } else { Fam::None };
+        if matches!(fam, Fam::None) && is_report(words) {
             self.not_understood(src, msg);
         }
         match fam {
@@ -551,8 +575,7 @@ impl LogConverter {
     }
 
     /// The events of a report line (see `Fam`).
-    fn families(&mut self, msg: &str, ts: i64, src: Src) -> Fam {
-        let g = GUARDS.get().mask(msg);
+    fn families(&mut self, msg: &str, g: u64, ts: i64, src: Src) -> Fam {
         let r = if g & G_INVOKE != 0 { oom::invoke(msg) } else { Ok(None) };
         if let Some(f) = self.found(r, src) {
             let dec = gfp::decode(f.gfp);
@@ -800,4 +823,37 @@ impl LogConverter {
 /// `_LOCK_LINE.match(msg)`: `#\d+:`.
 fn lock_line(msg: &str) -> bool {
     super::scan::digits1(msg, 1).is_some_and(|e| msg.starts_with('#') && super::scan::byte(msg, e) == Some(b':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bits(words: &[&str]) -> u64 {
+        words.iter().map(|w| 1u64 << WORDS_LOOKED_FOR.iter().position(|x| x == w).expect("looked for")).sum()
+    }
+
+    #[test]
+    fn the_bits_name_pythons_word_lists() {
+        assert_eq!(bits(&FAMILY_MARKS), MARK_BITS);
+        assert_eq!(bits(&REPORT_WORDS), WORD_BITS);
+        assert_eq!(bits(&REPORT_MARKS), REPORT_BITS);
+        for (bit, word) in [(G_INVOKE, "invoked oom-killer"), (G_CHOSEN, "Kill process"), (G_KILLED, "Killed process"),
+                            (G_ZONE, " free:"), (G_USAGE, ": usage "), (G_ALLOC, ": page allocation "),
+                            (G_HOLDER, " held by "), (G_TASK_OLD, " 0x"), (G_SHARING, "sharing same memory")] {
+            assert_eq!(bits(&[word]), bit, "{word}");
+        }
+        assert_eq!(bits(&["is already exiting", "pending SIGKILL"]), G_VICTIM);
+    }
+
+    #[test]
+    fn one_pass_says_what_contains_says() {
+        for msg in ["a.out invoked oom-killer: gfp_mask=0x0", "Kill process 1 (x) score 2 or sacrifice child",
+                    "x: page allocation stalls for 10ms", "nothing", "oom_reaper: reaped process 1 (a)"] {
+            let w = looked_for(msg);
+            for (i, word) in WORDS_LOOKED_FOR.iter().enumerate() {
+                assert_eq!(w & (1 << i) != 0, msg.contains(word), "{msg} / {word}");
+            }
+        }
+    }
 }

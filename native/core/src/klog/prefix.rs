@@ -222,7 +222,7 @@ pub fn split_prefix(line: &str, fmt: Format) -> Prefixed<'_> {
                 let mut p = kernel_stamp(s, None, false);
                 if p.mono_ns.is_some() {
                     if let Cow::Borrowed(text) = p.text {
-                        if memchr::memmem::find(text.as_bytes(), b"kernel: ").is_some() {
+                        if super::scan::holds_kernel_colon(text) {
                             if let Some(end) = journal_host(text) {
                                 p.text = Cow::Borrowed(&text[end..]);
                             }

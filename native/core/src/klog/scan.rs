@@ -170,6 +170,13 @@ pub fn line_end(s: &str, from: usize) -> usize {
     memchr::memchr(b'\n', &s.as_bytes()[from..]).map_or(s.len(), |n| from + n)
 }
 
+/// `"kernel: " in text`, with a searcher made once.
+#[inline]
+pub fn holds_kernel_colon(text: &str) -> bool {
+    static F: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
+    F.get_or_init(|| memchr::memmem::Finder::new(b"kernel: ")).find(text.as_bytes()).is_some()
+}
+
 /// Hex digits `[0-9a-fA-F]`.
 #[inline]
 pub fn is_hex(c: u8) -> bool {
