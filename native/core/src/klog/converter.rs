@@ -229,6 +229,9 @@ pub struct LogConverter {
     pub unparsed_count: u64,
     /// lines kept as text because a number on them does not fit an i64 (Python's int has no bound)
     pub overflow: Vec<i64>,
+    /// lines whose events were lost because a hold was started over another (Python's converter loses them
+    /// too: `_start_hold` drops the event held and those behind it; kept in step, and listed here)
+    pub dropped: Vec<i64>,
 }
 
 impl LogConverter {
@@ -259,6 +262,7 @@ impl LogConverter {
             unparsed: Vec::new(),
             unparsed_count: 0,
             overflow: Vec::new(),
+            dropped: Vec::new(),
         }
     }
 
@@ -350,6 +354,14 @@ impl LogConverter {
     }
 
     fn start_hold(&mut self, e: Event, kind: Hold) {
+        if let Some(old) = self.hold.take() {
+            let lines = std::iter::once(&old).chain(&self.held).filter_map(|e| e.src).map(|(_, l)| l);
+            for l in lines {
+                if self.dropped.last() != Some(&l) {
+                    self.dropped.push(l);
+                }
+            }
+        }
         self.hold = Some(e);
         self.hold_kind = kind;
         self.held.clear();
@@ -822,7 +834,7 @@ impl LogConverter {
 
 /// `_LOCK_LINE.match(msg)`: `#\d+:`.
 fn lock_line(msg: &str) -> bool {
-    super::scan::digits1(msg, 1).is_some_and(|e| msg.starts_with('#') && super::scan::byte(msg, e) == Some(b':'))
+    msg.starts_with('#') && super::scan::digits1(msg, 1).is_some_and(|e| super::scan::byte(msg, e) == Some(b':'))
 }
 
 #[cfg(test)]

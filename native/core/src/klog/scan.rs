@@ -17,7 +17,8 @@ pub fn char_at(s: &str, i: usize) -> Option<(char, usize)> {
     if b < 0x80 {
         return Some((b as char, i + 1));
     }
-    let c = s[i..].chars().next()?;
+    // inside a character (an index past a byte that starts one): no character starts here
+    let c = s.get(i..)?.chars().next()?;
     Some((c, i + c.len_utf8()))
 }
 
