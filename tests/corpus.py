@@ -1,10 +1,6 @@
-"""Where the shared corpus of real kernel data is, and how to read the tables of its ``facts.md`` files."""
+"""How to read the tables of the corpus' ``facts.md`` files (the corpus' location is in ``conftest``)."""
 
 from __future__ import annotations
-
-from pathlib import Path
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 def facts_table(facts: str, heading: str) -> list[list[str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from .._util.safetext import visible
 from ..model import Event
 from ..store import Trace
 
@@ -34,3 +35,8 @@ def cite(trace: Trace, ev: Event, inferred: bool | None = None) -> Evidence:
                     text, bool(ev.inferred) if inferred is None else inferred)
 
 
+
+
+def source_of(e: Evidence, names: list[str]) -> str:
+    """``file:line`` of the evidence's source line (file names as ``trace.sources`` gives them), or ``-``."""
+    return f"{visible(names[e.file])}:{e.line}" if e.file is not None and 0 <= e.file < len(names) else "-"

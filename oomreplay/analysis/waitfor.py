@@ -62,6 +62,12 @@ def wait_graph(state: State) -> WaitGraph:
     return WaitGraph(state.seq, tuple(edges), tuple(_cycles(edges)))
 
 
+def holding_mark(mode: str | None, inferred: bool) -> str:
+    """How every view writes a holding: ``(r)`` / ``(w)`` when the mode is known, ``?`` when the holding was only
+    seen in a lock dump."""
+    return (f"({mode})" if mode else "") + ("?" if inferred else "")
+
+
 def _cycles(edges: list[WaitEdge]) -> list[tuple[int, ...]]:
     """Every elementary cycle reached by a depth-first walk, rotated to start at its smallest pid, once each."""
     succ: dict[int, list[int]] = {}

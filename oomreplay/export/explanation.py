@@ -3,21 +3,17 @@ seqs and source lines of its evidence."""
 
 from __future__ import annotations
 
-from ..analysis import TOPICS, Evidence, Explanation
-from ..safetext import visible
+from .._util.safetext import markdown_text, visible
+from ..analysis import TOPICS, Explanation, source_of
 from ..store import Trace
-
-
-def source_of(e: Evidence, names: list[str]) -> str:
-    """``file:line`` of the evidence's source line (file names as ``trace.sources`` gives them), or ``-``."""
-    return f"{visible(names[e.file])}:{e.line}" if e.file is not None and 0 <= e.file < len(names) else "-"
 
 
 def lines(t: Trace, ex: Explanation, markdown: bool) -> list[str]:
     """The findings under one heading per topic, each followed by its evidence (seq, source line)."""
     names = [name for name, _ in t.sources]
+    safe = markdown_text if markdown else visible  # the text comes from the traced machine
     at = "-" if ex.ts_ns is None else f"{ex.ts_ns / 1e9:.6f}"
-    head = f"Explanation of {visible(t.name)} at seq {ex.seq} ({at} s)"
+    head = f"Explanation of {safe(t.name)} at seq {ex.seq} ({at} s)"
     out = [f"# {head}" if markdown else head]
     for topic, title in TOPICS.items():
         found = [f for f in ex.findings if f.topic == topic]
@@ -25,10 +21,10 @@ def lines(t: Trace, ex: Explanation, markdown: bool) -> list[str]:
             continue
         out += ["", f"## {title}" if markdown else title]
         for f in found:
-            out.append(f"- {visible(f.text)}" + (" (inferred)" if f.inferred else ""))
+            out.append(f"- {safe(f.text)}" + (" (inferred)" if f.inferred else ""))
             for e in f.evidence[:4]:
-                where = source_of(e, names)
-                text = f"  {visible(e.text)}" if e.text else ""
+                where = safe(source_of(e, names))
+                text = f"  {safe(e.text)}" if e.text else ""
                 out.append(f"    - seq {e.seq} {where}{text}" if markdown else f"    seq {e.seq:>8} {where}{text}")
             if len(f.evidence) > 4:
                 out.append(f"    - and {len(f.evidence) - 4} more" if markdown else

@@ -8,41 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._util.safetext import markdown_text, visible
+from ..analysis import holding_mark, involved_pids
 from ..model import Lock, State, Task
-from ..safetext import visible
 
 Table = tuple[list[str], list[list[str]]]  # header, rows
 
 
 def _kb(v: int | None) -> str:
     return "" if v is None else f"{v:,}"
-
-
-def involved_pids(state: State) -> set[int]:
-    """Tasks an OOM analysis cares about; the rest of a 10,000-task machine is counted, not listed."""
-    pids = other_involved(state)
-    for lk in state.locks.values():
-        pids.update(h.pid for h in lk.holders)
-        pids.update(w.pid for w in lk.waiters)
-    pids.update(t.pid for t in state.tasks.values() if task_is_involved(t))
-    return pids
-
-
-def task_is_involved(t: Task) -> bool:
-    """Involved by its own record: flagged, in D state, or its last allocation stalled or failed."""
-    return bool(t.flags or t.state == "D" or (t.alloc and t.alloc[2] in ("stall", "fail")))
-
-
-def other_involved(state: State) -> set[int]:
-    """The victims and the OOM invokers (lock holders and waiters are the third kind)."""
-    pids: set[int] = set(state.victims.keys())
-    pids.update(o.invoker for o in state.ooms.values() if o.invoker is not None)
-    return pids
-
-
-def holding_mark(mode: str | None, inferred: bool) -> str:
-    """``(r)`` / ``(w)`` when the mode is known, ``?`` when the holding was only seen in a lock dump."""
-    return (f"({mode})" if mode else "") + ("?" if inferred else "")
 
 
 def _holding(lk: Lock, pid: int) -> str:
@@ -129,16 +103,12 @@ def to_text(state: State, all_tasks: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`").replace("<", "&lt;")
-
-
 def to_markdown(state: State, all_tasks: bool = False) -> str:
     lines = [f"### {heading(state)}"]
     for title, (header, rows) in sections(state, all_tasks):
         lines += ["", f"**{title}**", "", "| " + " | ".join(header) + " |",
                   "|" + "|".join("---" for _ in header) + "|"]
-        lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]
+        lines += ["| " + " | ".join(markdown_text(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
 
 

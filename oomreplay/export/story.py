@@ -1,33 +1,35 @@
 """``oomreplay story``: an incident told chapter by chapter, as Markdown and as one self-contained HTML page.
 
-Each chapter (see ``chapters.py``: the reviewer's marks, else the trace's marks, else the key moments) gets its
-title, time, seq, note, the kernel context of its event, an SVG screenshot of the replay TUI at that seq and the
-state tables of ``snapshot``. The HTML needs no network: CSS and SVGs are inline and the web-font URLs Rich puts in
-its SVGs are taken out (the local font or the monospace fallback is used), so the page can be attached to a review
-and opened anywhere. Notes are Markdown written by people and comms come from the traced machine: the HTML renders
-notes with raw HTML and images disabled and escapes everything else.
+Each chapter (see ``review/chapters.py``: the reviewer's marks, else the trace's marks, else the key moments)
+gets its title, time, seq, note, the kernel context of its event, an SVG screenshot of the replay TUI at that seq
+(taken by the function the caller passes in: the export never imports the TUI) and the state tables of
+``snapshot``. The HTML needs no network: CSS and SVGs are inline and the web-font URLs Rich puts in its SVGs are
+taken out (the local font or the monospace fallback is used), so the page can be attached to a review and opened
+anywhere. Notes are Markdown written by people and comms come from the traced machine: the HTML renders notes
+with raw HTML and images disabled and escapes everything else.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..chapters import Chapter, chapters
-from ..glossary import context
-from ..notes import Mark, Notes
-from ..safetext import visible
+from .._util.safetext import markdown_text, visible
+from ..review.chapters import Chapter, chapters
+from ..review.glossary import context
+from ..review.notes import Mark, Notes
 from ..store import Trace, open_trace
 from . import snapshot
 
 DEFAULT_SIZE = (160, 48)
-#: How long one screenshot may wait for the loader thread to answer (seconds).
-SETTLE_TIMEOUT = 30.0
+#: ``shoot(trace_path, seqs, size, notes_for)``: an SVG of the replay TUI at each seq, at ``size`` (columns, rows),
+#: with the marks beside ``notes_for``. The caller passes it in (``tui.screenshots.screenshots``): the export never
+#: imports the TUI.
+Screenshots = Callable[[str | os.PathLike, Sequence[int], tuple[int, int], str | os.PathLike | None], list[str]]
 
 _FONT_URL = re.compile(r"""\s*,\s*url\(["']?https?://[^)]*\)\s*format\(["'][^"']*["']\)""")
 _COMMENT_URL = re.compile(r"<!--[^>]*https?://[^>]*-->")
@@ -47,39 +49,12 @@ def offline_svg(svg: str) -> str:
     return _COMMENT_URL.sub("<!-- Generated with Rich -->", _FONT_URL.sub("", svg))
 
 
-def screenshots(trace_path: str | os.PathLike, seqs: Sequence[int], size: tuple[int, int] = DEFAULT_SIZE,
-                notes_for: str | os.PathLike | None = None) -> list[str]:
-    """An SVG of the replay TUI at each seq, rendered headless at a fixed size, all in one event loop (starting
-    Textual once per story, not once per shot). Textual is imported here so the rest of the export never loads it."""
-    from ..tui.app import ReplayApp
-
-    async def shoot() -> list[str]:
-        shots = []
-        for seq in seqs:
-            app = ReplayApp(trace_path, seq=seq, notes_for=notes_for)
-            async with app.run_test(size=size) as pilot:
-                loop = asyncio.get_running_loop()
-                deadline = loop.time() + SETTLE_TIMEOUT
-                while not app.settled:
-                    if loop.time() > deadline:
-                        raise TimeoutError(f"{trace_path}: the replay did not show seq {seq} "
-                                           f"within {SETTLE_TIMEOUT:.0f} s")
-                    await pilot.pause(0.01)
-                await pilot.pause()
-                if app.error is not None:
-                    raise RuntimeError(f"{trace_path}: {app.error}")
-                shots.append(offline_svg(app.export_screenshot(title=f"{Path(trace_path).name} — seq {seq}")))
-        return shots
-
-    return asyncio.run(shoot())
-
-
 def _when(ts_ns: int) -> str:
     return f"{ts_ns / 1e9:.6f} s"
 
 
 def _one_line(text: str) -> str:
-    return visible(" ".join(text.split()))
+    return markdown_text(" ".join(text.split()))
 
 
 def _svg_name(i: int, ch: Chapter) -> str:
@@ -97,7 +72,7 @@ def markdown(trace: Trace, story: list[Chapter], names: list[str]) -> str:
         pid = "" if ch.pid is None else f", pid {ch.pid}"
         lines += [f"## {_one_line(ch.title) or '(untitled)'}", "",
                   f"*{_when(ch.ts_ns)}, seq {ch.seq}, `{ch.kind}`{pid}*", "",
-                  f"> Kernel context: {visible(context(ch.kind, ch.fields))}", ""]
+                  f"> Kernel context: {markdown_text(context(ch.kind, ch.fields))}", ""]
         if ch.note.strip():
             lines += [visible(ch.note.rstrip("\n")), ""]
         lines += [f"![The replay at seq {ch.seq}]({name})", "", snapshot.to_markdown(trace.state_at(ch.seq)), ""]
@@ -163,16 +138,17 @@ def page(trace: Trace, story: list[Chapter], svgs: list[str]) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def write_story(trace_path: str | os.PathLike, out_dir: str | os.PathLike,
+def write_story(trace_path: str | os.PathLike, out_dir: str | os.PathLike, shoot: Screenshots,
                 size: tuple[int, int] = DEFAULT_SIZE, notes_for: str | os.PathLike | None = None) -> Story:
-    """Write ``index.md``, ``index.html`` and one SVG per chapter into ``out_dir`` (created if needed); the marks
-    are those beside ``notes_for`` (the log a cached trace was converted from), else beside the trace. Raises
-    ``NotesError`` for a broken notes sidecar, ``TraceError`` for a broken trace."""
+    """Write ``index.md``, ``index.html`` and one SVG per chapter (taken by ``shoot``, made offline here) into
+    ``out_dir`` (created if needed); the marks are those beside ``notes_for`` (the log a cached trace was converted
+    from), else beside the trace. Raises ``NotesError`` for a broken notes sidecar, ``TraceError`` for a broken
+    trace."""
     out = Path(out_dir)
     notes = Notes.load(notes_for if notes_for is not None else trace_path)
     with open_trace(trace_path) as trace:
         story, missing = chapters(trace, notes)
-        svgs = screenshots(trace_path, [ch.seq for ch in story], size, notes_for)
+        svgs = [offline_svg(svg) for svg in shoot(trace_path, [ch.seq for ch in story], size, notes_for)]
         out.mkdir(parents=True, exist_ok=True)
         result = Story(story, missing)
         names = [_svg_name(i, ch) for i, ch in enumerate(story, 1)]

@@ -26,7 +26,8 @@ from statistics import median
 
 from ..model import Event
 from .ftrace_line import parse_line, unquote
-from .kernel_log import MATCH_CHARS, log_event
+from .log_scan import MATCH_CHARS
+from .logrun import log_event
 from .prefix import split_prefix
 
 #: events held in memory, all merged inputs together, before ``convert`` gives up
@@ -35,10 +36,6 @@ MAX_EVENTS = 2_000_000
 WINDOW_NS = 1_000_000_000
 #: kinds that both sources can report for the same pid
 _SHARED = ("oom_kill", "oom_victim", "flag_set", "flag_clear", "reaper_attempt", "reaper_done", "reaper_wake")
-
-
-class AlignError(Exception):
-    """Inputs too large to be merged in memory."""
 
 
 @dataclass

@@ -1,8 +1,10 @@
-"""``convert``: logs in, one trace out. Each input becomes a source of the trace (every line stored) and a stream
-of events; several inputs are merged by time. Memory stays bounded: lines stream through a read
-(``sources.CHUNK``) at a time, only the head of each input (``SNIFF_LINES``) is read ahead to pick its clock.
-The exception: a kernel log merged with an ftrace recording is converted in memory first (``align.MAX_EVENTS`` at
-most), to put the recording on the log's clock and keep each fact both report once (see ``align``).
+"""``convert``: logs in, one trace out. The registry decides each input's format once (``registry.choose``); a
+scenario is a whole trace on its own, and any other input becomes a source of the trace (every line stored) and a
+stream of events; several inputs are merged by time. Memory stays bounded: lines stream through a read
+(``sources.CHUNK``) at a time, only the head of each input (``SNIFF_LINES``) is read ahead to pick its format and
+its clock. The exception: a kernel log merged with an ftrace recording is converted in memory first
+(``align.MAX_EVENTS`` at most), to put the recording on the log's clock and keep each fact both report once (see
+``align``).
 """
 
 from __future__ import annotations
@@ -13,16 +15,18 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from itertools import chain, islice
 
 from ..model import Event
-from ..safetext import visible
 from ..store import TraceWriter, WorkerError
-from . import align, ftrace
-from .kernel_log import SNIFF_LINES, LogConverter, LogRun
+from . import align
+from .converter import LineConverter, LineReader, WholeConverter
+from .errors import ConvertError, ScenarioError, SourceError
+from .logrun import LogRun
 from .prefix import FORMATS
-from .sources import SourceError, open_source
+from .registry import choose
+from .report import ConvertReport, SourceReport
+from .sources import SNIFF_LINES, Probe, probe, read_ahead
 
 #: kinds that show an OOM report was found; without any, the input is kept but the user is warned
 _OOM_KINDS = ("oom_invoke", "oom_kill", "oom_victim", "oom_end", "reaper_done", "oom_candidate", "alloc")
@@ -38,7 +42,7 @@ def _large(inputs: Sequence[str]) -> bool:
         try:
             size += os.stat(name).st_size if name != "-" else 0
         except OSError:
-            pass  # open_source says what is wrong with it
+            pass  # opening it says what is wrong with it
     return size >= PARALLEL_FROM_BYTES
 
 
@@ -46,70 +50,24 @@ def _large(inputs: Sequence[str]) -> bool:
 Progress = Callable[[int], None]
 
 
-class ConvertError(Exception):
-    """Input that cannot be converted: one line naming the file and the place."""
-
-
-@dataclass
-class SourceReport:
-    """What one input gave: its lines, its clock, the kernel it names and the events per kind."""
-
-    name: str
-    lines: int = 0
-    clock: str | None = None
-    kernel: str | None = None
-    counts: Counter[str] = field(default_factory=Counter)
-    warnings: list[str] = field(default_factory=list)
-    unparsed: list[tuple[int, str]] = field(default_factory=list)  # (line, text) inside reports, not understood
-    unparsed_count: int = 0
-
-
-@dataclass
-class ConvertReport:
-    """The result of ``convert``: per-source figures and warnings worth a line on stderr."""
-
-    output: str
-    events: int = 0
-    sources: list[SourceReport] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        """The ``--report`` text: per source, its lines, clock and events per kind."""
-        out = [f"{self.output}: {self.events:,} events from {len(self.sources)} source(s)"]
-        for s in self.sources:
-            out.append(f"  {s.name}: {s.lines:,} lines, clock {s.clock or 'none'}, kernel {s.kernel or 'unknown'}")
-            for kind, n in sorted(s.counts.items()):
-                out.append(f"    {kind:<15} {n:>8,}")
-            if s.unparsed_count:
-                out.append(f"    not understood inside OOM reports: {s.unparsed_count:,} line(s)"
-                           + (f", the first {len(s.unparsed)}:" if len(s.unparsed) < s.unparsed_count else ":"))
-                out += [f"      line {line}: {visible(text)}" for line, text in s.unparsed]
-        return out
-
-
-def _events(conv: LogConverter | ftrace.FtraceConverter, writer: TraceWriter, file_id: int,
-            blocks: Iterator[list[str]], report: SourceReport, ahead: list[list[str]] | None = None,
+def _events(conv: LineReader, writer: TraceWriter, blocks: Iterator[list[str]], report: SourceReport,
             keep: dict[int, str] | None = None, progress: Progress | None = None,
             runs: bool = False) -> Iterator[Event | LogRun]:
     """The events of one source, storing its lines as source text on the way, a block at a time; ``keep`` (when
     merging a log with a recording) receives the lines the alignment may need: all of a log's, a recording's
     ``console`` lines; ``progress`` is told the characters of each block read (about its bytes). With ``runs``,
     stretches of chatter come as ``LogRun``s (for the writer's ``append_logs``), else as events."""
-    if ahead is None:
-        ahead = _read_ahead(blocks, SNIFF_LINES)
-    head = list(islice(chain.from_iterable(ahead), SNIFF_LINES))
-    if conv.fmt == "auto" and ftrace.sniff(head):
-        conv = ftrace.FtraceConverter(conv.file_id)
-    conv.sniff(head)
+    ahead = read_ahead(blocks, SNIFF_LINES)
+    conv.sniff(list(islice(chain.from_iterable(ahead), SNIFF_LINES)))
+    file_id, recording = conv.file_id, conv.recording
     n = 0
     for block in chain(ahead, blocks):
         if progress is not None:
             progress(sum(map(len, block)) + len(block))
         writer.add_source_lines(file_id, block)
         if keep is not None:
-            trace = isinstance(conv, ftrace.FtraceConverter)
             for i, line in enumerate(block, n + 1):
-                if not trace or "console" in line:
+                if not recording or "console" in line:
                     keep[i] = line
         for item in conv.feed_block(n + 1, block):
             if runs or type(item) is not LogRun:
@@ -154,17 +112,6 @@ def _merge(streams: list[Iterator[Event | LogRun]]) -> Iterator[Event | LogRun]:
 
 def _first_ts(item: Event | LogRun) -> int:
     return item.ts[0] if type(item) is LogRun else item.ts_ns  # type: ignore[union-attr]
-
-
-def _read_ahead(blocks: Iterator[list[str]], lines: int) -> list[list[str]]:
-    """The first blocks, up to the one that completes ``lines`` lines (or all of them)."""
-    ahead = []
-    for block in blocks:
-        ahead.append(block)
-        lines -= len(block)
-        if lines <= 0:
-            break
-    return ahead
 
 
 def _aligned(streams: list[Iterator[Event]], traces: list[bool], kept: list[dict[int, str] | None],
@@ -222,54 +169,59 @@ def convert(inputs: Sequence[str], output: str | os.PathLike, fmt: str = "auto",
         raise ConvertError(f"unknown format {fmt!r}; formats are: {', '.join(FORMATS)}")
     if not inputs:
         raise ConvertError("no input given")
-    from . import scenario  # a hand-written interleaving (traces/scenarios/README.md), not a log
-
-    if any(scenario.is_scenario(name) for name in inputs):
-        if len(inputs) != 1:
-            raise ConvertError("a scenario is converted on its own, not merged with other inputs")
-        try:
-            return scenario.convert_scenario(inputs[0], output)
-        except scenario.ScenarioError as e:
-            raise ConvertError(str(e)) from None
-    result = ConvertReport(str(output))
     try:
         with ExitStack() as stack:
-            writer = stack.enter_context(TraceWriter(output, meta={"converter": "oomreplay convert"},
-                                                     parallel=_large(inputs)))
-            opened = []
-            for name in inputs:
-                display, blocks = stack.enter_context(open_source(name))
-                file_id = writer.add_source(display)
-                result.sources.append(SourceReport(display))
-                ahead = _read_ahead(blocks, SNIFF_LINES)
-                trace = fmt == "auto" and ftrace.sniff(list(islice(chain.from_iterable(ahead), SNIFF_LINES)))
-                opened.append((file_id, blocks, ahead, trace))
-            traces = [trace for *_, trace in opened]
-            mixed = any(traces) and not all(traces)  # a log and a recording: aligned, in memory
-            kept: list[dict[int, str] | None] = [{} if mixed else None for _ in opened]
-            streams = [_events(LogConverter(file_id, fmt), writer, file_id, blocks, report, ahead, keep, progress,
-                               runs=not mixed)  # aligned inputs are events in memory; others go in runs
-                       for (file_id, blocks, ahead, _), report, keep in zip(opened, result.sources, kept)]
-            if mixed:
-                merged = _aligned(streams, traces, kept, result, writer)
-            else:
-                merged = streams[0] if len(streams) == 1 else _merge(streams)
-            append, append_logs = writer.append, writer.append_logs
-            for item in merged:
-                if type(item) is LogRun:
-                    append_logs(*item)
-                else:
-                    append(item)
-            if not any(s.lines for s in result.sources):
-                raise ConvertError(f"{', '.join(s.name for s in result.sources)}: empty input, nothing to convert")
-            kernels = sorted({s.kernel for s in result.sources if s.kernel})
-            writer.meta.update({"kernel": ", ".join(kernels) or None,
-                                "clock": ", ".join(sorted({s.clock for s in result.sources if s.clock}))})
-            result.events = len(writer)
+            probes = [stack.enter_context(probe(name)) for name in inputs]
+            chosen = choose(probes, fmt)
+            if chosen[0].alone:  # the only input: ``choose`` refuses one among others
+                return _whole(chosen[0], probes[0], output)  # type: ignore[arg-type]
+            return _merged(probes, chosen, output, fmt, progress)  # type: ignore[arg-type]
     except SourceError as e:
         raise ConvertError(str(e)) from None
     except WorkerError as e:
         raise ConvertError(f"{output}: {e}") from None
+
+
+def _whole(converter: WholeConverter, source: Probe, output: str | os.PathLike) -> ConvertReport:
+    """The trace of an input that is a whole trace on its own (a scenario)."""
+    try:
+        return converter.convert(source, output)
+    except ScenarioError as e:
+        raise ConvertError(str(e)) from None
+
+
+def _merged(probes: list[Probe], chosen: list[LineConverter], output: str | os.PathLike, fmt: str,
+            progress: Progress | None) -> ConvertReport:
+    """The trace of inputs read line by line, merged by time (and aligned, a log with a recording)."""
+    result = ConvertReport(str(output))
+    with TraceWriter(output, meta={"converter": "oomreplay convert"},
+                     parallel=_large([p.path for p in probes])) as writer:
+        readers: list[tuple[LineReader, Iterator[list[str]]]] = []
+        for source, converter in zip(probes, chosen):
+            file_id = writer.add_source(source.display)
+            result.sources.append(SourceReport(source.display))
+            readers.append((converter.reader(file_id, fmt), converter.lines(source)))
+        traces = [reader.recording for reader, _ in readers]
+        mixed = any(traces) and not all(traces)  # a log and a recording: aligned, in memory
+        kept: list[dict[int, str] | None] = [{} if mixed else None for _ in readers]
+        streams = [_events(reader, writer, blocks, report, keep, progress, runs=not mixed)  # aligned inputs are
+                   for (reader, blocks), report, keep in zip(readers, result.sources, kept)]  # events in memory
+        if mixed:
+            merged = _aligned(streams, traces, kept, result, writer)
+        else:
+            merged = streams[0] if len(streams) == 1 else _merge(streams)
+        append, append_logs = writer.append, writer.append_logs
+        for item in merged:
+            if type(item) is LogRun:
+                append_logs(*item)
+            else:
+                append(item)
+        if not any(s.lines for s in result.sources):
+            raise ConvertError(f"{', '.join(s.name for s in result.sources)}: empty input, nothing to convert")
+        kernels = sorted({s.kernel for s in result.sources if s.kernel})
+        writer.meta.update({"kernel": ", ".join(kernels) or None,
+                            "clock": ", ".join(sorted({s.clock for s in result.sources if s.clock}))})
+        result.events = len(writer)
     for s in result.sources:
         result.warnings.extend(s.warnings)
         if s.lines and not any(s.counts.get(k) for k in _OOM_KINDS):

@@ -40,7 +40,7 @@ _JOURNAL_HOST = re.compile(r"\S+ kernel: ")
 #: ``_KERNEL_STAMP`` as dmesg prints it (six digits of fraction), for many lines joined by newlines at once
 #: (``[^\S\n]`` is ``\s`` kept to its line); it may match nothing (groups 1 and 2 empty). For a stamped line,
 #: what follows it is ``split_prefix``'s text, but for a journal's host (``HOST kernel: ``) after a dmesg stamp.
-#: tests/test_ingest_prefilter.py keeps this and ``SYSLOG_PREFIX`` in step with ``split_prefix``.
+#: tests/ingest/test_ingest_prefilter.py keeps this and ``SYSLOG_PREFIX`` in step with ``split_prefix``.
 DMESG_STAMP = r"(?:\[[^\S\n]*(\d{1,12})\.(\d{6})\] ?(?:\[[^\S\n]*[TC]\d{1,10}\] ?)?)?"
 _DMESG_T = re.compile(r"\[(?:[A-Za-z]{2,4}\.? )?([A-Za-zÀ-ÿ]{3,5})\.? +(\d{1,2}) (\d\d):(\d\d):(\d\d)"
                       r"(?:[.,](\d{1,9}))? (\d{4})\] ?")

@@ -12,17 +12,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from collections.abc import Iterator
 
-from .sources import SourceError
+from .errors import TraceDatError
+from .ftrace import FtraceConverter
+from .kernel_log import LogConverter
+from .sources import Probe, blocks
 
 #: a trace.dat starts with these bytes (trace-cmd's ``tracecmd_output`` header: 0x17 0x08 'D' "tracing")
 MAGIC = b"\x17\x08Dtracing"
-
-
-class TraceDatError(SourceError):
-    """A trace.dat that cannot be rendered: one line naming the file and what is missing or wrong."""
 
 
 def is_trace_dat(head: bytes) -> bool:
@@ -40,16 +38,16 @@ def report_command(path: str, display: str) -> list[str]:
     return [exe, "report", "-i", path]
 
 
-def rendered(raw: BinaryIO, name: str, display: str,
-             blocks: Callable[[BinaryIO, str, str], Iterator[list[str]]]) -> Iterator[list[str]]:
-    """The lines of ``trace-cmd report`` on the trace.dat ``raw`` (named ``name``; stdin is spooled to a temporary
-    file first, trace-cmd needs to seek), in the blocks ``blocks`` splits a byte stream into."""
+def rendered(probe: Probe) -> Iterator[list[str]]:
+    """The lines of ``trace-cmd report`` on the trace.dat ``probe`` (stdin is spooled to a temporary file first,
+    trace-cmd needs to seek), in blocks as ``sources.blocks`` splits a byte stream."""
+    name, display = probe.path, probe.display
     with tempfile.TemporaryDirectory(prefix="oomreplay-dat-") as tmp:
         path = name
         if name == "-":
             path = f"{tmp}/stdin.dat"
             with open(path, "wb") as f:
-                shutil.copyfileobj(raw, f)
+                shutil.copyfileobj(probe.stream, f)
         cmd = report_command(path, display)
         with tempfile.TemporaryFile() as err:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
@@ -70,3 +68,20 @@ def rendered(raw: BinaryIO, name: str, display: str,
                 said = [line for line in err.read().decode("utf-8", "replace").splitlines() if line.strip()]
                 why = said[-1].strip() if said else f"exit status {status}" if status else "it rendered no line"
                 raise TraceDatError(f"{display}: trace-cmd report failed ({why}): a damaged or truncated trace.dat?")
+
+
+class TraceDat:
+    """The registry's trace.dat: known by its magic bytes, read as the ftrace text trace-cmd renders from it (as
+    a kernel log with a prefix style, when ``--format`` names one, as any text then is)."""
+
+    name = "trace.dat"
+    alone = False
+
+    def sniff(self, probe: Probe, fmt: str) -> bool:
+        return is_trace_dat(probe.raw)
+
+    def lines(self, probe: Probe) -> Iterator[list[str]]:
+        return rendered(probe)
+
+    def reader(self, file_id: int, fmt: str) -> FtraceConverter | LogConverter:
+        return FtraceConverter(file_id) if fmt == "auto" else LogConverter(file_id, fmt)

@@ -7,11 +7,11 @@ from .apply import apply, apply_fields
 from .events import KIND_IDS, KIND_NAMES, KINDS, Event, Src
 from .flags import MAX_OOM_REAP_RETRIES, flag_target
 from .state import (NESTED, TABLES, Anomaly, Holder, Lock, Memcg, MemInfo, Mm, OomInvocation, State, Task, Victim,
-                    Zone, zone_key)
+                    Zone, unchecked_record, zone_key)
 from .table import Table
 
 __all__ = [
     "KINDS", "KIND_IDS", "KIND_NAMES", "MAX_OOM_REAP_RETRIES", "NESTED", "TABLES", "Anomaly", "Event", "Holder",
     "Lock", "Memcg", "MemInfo", "Mm", "OomInvocation", "Src", "State", "Table", "Task", "Victim", "Zone", "apply",
-    "apply_fields", "flag_target", "zone_key",
+    "apply_fields", "flag_target", "unchecked_record", "zone_key",
 ]

@@ -9,6 +9,7 @@ schema lacks passes it anyway and it travels in an ``extra`` map.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any, NamedTuple
 
 
@@ -17,6 +18,11 @@ class Src(NamedTuple):
 
     file: int
     line: int
+
+
+#: ``Src.unchecked((file, line))``: a ``Src`` of two ints already right, made by ``tuple.__new__`` in C. A
+#: NamedTuple's own constructor is a Python function, a call per line a converter reads that this skips.
+Src.unchecked = partial(tuple.__new__, Src)  # type: ignore[attr-defined]
 
 
 #: kind -> ordered field names. Order matters: it is the on-disk column order within a kind.
@@ -121,6 +127,16 @@ class Event:
         self.src = src if src is None or type(src) is Src else Src(*src)
         self.inferred = inferred if type(inferred) is frozenset else frozenset(inferred) if inferred else _NONE
         self.seq = seq
+
+    @staticmethod
+    def unchecked(ts_ns: int, kind: str, pid: int | None, fields: dict[str, Any], src: Src | None,
+                  inferred: frozenset[str] = _NONE, seq: int | None = None) -> Event:
+        """An event set up without ``__init__``'s checks and copies, for the hot paths that make one per line read
+        or per event decoded: ``kind`` must be a kind, ``fields`` a dict holding no None and no list, ``src`` a
+        ``Src`` or None and ``inferred`` a frozenset, as ``__init__`` would make them."""
+        ev = object.__new__(Event)
+        ev.ts_ns, ev.kind, ev.pid, ev.fields, ev.src, ev.inferred, ev.seq = ts_ns, kind, pid, fields, src, inferred, seq
+        return ev
 
     def get(self, name: str, default: Any = None) -> Any:
         """A field's value, or ``default`` when the event does not carry it."""

@@ -142,6 +142,11 @@ TABLES: dict[str, tuple[type, Any]] = {
 #: Nested records that a decoder must rebuild: table -> {field index: record type of each element}.
 NESTED: dict[str, dict[int, type]] = {"locks": {1: Holder, 2: Holder}}
 
+#: ``unchecked_record(Task, values)``: a record of one of these types from values already right (its width, nested
+#: records built), made by ``tuple.__new__`` in C: what ``Task._make`` does without a Python call. The replay's
+#: handlers and the store's page decoder make records by the million.
+unchecked_record = tuple.__new__
+
 
 class State:
     """The whole machine at one seq. Mutated in place only by ``apply`` on a copy it owns."""

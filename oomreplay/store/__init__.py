@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import tempfile
 
+from .blocks import is_trace
 from .format import FORMAT_VERSION, TraceError, TraceVersionError
 from .overview import Bucket
 from .reader import Trace, TraceTruncated
@@ -27,4 +28,4 @@ def open_trace(path: str | os.PathLike) -> Trace:
 
 
 __all__ = ["FORMAT_VERSION", "Bucket", "Trace", "TraceError", "TraceVersionError", "TraceWriter", "VerifyReport",
-           "WorkerError", "open_trace", "repair", "verify"]
+           "WorkerError", "is_trace", "open_trace", "repair", "verify"]

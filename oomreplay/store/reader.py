@@ -12,24 +12,21 @@ import gc
 import os
 import threading
 from bisect import bisect_right
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..model import KIND_NAMES, TABLES, Event, State, Table
+from ..model import KIND_NAMES, Event, State
 from ..model.apply import handlers_for
+from .blocks import PositionalFile, check_header, read_block
 from .changelists import ChangeListIndex, Key, decode_chunk
-from .codec import (LEGACY_TABLES, EventBlock, MapIndex, Schema, apply_diff, decode_full_map, decode_page,
-                    decode_pieces, decode_workset, state_tables)
-from .format import (BLOCK, BLOCK_NAMES, DICTIONARY, DIRECTORY, EVENTS, FORMAT_VERSION, HEADER,
-                     INDEX, KEYFRAME, MAGIC, MAX_PAYLOAD, META, OVERVIEW, PAGE, POSTINGS, SOURCE, SOURCE_FILE, TRAILER,
-                     TRAILER_MAGIC, WORKSET, TraceError, TraceVersionError, crc, decode_dictionary, decompress,
-                     ints_from_bytes, unpack)
+from .codec import LEGACY_TABLES, EventBlock, Schema, state_tables
+from .format import (DICTIONARY, DIRECTORY, EVENTS, HEADER, INDEX, OVERVIEW, POSTINGS, SOURCE, TRAILER, TRAILER_MAGIC,
+                     TraceError, crc, decode_dictionary, ints_from_bytes)
+from .keyframes import Keyframes
+from .lru import LRU
 from .overview import Bucket, Overview
-
-UNCOMPRESSED = frozenset({META, SOURCE_FILE})
 
 
 @contextmanager
@@ -48,86 +45,8 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-class PositionalFile:
-    """A file read by ``pread`` at given offsets: thread-safe, and unlike an mmap it adds nothing to the reader's
-    resident memory however much of a large trace a session visits (the kernel's page cache still serves it)."""
-
-    def __init__(self, fd: int, size: int) -> None:
-        self._fd = fd
-        self._size = size
-
-    def __len__(self) -> int:
-        return self._size
-
-    def __getitem__(self, span: slice) -> bytes:
-        start, stop, _ = span.indices(self._size)
-        return os.pread(self._fd, max(0, stop - start), start)
-
-
 class TraceTruncated(TraceError):
     """No valid trailer: the writer never finished (killed recorder, full disk, partial copy)."""
-
-
-class _LRU:
-    """A small thread-safe LRU: the TUI reads from worker threads while the CLI reads from one."""
-
-    def __init__(self, capacity: int) -> None:
-        self._d: OrderedDict = OrderedDict()
-        self._cap = capacity
-        self._lock = threading.Lock()
-
-    def get(self, key: Any, load: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._d:
-                self._d.move_to_end(key)
-                return self._d[key]
-        value = load()
-        self.put(key, value)
-        return value
-
-    def put(self, key: Any, value: Any) -> None:
-        with self._lock:
-            self._d[key] = value
-            self._d.move_to_end(key)
-            if len(self._d) > self._cap:
-                self._d.popitem(last=False)
-
-
-def check_header(data: bytes, name: str) -> int:
-    """The format version, after checking the magic and the header's CRC."""
-    if len(data) < HEADER.size or data[:8] != MAGIC:
-        raise TraceError(f"{name}: not an oomtrace file (no OOMTRACE header)")
-    magic, version, _, stored = HEADER.unpack_from(data, 0)
-    if crc(data[:12]) != stored:
-        raise TraceError(f"{name}: header at offset 0 is damaged (CRC mismatch)")
-    if version > FORMAT_VERSION:
-        raise TraceVersionError(f"{name}: written in trace format {version} by a newer oomreplay; this version "
-                                f"reads formats up to {FORMAT_VERSION}. Upgrade oomreplay to open it")
-    return version
-
-
-def read_block(data: Any, offset: int, end: int, name: str, expect: int | None = None,
-               zdict: bytes | None = None) -> tuple[int, Any, int]:
-    """``(type, decoded payload, next offset)`` of the block at ``offset``, or a TraceError saying what is wrong.
-    ``zdict``: the compression dictionary the block was written with, if any."""
-    if offset < HEADER.size or offset + BLOCK.size > end:
-        raise TraceError(f"{name}: block offset {offset} lies outside the file's {end} bytes")
-    kind, length, stored = BLOCK.unpack(data[offset:offset + BLOCK.size])
-    label = BLOCK_NAMES.get(kind, f"type-{kind}")
-    where = f"{name}: {label} block at offset {offset}"
-    if kind not in BLOCK_NAMES:
-        raise TraceError(f"{where}: unknown block type {kind}")
-    if expect is not None and kind != expect:
-        raise TraceError(f"{where}: expected a {BLOCK_NAMES[expect]} block")
-    stop = offset + BLOCK.size + length
-    if length > MAX_PAYLOAD or stop > end:
-        raise TraceError(f"{where}: declared length {length} runs past the end of the file")
-    payload = bytes(data[offset + BLOCK.size:stop])
-    if crc(bytes(data[offset:offset + 5]), payload) != stored:
-        raise TraceError(f"{where}: CRC mismatch (the block is damaged)")
-    if kind not in UNCOMPRESSED:
-        payload = decompress(payload, where, zdict)
-    return kind, unpack(payload, where), stop
 
 
 def _index_consistent(n: int, b_off: Any, b_seq: Any, b_ts: Any, k_seq: Any, k_off: Any, k_ws: Any, k_first: Any,
@@ -202,21 +121,12 @@ class Trace:
         if not _index_consistent(self._n, b_off, b_seq, b_ts, k_seq, k_off, k_ws, k_first, page_blocks, per_block):
             raise TraceError(f"{where}: the index contradicts itself (event count, block or keyframe order)")
         self._block_off, self._block_seq, self._block_ts = b_off, b_seq, b_ts
-        self._kf_seq, self._kf_off, self._kf_workset, self._kf_first_block = k_seq, k_off, k_ws, k_first
-        self._page_block_off, self._pages_per_block = page_blocks, per_block
+        self._kf_seq = k_seq
+        self._keyframes = Keyframes(self.name, self._read, self._tables, k_off, k_ws, k_first, page_blocks, per_block)
         self._zdicts: dict[int, bytes] = {}
-        self._blocks = _LRU(16)
-        # Bounded, and mostly bytes: decoded pages are few objects each but a cache of thousands of them makes
-        # every full garbage collection walk them (p99 of state_at went from 22 to 55 ms at 10^6 events). The
-        # states in use hold their own pages; the cache keeps the inflated blocks, which the collector skips.
-        self._pages = _LRU(64)
-        self._pieces = _LRU(64)
-        self._page_blocks = _LRU(256)
-        # Keyframe groups and states are many objects each: few of them, for the same reason.
-        self._kf_groups = _LRU(8)
-        self._keyframes = _LRU(32)  # mostly markers of keyframes asked for once
-        self._chunks = _LRU(256)
-        self._source_cache = _LRU(32)
+        self._blocks = LRU(16)
+        self._chunks = LRU(256)
+        self._source_cache = LRU(32)
         self._changes: ChangeListIndex | None = None
         self._overview: Overview | None = None
         self._last: State | None = None
@@ -388,115 +298,6 @@ class Trace:
 
     # -- states ----------------------------------------------------------------------------------------------
 
-    def _piece(self, k: int, slot: int) -> dict:
-        """A whole page or a patch: piece ``slot`` of keyframe ``k``, in one of that keyframe's page blocks."""
-        def load() -> dict:
-            where = f"{self.name}: state page {slot} of keyframe {k}"
-            b = self._kf_first_block[k] + slot // self._pages_per_block if 0 <= k < len(self._kf_first_block) else -1
-            last = self._kf_first_block[k + 1] if k + 1 < len(self._kf_first_block) else len(self._page_block_off)
-            if not 0 <= b < last:
-                raise TraceError(f"{where}: no such page")
-            offset, i = self._page_block_off[b], slot % self._pages_per_block
-            blobs = self._page_blocks.get(offset, lambda: self._read(offset, PAGE))
-            where = f"{self.name}: state page {i} of the block at offset {offset}"
-            if not 0 <= i < len(blobs) or not isinstance(blobs[i], bytes):
-                raise TraceError(f"{where}: no such page")
-            return decode_page(unpack(blobs[i], where), where)[2]
-        return self._pieces.get((k, slot), load)
-
-    def _page(self, ref: tuple[int, int, int | None, int | None]) -> dict:
-        """One state page: its whole version with its patch laid over, built only when a state first uses it."""
-        def load() -> dict:
-            k, slot, patch_k, patch_slot = ref
-            page = self._piece(k, slot)
-            if patch_k is not None:
-                page = dict(page)
-                where = f"{self.name}: state page {patch_slot} of keyframe {patch_k}"
-                for key, rec in self._piece(patch_k, patch_slot).items():
-                    if rec is None:
-                        page.pop(key, None)
-                    elif type(rec) is dict:
-                        if key not in page:
-                            raise TraceError(f"{where}: patches a record its page does not have")
-                        page[key] = apply_diff(page[key], rec)
-                    else:
-                        page[key] = rec
-            return page
-        return self._pages.get(ref, load)
-
-    def _keyframe_group(self, k: int) -> tuple[int, dict[str, tuple[list[int], tuple]], list[tuple]]:
-        """``(first keyframe, its full page map as decode_full_map gives it, [(seq, ts, {table: records}, its
-        pieces, the pages gone) of each keyframe])`` of the block holding keyframe ``k``; the pieces and pages gone
-        are decoded when laid."""
-        offset = self._kf_off[k]
-
-        def load() -> tuple[int, dict[str, tuple[list[int], tuple]], list[tuple]]:
-            try:
-                first, full, entries = self._read(offset, KEYFRAME)
-                first = int(first)
-                records = []
-                for seq, ts, lengths, pieces, gone in entries:
-                    if len(lengths) != len(self._tables):
-                        raise ValueError(f"{len(lengths)} table lengths")
-                    records.append((seq, ts, dict(zip(self._tables, map(int, lengths))), pieces, gone))
-                return first, decode_full_map(full), records
-            except (AttributeError, KeyError, TypeError, ValueError) as e:
-                raise TraceError(f"{self.name}: keyframe at offset {offset}: bad keyframe ({type(e).__name__}: "
-                                 f"{e})") from None
-        first, full, records = group = self._kf_groups.get(offset, load)
-        if not 0 <= k - first < len(records):
-            raise TraceError(f"{self.name}: keyframe at offset {offset}: holds keyframes {first}.."
-                             f"{first + len(records) - 1}, the index says it holds keyframe {k}")
-        return group
-
-    def _page_map(self, k: int) -> dict[str, MapIndex]:
-        """Where every page of keyframe ``k`` is: its group's full map, with the pieces and the pages gone of every
-        keyframe since laid over it. Not cached: only the keyframe state built from it is (from its second ask)."""
-        first, full, records = self._keyframe_group(k)
-        where = f"{self.name}: keyframe at offset {self._kf_off[k]}"
-        maps = {table: MapIndex(first, full.get(table), f"{where}, table {table}") for table in TABLES}
-        for j in range(first + 1, k + 1):
-            record = records[j - first]
-            try:
-                pieces = decode_pieces(record[3])
-                gone = {t: [int(p) for p in ps] for t, ps in record[4].items()}
-            except (AttributeError, TypeError, ValueError) as e:
-                raise TraceError(f"{where}: bad keyframe ({type(e).__name__}: {e})") from None
-            slot = 0
-            for table in self._tables:
-                slot = maps[table].lay(j, slot, pieces.get(table, ()), gone.get(table, ()))
-        return maps
-
-    def _keyframe_state(self, k: int) -> State:
-        """The keyframe's state with every page still a reference and its working set laid over them: nothing is
-        decoded until it is used, and a replay into the keyframe's interval mostly uses only the working set.
-        The first seek into an interval gets it to replay onto in place (its pages its own, none copied on write);
-        from the second on (stepping back through an interval asks for one keyframe again and again) it is kept,
-        and each seek gets a copy, which shares its pages."""
-        first = object()
-        kept = self._keyframes.get(k, lambda: first)  # anything but a State: asked for before
-        if kept is first:
-            return self._build_keyframe_state(k)
-        if not isinstance(kept, State):
-            kept = self._build_keyframe_state(k)
-            self._keyframes.put(k, kept)
-        return kept.copy()
-
-    def _build_keyframe_state(self, k: int) -> State:
-        first, _, records = self._keyframe_group(k)
-        seq, ts, lengths = records[k - first][:3]
-        s = State()
-        s.seq, s.ts_ns = seq, ts
-        for table, index in self._page_map(k).items():
-            setattr(s, table, Table(TABLES[table][1], None, self._page, lengths.get(table, 0), index))
-        at = self._kf_workset[k]
-        if at >= 0:
-            where = f"{self.name}: working set at offset {at}"
-            for table, pages in decode_workset(self._read(at, WORKSET), where).items():
-                for p, known in pages.items():
-                    getattr(s, table).know(p, known)
-        return s
-
     def state_at(self, seq: int) -> State:
         """The state after the event ``seq`` (``-1``: before the first event)."""
         seq = self._check_seq(seq)
@@ -514,7 +315,7 @@ class Trace:
         if last is not None and last.seq is not None and kf_seq <= last.seq <= seq:
             state, start = last.copy(), last.seq + 1
         elif k >= 0:
-            state, start = self._keyframe_state(k), kf_seq + 1
+            state, start = self._keyframes.state(k), kf_seq + 1
         else:
             state, start = State(), 0
         self._replay(state, start, seq)

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .blocks import PositionalFile, check_header, read_block
 from .codec import CURRENT, EventBlock, Schema, decode_page, decode_workset
 from .format import (BLOCK, BLOCK_NAMES, DICTIONARY, EVENTS, HEADER, INDEX, META, PAGE, SOURCE, SOURCE_FILE, TRAILER,
                      TRAILER_MAGIC, WORKSET, TraceError, TraceVersionError, crc, decode_dictionary, unpack)
-from .reader import PositionalFile, Trace, TraceTruncated, check_header, read_block
+from .reader import Trace, TraceTruncated
 from .writer import TraceWriter
 
 

@@ -19,10 +19,10 @@ from typing import Any, BinaryIO
 from ..model import TABLES, State
 from ..model.apply import handlers_for
 from ..model.table import WriterTable
-from .codec import (EventBlock, PageRef, full_map_payload, page_payload, pieces_payload, record_diff,
-                    workset_payload)
+from .codec import EventBlock, page_payload, record_diff, workset_payload
 from .format import (DICTIONARY, KEYFRAME, PAGE, STATE_LEVEL, WORKSET, BlockCompressor, frame, ints_to_bytes,
                      pack, packer, unpack)
+from .pagemap import PageRef, full_map_payload, pieces_payload
 
 #: Every event block ends with a keyframe (the writer's ``BLOCK_EVENTS``, chosen with benchmarks/store_bench.py, is
 #: thus the keyframe spacing); a scene cut (an OOM invocation, a kill, a reaper attempt) gets its own keyframe too,

@@ -1,4 +1,5 @@
-"""ReplayApp: the panels, the keys, and the cursor they all follow.
+"""ReplayApp: the panels and the cursor they all follow (its keys are in ``keys``, playback and presenting in
+``playback``).
 
 The app owns the cursor (the seq last asked for) and a request counter; every move becomes a request to the
 loader thread, and the frame it sends back is painted by every panel at once. Only the latest request is
@@ -9,89 +10,48 @@ on the way) without moving the cursor back.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import Any, ClassVar
 
 from textual import on
 from textual.actions import parse as parse_action
-from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.app import ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.widgets import Footer
 
-from ..chapters import Chapter
-from ..notes import Mark
-from ..safetext import visible
-from .chapter import DEFAULT_PANELS, ChapterCard, panels_for
-from .explain import ExplainScreen
-from .frame import Frame, TraceInfo
-from .header import ReplayHeader
-from .help import HelpScreen
-from .loader import (Explain, Explained, Failed, Find, FindViolation, Loaded, Loader, MarkEdit, Marks, Missed,
-                     Opened, Request, Search, Seek, SeekTime, Zoom, Zoomed)
-from .locks import LocksPanel
-from .log import LogPanel
-from .marks import MarkScreen, MarksScreen
-from .memory import MemoryPanel
+from .._util.safetext import visible
+from ..review.chapters import Chapter
+from ..review.notes import Placed
+from ..session.frame import Frame, TraceInfo
+from ..session.loader import Loader
+from ..session.messages import (Explain, Explained, Failed, Find, FindViolation, Loaded, Marks, Missed, Opened,
+                                Request, Result, Search, Seek, SeekTime, Zoom, Zoomed)
+from . import keys
+from .marking import Marking
 from .messages import LoaderResult, Scrubbed
-from .prompt import PromptScreen, parse_position
-from .reaper import ReaperPanel
-from .tasks import TasksPanel
+from .playback import DEFAULT_SPEED, TICKS, Playback
+from .screens.explain import ExplainScreen
+from .screens.help import HelpScreen
+from .screens.prompt import PromptScreen, parse_position
 from .themes import ReplayTheme, SyntaxColours, bundled_themes, resolve
-from .timeline import Timeline
+from .widgets.chapter import ChapterCard
+from .widgets.header import ReplayHeader
+from .widgets.locks import LocksPanel
+from .widgets.log import LogPanel
+from .widgets.memory import MemoryPanel
+from .widgets.reaper import ReaperPanel
+from .widgets.tasks import TasksPanel
+from .widgets.timeline import Timeline
 
-#: shift+←/→ moves this many events.
-SHIFT_STEP = 10
-#: Playback speeds (events per second) that +/- step through, and the one play starts at.
-SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000)
-DEFAULT_SPEED = 3
-#: Playback ticks per second; a tick steps only once the previous frame is painted, so playback never queues.
-TICKS = 30
 #: The narrowest timeline range z zooms to: a microsecond.
 ZOOM_MIN_NS = 1_000
 
 
-def _find(kinds: str, forward: str, label: str) -> str:
-    return f"find('{kinds}', {forward}, '{label}')"
-
-
-#: The command palette's entries: every action by name (title, help, action as the bindings write it).
-COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("Next OOM kill", "go to the next oom_kill event", _find("oom_kill", "True", "kill")),
-    ("Previous OOM kill", "go to the previous oom_kill event", _find("oom_kill", "False", "kill")),
-    ("Next reaper attempt", "go to the next reaper_attempt event", _find("reaper_attempt", "True", "reaper attempt")),
-    ("Previous reaper attempt", "go to the previous reaper_attempt event",
-     _find("reaper_attempt", "False", "reaper attempt")),
-    ("Next OOM invocation", "go to the next oom_invoke event", _find("oom_invoke", "True", "OOM invocation")),
-    ("Next event of the selected task", "what the task in the tasks panel does next", "task_change(True)"),
-    ("Previous event of the selected task", "what the task in the tasks panel did before", "task_change(False)"),
-    ("Next invariant violation", "where the incident breaks a rule the kernel keeps", "find_violation(True)"),
-    ("Previous invariant violation", "the violation before the cursor", "find_violation(False)"),
-    ("Explain this moment", "why the OOM happened, the reaper, who waits for whom, invariants", "explain"),
-    ("Go to a seq or a time", "jump to 1234, #1234, 1338.05 or 1338s", "go_to"),
-    ("Search", "events and log lines containing a text", "search"),
-    ("Play / pause", "step through the trace at the chosen speed", "play"),
-    ("Faster", "play more events per second", "speed(1)"),
-    ("Slower", "play fewer events per second", "speed(-1)"),
-    ("First event", "go to the start of the trace", "edge(False)"),
-    ("Last event", "go to the end of the trace", "edge(True)"),
-    ("Zoom in", "the timeline shows a quarter of its range, around the cursor", "zoom(True)"),
-    ("Zoom out", "the timeline shows four times its range", "zoom(False)"),
-    ("Only involved tasks", "toggle: all tasks, or only those involved in the OOM", "toggle_involved"),
-    ("Sort tasks", "next sort order of the tasks panel", "order"),
-    ("Mark this event", "a title and a Markdown note on the cursor's event, saved beside the trace", "mark"),
-    ("Marks", "list the marks: go to, edit or delete one", "marks"),
-    ("Screenshot", "save the screen as an SVG in the current directory", "screenshot"),
-    ("Presentation mode", "chapters from the marks (or the key moments), one after the other", "present"),
-    ("Next colour theme", "cycle through the replay themes", "cycle_theme"),
-    ("Help", "list the keys", "help"),
-)
-
-
-class ReplayApp(App[None]):
+class ReplayApp(Marking, Playback):
     """Replays one trace; ``seq`` (or ``at_ns``, a time) is where to start, ``theme`` a bundled theme's name, a
     Textual theme's name or a theme file (see themes/README.md; a bad one raises ``ThemeError`` before anything
     starts), ``present`` starts in presentation mode, ``notes_for`` is the file whose notes sidecar holds the marks
@@ -100,46 +60,7 @@ class ReplayApp(App[None]):
     CSS_PATH = "replay.tcss"
     TITLE = "oomreplay"
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
-    BINDINGS = [
-        Binding("left", "step(-1)", "-1", priority=True),
-        Binding("right", "step(1)", "+1", priority=True),
-        Binding("shift+left", f"step(-{SHIFT_STEP})", show=False, priority=True),
-        Binding("shift+right", f"step({SHIFT_STEP})", show=False, priority=True),
-        Binding("pageup", "page(-1)", show=False, priority=True),
-        Binding("pagedown", "page(1)", show=False, priority=True),
-        Binding("left_square_bracket", _find("oom_kill", "False", "kill"), show=False, priority=True),
-        Binding("right_square_bracket", _find("oom_kill", "True", "kill"), "kill", key_display="[/]",
-                priority=True),
-        Binding("left_curly_bracket", _find("reaper_attempt", "False", "reaper attempt"), show=False,
-                priority=True),
-        Binding("right_curly_bracket", _find("reaper_attempt", "True", "reaper attempt"), "reaper",
-                key_display="{/}", priority=True),
-        Binding("comma", "task_change(False)", show=False, priority=True),
-        Binding("full_stop", "task_change(True)", show=False, priority=True),
-        Binding("colon", "go_to", show=False, priority=True),
-        Binding("slash", "search", "search", key_display="/", priority=True),
-        Binding("n", "search_again(True)", show=False, priority=True),
-        Binding("N", "search_again(False)", show=False, priority=True),
-        Binding("space", "play", "play", priority=True),
-        Binding("plus,equals_sign", "speed(1)", show=False, priority=True),
-        Binding("minus", "speed(-1)", show=False, priority=True),
-        Binding("o", "order", show=False, priority=True),
-        Binding("z", "zoom(True)", show=False, priority=True),
-        Binding("Z", "zoom(False)", show=False, priority=True),
-        Binding("v", "find_violation(True)", show=False, priority=True),
-        Binding("V", "find_violation(False)", show=False, priority=True),
-        Binding("e", "explain", "explain", priority=True),
-        Binding("m", "mark", "mark", priority=True),
-        Binding("apostrophe", "marks", show=False, priority=True),
-        Binding("p", "present", "present", priority=True),
-        Binding("s", "screenshot", show=False, priority=True),
-        Binding("g", "edge(False)", show=False, priority=True),
-        Binding("G", "edge(True)", show=False, priority=True),
-        Binding("f", "toggle_involved", show=False, priority=True),
-        Binding("t", "cycle_theme", show=False, priority=True),
-        Binding("question_mark", "help", "help", key_display="?", priority=True),
-        Binding("q", "quit", "quit", priority=True),
-    ]
+    BINDINGS = keys.BINDINGS
 
     def __init__(self, trace_path: str | Path, seq: int | None = None, theme: str | Path | None = None,
                  at_ns: int | None = None, present: bool = False, notes_for: str | Path | None = None) -> None:
@@ -165,7 +86,7 @@ class ReplayApp(App[None]):
         #: The last ``/`` search, which n / N repeat.
         self.search_text: str | None = None
         #: The marks (with their seqs; None: their event is gone) and the chapters, as the loader last sent them.
-        self.marks: tuple[tuple[Mark, int | None], ...] = ()
+        self.marks: tuple[Placed, ...] = ()
         self.chapters: tuple[Chapter, ...] = ()
         self.presenting = present
         #: Id of the latest request; a frame answering it is the cursor's.
@@ -190,7 +111,7 @@ class ReplayApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for title, help_text, action in COMMANDS:
+        for title, help_text, action in keys.COMMANDS:
             _, name, params = parse_action(action)
             # called directly: the palette may still be the active screen, where check_action refuses actions
             yield SystemCommand(title, help_text, partial(getattr(self, f"action_{name}"), *params))
@@ -213,9 +134,9 @@ class ReplayApp(App[None]):
         self._player.stop()
         self.loader.stop()
 
-    def _emit(self, result: object) -> None:
+    def _emit(self, result: Result) -> None:
         """Called in the loader thread; ``post_message`` is thread-safe."""
-        self.post_message(LoaderResult(result))  # type: ignore[arg-type]
+        self.post_message(LoaderResult(result))
 
     @property
     def settled(self) -> bool:
@@ -292,76 +213,6 @@ class ReplayApp(App[None]):
             return
         self._request(Search(self.search_text, forward, self.cursor))
 
-    def action_play(self) -> None:
-        self.playing = not self.playing
-        self._due = 0.0
-        if self.playing:
-            self._player.resume()
-        else:
-            self._player.pause()
-        self._show_play()
-
-    def action_speed(self, delta: int) -> None:
-        self.speed = min(max(self.speed + delta, 0), len(SPEEDS) - 1)
-        self._show_play()
-
-    def _show_play(self) -> None:
-        state = "▶" if self.playing else "⏸"
-        self.query_one(ReplayHeader).show_play(f"{state} {SPEEDS[self.speed]} ev/s")
-
-    def _tick(self) -> None:
-        """Step by the events due at the chosen speed, but only once the previous step is painted; presenting,
-        stop at the next chapter."""
-        self._due = min(self._due + SPEEDS[self.speed] / TICKS, SPEEDS[self.speed] / 4)
-        if self._due < 1 or not self.settled or self.info is None:
-            return
-        if self.cursor >= self.info.count - 1:
-            self.action_play()
-            self.notify("end of the trace", timeout=2, markup=False)
-            return
-        steps = int(self._due)
-        self._due -= steps
-        target = self.cursor + steps
-        stop = self._next_chapter(True) if self.presenting else None
-        if stop is not None and stop.seq <= target:
-            self.action_play()
-            target = stop.seq
-        self._seek(target)
-
-    # -- marks and presentation ----------------------------------------------------------------------------
-
-    def _mark_here(self) -> Mark | None:
-        return next((m for m, seq in self.marks if seq == self.cursor), None)
-
-    def action_mark(self) -> None:
-        """Mark the cursor's event, or edit its mark if it has one."""
-        if self.info is None or self.cursor < 0:
-            return
-        old = self._mark_here()
-        heading = f"{'Edit the mark on' if old else 'Mark'} event #{self.cursor}"
-        screen = MarkScreen(heading, old.title if old else "", old.note if old else "")
-        self.push_screen(screen, partial(self._marked, old, self.cursor))
-
-    def _marked(self, old: Mark | None, seq: int, answer: tuple[str, str] | None) -> None:
-        if answer is not None:
-            self._request(MarkEdit(seq, old, *answer))
-
-    def action_marks(self) -> None:
-        self.push_screen(MarksScreen(self.marks), self._marks_chosen)
-
-    def _marks_chosen(self, choice: tuple[str, Mark, int | None] | None) -> None:
-        if choice is None:
-            return
-        what, mark, seq = choice
-        if what == "go" and seq is not None:
-            self._seek(seq)
-        elif what == "delete":
-            self._request(MarkEdit(None, mark, None))
-            self.notify(f"deleted the mark {visible(mark.title)!r}", timeout=3, markup=False)
-        elif what == "edit":
-            screen = MarkScreen(f"Edit the mark {visible(mark.title)!r}", mark.title, mark.note)
-            self.push_screen(screen, partial(self._marked, mark, seq))
-
     def action_screenshot(self) -> None:
         """The screen as an SVG to paste into a review: NAME-seqN.svg in the current directory."""
         name = f"{self.trace_path.stem}-seq{self.cursor}.svg"
@@ -371,42 +222,6 @@ class ReplayApp(App[None]):
             self.notify(visible(e), title="screenshot not saved", severity="error", markup=False)
             return
         self.notify(path, title="screenshot saved", timeout=4, markup=False)
-
-    def action_present(self) -> None:
-        self.presenting = not self.presenting
-        self._show_chapter()
-
-    def _next_chapter(self, forward: bool) -> Chapter | None:
-        ahead = [c for c in self.chapters if (c.seq > self.cursor if forward else c.seq < self.cursor)]
-        if not ahead:
-            return None
-        return ahead[0] if forward else ahead[-1]
-
-    def _to_chapter(self, forward: bool) -> None:
-        chapter = self._next_chapter(forward)
-        if chapter is None:
-            self.bell()
-            self.notify("the last chapter" if forward else "the first chapter", timeout=1.5, markup=False)
-            return
-        self._seek(chapter.seq)
-
-    def _show_chapter(self) -> None:
-        """Presentation mode's card and the panels the current chapter needs; outside it, the usual screen."""
-        screen = self.screen if not isinstance(self.screen, ModalScreen) else self.screen_stack[0]
-        screen.set_class(self.presenting, "-present")
-        tasks = self.query_one(TasksPanel)
-        if not self.presenting:
-            for name in DEFAULT_PANELS:
-                self.query_one(f"#{name}").display = True
-            return
-        at = [i for i, c in enumerate(self.chapters) if c.seq <= self.cursor]
-        chapter = self.chapters[at[-1]] if at else None
-        self.query_one(ChapterCard).show(chapter, at[-1] if at else 0, len(self.chapters), self.cursor)
-        wanted = panels_for(chapter.kind) if chapter else DEFAULT_PANELS
-        for name in DEFAULT_PANELS:
-            self.query_one(f"#{name}").display = name in wanted
-        if not tasks.only_involved:
-            tasks.toggle_involved()
 
     def action_zoom(self, inward: bool) -> None:
         """A quarter of the timeline's range centred on the cursor, or four times it (the whole trace at most)."""
@@ -467,57 +282,72 @@ class ReplayApp(App[None]):
 
     @on(LoaderResult)
     def _result(self, message: LoaderResult) -> None:
-        result = message.result
-        if isinstance(result, Opened):
-            self.info = result.info
-            if result.info.recovered:
-                self.notify(result.info.recovered, title="damaged trace, recovered", severity="warning",
-                            markup=False)
-            if self.start_at_ns is not None:
-                self._request(SeekTime(self.start_at_ns))
-            else:
-                self._seek(self.cursor)
-        elif isinstance(result, Loaded):
-            if self.frame is None:
-                # What is alive once the first frame is up (the trace's index and caches, 10,000 task rows) lives
-                # as long as the app: frozen, the collector stops walking it, and its pauses stop stalling steps.
-                gc.freeze()
-            self.answered_id = max(self.answered_id, result.request_id)
-            if result.request_id == self.request_id:
-                self.cursor = result.frame.seq
-                if result.note:
-                    self.notify(result.note, timeout=4, markup=False)
-            self._show(result.frame)
-        elif isinstance(result, Marks):
-            if result.request_id is not None:
-                self.answered_id = max(self.answered_id, result.request_id)
-            first_time = result.request_id is None
-            self.marks, self.chapters = result.marks, result.chapters
-            self.query_one(Timeline).show_marks([m.anchor.ts_ns for m, seq in self.marks if seq is not None])
-            if result.error:
-                self.notify(result.error, title="notes", severity="error", timeout=6, markup=False)
-            if self.presenting and first_time and self.chapters and self.cursor < self.chapters[0].seq:
-                self._seek(self.chapters[0].seq)  # `oomreplay present` opens on the first chapter
-            elif self.presenting:
-                self._show_chapter()
-        elif isinstance(result, Zoomed):
-            self.answered_id = max(self.answered_id, result.request_id)
-            self.query_one(Timeline).show_zoom(result.t0, result.t1, result.buckets)
-        elif isinstance(result, Explained):
-            self.answered_id = max(self.answered_id, result.request_id)
-            if result.request_id == self.request_id and not isinstance(self.screen, ExplainScreen):
-                self.push_screen(ExplainScreen(result.findings), self._explained)
-        elif isinstance(result, Missed):
-            self.answered_id = max(self.answered_id, result.request_id)
-            self.bell()
-            self.notify(result.text, timeout=2, markup=False)
-        elif isinstance(result, Failed):
-            if result.request_id is None:
-                self.error = result.text
-            else:
-                self.answered_id = max(self.answered_id, result.request_id)
-            self.query_one(ReplayHeader).show_failure(result.text)
-            self.notify(result.text, title="cannot show this trace", severity="error", markup=False)
+        self._APPLY[type(message.result)](self, message.result)
+
+    def _answered(self, request_id: int) -> None:
+        self.answered_id = max(self.answered_id, request_id)
+
+    def _apply_opened(self, result: Opened) -> None:
+        self.info = result.info
+        if result.info.recovered:
+            self.notify(result.info.recovered, title="damaged trace, recovered", severity="warning", markup=False)
+        if self.start_at_ns is not None:
+            self._request(SeekTime(self.start_at_ns))
+        else:
+            self._seek(self.cursor)
+
+    def _apply_loaded(self, result: Loaded) -> None:
+        if self.frame is None:
+            # What is alive once the first frame is up (the trace's index and caches, 10,000 task rows) lives as
+            # long as the app: frozen, the collector stops walking it, and its pauses stop stalling steps.
+            gc.freeze()
+        self._answered(result.request_id)
+        if result.request_id == self.request_id:
+            self.cursor = result.frame.seq
+            if result.note:
+                self.notify(result.note, timeout=4, markup=False)
+        self._show(result.frame)
+
+    def _apply_marks(self, result: Marks) -> None:
+        if result.request_id is not None:
+            self._answered(result.request_id)
+        first_time = result.request_id is None
+        self.marks, self.chapters = result.marks, result.chapters
+        self.query_one(Timeline).show_marks([m.anchor.ts_ns for m, seq in self.marks if seq is not None])
+        if result.error:
+            self.notify(result.error, title="notes", severity="error", timeout=6, markup=False)
+        if self.presenting and first_time and self.chapters and self.cursor < self.chapters[0].seq:
+            self._seek(self.chapters[0].seq)  # `oomreplay present` opens on the first chapter
+        elif self.presenting:
+            self._show_chapter()
+
+    def _apply_zoomed(self, result: Zoomed) -> None:
+        self._answered(result.request_id)
+        self.query_one(Timeline).show_zoom(result.t0, result.t1, result.buckets)
+
+    def _apply_explained(self, result: Explained) -> None:
+        self._answered(result.request_id)
+        if result.request_id == self.request_id and not isinstance(self.screen, ExplainScreen):
+            self.push_screen(ExplainScreen(result.findings), self._explained)
+
+    def _apply_missed(self, result: Missed) -> None:
+        self._answered(result.request_id)
+        self.bell()
+        self.notify(result.text, timeout=2, markup=False)
+
+    def _apply_failed(self, result: Failed) -> None:
+        if result.request_id is None:
+            self.error = result.text
+        else:
+            self._answered(result.request_id)
+        self.query_one(ReplayHeader).show_failure(result.text)
+        self.notify(result.text, title="cannot show this trace", severity="error", markup=False)
+
+    #: How each result the loader sends is applied (see ``session.messages``).
+    _APPLY: ClassVar[dict[type, Callable[[ReplayApp, Any], None]]] = {
+        Opened: _apply_opened, Loaded: _apply_loaded, Marks: _apply_marks, Zoomed: _apply_zoomed,
+        Explained: _apply_explained, Missed: _apply_missed, Failed: _apply_failed,
+    }
 
     def _show(self, frame: Frame) -> None:
         assert self.info is not None

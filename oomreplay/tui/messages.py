@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from .loader import Loaded, Result
+from ..session.messages import Loaded, Result
 
 
 @dataclass

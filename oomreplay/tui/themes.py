@@ -18,7 +18,7 @@ from textual.color import Color, ColorParseError
 from textual.style import Style
 from textual.theme import BUILTIN_THEMES, Theme
 
-from ..resources import bundled
+from .._util.resources import bundled
 
 DEFAULT_THEME = "oomreplay-dark"
 _COLOR_FIELDS = ("primary", "secondary", "warning", "error", "success", "accent", "foreground", "background",

@@ -8,3 +8,4 @@ pub mod text;
 pub mod model;
 
 pub use error::{Error, Result};
+pub mod store;

@@ -292,9 +292,17 @@ impl Table {
             if lazy.loaded().is_none() {
                 if let Some(known) = lazy.known.get(&key) {
                     let grew = known.is_none();
-                    let mut all = lazy.known.clone();
-                    all.insert(key, Some(rec));
-                    *slot = Slot::Lazy(Arc::new(Lazy::new(lazy.r, all)));
+                    match Arc::get_mut(lazy) {
+                        // only this table holds it: no copy (the replay's common case, after its first write)
+                        Some(own) => {
+                            own.known.insert(key, Some(rec));
+                        }
+                        None => {
+                            let mut all = lazy.known.clone();
+                            all.insert(key, Some(rec));
+                            *slot = Slot::Lazy(Arc::new(Lazy::new(lazy.r, all)));
+                        }
+                    }
                     return Ok(grew);
                 }
             }

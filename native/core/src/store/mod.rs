@@ -1,0 +1,15 @@
+//! The `.oomtrace` file: streaming writer, lazy reader, index, keyframes, verify and repair.
+
+pub mod codec;
+pub mod changelists;
+pub mod compressor;
+pub mod format;
+pub mod lru;
+pub mod msgpack;
+pub mod overview;
+pub mod pages;
+pub mod reader;
+pub mod repair;
+pub mod seek;
+pub mod tracker;
+pub mod writer;

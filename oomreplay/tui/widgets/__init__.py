@@ -1,0 +1,1 @@
+"""The replay's panels, one widget per module, each painting what a ``session.frame.Frame`` holds."""

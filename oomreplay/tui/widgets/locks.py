@@ -1,0 +1,41 @@
+"""Locks held or waited for: first the wait-for chains (who waits behind whom, through which lock), then each
+lock with who holds it (mode, since which event) and who waits; lockdep-dump holdings, whose start is unknown,
+are marked as inferred."""
+
+from __future__ import annotations
+
+from textual.content import Content
+
+from ..._util.safetext import visible
+from ...analysis import holding_mark
+from ...model import Holder
+from ...session.frame import Frame
+from .panel import Panel
+
+#: More locks than this are counted, not listed: a panel of a thousand lines helps no one.
+MAX_LOCKS = 50
+
+
+def _who(h: Holder, comms: dict[int, str], waiting: bool) -> Content:
+    since = "" if waiting or h.since is None else f" since #{h.since}"
+    inferred = " (inferred from a lock dump)" if h.inferred else ""
+    mode = holding_mark(h.mode, False)
+    return Content.assemble(f"{h.pid} ", (comms.get(h.pid, ""), "$accent"), f" {mode}{since}",
+                            (inferred, "$text-muted italic"))
+
+
+class LocksPanel(Panel):
+    """Per lock: its name, then a line per holder and per waiter."""
+
+    def show(self, frame: Frame | None) -> None:
+        if frame is None:
+            self.paint(Content(""))
+            return
+        lines: list[Content] = [Content.assemble(("wait-for ", "$warning bold"), chain) for chain in frame.chains]
+        for lk in frame.locks[:MAX_LOCKS]:
+            lines.append(Content.styled(visible(lk.name), "bold"))
+            lines += [Content.assemble("  held by ", _who(h, frame.comms, False)) for h in lk.holders]
+            lines += [Content.assemble(("  waiting ", "$warning"), _who(w, frame.comms, True)) for w in lk.waiters]
+        if len(frame.locks) > MAX_LOCKS:
+            lines.append(Content(f"… {len(frame.locks) - MAX_LOCKS} more locks"))
+        self.paint(Content("\n").join(lines) if lines else Content("no lock held or waited for"))

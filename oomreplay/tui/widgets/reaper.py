@@ -1,0 +1,36 @@
+"""OOM victims and the reaper: time since the kill, attempts out of the kernel's ten, their outcomes,
+MMF_OOM_SKIP, and who holds the mm lock the reaper's trylock needs."""
+
+from __future__ import annotations
+
+from textual.content import Content
+
+from ..._util.safetext import visible
+from ...model import MAX_OOM_REAP_RETRIES, Victim
+from ...session.frame import Frame
+from .panel import Panel
+
+
+def _victim_line(v: Victim, frame: Frame) -> Content:
+    attempts = f"attempts {len(v.attempts)}/{MAX_OOM_REAP_RETRIES}"
+    last = f" [{', '.join(v.attempts[-3:])}]" if v.attempts else ""
+    outcome = v.outcome or "pending"
+    skip = v.mm is not None and v.mm in frame.oom_skip
+    comm = frame.comms.get(v.pid) or visible(v.comm or "")
+    since = f" +{(frame.ts_ns - v.killed_ts) / 1e9:.3f} s" if frame.ts_ns is not None else ""
+    line = Content.assemble(f"{v.pid} ", (comm, "$accent"), f" killed #{v.killed_seq}{since}  {attempts}{last}  ",
+                            (outcome, "$error bold" if outcome == "unable" else "bold"),
+                            ("  MMF_OOM_SKIP" if skip else "", "$warning"))
+    blocker = frame.blockers.get(v.pid)
+    return Content.assemble(line, "\n  needs ", (blocker, "$warning")) if blocker else line
+
+
+class ReaperPanel(Panel):
+    """One line per victim."""
+
+    def show(self, frame: Frame | None) -> None:
+        if frame is None:
+            self.paint(Content(""))
+            return
+        lines = [_victim_line(v, frame) for v in frame.victims]
+        self.paint(Content("\n").join(lines) if lines else Content("no OOM victim yet"))
