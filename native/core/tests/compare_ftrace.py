@@ -3,9 +3,9 @@ synthetic variants of them; prints the first difference of each input that diffe
 
 Run from the worktree, after ``cargo build --release --example ftrace_events -p oomreplay-core``::
 
-    PYTHONPATH=/work/wt-ftrace /work/venv/bin/python native/core/tests/compare_ftrace.py [--corpus DIR] [--only NAME]
+    PYTHONPATH=. /work/venv/bin/python native/core/tests/compare_ftrace.py [--corpus DIR] [--only NAME]
 
-Python runs as ``convert`` drives it: ``open_source``'s blocks into ``FtraceConverter.feed_block``, then
+Python runs as ``convert`` drives it: the reader's blocks into ``FtraceConverter.feed_block``, then
 ``finish``. The Rust side (``examples/ftrace_events``) reads the same file; its ``printk:console`` lines are parsed by the
 Rust kernel-log converter (``klog::LogConverter``), as Python's are by ``LogConverter``, so every event is
 compared, console lines' included; the inputs that hold console lines are listed.
@@ -24,11 +24,10 @@ from pathlib import Path
 
 from oomreplay.ingest.ftrace import FtraceConverter
 from oomreplay.ingest.ftrace_line import parse_line
-from oomreplay.ingest.kernel_log import MATCH_CHARS, SNIFF_LINES
-from oomreplay.ingest.sources import open_source
 
 sys.path.insert(0, str(Path(__file__).parent))
 import ftrace_variants  # noqa: E402  (beside this script)
+from _compat import MATCH_CHARS, SNIFF_LINES, is_ftrace, open_blocks  # noqa: E402
 
 NATIVE = Path(__file__).resolve().parents[2]
 BINARY = NATIVE / "target" / "release" / "examples" / "ftrace_events"
@@ -36,10 +35,9 @@ REPO = NATIVE.parent
 
 
 def python_side(path: Path, file_id: int) -> tuple[list[dict], dict, list[str]]:
-    with open_source(str(path)) as (_, blocks):
+    with open_blocks(str(path)) as blocks:
         blocks = list(blocks)
     lines = list(chain.from_iterable(blocks))
-    from oomreplay.ingest import ftrace
     conv = FtraceConverter(file_id)
     out, n = [], 0
     for block in blocks:
@@ -50,7 +48,7 @@ def python_side(path: Path, file_id: int) -> tuple[list[dict], dict, list[str]]:
     report = {"counts": dict(conv.counts), "clock": conv.clock, "kernel": conv.kernel, "warnings": conv.warnings,
               "rejects": conv.rejects, "lost_markers": conv.lost_markers, "late": conv.late,
               "lost_events": conv.lost_events, "reordered": conv.reordered,
-              "sniff": ftrace.sniff(lines[:SNIFF_LINES]), "lines": n}
+              "sniff": is_ftrace(lines[:SNIFF_LINES]), "lines": n}
     return events, report, lines
 
 

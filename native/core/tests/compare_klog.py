@@ -7,7 +7,7 @@ Run from the worktree, after ``cargo build --release --example klog_events -p oo
 
     PYTHONPATH=/work/wt-klog /work/venv/bin/python native/core/tests/compare_klog.py [--corpus DIR] [--only NAME]
 
-Python runs as ``convert`` drives a log: ``open_source``'s blocks into ``LogConverter.feed_block`` after ``sniff``
+Python runs as ``convert`` drives a log: the reader's blocks into ``LogConverter.feed_block`` after ``sniff``
 on the head, then ``finish``. The Rust side (``examples/klog_events``) reads the same bytes (decompressed here:
 decompression is no part of the converter) in the same blocks. Compared: every event (kind, ts, pid, fields,
 inferred, src), the runs of chatter (first line, length), the counts, clock, kernel, not-understood lines and
@@ -28,20 +28,22 @@ import tempfile
 from itertools import chain
 from pathlib import Path
 
-from oomreplay.ingest.kernel_log import SNIFF_LINES, LogConverter, LogRun
+from oomreplay.ingest.kernel_log import LogConverter
 from oomreplay.ingest.prefix import FORMATS
-from oomreplay.ingest.sources import open_source
 
 NATIVE = Path(__file__).resolve().parents[2]
 BINARY = NATIVE / "target" / "release" / "examples" / "klog_events"
 REPO = NATIVE.parent
 sys.path.insert(0, str(REPO))
-from tests import test_ingest_hostile as hostile  # noqa: E402  (the Python tests' own inputs)
-from tests import test_ingest_prefilter as prefilter  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parent))
+from _compat import SNIFF_LINES, LogRun, open_blocks, test_module  # noqa: E402  (beside this script)
+
+hostile = test_module("test_ingest_hostile")  # the Python tests' own inputs
+prefilter = test_module("test_ingest_prefilter")
 
 
 def python_side(path: Path, file_id: int, fmt: str) -> tuple[list[dict], list[list[int]], dict]:
-    with open_source(str(path)) as (_, blocks):
+    with open_blocks(str(path)) as blocks:
         blocks = list(blocks)
     conv = LogConverter(file_id, fmt)
     conv.sniff(list(chain.from_iterable(blocks))[:SNIFF_LINES])
@@ -99,7 +101,7 @@ def compare(name: str, path: Path, work: Path, file_id: int = 0, fmt: str = "aut
             line = a.get("src", {}).get("line")
             text = None
             if line is not None:
-                with open_source(str(path)) as (_, blocks):
+                with open_blocks(str(path)) as blocks:
                     text = next((t for n, t in enumerate(chain.from_iterable(blocks), 1) if n == line), None)
             print(f"{name}: event {i} differs (line {line}: {(text or '')[:300]!r})\n  python: {a}\n  rust:   {b}")
             return False, i
