@@ -72,7 +72,7 @@ fn push(out: &mut Vec<u8>, l: &Line, shift: u64) {
 /// The report over and over to `TARGET` bytes, each copy's stamps after the last's.
 fn oom_dense(report: &[Line]) -> Vec<u8> {
     let first = report.iter().find_map(|l| l.us).unwrap_or(0);
-    let last = report.iter().filter_map(|l| l.us).last().unwrap_or(0);
+    let last = report.iter().filter_map(|l| l.us).next_back().unwrap_or(0);
     let period = last - first + 1_000_000;
     let mut out = Vec::with_capacity(TARGET + (1 << 16));
     let mut k = 0;
@@ -103,9 +103,9 @@ fn chatter(report: &[Line], syslog: bool) -> Vec<u8> {
             }
         } else {
             prefix(&mut out, n);
-            write!(out, "[{:5}.{:06}] {}\n", us / 1_000_000, us % 1_000_000, CHATTER[n % CHATTER.len()]).expect("vec");
+            writeln!(out, "[{:5}.{:06}] {}", us / 1_000_000, us % 1_000_000, CHATTER[n % CHATTER.len()]).expect("vec");
             if syslog && n % 4 == 0 {
-                write!(out, "Nov 27 {:02}:{:02}:{:02} host systemd[1]: Started Session {n} of user root.\n",
+                writeln!(out, "Nov 27 {:02}:{:02}:{:02} host systemd[1]: Started Session {n} of user root.",
                        n / 3600 % 24, n / 60 % 60, n % 60)
                     .expect("vec");
             }

@@ -156,24 +156,25 @@ impl LogConverter {
         }
         let bracketed = lines.iter().filter(|l| l.starts_with('[')).count();
         let syslog_mode = syslog && !(dmesg && 2 * bracketed > lines.len());
-        let mut scan: Vec<Line> = lines
-            .iter()
-            .map(|s| {
-                if too_long(s) {
-                    Line::Stop
-                } else if syslog_mode {
-                    syslog_line(s, dmesg)
-                } else {
-                    dmesg_line(s)
-                }
-            })
-            .collect();
-        stop_words(lines, &mut scan);
+        // a line is read as the bulk path reads it only where that matters: while no report is open (inside one,
+        // every line goes to `feed` whether a stop or not, as in Python's loop over its stops)
+        let stops = STOPS.get();
+        let classify = |s: &str| -> Line {
+            if too_long(s) || stops.any(s) {
+                Line::Stop
+            } else if syslog_mode {
+                syslog_line(s, dmesg)
+            } else {
+                dmesg_line(s)
+            }
+        };
         let mut i = 0;
         while i < lines.len() {
-            if matches!(scan[i], Line::Chatter { .. }) && self.at_rest() {
+            let line = if self.at_rest() { classify(lines[i]) } else { Line::Stop };
+            if let Line::Chatter { .. } = line {
                 let mut run = LogRun { file_id: self.file_id, first_line: first + i as i64, ..LogRun::default() };
-                while let Some(&Line::Chatter { ts, text }) = scan.get(i) {
+                let mut next = line;
+                while let Line::Chatter { ts, text } = next {
                     let t = match ts {
                         Some(t) if t > self.last_ts => t,
                         _ => self.last_ts,
@@ -183,24 +184,19 @@ impl LogConverter {
                     run.text.push_str(&lines[i][text..]);
                     run.ends.push(run.text.len());
                     i += 1;
+                    next = lines.get(i).map_or(Line::Stop, |s| classify(s));
                 }
                 self.count_logs(run.len());
                 out.push(Item::Run(run));
-            } else {
-                self.feed(first + i as i64, lines[i], &mut events);
-                out.extend(events.drain(..).map(Item::Event));
-                i += 1;
+                if i == lines.len() {
+                    break;
+                }
             }
+            // a stop, or any line inside a report: `feed` reads it
+            self.feed(first + i as i64, lines[i], &mut events);
+            out.extend(events.drain(..).map(Item::Event));
+            i += 1;
         }
     }
 }
 
-/// Marks each line holding a `STOP_WORDS` word a stop (Python: `str.find` of each word over the joined block).
-fn stop_words(lines: &[&str], scan: &mut [Line]) {
-    let stops = STOPS.get();
-    for (line, slot) in lines.iter().zip(scan.iter_mut()) {
-        if !matches!(slot, Line::Stop) && stops.any(line) {
-            *slot = Line::Stop;
-        }
-    }
-}

@@ -88,6 +88,13 @@ impl Lazy {
     }
 }
 
+/// Whether `s` starts with one of `words` (the first byte compared before the rest).
+#[inline]
+pub fn starts_any(s: &str, words: &[&str]) -> bool {
+    let Some(&c) = s.as_bytes().first() else { return false };
+    words.iter().any(|w| w.as_bytes()[0] == c && s.starts_with(w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,11 +106,4 @@ mod tests {
         assert_eq!(n.mask("oo m Kil l"), 0);
         assert!(n.any("é oom") && !n.any("éoo"));
     }
-}
-
-/// Whether `s` starts with one of `words` (the first byte compared before the rest).
-#[inline]
-pub fn starts_any(s: &str, words: &[&str]) -> bool {
-    let Some(&c) = s.as_bytes().first() else { return false };
-    words.iter().any(|w| w.as_bytes()[0] == c && s.starts_with(w))
 }

@@ -94,7 +94,7 @@ fn task_old(msg: &str) -> Option<(usize, usize, usize, usize)> {
         }
     }
     tries.push(s1);
-    tries.into_iter().find_map(|i| tail(i)).map(|(p0, p1)| (c1, s0, p0, p1))
+    tries.into_iter().find_map(tail).map(|(p0, p1)| (c1, s0, p0, p1))
 }
 
 /// `task_line(msg)`: a `sched_show_task` header line.
