@@ -2,6 +2,9 @@
 //! it (the `oomreplay-native` crate binds it as `oomreplay._native`).
 
 pub mod error;
+pub mod ftrace;
+pub mod klog;
+pub mod text;
 pub mod model;
 
 pub use error::{Error, Result};

@@ -2,6 +2,7 @@
 //! tokenizers). The `oomreplay` package wraps it; nothing else imports it.
 
 mod convert;
+mod converters;
 mod event;
 mod state;
 mod trace;
@@ -58,5 +59,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("OOM_END_OUTCOMES", sch::OOM_END_OUTCOMES.to_vec())?;
     m.add("OOM_END_REASONS", sch::OOM_END_REASONS.to_vec())?;
     m.add_function(wrap_pyfunction!(flag_target, m)?)?;
+    converters::register(m)?;
     Ok(())
 }

@@ -93,3 +93,11 @@ impl Event {
             .chain(self.extra.iter().map(|(k, v)| (&**k, v)))
     }
 }
+
+/// A `log` event: one per source line that means nothing else (most lines), made by both converters.
+pub fn log_event(ts: i64, text: &str, src: Src) -> Event {
+    let mut ev = Event::new(ts, super::schema::kind::LOG, None);
+    ev.values[0] = Value::Str(Str::from(text));
+    ev.src = Some(src);
+    ev
+}

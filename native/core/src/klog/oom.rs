@@ -1,0 +1,336 @@
+//! The OOM killer's own lines, every historical variant (oom.py, kernel-formats.md §1): the header, dump_stack's
+//! CPU line, the chosen victim, the kill lines, the reaper, the endings without a kill, the one-line summary.
+//! Stateless: each function reads one message (prefixes gone, blanks stripped) and returns its fields, None when
+//! the line is not of its form. Every form accepts a line cut short: fields past the cut are absent.
+//!
+//! Each follows its Python regex to the letter, including where `.*` stops at a newline (a journal message may
+//! hold one) and which of several candidates a greedy or lazy group settles on.
+
+use super::scan::{at, byte, digits1, line_end, lit, no_newline, number, pid, signed, spaces, word_start, Found};
+use crate::text::decimal;
+
+
+
+/// `"%s invoked oom-killer: gfp_mask=…, [nodemask=…,] order=%d, oom_score_adj=%hd"`.
+pub struct Invoke<'a> {
+    pub comm: &'a str,
+    pub gfp: Option<&'a str>,
+    pub order: Option<i64>,
+    pub oom_score_adj: Option<i64>,
+    pub nodemask: Option<&'a str>,
+    /// a distro form prints `comm:pid invoked oom-killer`
+    pub pid: Option<i64>,
+}
+
+fn find(s: &str, from: usize, needle: &str) -> Option<usize> {
+    memchr::memmem::find(&s.as_bytes()[from..], needle.as_bytes()).map(|i| i + from)
+}
+
+/// The first `\bNAME(-?\d+)` in `s` (NAME ends with `=` or `:`): its value.
+pub fn search_signed(s: &str, name: &str) -> Found<i64> {
+    let mut from = 0;
+    while let Some(p) = find(s, from, name) {
+        if word_start(s, p) {
+            if let Some((_, v)) = signed(s, p + name.len()) {
+                return v.map(Some);
+            }
+        }
+        from = p + 1;
+    }
+    Ok(None)
+}
+
+pub fn invoke(msg: &str) -> Found<Invoke<'_>> {
+    if find(msg, 0, "invoked oom-killer").is_none() {
+        return Ok(None);
+    }
+    const MARK: &str = " invoked oom-killer: gfp_mask=";
+    let Some(k) = find(msg, 0, MARK).filter(|&k| no_newline(msg, k)) else { return Ok(None) };
+    let g0 = k + MARK.len();
+    let (mut end, mut gfp) = (g0, None);
+    if at(msg, g0, "0x") {
+        let h = super::scan::ascii_run(msg, g0 + 2, super::scan::is_hex);
+        if h > g0 + 2 {
+            end = h;
+            if byte(msg, h) == Some(b'(') {
+                end = memchr::memchr(b')', &msg.as_bytes()[h..]).map_or(msg.len(), |c| h + c + 1);
+            }
+            gfp = Some(&msg[g0..end]);
+        }
+    }
+    let rest = &msg[end..];
+    let order = search_signed(rest, "order=")?;
+    let oom_score_adj = search_signed(rest, "oom_score_adj=")?;
+    let mut nodemask = None;
+    let mut from = 0;
+    while let Some(p) = find(rest, from, "nodemask=") {
+        if word_start(rest, p) {
+            let v = p + "nodemask=".len();
+            let e = rest[v..].find(|c: char| c == ',' || crate::text::is_space(c)).map_or(rest.len(), |n| v + n);
+            nodemask = Some(&rest[v..e]);
+            break;
+        }
+        from = p + 1;
+    }
+    let mut comm = &msg[..k];
+    let mut who = None;
+    if !comm.contains('/') {
+        if let Some(colon) = comm.rfind(':') {
+            let digits = &comm[colon + 1..];
+            if colon > 0 && !digits.is_empty() && digits.chars().all(|c| decimal(c).is_some()) {
+                who = Some(pid(digits)?);
+                comm = &comm[..colon];
+            }
+        }
+    }
+    Ok(Some(Invoke { comm, gfp, order, oom_score_adj, nodemask, pid: who }))
+}
+
+/// dump_stack's `CPU: n [UID: u] PID: p Comm: c …` (2.6: `Pid: p, comm: c`): who is running, and the kernel's
+/// release when the line names it.
+pub struct Who<'a> {
+    pub pid: i64,
+    pub comm: &'a str,
+    pub kernel: Option<&'a str>,
+}
+
+/// `(?P<comm>.{1,20}?)` then one of `ends` or the end of the message: the comm's end.
+fn short_comm(s: &str, c0: usize, ends: &[&str]) -> Option<usize> {
+    let mut p = c0;
+    for (n, c) in s[c0..].chars().enumerate() {
+        if c == '\n' || n == 20 {
+            return None;
+        }
+        p += c.len_utf8();
+        if p == s.len() || (p + 1 == s.len() && byte(s, p) == Some(b'\n')) || ends.iter().any(|e| at(s, p, e)) {
+            return Some(p);
+        }
+    }
+    None
+}
+
+pub fn cpu_line(msg: &str) -> Found<Who<'_>> {
+    let found = if msg.starts_with("CPU: ") {
+        (|| {
+            let mut j = lit(msg, digits1(msg, 5)?, " ")?;
+            if let Some(u) = lit(msg, j, "UID: ").and_then(|u| digits1(msg, u)).and_then(|u| lit(msg, u, " ")) {
+                if at(msg, u, "PID: ") {
+                    j = u;
+                }
+            }
+            let p0 = lit(msg, j, "PID: ")?;
+            let p1 = digits1(msg, p0)?;
+            let c0 = lit(msg, p1, " Comm: ")?;
+            Some((p0, p1, c0, short_comm(msg, c0, &[" Not tainted", " Tainted:", " Kdump:"])?))
+        })()
+    } else if msg.starts_with("Pid: ") {
+        (|| {
+            let p1 = digits1(msg, 5)?;
+            let c0 = lit(msg, p1, ", comm: ")?;
+            Some((5, p1, c0, short_comm(msg, c0, &[" Not tainted", " Tainted:"])?))
+        })()
+    } else {
+        None
+    };
+    let Some((p0, p1, c0, c1)) = found else { return Ok(None) };
+    Ok(Some(Who { pid: pid(&msg[p0..p1])?, comm: &msg[c0..c1], kernel: kernel_version(msg, c1) }))
+}
+
+/// `ainted(?::[^\d]*)?\s+(\d+\.\d+[\w.+~-]*)` searched from `from`: the release a (Not) tainted flag precedes.
+fn kernel_version(s: &str, from: usize) -> Option<&str> {
+    let mut at_ = from;
+    while let Some(i) = find(s, at_, "ainted") {
+        at_ = i + 1;
+        let j = i + "ainted".len();
+        let q = if byte(s, j) == Some(b':') {
+            // `[^\d]*\s+` then the digits: the first digit after the colon, with a blank just before it
+            let Some((off, _)) = s[j + 1..].char_indices().find(|&(_, c)| decimal(c).is_some()) else { continue };
+            let q = j + 1 + off;
+            match s[j + 1..q].chars().next_back() {
+                Some(c) if crate::text::is_space(c) => q,
+                _ => continue,
+            }
+        } else {
+            let q = spaces(s, j);
+            if q == j {
+                continue;
+            }
+            q
+        };
+        let Some(d) = digits1(s, q).and_then(|d| lit(s, d, ".")) else { continue };
+        if digits1(s, d).is_none() {
+            continue;
+        }
+        let end = s[d..]
+            .char_indices()
+            .find(|&(_, c)| !(crate::text::is_word(c) || matches!(c, '.' | '+' | '~' | '-')))
+            .map_or(s.len(), |(n, _)| d + n);
+        return Some(&s[q..end]);
+    }
+    None
+}
+
+/// `"%s: Kill process %d (%s) score %u or sacrifice child"`: the victim picked; a child may die instead.
+pub struct Chosen {
+    pub pid: i64,
+    pub points: i64,
+}
+
+/// `Kill process (\d+) \((.*)\) score (-?\d+) (?:or sacrifice child|and children)` at `i`: pid and score.
+fn chosen_at(s: &str, i: usize) -> Option<(&str, &str)> {
+    let p0 = lit(s, i, "Kill process ")?;
+    let p1 = digits1(s, p0)?;
+    let c0 = lit(s, p1, " (")?;
+    let region = &s[c0..line_end(s, c0)];
+    region.rmatch_indices(") score ").find_map(|(c, _)| {
+        let k = c0 + c + ") score ".len();
+        let (e, _) = signed(s, k)?;
+        (at(s, e, " or sacrifice child") || at(s, e, " and children")).then(|| (&s[p0..p1], &s[k..e]))
+    })
+}
+
+pub fn chosen(msg: &str) -> Found<Chosen> {
+    if find(msg, 0, "Kill process").is_none() {
+        return Ok(None);
+    }
+    let first = line_end(msg, 0);
+    let with_message = msg[..first].match_indices(": Kill process ").find_map(|(k, _)| chosen_at(msg, k + 2));
+    let Some((p, score)) = with_message.or_else(|| chosen_at(msg, 0)) else { return Ok(None) };
+    let points = signed(score, 0).map_or(Ok(0), |(_, v)| v)?;
+    Ok(Some(Chosen { pid: pid(p)?, points }))
+}
+
+/// 3.x `"Kill process %d (%s) sharing same memory"`: another process killed with the victim.
+pub fn sharing(msg: &str) -> Found<(i64, &str)> {
+    if find(msg, 0, "sharing same memory").is_none() {
+        return Ok(None);
+    }
+    let found = (|| {
+        let p0 = lit(msg, 0, "Kill process ")?;
+        let p1 = digits1(msg, p0)?;
+        let c0 = lit(msg, p1, " (")?;
+        let c = msg[c0..line_end(msg, c0)].rfind(") sharing same memory")?;
+        Some((p0, p1, c0, c0 + c))
+    })();
+    let Some((p0, p1, c0, c1)) = found else { return Ok(None) };
+    Ok(Some((pid(&msg[p0..p1])?, &msg[c0..c1])))
+}
+
+/// Every `Killed process` form: 2.4 `Out of Memory: Killed process N (c).`, 3.x-5.0 bare, 5.x+ after the
+/// message, RHEL 7 `(c), UID n, total-vm…`. The comm may be missing (a line wrapped after the pid).
+pub struct Killed<'a> {
+    pub pid: i64,
+    pub comm: Option<&'a str>,
+    pub message: Option<&'a str>,
+    /// (field, kB) in the order printed
+    pub kb: Vec<(&'static str, i64)>,
+    pub uid: Option<i64>,
+    pub oom_score_adj: Option<i64>,
+}
+
+pub fn killed(msg: &str) -> Found<Killed<'_>> {
+    if find(msg, 0, "Killed process").is_none() {
+        return Ok(None);
+    }
+    let tail = |i: usize| lit(msg, i, "Killed process ").and_then(|p0| Some((p0, digits1(msg, p0)?)));
+    let first = line_end(msg, 0);
+    let with_message = msg[..first]
+        .match_indices(": Killed process ")
+        .find_map(|(k, _)| tail(k + 2).map(|t| (Some(&msg[..k]), t)));
+    let Some((message, (p0, p1))) = with_message.or_else(|| tail(0).map(|t| (None, t))) else { return Ok(None) };
+    let mut end = p1;
+    let mut comm = None;
+    if let Some(c0) = lit(msg, p1, " (") {
+        let region = &msg[c0..line_end(msg, c0)];
+        for (c, _) in region.rmatch_indices(')') {
+            let a = c0 + c + 1;
+            let after = if byte(msg, a) == Some(b',') { a + 1 } else { a };
+            let lead = lit(msg, after, " ").filter(|&x| at(msg, x, "total-vm") || at(msg, x, "UID"));
+            let dot = if byte(msg, a) == Some(b'.') { a + 1 } else { a };
+            if let Some(x) = lead.or_else(|| (spaces(msg, dot) == msg.len()).then_some(msg.len())) {
+                comm = Some(&msg[c0..a - 1]);
+                end = x;
+                break;
+            }
+        }
+    }
+    let rest = &msg[end..];
+    let kb = kb_fields(rest, &["total-vm", "anon-rss", "file-rss", "shmem-rss", "pgtables"])?;
+    let mut uid = None;
+    let mut from = 0;
+    while let Some(p) = find(rest, from, "UID") {
+        if word_start(rest, p) && matches!(byte(rest, p + 3), Some(b':' | b' ')) {
+            if let Some(e) = digits1(rest, p + 4) {
+                uid = Some(number(&rest[p + 4..e]).map_err(|_| super::scan::Overflow)?);
+                break;
+            }
+        }
+        from = p + 1;
+    }
+    let oom_score_adj = search_signed(rest, "oom_score_adj:")?;
+    Ok(Some(Killed { pid: pid(&msg[p0..p1])?, comm, message, kb, uid, oom_score_adj }))
+}
+
+/// `(NAME|…):(\d+)kB` found all over `s`, left to right, as `re.findall`: (field, kB), names as the kernel
+/// prints them mapped to the event's fields.
+pub fn kb_fields(s: &str, names: &[&'static str]) -> Result<Vec<(&'static str, i64)>, super::scan::Overflow> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        let hit = names.iter().find_map(|name| {
+            let e = digits1(s, lit(s, lit(s, i, name)?, ":")?)?;
+            Some((*name, i + name.len() + 1, e, lit(s, e, "kB")?))
+        });
+        match hit {
+            Some((name, d0, d1, e)) => {
+                let field = match name {
+                    "total-vm" => "total_vm_kb",
+                    "anon-rss" => "anon_rss_kb",
+                    "file-rss" => "file_rss_kb",
+                    "shmem-rss" => "shmem_rss_kb",
+                    _ => "pgtables_kb",
+                };
+                out.push((field, number(&s[d0..d1])?));
+                i = e;
+            }
+            None => i += s[i..].chars().next().map_or(1, char::len_utf8),
+        }
+    }
+    Ok(out)
+}
+
+/// `oom_reaper: reaped process …, now anon-rss:…` / `unable to reap pid:…` (4.8: `giving up pid:`).
+pub struct Reaped<'a> {
+    pub pid: i64,
+    pub comm: Option<&'a str>,
+    pub reaped: bool,
+    pub kb: Vec<(&'static str, i64)>,
+}
+
+pub fn reaper(msg: &str) -> Found<Reaped<'_>> {
+    if !msg.starts_with("oom_reaper: ") {
+        return Ok(None);
+    }
+    let reaped = (|| {
+        let p0 = lit(msg, 0, "oom_reaper: reaped process ")?;
+        let p1 = digits1(msg, p0)?;
+        let c0 = lit(msg, p1, " (")?;
+        msg[c0..line_end(msg, c0)].match_indices(')').find_map(|(c, _)| {
+            let a = c0 + c + 1;
+            let end = lit(msg, a, ", now ").or_else(|| (spaces(msg, a) == msg.len()).then_some(msg.len()))?;
+            Some((p0, p1, c0, a - 1, end))
+        })
+    })();
+    if let Some((p0, p1, c0, c1, end)) = reaped {
+        let kb = kb_fields(&msg[end..], &["anon-rss", "file-rss", "shmem-rss"])?;
+        return Ok(Some(Reaped { pid: pid(&msg[p0..p1])?, comm: Some(&msg[c0..c1]), reaped: true, kb }));
+    }
+    let unable = (|| {
+        let a = lit(msg, 12, "unable to reap").or_else(|| lit(msg, 12, "giving up"))?;
+        let p0 = lit(msg, a, " pid:")?;
+        Some((p0, digits1(msg, p0)?))
+    })();
+    let Some((p0, p1)) = unable else { return Ok(None) };
+    let comm = lit(msg, p1, " (").and_then(|c0| msg[c0..line_end(msg, c0)].rfind(')').map(|c| &msg[c0..c0 + c]));
+    Ok(Some(Reaped { pid: pid(&msg[p0..p1])?, comm, reaped: false, kb: Vec::new() }))
+}
