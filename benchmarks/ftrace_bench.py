@@ -93,14 +93,13 @@ def convert(path: Path, out: Path) -> tuple[float, int]:
 def parse_only(path: Path) -> float:
     """Seconds for the converter without the store (read, parse, map to events), in a child process: the part of
     ``convert`` that is the ftrace converter's own."""
-    probe = ("import time; from oomreplay.ingest.ftrace import FtraceConverter\n"
+    probe = ("import time; from oomreplay.ingest.ftrace import FtraceText\n"
              "from oomreplay.ingest.sources import open_source\n"
-             "t = time.perf_counter(); conv = FtraceConverter(); n = 0\n"
+             "t = time.perf_counter(); conv = FtraceText().reader(0, 'auto'); n = 0\n"
              f"with open_source({str(path)!r}) as (_, blocks):\n"
              "    for block in blocks:\n"
-             "        for line in block:\n"
-             "            n += 1\n"
-             "            conv.feed(n, line)\n"
+             "        conv.feed_block(n + 1, block)\n"
+             "        n += len(block)\n"
              "conv.finish()\n"
              "print(time.perf_counter() - t)")
     done = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)

@@ -22,7 +22,9 @@ import heapq
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
+from .. import _native
 from ..model import Event, Src
+from .converter import LineReader
 from .ftrace_line import FtraceLine, is_ftrace, looks_like_event, lost_marker, overwritten, parse_line, unquote
 from .ftrace_tracepoints import Tracepoints
 from .kernel_log import LogConverter
@@ -240,5 +242,6 @@ class FtraceText:
     def lines(self, probe: Probe) -> Iterator[list[str]]:
         return probe.text()
 
-    def reader(self, file_id: int, fmt: str) -> FtraceConverter:
-        return FtraceConverter(file_id)
+    def reader(self, file_id: int, fmt: str) -> LineReader:
+        """The native core's ftrace reader (``FtraceConverter``'s events, line for line)."""
+        return _native.FtraceReader(file_id)

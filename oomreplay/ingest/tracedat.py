@@ -14,9 +14,10 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 
+from .. import _native
+from .converter import LineReader
 from .errors import TraceDatError
-from .ftrace import FtraceConverter
-from .kernel_log import LogConverter
+from .logrun import LogRun
 from .sources import Probe, blocks
 
 #: a trace.dat starts with these bytes (trace-cmd's ``tracecmd_output`` header: 0x17 0x08 'D' "tracing")
@@ -83,5 +84,5 @@ class TraceDat:
     def lines(self, probe: Probe) -> Iterator[list[str]]:
         return rendered(probe)
 
-    def reader(self, file_id: int, fmt: str) -> FtraceConverter | LogConverter:
-        return FtraceConverter(file_id) if fmt == "auto" else LogConverter(file_id, fmt)
+    def reader(self, file_id: int, fmt: str) -> LineReader:
+        return _native.FtraceReader(file_id) if fmt == "auto" else _native.LogReader(file_id, fmt, LogRun)

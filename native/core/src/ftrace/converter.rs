@@ -101,7 +101,10 @@ pub struct FtraceConverter<C: ConsoleParser> {
     pub(super) report: Report,
     buffer: Reorder,
     /// Latest time read, latest time emitted, last line number fed.
+    /// latest time read; -1: none yet (lines before the first event wait, see `release`)
     read_ts: i64,
+    /// earliest time read (the first, or an earlier one sorted back)
+    first_ts: Option<i64>,
     pub(super) last_ts: i64,
     last_lineno: i64,
     pub(super) victims: Victims,
@@ -131,7 +134,8 @@ impl<C: ConsoleParser> FtraceConverter<C> {
             file_id,
             report: Report::default(),
             buffer: Reorder::new(REORDER_LINES),
-            read_ts: 0,
+            read_ts: -1,
+            first_ts: None,
             last_ts: 0,
             last_lineno: 0,
             victims: Victims::default(),
@@ -171,12 +175,15 @@ impl<C: ConsoleParser> FtraceConverter<C> {
             Parsed::Event(rec) => {
                 if rec.ts_ns < self.read_ts {
                     self.report.reordered += 1;
+                    self.first_ts = Some(self.first_ts.map_or(rec.ts_ns, |f| f.min(rec.ts_ns)));
                 } else {
+                    self.first_ts.get_or_insert(rec.ts_ns);
                     self.read_ts = rec.ts_ns;
                 }
                 (rec.ts_ns, Rec::Event(Spans::of(text, &rec)))
             }
-            // a line without a time stays where it is, after the latest event read
+            // a line without a time stays where it is, after the latest event read; before the first one (the
+            // tracer's header, trace-cmd's cpus=N) it is -1 and takes the earliest event's time in `release`
             Parsed::Text => (self.read_ts, Rec::Text),
             Parsed::Overflow => (self.read_ts, Rec::Overflow),
         };
@@ -241,6 +248,12 @@ impl<C: ConsoleParser> FtraceConverter<C> {
     /// A line leaving the buffer: its events.
     fn release(&mut self, line: Pending, out: &mut Vec<Event>) {
         let mut ts = line.ts;
+        if ts < 0 {
+            // a header or comment line read before any event: a source line, not a moment of the incident, so it
+            // is placed at the recording's first event (every event read is still in the buffer, a header line
+            // sorting first), not at 0, which would stretch the trace back to boot
+            ts = self.first_ts.unwrap_or(0);
+        }
         if ts < self.last_ts {
             if let Rec::Event(_) = line.rec {
                 self.report.late.push(line.lineno);
