@@ -43,7 +43,7 @@ def test_convert_reports_every_character_it_reads(tmp_path: Path):
 
 def test_the_cli_draws_it_on_a_terminal_only(tmp_path: Path):
     big = tmp_path / "big.log"
-    big.write_text(SEED_LOG.read_text() * 400)  # long enough to be redrawn at least once
+    big.write_text(SEED_LOG.read_text() * 6000)  # 21 MB: long enough to be redrawn at least once (0.1 s apart)
     master, slave = os.openpty()
     try:
         r = subprocess.run([sys.executable, "-m", "oomreplay", "convert", str(big), "-o", str(tmp_path / "a.oomtrace")],
