@@ -7,11 +7,11 @@
 //! `finish`; the events go into a Vec emptied after each block), for the tokenizer alone (`parse_line` over
 //! every line), and for the baseline.
 
+mod common;
 use oomreplay_core::ftrace::{parse_line, FtraceConverter, Parsed};
 use std::time::Instant;
 
 const DEFAULT: &str = "/work/shared/corpus/recorded/005_reaper_mmap_lock_unreapable/ftrace.txt";
-const BLOCK: usize = 1 << 20;
 
 /// An event line split around its timestamp: `prefix`, seconds, `.` microseconds, `suffix`.
 struct Template {
@@ -26,7 +26,9 @@ struct Template {
 fn templates(text: &str) -> Vec<Template> {
     text.lines()
         .filter_map(|line| {
-            let Parsed::Event(_) = parse_line(line) else { return None };
+            let Parsed::Event(_) = parse_line(line) else {
+                return None;
+            };
             let colon = line.find("]")? + line[line.find("]")?..].find(": ")?;
             let start = line[..colon].rfind(' ')? + 1;
             let (sec, usec) = line[start..colon].split_once('.')?;
@@ -55,24 +57,11 @@ fn repeated(t: &[Template], lines: usize) -> Vec<u8> {
     out
 }
 
-/// The blocks of whole lines, about `BLOCK` bytes each, as a reader hands them on.
-fn blocks(data: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < data.len() {
-        let end = (start + BLOCK).min(data.len());
-        let end = memchr::memrchr(b'\n', &data[start..end]).map_or(data.len(), |n| start + n + 1);
-        out.push(&data[start..end]);
-        start = end;
-    }
-    out
-}
-
 fn convert(data: &[u8]) -> (usize, u64) {
     let mut conv = FtraceConverter::with_log_parser(0);
     let mut events = Vec::new();
     let (mut n, mut made) = (1i64, 0u64);
-    for block in blocks(data) {
+    for block in common::line_blocks(data) {
         n += conv.feed_block(n, block, &mut events);
         made += events.len() as u64;
         events.clear();
@@ -102,8 +91,12 @@ fn naive(data: &[u8]) -> (usize, u64) {
         let line = &data[start..end];
         start = end + 1;
         n += 1;
-        let Some(close) = memchr::memchr(b']', line) else { continue };
-        let Some(colon) = memchr::memmem::find(&line[close..], b": ") else { continue };
+        let Some(close) = memchr::memchr(b']', line) else {
+            continue;
+        };
+        let Some(colon) = memchr::memmem::find(&line[close..], b": ") else {
+            continue;
+        };
         let stamp = &line[close..close + colon];
         let from = memchr::memrchr(b' ', stamp).map_or(0, |s| s + 1);
         let mut ns = 0u64;
@@ -129,7 +122,9 @@ fn measure(name: &str, data: &[u8], f: fn(&[u8]) -> (usize, u64)) {
 }
 
 fn main() {
-    let path = std::env::args().nth(1).unwrap_or_else(|| DEFAULT.to_string());
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| DEFAULT.to_string());
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let t = templates(&text);
     println!("{path}: {} event lines repeated", t.len());

@@ -20,7 +20,10 @@ fn main() {
     let (mut path, mut file_id) = (None, 0i64);
     while let Some(a) = args.next() {
         if a == "--file-id" {
-            file_id = args.next().and_then(|n| n.parse().ok()).expect("--file-id takes a number");
+            file_id = args
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("--file-id takes a number");
         } else {
             path = Some(a);
         }
@@ -29,7 +32,9 @@ fn main() {
     let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let segs = segments(&data);
     let head = head(&segs);
-    let sniffed = FtraceConverter::<LogConverter>::sniff(&head.iter().map(String::as_str).collect::<Vec<_>>());
+    let sniffed = FtraceConverter::<LogConverter>::sniff(
+        &head.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     let mut conv = FtraceConverter::with_log_parser(file_id);
     let mut events = Vec::new();
     let mut n = 1i64;
@@ -54,7 +59,10 @@ fn main() {
     let r = conv.report();
     let mut s = String::from("{\"report\": {\"counts\": {");
     for (i, (name, count)) in r.counts_by_name().enumerate() {
-        s.push_str(&format!("{}\"{name}\": {count}", if i > 0 { ", " } else { "" }));
+        s.push_str(&format!(
+            "{}\"{name}\": {count}",
+            if i > 0 { ", " } else { "" }
+        ));
     }
     s.push_str("}, \"clock\": ");
     json_str(&mut s, r.clock);
@@ -62,12 +70,20 @@ fn main() {
     json_value(&mut s, &r.kernel.as_deref().map_or(Value::Nil, Value::str));
     s.push_str(", \"warnings\": ");
     json_list(&mut s, r.warnings.iter(), |o, w| json_str(o, w));
-    for (name, list) in [("rejects", &r.rejects), ("lost_markers", &r.lost_markers), ("late", &r.late),
-                         ("overflow", &r.overflow)] {
+    for (name, list) in [
+        ("rejects", &r.rejects),
+        ("lost_markers", &r.lost_markers),
+        ("late", &r.late),
+        ("overflow", &r.overflow),
+    ] {
         s.push_str(&format!(", \"{name}\": "));
         json_list(&mut s, list.iter(), |o, n| o.push_str(&n.to_string()));
     }
-    s.push_str(&format!(", \"lost_events\": {}, \"reordered\": {}, \"sniff\": {sniffed}, \"lines\": {}}}}}",
-                        r.lost_events, r.reordered, n - 1));
+    s.push_str(&format!(
+        ", \"lost_events\": {}, \"reordered\": {}, \"sniff\": {sniffed}, \"lines\": {}}}}}",
+        r.lost_events,
+        r.reordered,
+        n - 1
+    ));
     writeln!(w, "{s}").expect("stdout");
 }

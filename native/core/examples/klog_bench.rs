@@ -11,13 +11,13 @@
 //! of whole lines (the items go into a Vec emptied after each block), then `finish`. Release build:
 //! `cargo run --release --example klog_bench -p oomreplay-core`. The naive baseline is timed on the Python side.
 
+mod common;
 use oomreplay_core::klog::{Format, Item, LogConverter, SNIFF_LINES};
 use std::io::Write;
 use std::time::Instant;
 
 const DEFAULT: &str = "/work/shared/corpus/logs/004_kdump-udevd_5.0_full_dmesg.log";
 const TARGET: usize = 100 << 20;
-const BLOCK: usize = 1 << 20;
 
 const CHATTER: &[&str] = &[
     "usb 1-1: new high-speed USB device number 3 using xhci_hcd",
@@ -54,8 +54,16 @@ fn split(line: &str) -> Line {
         (frac.len() == 6).then_some((open, close, us))
     })();
     match stamp {
-        Some((open, close, us)) => Line { before: line[..open].into(), us: Some(us), after: line[close + 1..].into() },
-        None => Line { before: line.into(), us: None, after: String::new() },
+        Some((open, close, us)) => Line {
+            before: line[..open].into(),
+            us: Some(us),
+            after: line[close + 1..].into(),
+        },
+        None => Line {
+            before: line.into(),
+            us: None,
+            after: String::new(),
+        },
     }
 }
 
@@ -92,39 +100,53 @@ fn chatter(report: &[Line], syslog: bool) -> Vec<u8> {
     while out.len() < TARGET {
         let prefix = |out: &mut Vec<u8>, n: usize| {
             if syslog {
-                write!(out, "Nov 27 {:02}:{:02}:{:02} host kernel: ", n / 3600 % 24, n / 60 % 60, n % 60).expect("vec");
+                write!(
+                    out,
+                    "Nov 27 {:02}:{:02}:{:02} host kernel: ",
+                    n / 3600 % 24,
+                    n / 60 % 60,
+                    n % 60
+                )
+                .expect("vec");
             }
         };
         if n % 20_000 == 19_999 {
             for l in report {
                 prefix(&mut out, n);
                 let first = report.iter().find_map(|l| l.us).unwrap_or(0);
-                push(&mut out, &Line { before: String::new(), us: l.us.map(|u| u - first + us), after: l.after.clone() }, 0);
+                push(
+                    &mut out,
+                    &Line {
+                        before: String::new(),
+                        us: l.us.map(|u| u - first + us),
+                        after: l.after.clone(),
+                    },
+                    0,
+                );
             }
         } else {
             prefix(&mut out, n);
-            writeln!(out, "[{:5}.{:06}] {}", us / 1_000_000, us % 1_000_000, CHATTER[n % CHATTER.len()]).expect("vec");
+            writeln!(
+                out,
+                "[{:5}.{:06}] {}",
+                us / 1_000_000,
+                us % 1_000_000,
+                CHATTER[n % CHATTER.len()]
+            )
+            .expect("vec");
             if syslog && n % 4 == 0 {
-                writeln!(out, "Nov 27 {:02}:{:02}:{:02} host systemd[1]: Started Session {n} of user root.",
-                       n / 3600 % 24, n / 60 % 60, n % 60)
-                    .expect("vec");
+                writeln!(
+                    out,
+                    "Nov 27 {:02}:{:02}:{:02} host systemd[1]: Started Session {n} of user root.",
+                    n / 3600 % 24,
+                    n / 60 % 60,
+                    n % 60
+                )
+                .expect("vec");
             }
         }
         us += 1_237;
         n += 1;
-    }
-    out
-}
-
-/// Blocks of whole lines of about `BLOCK` bytes, as `sources.py` reads them.
-fn blocks(data: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < data.len() {
-        let end = (start + BLOCK).min(data.len());
-        let end = memchr::memrchr(b'\n', &data[start..end]).map_or(data.len(), |n| start + n + 1);
-        out.push(&data[start..end]);
-        start = end;
     }
     out
 }
@@ -140,7 +162,7 @@ fn convert(data: &[u8]) -> (usize, u64, u64) {
     conv.sniff(&head);
     let mut items = Vec::new();
     let (mut n, mut events, mut runs) = (1usize, 0u64, 0u64);
-    for block in blocks(data) {
+    for block in common::line_blocks(data) {
         n += conv.feed_block(n as i64, block, &mut items);
         for item in &items {
             match item {
@@ -176,18 +198,32 @@ fn bench(name: &str, path: &str, data: &[u8]) {
 }
 
 fn main() {
-    let path = std::env::args().nth(1).unwrap_or_else(|| DEFAULT.to_string());
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| DEFAULT.to_string());
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let report: Vec<Line> = text.lines().map(split).collect();
     println!("report: {path} ({} lines)", report.len());
     let only = std::env::args().nth(2).unwrap_or_default(); // a second argument picks one: oom, chatter, kern
     if only.is_empty() || only == "oom" {
-        bench("OOM-dense", "/tmp/klog_bench_oom_dense.log", &oom_dense(&report));
+        bench(
+            "OOM-dense",
+            "/tmp/klog_bench_oom_dense.log",
+            &oom_dense(&report),
+        );
     }
     if only.is_empty() || only == "chatter" {
-        bench("chatter", "/tmp/klog_bench_chatter.log", &chatter(&report, false));
+        bench(
+            "chatter",
+            "/tmp/klog_bench_chatter.log",
+            &chatter(&report, false),
+        );
     }
     if only.is_empty() || only == "kern" {
-        bench("kern.log", "/tmp/klog_bench_kern.log", &chatter(&report, true));
+        bench(
+            "kern.log",
+            "/tmp/klog_bench_kern.log",
+            &chatter(&report, true),
+        );
     }
 }

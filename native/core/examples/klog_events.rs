@@ -19,8 +19,19 @@ fn main() {
     let (mut path, mut file_id, mut fmt) = (None, 0i64, Format::Auto);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--file-id" => file_id = args.next().and_then(|n| n.parse().ok()).expect("--file-id takes a number"),
-            "--format" => fmt = args.next().as_deref().and_then(Format::parse).expect("--format takes a format"),
+            "--file-id" => {
+                file_id = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .expect("--file-id takes a number")
+            }
+            "--format" => {
+                fmt = args
+                    .next()
+                    .as_deref()
+                    .and_then(Format::parse)
+                    .expect("--format takes a format")
+            }
             _ => path = Some(a),
         }
     }
@@ -43,7 +54,8 @@ fn main() {
                     writeln!(w, "{line}").expect("stdout");
                 }
                 Item::Run(run) => {
-                    writeln!(w, "{{\"run\": [{}, {}]}}", run.first_line, run.len()).expect("stdout");
+                    writeln!(w, "{{\"run\": [{}, {}]}}", run.first_line, run.len())
+                        .expect("stdout");
                     for ev in run.events() {
                         line.clear();
                         event_json(&mut line, &ev);
@@ -69,20 +81,35 @@ fn main() {
     write_items(&mut items, &mut w);
     let mut s = String::from("{\"report\": {\"counts\": {");
     for (i, (name, count)) in conv.counts().iter().enumerate() {
-        s.push_str(&format!("{}\"{name}\": {count}", if i > 0 { ", " } else { "" }));
+        s.push_str(&format!(
+            "{}\"{name}\": {count}",
+            if i > 0 { ", " } else { "" }
+        ));
     }
     s.push_str("}, \"clock\": ");
-    json_value(&mut s, &conv.clock.map_or(Value::Nil, |c| Value::str(c.name())));
+    json_value(
+        &mut s,
+        &conv.clock.map_or(Value::Nil, |c| Value::str(c.name())),
+    );
     s.push_str(", \"kernel\": ");
-    json_value(&mut s, &conv.kernel.as_deref().map_or(Value::Nil, Value::str));
+    json_value(
+        &mut s,
+        &conv.kernel.as_deref().map_or(Value::Nil, Value::str),
+    );
     s.push_str(", \"unparsed\": ");
     json_list(&mut s, conv.unparsed.iter(), |o, (l, t)| {
         o.push_str(&format!("[{l}, "));
         json_str(o, t);
         o.push(']');
     });
-    s.push_str(&format!(", \"unparsed_count\": {}, \"lines\": {}, \"overflow\": ", conv.unparsed_count, n - 1));
-    json_list(&mut s, conv.overflow.iter(), |o, l| o.push_str(&l.to_string()));
+    s.push_str(&format!(
+        ", \"unparsed_count\": {}, \"lines\": {}, \"overflow\": ",
+        conv.unparsed_count,
+        n - 1
+    ));
+    json_list(&mut s, conv.overflow.iter(), |o, l| {
+        o.push_str(&l.to_string())
+    });
     s.push_str("}}");
     writeln!(w, "{s}").expect("stdout");
 }

@@ -9,7 +9,9 @@ fn main() {
     let mut x: u64 = 12345;
     let mut times = Vec::new();
     for _ in 0..samples {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let seq = (x >> 33) as i64 % n;
         let t0 = Instant::now();
         let s = t.state_at(seq).expect("state");
@@ -17,5 +19,9 @@ fn main() {
         std::hint::black_box(s);
     }
     times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    println!("state_at p50 {:.3} ms p99 {:.3} ms", times[times.len() / 2], times[times.len() * 99 / 100]);
+    println!(
+        "state_at p50 {:.3} ms p99 {:.3} ms",
+        times[times.len() / 2],
+        times[times.len() * 99 / 100]
+    );
 }

@@ -21,5 +21,8 @@ fn main() {
     }
     w.close(&Value::Nil).expect("close");
     let dt = t0.elapsed().as_secs_f64();
-    println!("{n} events in {dt:.2} s: {:.0} events/s (parallel {parallel})", n as f64 / dt);
+    println!(
+        "{n} events in {dt:.2} s: {:.0} events/s (parallel {parallel})",
+        n as f64 / dt
+    );
 }

@@ -90,7 +90,11 @@ pub fn json_value(out: &mut String, v: &Value) {
     }
 }
 
-pub fn json_list<T>(out: &mut String, items: impl Iterator<Item = T>, mut each: impl FnMut(&mut String, T)) {
+pub fn json_list<T>(
+    out: &mut String,
+    items: impl Iterator<Item = T>,
+    mut each: impl FnMut(&mut String, T),
+) {
     out.push('[');
     for (i, item) in items.enumerate() {
         if i > 0 {
@@ -102,7 +106,11 @@ pub fn json_list<T>(out: &mut String, items: impl Iterator<Item = T>, mut each: 
 }
 
 pub fn event_json(out: &mut String, ev: &Event) {
-    out.push_str(&format!("{{\"seq\": null, \"ts_ns\": {}, \"kind\": \"{}\", \"pid\": ", ev.ts_ns, kind_name(ev.kind)));
+    out.push_str(&format!(
+        "{{\"seq\": null, \"ts_ns\": {}, \"kind\": \"{}\", \"pid\": ",
+        ev.ts_ns,
+        kind_name(ev.kind)
+    ));
     out.push_str(&ev.pid.map_or("null".into(), |p| p.to_string()));
     out.push_str(", \"fields\": {");
     for (i, (name, v)) in ev.fields().enumerate() {
@@ -119,7 +127,9 @@ pub fn event_json(out: &mut String, ev: &Event) {
         json_list(out, ev.inferred.iter(), |o, s| json_str(o, s));
     }
     if let Some((file, line)) = ev.src {
-        out.push_str(&format!(", \"src\": {{\"file\": {file}, \"line\": {line}}}"));
+        out.push_str(&format!(
+            ", \"src\": {{\"file\": {file}, \"line\": {line}}}"
+        ));
     }
     out.push('}');
 }
@@ -154,6 +164,20 @@ pub fn py_blocks(data: &[u8]) -> Vec<Segment<'_>> {
     }
     if start < data.len() {
         out.push(Segment::Line(&data[start..]));
+    }
+    out
+}
+
+/// The blocks of whole lines, about 1 MiB each (what `sources.py` reads at a time), for the benchmarks.
+pub fn line_blocks(data: &[u8]) -> Vec<&[u8]> {
+    const BLOCK: usize = 1 << 20;
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < data.len() {
+        let end = (start + BLOCK).min(data.len());
+        let end = memchr::memrchr(b'\n', &data[start..end]).map_or(data.len(), |n| start + n + 1);
+        out.push(&data[start..end]);
+        start = end;
     }
     out
 }
