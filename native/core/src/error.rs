@@ -24,9 +24,11 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Trace(m) | Error::Version(m) | Error::Truncated(m) | Error::Value(m) | Error::Input(m) => {
-                f.write_str(m)
-            }
+            Error::Trace(m)
+            | Error::Version(m)
+            | Error::Truncated(m)
+            | Error::Value(m)
+            | Error::Input(m) => f.write_str(m),
             Error::Io(e) => write!(f, "{e}"),
         }
     }

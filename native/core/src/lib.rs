@@ -4,8 +4,8 @@
 pub mod error;
 pub mod ftrace;
 pub mod klog;
-pub mod text;
 pub mod model;
+pub mod text;
 
 pub use error::{Error, Result};
 pub mod store;

@@ -17,7 +17,10 @@ use proptest::prelude::*;
 fn seed() -> &'static [u8] {
     static SEED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     SEED.get_or_init(|| {
-        let path = std::env::temp_dir().join(format!("oomreplay-fuzz-seed-{}.oomtrace", std::process::id()));
+        let path = std::env::temp_dir().join(format!(
+            "oomreplay-fuzz-seed-{}.oomtrace",
+            std::process::id()
+        ));
         let mut w = TraceWriter::create(&path, &Value::Nil, false).unwrap();
         for e in synth::incident(1200, 40, 2) {
             w.append(e).unwrap();

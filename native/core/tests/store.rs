@@ -21,7 +21,8 @@ fn tmp(name: &str) -> PathBuf {
 fn write(path: &PathBuf, events: &[oomreplay_core::model::Event], parallel: bool) {
     let mut w = TraceWriter::create(path, &Value::Nil, parallel).unwrap();
     let src = w.add_source("log").unwrap();
-    w.add_source_lines(src, (1..=events.len()).map(|i| format!("line {i}").into())).unwrap();
+    w.add_source_lines(src, (1..=events.len()).map(|i| format!("line {i}").into()))
+        .unwrap();
     for e in events {
         w.append(e.clone()).unwrap();
     }
@@ -56,7 +57,13 @@ fn state_at_is_the_fold_of_apply_at_every_seq() {
     }
     // backwards and at random, as a user scrubbing does
     for seq in [2999, 10, 1500, 1499, 0, 511, 512, 2048] {
-        assert!(t.state_at(seq).unwrap().same(&fold(&events, seq as usize)).unwrap(), "seq {seq}");
+        assert!(
+            t.state_at(seq)
+                .unwrap()
+                .same(&fold(&events, seq as usize))
+                .unwrap(),
+            "seq {seq}"
+        );
     }
     assert!(t.state_at(-1).unwrap().same(&State::new()).unwrap());
 }
@@ -83,17 +90,31 @@ fn events_next_prev_and_sources_read_back() {
         b.seq = None;
         assert_eq!(a, &b);
     }
-    let kills: Vec<i64> = events.iter().enumerate().filter(|(_, e)| e.kind == 17).map(|(i, _)| i as i64).collect();
+    let kills: Vec<i64> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind == 17)
+        .map(|(i, _)| i as i64)
+        .collect();
     use oomreplay_core::store::changelists::ListKey;
     let key = vec![vec![ListKey::Kind("oom_kill".into())]];
     assert_eq!(t.find(-1, &key, true).unwrap(), kills.first().copied());
     assert_eq!(t.find(2000, &key, false).unwrap(), kills.last().copied());
     assert_eq!(t.find(kills[0], &key, true).unwrap(), kills.get(1).copied());
-    assert_eq!(t.source_lines(1, 3, 0).unwrap(), vec!["line 1", "line 2", "line 3"]);
-    assert_eq!(t.source_lines(1999, 5000, 0).unwrap(), vec!["line 1999", "line 2000"]);
+    assert_eq!(
+        t.source_lines(1, 3, 0).unwrap(),
+        vec!["line 1", "line 2", "line 3"]
+    );
+    assert_eq!(
+        t.source_lines(1999, 5000, 0).unwrap(),
+        vec!["line 1999", "line 2000"]
+    );
     let ts = events[1000].ts_ns;
     let at = t.seq_at(ts).unwrap().unwrap();
-    assert!(events[at as usize].ts_ns <= ts && (at as usize + 1 == events.len() || events[at as usize + 1].ts_ns > ts));
+    assert!(
+        events[at as usize].ts_ns <= ts
+            && (at as usize + 1 == events.len() || events[at as usize + 1].ts_ns > ts)
+    );
 }
 
 #[test]
@@ -108,7 +129,11 @@ fn times_going_back_are_refused() {
     drop(w); // aborts: no file under the final name, no partial left
     assert!(!path.exists());
     let dir = path.parent().unwrap();
-    assert!(!std::fs::read_dir(dir).unwrap().any(|f| f.unwrap().file_name().to_string_lossy().contains("back.oomtrace")));
+    assert!(!std::fs::read_dir(dir).unwrap().any(|f| f
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains("back.oomtrace")));
 }
 
 /// Offsets of every block in the file, from a walk of the frames.
@@ -132,13 +157,22 @@ fn a_file_cut_at_any_block_boundary_is_truncated_and_repairs() {
     let fixed = tmp("cut-fixed.oomtrace");
     for at in block_offsets(&data) {
         std::fs::write(&cut, &data[..at]).unwrap();
-        assert!(matches!(Trace::open(&cut), Err(Error::Truncated(_))), "cut at {at}");
+        assert!(
+            matches!(Trace::open(&cut), Err(Error::Truncated(_))),
+            "cut at {at}"
+        );
         let scan = repair(&cut, &fixed).unwrap();
         let t = Trace::open(&fixed).unwrap();
         assert_eq!(t.len(), scan.events);
         let n = t.len() as usize;
         if n > 0 {
-            assert!(t.state_at(n as i64 - 1).unwrap().same(&fold(&events, n - 1)).unwrap(), "cut at {at}");
+            assert!(
+                t.state_at(n as i64 - 1)
+                    .unwrap()
+                    .same(&fold(&events, n - 1))
+                    .unwrap(),
+                "cut at {at}"
+            );
         }
     }
 }
@@ -161,11 +195,17 @@ fn flipped_bytes_are_errors_never_panics() {
             // a damaged block is an error when read, never a wrong state: either it reads as before or fails
             for seq in [0i64, 700, 1499] {
                 if let Ok(s) = t.state_at(seq) {
-                    assert!(s.same(&fold(&events, seq as usize)).unwrap_or(true) || scan.as_ref().is_ok_and(|s| !s.problems.is_empty()));
+                    assert!(
+                        s.same(&fold(&events, seq as usize)).unwrap_or(true)
+                            || scan.as_ref().is_ok_and(|s| !s.problems.is_empty())
+                    );
                 }
             }
         }
-        assert!(scan.is_err() || !scan.unwrap().problems.is_empty(), "a flipped bit at {at} went unnoticed");
+        assert!(
+            scan.is_err() || !scan.unwrap().problems.is_empty(),
+            "a flipped bit at {at} went unnoticed"
+        );
     }
 }
 
@@ -189,10 +229,20 @@ fn verify_finds_swapped_event_blocks() {
     let swapped = tmp("swapped.oomtrace");
     std::fs::write(&swapped, &d).unwrap();
     let scan = verify(&swapped).unwrap();
-    assert!(scan.problems.iter().any(|p| p.offset == a as i64 && p.message.contains("starting at seq")), "{:?}", scan.problems);
+    assert!(
+        scan.problems
+            .iter()
+            .any(|p| p.offset == a as i64 && p.message.contains("starting at seq")),
+        "{:?}",
+        scan.problems
+    );
     let fixed = tmp("swap-fixed.oomtrace");
     let scan = repair(&swapped, &fixed).unwrap();
     assert!(scan.fixed.iter().any(|f| f.contains("order")));
     let t = Trace::open(&fixed).unwrap();
-    assert!(t.state_at(2999).unwrap().same(&fold(&events, 2999)).unwrap());
+    assert!(t
+        .state_at(2999)
+        .unwrap()
+        .same(&fold(&events, 2999))
+        .unwrap());
 }

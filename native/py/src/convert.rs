@@ -10,7 +10,9 @@ use oomreplay_core::Error;
 use pyo3::exceptions::{PyIndexError, PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple,
+};
 
 use crate::{InputError, TraceError, TraceTruncated, TraceVersionError};
 
@@ -49,7 +51,13 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
         Value::Float(f) => PyFloat::new(py, *f).into_any(),
         Value::Str(s) => PyString::new(py, s).into_any(),
         Value::Bin(b) => PyBytes::new(py, b).into_any(),
-        Value::List(l) => PyTuple::new(py, l.iter().map(|x| to_py(py, x)).collect::<PyResult<Vec<_>>>()?)?.into_any(),
+        Value::List(l) => PyTuple::new(
+            py,
+            l.iter()
+                .map(|x| to_py(py, x))
+                .collect::<PyResult<Vec<_>>>()?,
+        )?
+        .into_any(),
         Value::Map(m) => {
             let d = PyDict::new(py);
             for (k, x) in m.iter() {
@@ -85,16 +93,27 @@ fn from_py_at(o: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
         if let Ok(u) = o.extract::<u64>() {
             return Ok(Value::UInt(u));
         }
-        return Err(PyValueError::new_err(format!("the integer {} does not fit 64 bits", o.repr()?)));
+        return Err(PyValueError::new_err(format!(
+            "the integer {} does not fit 64 bits",
+            o.repr()?
+        )));
     }
     if let Ok(f) = o.cast::<PyFloat>() {
         return Ok(Value::Float(f.value()));
     }
     if let Ok(t) = o.cast::<PyTuple>() {
-        return Ok(Value::List(Arc::from(t.iter().map(|x| from_py_at(&x, depth + 1)).collect::<PyResult<Vec<_>>>()?)));
+        return Ok(Value::List(Arc::from(
+            t.iter()
+                .map(|x| from_py_at(&x, depth + 1))
+                .collect::<PyResult<Vec<_>>>()?,
+        )));
     }
     if let Ok(l) = o.cast::<PyList>() {
-        return Ok(Value::List(Arc::from(l.iter().map(|x| from_py_at(&x, depth + 1)).collect::<PyResult<Vec<_>>>()?)));
+        return Ok(Value::List(Arc::from(
+            l.iter()
+                .map(|x| from_py_at(&x, depth + 1))
+                .collect::<PyResult<Vec<_>>>()?,
+        )));
     }
     if let Ok(b) = o.cast::<PyBytes>() {
         return Ok(Value::Bin(Arc::from(b.as_bytes())));
@@ -107,18 +126,28 @@ fn from_py_at(o: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
         return Ok(Value::Map(Arc::from(items)));
     }
     if o.is_instance_of::<PyFrozenSet>() || o.is_instance_of::<PySet>() {
-        let mut items = o.try_iter()?.map(|x| from_py_at(&x?, depth + 1)).collect::<PyResult<Vec<_>>>()?;
+        let mut items = o
+            .try_iter()?
+            .map(|x| from_py_at(&x?, depth + 1))
+            .collect::<PyResult<Vec<_>>>()?;
         items.sort();
         return Ok(Value::List(Arc::from(items)));
     }
-    Err(PyTypeError::new_err(format!("a field value of type {} cannot be stored", o.get_type().name()?)))
+    Err(PyTypeError::new_err(format!(
+        "a field value of type {} cannot be stored",
+        o.get_type().name()?
+    )))
 }
 
 /// A Python key as the key of table `t`.
 pub fn key_from_py(t: usize, o: &Bound<'_, PyAny>) -> PyResult<Option<Key>> {
     Ok(match TABLES[t].2 {
         Paging::Int => o.extract::<i64>().ok().map(Key::Int),
-        Paging::Str => o.cast::<PyString>().ok().map(|s| s.to_str().map(|s| Key::Str(Str::from(s)))).transpose()?,
+        Paging::Str => o
+            .cast::<PyString>()
+            .ok()
+            .map(|s| s.to_str().map(|s| Key::Str(Str::from(s))))
+            .transpose()?,
         Paging::Tuple => match o.extract::<(i64, String)>() {
             Ok((n, z)) => Some(Key::Zone(n, Str::from(z))),
             Err(_) => None,
@@ -137,13 +166,22 @@ static SRC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// `register_records({"Task": Task, …}, Src)`: the Python face's record classes, checked field by field.
 #[pyfunction]
-pub fn register_records(py: Python<'_>, classes: &Bound<'_, PyDict>, src: &Bound<'_, PyAny>) -> PyResult<()> {
+pub fn register_records(
+    py: Python<'_>,
+    classes: &Bound<'_, PyDict>,
+    src: &Bound<'_, PyAny>,
+) -> PyResult<()> {
     let mut out = Vec::with_capacity(RECORDS.len());
     for rt in RECORDS {
-        let cls = classes.get_item(rt.name)?.ok_or_else(|| PyValueError::new_err(format!("no class for {}", rt.name)))?;
+        let cls = classes
+            .get_item(rt.name)?
+            .ok_or_else(|| PyValueError::new_err(format!("no class for {}", rt.name)))?;
         let fields: Vec<String> = cls.getattr("_fields")?.extract()?;
         if fields != rt.fields {
-            return Err(PyValueError::new_err(format!("{} has fields {fields:?}, the core {:?}", rt.name, rt.fields)));
+            return Err(PyValueError::new_err(format!(
+                "{} has fields {fields:?}, the core {:?}",
+                rt.name, rt.fields
+            )));
         }
         out.push(cls.unbind());
     }
@@ -155,16 +193,23 @@ pub fn register_records(py: Python<'_>, classes: &Bound<'_, PyDict>, src: &Bound
 
 fn record_class<'py>(py: Python<'py>, rt: &RecordType) -> PyResult<&'py Py<PyAny>> {
     let i = RECORDS.iter().position(|r| r.name == rt.name).unwrap();
-    RECORD_TYPES
-        .get(py)
-        .map(|v| &v[i])
-        .ok_or_else(|| PyValueError::new_err("oomreplay.model has not registered its record classes"))
+    RECORD_TYPES.get(py).map(|v| &v[i]).ok_or_else(|| {
+        PyValueError::new_err("oomreplay.model has not registered its record classes")
+    })
 }
 
 /// `tuple.__new__(cls, values)`: a NamedTuple without its Python-level `__new__`.
-pub fn make_record<'py>(py: Python<'py>, rt: &RecordType, values: Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+pub fn make_record<'py>(
+    py: Python<'py>,
+    rt: &RecordType,
+    values: Bound<'py, PyTuple>,
+) -> PyResult<Bound<'py, PyAny>> {
     let cls = record_class(py, rt)?;
-    TUPLE_NEW.get(py).unwrap().bind(py).call1((cls.bind(py), values))
+    TUPLE_NEW
+        .get(py)
+        .unwrap()
+        .bind(py)
+        .call1((cls.bind(py), values))
 }
 
 /// A record of table `t` as its NamedTuple (a lock's holders and waiters as Holders).
@@ -176,7 +221,20 @@ pub fn record_to_py<'py>(py: Python<'py>, t: usize, r: &Rec) -> PyResult<Bound<'
             let hs = v.as_list().unwrap_or(&[]);
             let holders = hs
                 .iter()
-                .map(|h| make_record(py, &HOLDER, PyTuple::new(py, h.as_list().unwrap_or(&[]).iter().map(|x| to_py(py, x)).collect::<PyResult<Vec<_>>>()?)?))
+                .map(|h| {
+                    make_record(
+                        py,
+                        &HOLDER,
+                        PyTuple::new(
+                            py,
+                            h.as_list()
+                                .unwrap_or(&[])
+                                .iter()
+                                .map(|x| to_py(py, x))
+                                .collect::<PyResult<Vec<_>>>()?,
+                        )?,
+                    )
+                })
                 .collect::<PyResult<Vec<_>>>()?;
             items.push(PyTuple::new(py, holders)?.into_any());
         } else {
@@ -190,8 +248,14 @@ pub fn src_to_py<'py>(py: Python<'py>, src: Option<(i64, i64)>) -> PyResult<Boun
     match src {
         None => Ok(py.None().into_bound(py)),
         Some((f, l)) => {
-            let cls = SRC.get(py).ok_or_else(|| PyValueError::new_err("oomreplay.model has not registered Src"))?;
-            TUPLE_NEW.get(py).unwrap().bind(py).call1((cls.bind(py), (f, l)))
+            let cls = SRC
+                .get(py)
+                .ok_or_else(|| PyValueError::new_err("oomreplay.model has not registered Src"))?;
+            TUPLE_NEW
+                .get(py)
+                .unwrap()
+                .bind(py)
+                .call1((cls.bind(py), (f, l)))
         }
     }
 }

@@ -21,7 +21,10 @@ fn format_of(fmt: &str) -> PyResult<Format> {
 }
 
 /// `collections.Counter(counts)`.
-fn counter<'py>(py: Python<'py>, counts: impl IntoIterator<Item = (&'static str, u64)>) -> PyResult<Bound<'py, PyAny>> {
+fn counter<'py>(
+    py: Python<'py>,
+    counts: impl IntoIterator<Item = (&'static str, u64)>,
+) -> PyResult<Bound<'py, PyAny>> {
     let d = PyDict::new(py);
     for (k, n) in counts {
         d.set_item(k, n)?;
@@ -63,7 +66,12 @@ impl PyLogReader {
                 Item::Run(run) => match &self.run_type {
                     Some(t) => {
                         let texts: Vec<&str> = (0..run.len()).map(|i| run.text(i)).collect();
-                        list.append(t.bind(py).call1((run.ts.clone(), texts, run.file_id, run.first_line))?)?;
+                        list.append(t.bind(py).call1((
+                            run.ts.clone(),
+                            texts,
+                            run.file_id,
+                            run.first_line,
+                        ))?)?;
                     }
                     None => push_events(py, &list, run.events())?,
                 },
@@ -78,7 +86,10 @@ impl PyLogReader {
     #[new]
     #[pyo3(signature = (file_id=0, fmt="auto", run_type=None))]
     fn new(file_id: i64, fmt: &str, run_type: Option<Py<PyAny>>) -> PyResult<Self> {
-        Ok(PyLogReader { conv: LogConverter::new(file_id, format_of(fmt)?), run_type })
+        Ok(PyLogReader {
+            conv: LogConverter::new(file_id, format_of(fmt)?),
+            run_type,
+        })
     }
 
     #[getter]
@@ -141,11 +152,18 @@ impl PyLogReader {
     fn feed(&mut self, py: Python<'_>, lineno: i64, line: &str) -> PyResult<Vec<Py<PyEvent>>> {
         let mut out = Vec::new();
         self.conv.feed(lineno, line, &mut out);
-        out.into_iter().map(|e| Py::new(py, PyEvent::wrap(e))).collect()
+        out.into_iter()
+            .map(|e| Py::new(py, PyEvent::wrap(e)))
+            .collect()
     }
 
     /// The events of the lines numbered from `first`, runs of chatter in bulk.
-    fn feed_block(&mut self, py: Python<'_>, first: i64, lines: Vec<String>) -> PyResult<Py<PyList>> {
+    fn feed_block(
+        &mut self,
+        py: Python<'_>,
+        first: i64,
+        lines: Vec<String>,
+    ) -> PyResult<Py<PyList>> {
         let conv = &mut self.conv;
         let items = py.detach(|| {
             let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
@@ -158,7 +176,12 @@ impl PyLogReader {
 
     /// `feed_block` over the bytes of whole lines (each ending with a newline; a CR before it goes, invalid
     /// UTF-8 becomes U+FFFD, as `sources.py` reads them): `(lines read, items)`.
-    fn feed_bytes(&mut self, py: Python<'_>, first: i64, data: &[u8]) -> PyResult<(usize, Py<PyList>)> {
+    fn feed_bytes(
+        &mut self,
+        py: Python<'_>,
+        first: i64,
+        data: &[u8],
+    ) -> PyResult<(usize, Py<PyList>)> {
         let conv = &mut self.conv;
         let (n, items) = py.detach(|| {
             let mut items = Vec::new();
@@ -172,7 +195,9 @@ impl PyLogReader {
     fn finish(&mut self, py: Python<'_>) -> PyResult<Vec<Py<PyEvent>>> {
         let mut out = Vec::new();
         self.conv.finish(&mut out);
-        out.into_iter().map(|e| Py::new(py, PyEvent::wrap(e))).collect()
+        out.into_iter()
+            .map(|e| Py::new(py, PyEvent::wrap(e)))
+            .collect()
     }
 }
 
@@ -188,14 +213,19 @@ impl PyFtraceReader {
     #[new]
     #[pyo3(signature = (file_id=0))]
     fn new(file_id: i64) -> Self {
-        PyFtraceReader { conv: FtraceConverter::with_log_parser(file_id), file_id }
+        PyFtraceReader {
+            conv: FtraceConverter::with_log_parser(file_id),
+            file_id,
+        }
     }
 
     /// Whether lines that start so are an ftrace recording (what `convert` asks before choosing a reader).
     #[staticmethod]
     fn looks_like(head: &Bound<'_, PyAny>) -> PyResult<bool> {
         let head = strings(head, SNIFF_LINES)?;
-        Ok(FtraceConverter::<LogConverter>::sniff(&head.iter().map(String::as_str).collect::<Vec<_>>()))
+        Ok(FtraceConverter::<LogConverter>::sniff(
+            &head.iter().map(String::as_str).collect::<Vec<_>>(),
+        ))
     }
 
     #[getter]
@@ -234,10 +264,17 @@ impl PyFtraceReader {
     fn feed(&mut self, py: Python<'_>, lineno: i64, line: &str) -> PyResult<Vec<Py<PyEvent>>> {
         let mut out = Vec::new();
         self.conv.feed(lineno, line, &mut out);
-        out.into_iter().map(|e| Py::new(py, PyEvent::wrap(e))).collect()
+        out.into_iter()
+            .map(|e| Py::new(py, PyEvent::wrap(e)))
+            .collect()
     }
 
-    fn feed_block(&mut self, py: Python<'_>, first: i64, lines: Vec<String>) -> PyResult<Vec<Py<PyEvent>>> {
+    fn feed_block(
+        &mut self,
+        py: Python<'_>,
+        first: i64,
+        lines: Vec<String>,
+    ) -> PyResult<Vec<Py<PyEvent>>> {
         let conv = &mut self.conv;
         let out = py.detach(|| {
             let mut out = Vec::new();
@@ -246,23 +283,37 @@ impl PyFtraceReader {
             }
             out
         });
-        out.into_iter().map(|e| Py::new(py, PyEvent::wrap(e))).collect()
+        out.into_iter()
+            .map(|e| Py::new(py, PyEvent::wrap(e)))
+            .collect()
     }
 
-    fn feed_bytes(&mut self, py: Python<'_>, first: i64, data: &[u8]) -> PyResult<(i64, Vec<Py<PyEvent>>)> {
+    fn feed_bytes(
+        &mut self,
+        py: Python<'_>,
+        first: i64,
+        data: &[u8],
+    ) -> PyResult<(i64, Vec<Py<PyEvent>>)> {
         let conv = &mut self.conv;
         let (n, out) = py.detach(|| {
             let mut out = Vec::new();
             let n = conv.feed_block(first, data, &mut out);
             (n, out)
         });
-        Ok((n, out.into_iter().map(|e| Py::new(py, PyEvent::wrap(e))).collect::<PyResult<_>>()?))
+        Ok((
+            n,
+            out.into_iter()
+                .map(|e| Py::new(py, PyEvent::wrap(e)))
+                .collect::<PyResult<_>>()?,
+        ))
     }
 
     fn finish(&mut self, py: Python<'_>) -> PyResult<Vec<Py<PyEvent>>> {
         let mut out = Vec::new();
         self.conv.finish(&mut out);
-        out.into_iter().map(|e| Py::new(py, PyEvent::wrap(e))).collect()
+        out.into_iter()
+            .map(|e| Py::new(py, PyEvent::wrap(e)))
+            .collect()
     }
 }
 
@@ -271,8 +322,14 @@ impl PyFtraceReader {
 /// of `lines`, `counts`, `clock`, `kernel` (and for a log `unparsed_count`).
 #[pyfunction]
 #[pyo3(signature = (kind, data, file_id=0, first_line=1, fmt="auto"))]
-pub fn convert_lines(py: Python<'_>, kind: &str, data: &[u8], file_id: i64, first_line: i64, fmt: &str)
-                     -> PyResult<(Vec<Py<PyEvent>>, Py<PyDict>)> {
+pub fn convert_lines(
+    py: Python<'_>,
+    kind: &str,
+    data: &[u8],
+    file_id: i64,
+    first_line: i64,
+    fmt: &str,
+) -> PyResult<(Vec<Py<PyEvent>>, Py<PyDict>)> {
     let head: Vec<String> = String::from_utf8_lossy(&data[..data.len().min(1 << 20)])
         .split('\n')
         .take(SNIFF_LINES)
@@ -320,9 +377,16 @@ pub fn convert_lines(py: Python<'_>, kind: &str, data: &[u8], file_id: i64, firs
             report.set_item("warnings", r.warnings.clone())?;
             events
         }
-        other => return Err(PyValueError::new_err(format!("unknown converter '{other}' (log or ftrace)"))),
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "unknown converter '{other}' (log or ftrace)"
+            )))
+        }
     };
-    let events = events.into_iter().map(|e| Py::new(py, PyEvent::wrap(e))).collect::<PyResult<_>>()?;
+    let events = events
+        .into_iter()
+        .map(|e| Py::new(py, PyEvent::wrap(e)))
+        .collect::<PyResult<_>>()?;
     Ok((events, report.unbind()))
 }
 

@@ -21,7 +21,10 @@ pub struct PyEvent {
 
 fn kind_of(kind: &Bound<'_, PyAny>) -> PyResult<u8> {
     let Ok(name) = kind.extract::<String>() else {
-        return Err(PyValueError::new_err(format!("unknown event kind {}", kind.repr()?)));
+        return Err(PyValueError::new_err(format!(
+            "unknown event kind {}",
+            kind.repr()?
+        )));
     };
     kind_id(&name).ok_or_else(|| PyValueError::new_err(format!("unknown event kind '{name}'")))
 }
@@ -35,11 +38,19 @@ fn set_fields(ev: &mut Event, fields: &Bound<'_, PyAny>) -> PyResult<()> {
     }
     let items = match fields.cast::<PyDict>() {
         Ok(d) => d.items(),
-        Err(_) => fields.call_method0("items")?.try_iter()?.collect::<PyResult<Vec<_>>>().map(|v| pyo3::types::PyList::new(fields.py(), v))??,
+        Err(_) => fields
+            .call_method0("items")?
+            .try_iter()?
+            .collect::<PyResult<Vec<_>>>()
+            .map(|v| pyo3::types::PyList::new(fields.py(), v))??,
     };
     for item in items.iter() {
         let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
-        let name = k.cast::<PyString>().map_err(|_| PyValueError::new_err("field names must be strings"))?.to_str()?.to_owned();
+        let name = k
+            .cast::<PyString>()
+            .map_err(|_| PyValueError::new_err("field names must be strings"))?
+            .to_str()?
+            .to_owned();
         let value = from_py(&v).map_err(|e| PyValueError::new_err(format!("field {name}: {e}")))?;
         if !value.is_nil() {
             ev.set(&name, value);
@@ -49,7 +60,11 @@ fn set_fields(ev: &mut Event, fields: &Bound<'_, PyAny>) -> PyResult<()> {
 }
 
 fn set_src(ev: &mut Event, src: &Bound<'_, PyAny>) -> PyResult<()> {
-    ev.src = if src.is_none() { None } else { Some(src.extract::<(i64, i64)>()?) };
+    ev.src = if src.is_none() {
+        None
+    } else {
+        Some(src.extract::<(i64, i64)>()?)
+    };
     Ok(())
 }
 
@@ -66,8 +81,14 @@ fn set_inferred(ev: &mut Event, inferred: &Bound<'_, PyAny>) -> PyResult<()> {
 
 impl PyEvent {
     /// A core event from its parts as `apply_fields` takes them.
-    pub fn new_from_parts(ts: &Bound<'_, PyAny>, kind: &Bound<'_, PyAny>, pid: Option<i64>, fields: &Bound<'_, PyAny>,
-                          inferred: &Bound<'_, PyAny>, seq: Option<i64>) -> PyResult<Event> {
+    pub fn new_from_parts(
+        ts: &Bound<'_, PyAny>,
+        kind: &Bound<'_, PyAny>,
+        pid: Option<i64>,
+        fields: &Bound<'_, PyAny>,
+        inferred: &Bound<'_, PyAny>,
+        seq: Option<i64>,
+    ) -> PyResult<Event> {
         Ok(PyEvent::build(ts, kind, pid, Some(fields), None, Some(inferred), seq)?.ev)
     }
 
@@ -84,8 +105,15 @@ impl PyEvent {
         Ok(ev)
     }
 
-    fn build(ts_ns: &Bound<'_, PyAny>, kind: &Bound<'_, PyAny>, pid: Option<i64>, fields: Option<&Bound<'_, PyAny>>,
-             src: Option<&Bound<'_, PyAny>>, inferred: Option<&Bound<'_, PyAny>>, seq: Option<i64>) -> PyResult<PyEvent> {
+    fn build(
+        ts_ns: &Bound<'_, PyAny>,
+        kind: &Bound<'_, PyAny>,
+        pid: Option<i64>,
+        fields: Option<&Bound<'_, PyAny>>,
+        src: Option<&Bound<'_, PyAny>>,
+        inferred: Option<&Bound<'_, PyAny>>,
+        seq: Option<i64>,
+    ) -> PyResult<PyEvent> {
         let ts: i64 = match ts_ns.extract::<i64>() {
             Ok(t) => t,
             Err(_) => ts_ns.call_method0("__int__")?.extract()?,
@@ -109,8 +137,15 @@ impl PyEvent {
 impl PyEvent {
     #[new]
     #[pyo3(signature = (ts_ns, kind, pid=None, fields=None, src=None, inferred=None, seq=None))]
-    fn new(ts_ns: &Bound<'_, PyAny>, kind: &Bound<'_, PyAny>, pid: Option<i64>, fields: Option<&Bound<'_, PyAny>>,
-           src: Option<&Bound<'_, PyAny>>, inferred: Option<&Bound<'_, PyAny>>, seq: Option<i64>) -> PyResult<PyEvent> {
+    fn new(
+        ts_ns: &Bound<'_, PyAny>,
+        kind: &Bound<'_, PyAny>,
+        pid: Option<i64>,
+        fields: Option<&Bound<'_, PyAny>>,
+        src: Option<&Bound<'_, PyAny>>,
+        inferred: Option<&Bound<'_, PyAny>>,
+        seq: Option<i64>,
+    ) -> PyResult<PyEvent> {
         PyEvent::build(ts_ns, kind, pid, fields, src, inferred, seq)
     }
 
@@ -118,8 +153,15 @@ impl PyEvent {
     /// places that build many of them say so.
     #[staticmethod]
     #[pyo3(signature = (ts_ns, kind, pid=None, fields=None, src=None, inferred=None, seq=None))]
-    fn unchecked(ts_ns: &Bound<'_, PyAny>, kind: &Bound<'_, PyAny>, pid: Option<i64>, fields: Option<&Bound<'_, PyAny>>,
-                 src: Option<&Bound<'_, PyAny>>, inferred: Option<&Bound<'_, PyAny>>, seq: Option<i64>) -> PyResult<PyEvent> {
+    fn unchecked(
+        ts_ns: &Bound<'_, PyAny>,
+        kind: &Bound<'_, PyAny>,
+        pid: Option<i64>,
+        fields: Option<&Bound<'_, PyAny>>,
+        src: Option<&Bound<'_, PyAny>>,
+        inferred: Option<&Bound<'_, PyAny>>,
+        seq: Option<i64>,
+    ) -> PyResult<PyEvent> {
         PyEvent::build(ts_ns, kind, pid, fields, src, inferred, seq)
     }
 
@@ -212,7 +254,12 @@ impl PyEvent {
 
     /// A field's value, or `default` when the event does not carry it.
     #[pyo3(signature = (name, default=None))]
-    fn get<'py>(&mut self, py: Python<'py>, name: &str, default: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+    fn get<'py>(
+        &mut self,
+        py: Python<'py>,
+        name: &str,
+        default: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         if let Some(d) = &self.fields {
             return Ok(match d.bind(py).get_item(name)? {
                 Some(v) => v,
@@ -235,7 +282,14 @@ impl PyEvent {
         out.set_item("pid", self.ev.pid)?;
         out.set_item("fields", self.fields(py)?)?;
         if !self.ev.inferred.is_empty() {
-            out.set_item("inferred", self.ev.inferred.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
+            out.set_item(
+                "inferred",
+                self.ev
+                    .inferred
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>(),
+            )?;
         }
         if let Some((f, l)) = self.ev.src {
             let src = PyDict::new(py);
@@ -246,11 +300,23 @@ impl PyEvent {
         Ok(out)
     }
 
-    fn __richcmp__(&self, py: Python<'_>, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
-        let Ok(other) = other.cast::<PyEvent>() else { return Ok(py.NotImplemented()) };
+    fn __richcmp__(
+        &self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        op: CompareOp,
+    ) -> PyResult<Py<PyAny>> {
+        let Ok(other) = other.cast::<PyEvent>() else {
+            return Ok(py.NotImplemented());
+        };
         let (a, b) = (self.synced(py)?, other.borrow().synced(py)?);
-        let same = a.ts_ns == b.ts_ns && a.kind == b.kind && a.pid == b.pid && a.values == b.values
-            && same_extras(&a, &b) && a.src == b.src && a.inferred == b.inferred;
+        let same = a.ts_ns == b.ts_ns
+            && a.kind == b.kind
+            && a.pid == b.pid
+            && a.values == b.values
+            && same_extras(&a, &b)
+            && a.src == b.src
+            && a.inferred == b.inferred;
         match op {
             CompareOp::Eq => Ok(same.into_pyobject(py)?.to_owned().into_any().unbind()),
             CompareOp::Ne => Ok((!same).into_pyobject(py)?.to_owned().into_any().unbind()),
@@ -259,37 +325,60 @@ impl PyEvent {
     }
 
     fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
-        PyTuple::new(py, [self.ev.ts_ns.into_pyobject(py)?.into_any(), kind_name(self.ev.kind).into_pyobject(py)?.into_any(),
-                          self.ev.pid.into_pyobject(py)?.into_any()])?.hash()
+        PyTuple::new(
+            py,
+            [
+                self.ev.ts_ns.into_pyobject(py)?.into_any(),
+                kind_name(self.ev.kind).into_pyobject(py)?.into_any(),
+                self.ev.pid.into_pyobject(py)?.into_any(),
+            ],
+        )?
+        .hash()
     }
 
     fn __repr__(&mut self, py: Python<'_>) -> PyResult<String> {
         let seq = self.ev.seq.map_or(String::new(), |s| format!("#{s} "));
         let pid = self.ev.pid.map_or("None".to_string(), |p| p.to_string());
         let fields = self.fields(py)?.bind(py).repr()?.to_string();
-        Ok(format!("Event({seq}{}ns {} pid={pid} {fields})", self.ev.ts_ns, kind_name(self.ev.kind)))
+        Ok(format!(
+            "Event({seq}{}ns {} pid={pid} {fields})",
+            self.ev.ts_ns,
+            kind_name(self.ev.kind)
+        ))
     }
 
-    fn __reduce__<'py>(&mut self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+    fn __reduce__<'py>(
+        &mut self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let cls = py.get_type::<PyEvent>().into_any();
-        let args = PyTuple::new(py, [
-            self.ev.ts_ns.into_pyobject(py)?.into_any(),
-            kind_name(self.ev.kind).into_pyobject(py)?.into_any(),
-            self.ev.pid.into_pyobject(py)?.into_any(),
-            self.fields(py)?.into_bound(py).into_any(),
-            self.ev.src.into_pyobject(py)?.into_any(),
-            PyTuple::new(py, self.ev.inferred.iter().map(|s| &**s))?.into_any(),
-            self.ev.seq.into_pyobject(py)?.into_any(),
-        ])?;
+        let args = PyTuple::new(
+            py,
+            [
+                self.ev.ts_ns.into_pyobject(py)?.into_any(),
+                kind_name(self.ev.kind).into_pyobject(py)?.into_any(),
+                self.ev.pid.into_pyobject(py)?.into_any(),
+                self.fields(py)?.into_bound(py).into_any(),
+                self.ev.src.into_pyobject(py)?.into_any(),
+                PyTuple::new(py, self.ev.inferred.iter().map(|s| &**s))?.into_any(),
+                self.ev.seq.into_pyobject(py)?.into_any(),
+            ],
+        )?;
         Ok((cls, args))
     }
 }
 
 fn same_extras(a: &Event, b: &Event) -> bool {
-    a.extra.len() == b.extra.len() && a.extra.iter().all(|(k, v)| b.extra.iter().any(|(k2, v2)| k == k2 && v == v2))
+    a.extra.len() == b.extra.len()
+        && a.extra
+            .iter()
+            .all(|(k, v)| b.extra.iter().any(|(k2, v2)| k == k2 && v == v2))
 }
 
 /// Events of the core as Python objects.
 pub fn events_to_py(py: Python<'_>, events: Vec<Event>) -> PyResult<Vec<Py<PyEvent>>> {
-    events.into_iter().map(|e| Py::new(py, PyEvent::wrap(e))).collect()
+    events
+        .into_iter()
+        .map(|e| Py::new(py, PyEvent::wrap(e)))
+        .collect()
 }

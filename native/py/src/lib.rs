@@ -12,16 +12,40 @@ use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
-create_exception!(oomreplay._native, TraceError, PyException, "A trace file that cannot be read as asked; the message names the file and the place.");
-create_exception!(oomreplay._native, TraceVersionError, TraceError, "The file was written by a newer oomreplay.");
-create_exception!(oomreplay._native, TraceTruncated, TraceError, "No valid trailer: the writer never finished.");
-create_exception!(oomreplay._native, InputError, PyException, "Input that cannot be converted: one line naming the file and the place.");
+create_exception!(
+    oomreplay._native,
+    TraceError,
+    PyException,
+    "A trace file that cannot be read as asked; the message names the file and the place."
+);
+create_exception!(
+    oomreplay._native,
+    TraceVersionError,
+    TraceError,
+    "The file was written by a newer oomreplay."
+);
+create_exception!(
+    oomreplay._native,
+    TraceTruncated,
+    TraceError,
+    "No valid trailer: the writer never finished."
+);
+create_exception!(
+    oomreplay._native,
+    InputError,
+    PyException,
+    "Input that cannot be converted: one line naming the file and the place."
+);
 
 /// `"mm"` or `"task"`: explicit when the event says, otherwise by the kernel's naming (MMF_ = mm_struct).
 #[pyfunction]
 #[pyo3(signature = (flag, target=None))]
 fn flag_target(flag: &str, target: Option<&str>) -> &'static str {
-    if oomreplay_core::model::schema::flag_is_mm(flag, target) { "mm" } else { "task" }
+    if oomreplay_core::model::schema::flag_is_mm(flag, target) {
+        "mm"
+    } else {
+        "task"
+    }
 }
 
 #[pymodule]
@@ -49,12 +73,18 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         .collect();
     m.add("RECORDS", records)?;
     m.add("TABLES", state::table_names())?;
-    m.add("FORMAT_VERSION", oomreplay_core::store::format::FORMAT_VERSION)?;
+    m.add(
+        "FORMAT_VERSION",
+        oomreplay_core::store::format::FORMAT_VERSION,
+    )?;
     use oomreplay_core::model::schema as sch;
     m.add("MAX_OOM_REAP_RETRIES", sch::MAX_OOM_REAP_RETRIES)?;
     m.add("LOCK_MODES", sch::LOCK_MODES.to_vec())?;
     m.add("ALLOC_OUTCOMES", sch::ALLOC_OUTCOMES.to_vec())?;
-    m.add("REAPER_ATTEMPT_OUTCOMES", sch::REAPER_ATTEMPT_OUTCOMES.to_vec())?;
+    m.add(
+        "REAPER_ATTEMPT_OUTCOMES",
+        sch::REAPER_ATTEMPT_OUTCOMES.to_vec(),
+    )?;
     m.add("REAPER_DONE_OUTCOMES", sch::REAPER_DONE_OUTCOMES.to_vec())?;
     m.add("OOM_END_OUTCOMES", sch::OOM_END_OUTCOMES.to_vec())?;
     m.add("OOM_END_REASONS", sch::OOM_END_REASONS.to_vec())?;

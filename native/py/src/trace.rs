@@ -20,21 +20,38 @@ pub struct PyTrace {
 
 impl PyTrace {
     fn t(&self) -> PyResult<&Trace> {
-        self.t.as_ref().ok_or_else(|| PyValueError::new_err("the trace is closed"))
+        self.t
+            .as_ref()
+            .ok_or_else(|| PyValueError::new_err("the trace is closed"))
     }
 }
 
 /// The filters of `next`/`prev`: each inner list a union of keys, the outer their intersection.
-fn filters(kind: Option<&Bound<'_, PyAny>>, pid: Option<i64>, entity: Option<&str>) -> PyResult<Vec<Vec<ListKey>>> {
+fn filters(
+    kind: Option<&Bound<'_, PyAny>>,
+    pid: Option<i64>,
+    entity: Option<&str>,
+) -> PyResult<Vec<Vec<ListKey>>> {
     let mut groups = Vec::new();
     if let Some(k) = kind.filter(|k| !k.is_none()) {
-        let kinds: Vec<String> = if k.is_instance_of::<PyString>() { vec![k.extract()?] } else { k.extract()? };
+        let kinds: Vec<String> = if k.is_instance_of::<PyString>() {
+            vec![k.extract()?]
+        } else {
+            k.extract()?
+        };
         for name in &kinds {
             if kind_id(name).is_none() {
-                return Err(PyValueError::new_err(format!("unknown event kind '{name}'")));
+                return Err(PyValueError::new_err(format!(
+                    "unknown event kind '{name}'"
+                )));
             }
         }
-        groups.push(kinds.iter().map(|n| ListKey::Kind(Str::from(n.as_str()))).collect());
+        groups.push(
+            kinds
+                .iter()
+                .map(|n| ListKey::Kind(Str::from(n.as_str())))
+                .collect(),
+        );
     }
     if let Some(p) = pid {
         groups.push(vec![ListKey::Pid(p)]);
@@ -94,7 +111,13 @@ impl PyTrace {
     /// `(name, line count)` of each source file stored in the trace, by file id.
     #[getter]
     fn sources(&self) -> PyResult<Vec<(String, i64)>> {
-        Ok(self.t()?.index().sources.iter().map(|(n, c, _, _)| (n.clone(), *c)).collect())
+        Ok(self
+            .t()?
+            .index()
+            .sources
+            .iter()
+            .map(|(n, c, _, _)| (n.clone(), *c))
+            .collect())
     }
 
     /// Seqs of the events blocks' first events (for tools that walk the trace block by block).
@@ -107,7 +130,9 @@ impl PyTrace {
         let t = self.t()?;
         check(t, seq)?;
         if seq < 0 {
-            return Err(index_error("seq -1 is the empty state before the first event, not an event".into()));
+            return Err(index_error(
+                "seq -1 is the empty state before the first event, not an event".into(),
+            ));
         }
         Ok(PyEvent::wrap(py.detach(|| t.event(seq)).py()?))
     }
@@ -125,14 +150,28 @@ impl PyTrace {
     }
 
     #[pyo3(signature = (after_seq, kind=None, pid=None, entity=None))]
-    fn next(&self, py: Python<'_>, after_seq: i64, kind: Option<&Bound<'_, PyAny>>, pid: Option<i64>, entity: Option<&str>) -> PyResult<Option<i64>> {
+    fn next(
+        &self,
+        py: Python<'_>,
+        after_seq: i64,
+        kind: Option<&Bound<'_, PyAny>>,
+        pid: Option<i64>,
+        entity: Option<&str>,
+    ) -> PyResult<Option<i64>> {
         let t = self.t()?;
         let groups = filters(kind, pid, entity)?;
         py.detach(|| t.find(after_seq, &groups, true)).py()
     }
 
     #[pyo3(signature = (before_seq, kind=None, pid=None, entity=None))]
-    fn prev(&self, py: Python<'_>, before_seq: i64, kind: Option<&Bound<'_, PyAny>>, pid: Option<i64>, entity: Option<&str>) -> PyResult<Option<i64>> {
+    fn prev(
+        &self,
+        py: Python<'_>,
+        before_seq: i64,
+        kind: Option<&Bound<'_, PyAny>>,
+        pid: Option<i64>,
+        entity: Option<&str>,
+    ) -> PyResult<Option<i64>> {
         let t = self.t()?;
         let groups = filters(kind, pid, entity)?;
         py.detach(|| t.find(before_seq, &groups, false)).py()
@@ -142,18 +181,32 @@ impl PyTrace {
     fn state_at(&self, py: Python<'_>, seq: i64) -> PyResult<PyState> {
         let t = self.t()?;
         check(t, seq)?;
-        Ok(PyState { s: py.detach(|| t.state_at(seq)).py()? })
+        Ok(PyState {
+            s: py.detach(|| t.state_at(seq)).py()?,
+        })
     }
 
     /// Lines `first..last` (1-based, inclusive) of source `file`, clipped to what exists.
     #[pyo3(signature = (first, last, file=0))]
-    fn source_lines(&self, py: Python<'_>, first: i64, last: i64, file: i64) -> PyResult<Vec<String>> {
+    fn source_lines(
+        &self,
+        py: Python<'_>,
+        first: i64,
+        last: i64,
+        file: i64,
+    ) -> PyResult<Vec<String>> {
         let t = self.t()?;
         py.detach(|| t.source_lines(first, last, file)).py()
     }
 
     /// `[(t0, t1, {kind: count}, free_min_kb, free_max_kb)]` for `buckets` equal slices of [t0, t1).
-    fn overview<'py>(&self, py: Python<'py>, t0: i64, t1: i64, buckets: usize) -> PyResult<Bound<'py, PyList>> {
+    fn overview<'py>(
+        &self,
+        py: Python<'py>,
+        t0: i64,
+        t1: i64,
+        buckets: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
         let t = self.t()?;
         let out = py.detach(|| t.overview(t0, t1, buckets)).py()?;
         let kinds = t.overview_kinds().py()?;
@@ -173,7 +226,10 @@ impl PyTrace {
 
 fn check(t: &Trace, seq: i64) -> PyResult<()> {
     if !(-1..t.len()).contains(&seq) {
-        return Err(index_error(format!("seq {seq} is outside 0..{}", t.len() - 1)));
+        return Err(index_error(format!(
+            "seq {seq} is outside 0..{}",
+            t.len() - 1
+        )));
     }
     Ok(())
 }
@@ -183,13 +239,22 @@ pub fn kinds() -> Vec<(&'static str, Vec<&'static str>)> {
     KINDS.iter().map(|(k, f)| (*k, f.to_vec())).collect()
 }
 
-fn scan_to_py<'py>(py: Python<'py>, scan: oomreplay_core::store::repair::Scan) -> PyResult<Bound<'py, PyDict>> {
+fn scan_to_py<'py>(
+    py: Python<'py>,
+    scan: oomreplay_core::store::repair::Scan,
+) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("size", scan.size)?;
     d.set_item("blocks", scan.blocks)?;
     d.set_item("events", scan.events)?;
     d.set_item("meta", to_py(py, &scan.meta)?)?;
-    d.set_item("problems", scan.problems.into_iter().map(|p| (p.offset, p.message)).collect::<Vec<_>>())?;
+    d.set_item(
+        "problems",
+        scan.problems
+            .into_iter()
+            .map(|p| (p.offset, p.message))
+            .collect::<Vec<_>>(),
+    )?;
     d.set_item("truncated_at", scan.truncated_at)?;
     d.set_item("fixed", scan.fixed)?;
     Ok(d)
@@ -198,14 +263,22 @@ fn scan_to_py<'py>(py: Python<'py>, scan: oomreplay_core::store::repair::Scan) -
 /// Check every block and the index against them: `{size, blocks, events, meta, problems, truncated_at, fixed}`.
 #[pyfunction]
 pub fn verify<'py>(py: Python<'py>, path: std::path::PathBuf) -> PyResult<Bound<'py, PyDict>> {
-    let scan = py.detach(|| oomreplay_core::store::repair::verify(&path)).py()?;
+    let scan = py
+        .detach(|| oomreplay_core::store::repair::verify(&path))
+        .py()?;
     scan_to_py(py, scan)
 }
 
 /// Write to `out` a trace of every whole event block and source chunk of `path`.
 #[pyfunction]
-pub fn repair<'py>(py: Python<'py>, path: std::path::PathBuf, out: std::path::PathBuf) -> PyResult<Bound<'py, PyDict>> {
-    let scan = py.detach(|| oomreplay_core::store::repair::repair(&path, &out)).py()?;
+pub fn repair<'py>(
+    py: Python<'py>,
+    path: std::path::PathBuf,
+    out: std::path::PathBuf,
+) -> PyResult<Bound<'py, PyDict>> {
+    let scan = py
+        .detach(|| oomreplay_core::store::repair::repair(&path, &out))
+        .py()?;
     scan_to_py(py, scan)
 }
 
@@ -214,6 +287,8 @@ pub fn repair<'py>(py: Python<'py>, path: std::path::PathBuf, out: std::path::Pa
 pub fn is_trace(path: std::path::PathBuf) -> bool {
     use std::io::Read;
     let mut head = [0u8; 8];
-    std::fs::File::open(&path).and_then(|mut f| f.read_exact(&mut head)).is_ok()
+    std::fs::File::open(&path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
         && &head == oomreplay_core::store::format::MAGIC
 }

@@ -1,10 +1,10 @@
 //! `TraceWriter`'s core: events go from Python objects (or the native converters) into blocks, with the GIL
 //! released while blocks are encoded and compressed.
 
+use oomreplay_core::error::Error;
 use oomreplay_core::model::value::Str;
 use oomreplay_core::store::tuning::Tuning;
 use oomreplay_core::store::writer::TraceWriter;
-use oomreplay_core::error::Error;
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
@@ -22,7 +22,11 @@ fn tuning_of(sizes: std::collections::HashMap<String, usize>) -> PyResult<Tuning
             "full_map_every" => &mut t.full_map_every,
             "state_dictionary_at" => &mut t.state_dictionary_at,
             "chunk" => &mut t.chunk,
-            _ => return Err(PyValueError::new_err(format!("no writer size is called {name:?}"))),
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "no writer size is called {name:?}"
+                )))
+            }
         };
         *field = size;
     }
@@ -36,13 +40,16 @@ pub struct PyWriter {
 }
 
 fn open(w: &mut Option<TraceWriter>) -> PyResult<&mut TraceWriter> {
-    w.as_mut().ok_or_else(|| PyValueError::new_err("the writer is closed"))
+    w.as_mut()
+        .ok_or_else(|| PyValueError::new_err("the writer is closed"))
 }
 
 /// The writer only writes: an I/O error (a full disk, a quota, a file-size limit) is one saying which file.
 fn written<T>(path: &std::path::Path, r: oomreplay_core::Result<T>) -> PyResult<T> {
     r.map_err(|e| match e {
-        Error::Io(io) => PyOSError::new_err(format!("{}: cannot write the trace ({io})", path.display())),
+        Error::Io(io) => {
+            PyOSError::new_err(format!("{}: cannot write the trace ({io})", path.display()))
+        }
         other => err(other),
     })
 }
@@ -52,11 +59,19 @@ impl PyWriter {
     /// `tuning`: other sizes than every trace's, by `Tuning`'s field names (tests: small blocks and keyframes).
     #[new]
     #[pyo3(signature = (path, meta, parallel=false, tuning=None))]
-    fn create(py: Python<'_>, path: std::path::PathBuf, meta: &Bound<'_, PyAny>, parallel: bool,
-              tuning: Option<std::collections::HashMap<String, usize>>) -> PyResult<PyWriter> {
+    fn create(
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        meta: &Bound<'_, PyAny>,
+        parallel: bool,
+        tuning: Option<std::collections::HashMap<String, usize>>,
+    ) -> PyResult<PyWriter> {
         let meta = from_py(meta)?;
         let tuning = tuning_of(tuning.unwrap_or_default())?;
-        let w = written(&path, py.detach(|| TraceWriter::create_tuned(&path, &meta, parallel, tuning)))?;
+        let w = written(
+            &path,
+            py.detach(|| TraceWriter::create_tuned(&path, &meta, parallel, tuning)),
+        )?;
         Ok(PyWriter { w: Some(w), path })
     }
 
@@ -75,36 +90,65 @@ impl PyWriter {
         let mut batch = Vec::with_capacity(512);
         for ev in events.try_iter()? {
             let ev = ev?;
-            let ev = ev.cast::<PyEvent>().map_err(|_| PyValueError::new_err("extend takes Events"))?;
+            let ev = ev
+                .cast::<PyEvent>()
+                .map_err(|_| PyValueError::new_err("extend takes Events"))?;
             batch.push(ev.borrow().synced(py)?);
             if batch.len() == 512 {
                 let w = open(&mut self.w)?;
                 let taken = std::mem::take(&mut batch);
-                written(&self.path, py.detach(|| taken.into_iter().try_for_each(|e| w.append(e).map(|_| ()))))?;
+                written(
+                    &self.path,
+                    py.detach(|| taken.into_iter().try_for_each(|e| w.append(e).map(|_| ()))),
+                )?;
             }
         }
         let w = open(&mut self.w)?;
-        written(&self.path, py.detach(|| batch.into_iter().try_for_each(|e| w.append(e).map(|_| ()))))
+        written(
+            &self.path,
+            py.detach(|| batch.into_iter().try_for_each(|e| w.append(e).map(|_| ()))),
+        )
     }
 
     /// A `log` event (no pid) for each of the consecutive lines of source `file_id` from `first_line`.
-    fn append_logs(&mut self, py: Python<'_>, ts: Vec<Bound<'_, PyAny>>, texts: Vec<String>, file_id: i64, first_line: i64) -> PyResult<()> {
+    fn append_logs(
+        &mut self,
+        py: Python<'_>,
+        ts: Vec<Bound<'_, PyAny>>,
+        texts: Vec<String>,
+        file_id: i64,
+        first_line: i64,
+    ) -> PyResult<()> {
         let ts: Vec<i64> = ts
             .iter()
-            .map(|t| t.extract::<i64>().or_else(|_| t.call_method0("__int__")?.extract()))
+            .map(|t| {
+                t.extract::<i64>()
+                    .or_else(|_| t.call_method0("__int__")?.extract())
+            })
             .collect::<PyResult<_>>()?;
         let texts: Vec<Str> = texts.into_iter().map(Str::from).collect();
         let w = open(&mut self.w)?;
-        written(&self.path, py.detach(|| w.append_logs(&ts, texts, file_id, first_line)))
+        written(
+            &self.path,
+            py.detach(|| w.append_logs(&ts, texts, file_id, first_line)),
+        )
     }
 
     fn add_source(&mut self, name: &str) -> PyResult<i64> {
         written(&self.path, open(&mut self.w)?.add_source(name))
     }
 
-    fn add_source_lines(&mut self, py: Python<'_>, file_id: i64, lines: Vec<String>) -> PyResult<()> {
+    fn add_source_lines(
+        &mut self,
+        py: Python<'_>,
+        file_id: i64,
+        lines: Vec<String>,
+    ) -> PyResult<()> {
         let w = open(&mut self.w)?;
-        written(&self.path, py.detach(|| w.add_source_lines(file_id, lines.into_iter().map(Str::from))))
+        written(
+            &self.path,
+            py.detach(|| w.add_source_lines(file_id, lines.into_iter().map(Str::from))),
+        )
     }
 
     /// Finish the file under `meta` and move it to its final name.

@@ -7,8 +7,8 @@
 //! understands no message, stays for tests that want the console's lines as text.
 
 use super::converter::FtraceConverter;
-use crate::model::schema::kind;
 pub use crate::model::event::log_event;
+use crate::model::schema::kind;
 use crate::model::{Event, Str};
 
 /// What the converter needs of a kernel-log parser: Python's `LogConverter.feed` and `finish`.
@@ -33,7 +33,10 @@ impl ConsoleParser for crate::klog::LogConverter {
 impl FtraceConverter<crate::klog::LogConverter> {
     /// A converter whose console lines are read by the kernel-log converter, as Python's is.
     pub fn with_log_parser(file_id: i64) -> Self {
-        FtraceConverter::new(file_id, crate::klog::LogConverter::new(file_id, crate::klog::Format::Auto))
+        FtraceConverter::new(
+            file_id,
+            crate::klog::LogConverter::new(file_id, crate::klog::Format::Auto),
+        )
     }
 }
 
@@ -56,7 +59,13 @@ impl ConsoleParser for PlainConsole {
 const CONSOLE_KEPT: usize = 64;
 
 impl<C: ConsoleParser> FtraceConverter<C> {
-    pub(super) fn console_line(&mut self, ts: i64, payload: &str, lineno: i64, out: &mut Vec<Event>) {
+    pub(super) fn console_line(
+        &mut self,
+        ts: i64,
+        payload: &str,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) {
         match self.console_text.iter_mut().find(|(l, _)| *l == lineno) {
             Some(slot) => slot.1 = Str::from(payload),
             None => {
@@ -114,17 +123,25 @@ impl<C: ConsoleParser> FtraceConverter<C> {
                     }
                     false
                 }
-                _ if is_flag_set && flag == Some("TIF_MEMDIE") => ev.pid.is_some_and(|p| dropped_kills.contains(&p)),
+                _ if is_flag_set && flag == Some("TIF_MEMDIE") => {
+                    ev.pid.is_some_and(|p| dropped_kills.contains(&p))
+                }
                 (kind::REAPER_ATTEMPT, Some(v)) => v.reaper_seen,
                 (kind::REAPER_DONE, Some(v)) => std::mem::replace(&mut v.done, true),
-                (kind::FLAG_SET, Some(v)) if flag == Some("MMF_OOM_SKIP") => std::mem::replace(&mut v.oom_skip, true),
+                (kind::FLAG_SET, Some(v)) if flag == Some("MMF_OOM_SKIP") => {
+                    std::mem::replace(&mut v.oom_skip, true)
+                }
                 _ => false,
             };
             if !drop {
                 out.push(ev);
             } else if let Some(src) = ev.src {
                 if !out[start..].iter().any(|e| e.src == Some(src)) {
-                    let text = self.console_text.iter().find(|(l, _)| *l == src.1).map_or("", |(_, t)| &**t);
+                    let text = self
+                        .console_text
+                        .iter()
+                        .find(|(l, _)| *l == src.1)
+                        .map_or("", |(_, t)| &**t);
                     out.push(log_event(ev.ts_ns, text, src));
                 }
             }

@@ -73,15 +73,18 @@ impl Tracepoint {
             "sched_process_exit" => Exit,
             "sched_process_free" => Free,
             "signal_generate" => Signal,
-            "mmap_lock_start_locking" | "mmap_lock_acquire_returned" | "mmap_lock_released" => MmapLock,
+            "mmap_lock_start_locking" | "mmap_lock_acquire_returned" | "mmap_lock_released" => {
+                MmapLock
+            }
             "lock_acquire" | "lock_release" => Lockdep,
             "contention_begin" | "contention_end" => Contention,
             "console" => Console,
-            "mm_vmscan_direct_reclaim_begin" | "mm_vmscan_memcg_reclaim_begin"
+            "mm_vmscan_direct_reclaim_begin"
+            | "mm_vmscan_memcg_reclaim_begin"
             | "mm_vmscan_memcg_softlimit_reclaim_begin" => ReclaimBegin,
-            "mm_vmscan_direct_reclaim_end" | "mm_vmscan_memcg_reclaim_end" | "mm_vmscan_memcg_softlimit_reclaim_end" => {
-                ReclaimEnd
-            }
+            "mm_vmscan_direct_reclaim_end"
+            | "mm_vmscan_memcg_reclaim_end"
+            | "mm_vmscan_memcg_softlimit_reclaim_end" => ReclaimEnd,
             _ => return None,
         })
     }
@@ -149,7 +152,11 @@ impl<C: ConsoleParser> FtraceConverter<C> {
             pairs: Pairs::default(),
             strings: Interner::default(),
             key: String::new(),
-            names: Names { flag: Str::from("flag"), outcome: Str::from("outcome"), min_kb: Str::from("min_kb") },
+            names: Names {
+                flag: Str::from("flag"),
+                outcome: Str::from("outcome"),
+                min_kb: Str::from("min_kb"),
+            },
             last_event: (String::new(), None),
         }
     }
@@ -189,7 +196,12 @@ impl<C: ConsoleParser> FtraceConverter<C> {
         };
         let mut copy = self.buffer.text();
         copy.push_str(text);
-        let held = Pending { ts, lineno, text: copy, rec };
+        let held = Pending {
+            ts,
+            lineno,
+            text: copy,
+            rec,
+        };
         if let Some(line) = self.buffer.push(held) {
             self.release(line, out);
         }
@@ -278,7 +290,8 @@ impl<C: ConsoleParser> FtraceConverter<C> {
                         self.report.overflow.push(line.lineno);
                     }
                 }
-                if rec.comm != "<...>" && rec.comm != "<idle>" && !self.comm.contains_key(&rec.pid) {
+                if rec.comm != "<...>" && rec.comm != "<idle>" && !self.comm.contains_key(&rec.pid)
+                {
                     let comm = self.strings.get(rec.comm);
                     self.comm.insert(rec.pid, comm);
                 }
@@ -294,7 +307,14 @@ impl<C: ConsoleParser> FtraceConverter<C> {
         self.buffer.recycle(line.text);
     }
 
-    fn handle(&mut self, tp: Tracepoint, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
+    fn handle(
+        &mut self,
+        tp: Tracepoint,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
         use Tracepoint::*;
         match tp {
             Rss => self.rss(ts, rec, lineno, out),
@@ -331,8 +351,13 @@ impl<C: ConsoleParser> FtraceConverter<C> {
                 let n = count.parse::<u128>().unwrap_or(u128::MAX);
                 self.report.lost_events = self.report.lost_events.saturating_add(n);
             }
-            let n = lost.count.map_or_else(|| "events".to_string(), |c| format!("{} events", thousands(c)));
-            let at = lost.cpu.map_or_else(|| "the recording".to_string(), |c| format!("CPU {c}"));
+            let n = lost.count.map_or_else(
+                || "events".to_string(),
+                |c| format!("{} events", thousands(c)),
+            );
+            let at = lost
+                .cpu
+                .map_or_else(|| "the recording".to_string(), |c| format!("CPU {c}"));
             let mut note = self.event(ts, kind::NOTE, None, lineno);
             note.values[0] = Value::str(&format!("{at}: {n} lost here"));
             out.push(note);

@@ -10,7 +10,9 @@
 //! regex would backtrack (the optional flags column, the event name's last `:`), the scan tries the same
 //! alternatives in the same order.
 
-use super::chars::{digits, non_spaces, rstrip, space, spaces, strip, words, Digits, COLON, DASH, DOT};
+use super::chars::{
+    digits, non_spaces, rstrip, space, spaces, strip, words, Digits, COLON, DASH, DOT,
+};
 
 /// Only this much of a line is read (the source keeps all of it), in characters: Python's
 /// `kernel_log.MATCH_CHARS`.
@@ -72,7 +74,11 @@ pub fn parse_line(line: &str) -> Parsed<'_> {
     let s = line.as_bytes();
     let mut buffer = None;
     // a plain loop, not memchr: the first `-` is a few bytes in, where memchr's set-up costs more than the scan
-    let mut dashes = s.iter().enumerate().filter(|(_, &b)| b == b'-').map(|(d, _)| d);
+    let mut dashes = s
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'-')
+        .map(|(d, _)| d);
     let (start, m) = match dashes.find_map(|d| ftrace_columns(s, d).map(|m| (d, m))) {
         Some(found) => found,
         None => match (0..s.len()).find_map(|p| perf_columns(s, p).map(|m| (p, m))) {
@@ -104,7 +110,9 @@ pub fn parse_line(line: &str) -> Parsed<'_> {
         },
         None => None,
     };
-    let Some(ts_ns) = m.ts.nanoseconds() else { return Parsed::Overflow };
+    let Some(ts_ns) = m.ts.nanoseconds() else {
+        return Parsed::Overflow;
+    };
     Parsed::Event(FtraceLine {
         comm: strip(head),
         pid,
@@ -119,7 +127,9 @@ pub fn parse_line(line: &str) -> Parsed<'_> {
 
 /// A pid (or tgid) column: pid_t is an int.
 pub(super) fn pid_value(d: Digits) -> Option<i64> {
-    d.value.filter(|v| i32::try_from(*v).is_ok()).map(|v| v as i64)
+    d.value
+        .filter(|v| i32::try_from(*v).is_ok())
+        .map(|v| v as i64)
 }
 
 /// `sec[.frac]` as read by `int(sec + frac) * 10 ** (9 - len(frac))`.
@@ -134,7 +144,9 @@ impl Stamp {
         let sec = self.sec.value?;
         let ns = match self.frac {
             None => sec,
-            Some(f) => sec.checked_mul(1_000_000_000)?.checked_add(f.value? * 10u64.pow(9 - f.count as u32))?,
+            Some(f) => sec
+                .checked_mul(1_000_000_000)?
+                .checked_add(f.value? * 10u64.pow(9 - f.count as u32))?,
         };
         i64::try_from(ns).ok()
     }
@@ -209,14 +221,25 @@ fn ftrace_columns(s: &[u8], d: usize) -> Option<Columns> {
         return None;
     }
     // the irq-info flags `[.a-zA-Z0-9]{4,6}\s+`, optional: tried first, as the greedy regex does
-    let flags = s[i..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'.').count();
+    let flags = s[i..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'.')
+        .count();
     let rest = if (4..=6).contains(&flags) && space(s, i + flags).is_some() {
         stamp_and_event(s, spaces(s, i + flags), false)
     } else {
         None
     };
     let (ts, event, end) = rest.or_else(|| stamp_and_event(s, i, false))?;
-    Some(Columns { pid, tgid, cpu: Some(cpu), ts, event, end, perf: false })
+    Some(Columns {
+        pid,
+        tgid,
+        cpu: Some(cpu),
+        ts,
+        event,
+        end,
+        perf: false,
+    })
 }
 
 /// The perf layout's columns at the whitespace character at `p` (Python's `_PERF` matched there).
@@ -250,7 +273,15 @@ fn perf_columns(s: &[u8], p: usize) -> Option<Columns> {
         i = after;
     }
     let (ts, event, end) = stamp_and_event(s, i, true)?;
-    Some(Columns { pid, tgid, cpu, ts, event, end, perf: true })
+    Some(Columns {
+        pid,
+        tgid,
+        cpu,
+        ts,
+        event,
+        end,
+        perf: true,
+    })
 }
 
 /// `(\d+)(?:\.(\d{1,9}))?:\s+` then the event name and `:\s*`: the stamp, the name's span and the payload's start.
@@ -288,7 +319,11 @@ fn stamp_and_event(s: &[u8], i: usize, perf: bool) -> Option<(Stamp, (usize, usi
             k = after;
         }
     }
-    let name_end = if perf { perf_event(s, k)? } else { ftrace_event(s, k)? };
+    let name_end = if perf {
+        perf_event(s, k)?
+    } else {
+        ftrace_event(s, k)?
+    };
     Some((Stamp { sec, frac }, (k, name_end), spaces(s, name_end + 1)))
 }
 
@@ -302,7 +337,10 @@ fn ftrace_event(s: &[u8], k: usize) -> Option<usize> {
         return None;
     }
     let run = words(s, k + 1, COLON | DOT | DASH);
-    s[k + 1..run].iter().rposition(|&b| b == b':').map(|c| k + 1 + c)
+    s[k + 1..run]
+        .iter()
+        .rposition(|&b| b == b':')
+        .map(|c| k + 1 + c)
 }
 
 /// `[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*:` at `k`: the offset of the second `:`.

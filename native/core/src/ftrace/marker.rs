@@ -3,7 +3,9 @@
 //! says it is a recording at all (Python's `ftrace_line.lost_marker`, `overwritten`, `looks_like_event`,
 //! `is_ftrace`). These lines are rare: each test is a plain scan, tried only on lines `parse_line` turned away.
 
-use super::chars::{digits, is_py_digit_str, lstrip, non_spaces, space, spaces, strip, words, Digits};
+use super::chars::{
+    digits, is_py_digit_str, lstrip, non_spaces, space, spaces, strip, words, Digits,
+};
 use super::line::{bracketed_cpu, parse_line, pid_cpu, unquote, Parsed};
 
 /// `CPU:N [LOST M EVENTS]` (tracefs), `CPU:N [M EVENTS DROPPED]` (trace-cmd), `PERF_RECORD_LOST lost M` or
@@ -76,7 +78,10 @@ fn cpu_marker(s: &[u8], i: usize) -> Option<Lost> {
         }
         (n.count > 0).then(|| decimal(s, open, n))
     };
-    Some(Lost { cpu: Some(decimal(s, at, cpu)), count })
+    Some(Lost {
+        cpu: Some(decimal(s, at, cpu)),
+        count,
+    })
 }
 
 /// `(?:.*?\[(\d{1,4})\].*?)?PERF_RECORD_LOST\w* lost (\d+)|Processed \d+ (?:events|samples) and lost \d+ chunks`,
@@ -97,14 +102,19 @@ fn perf_lost(s: &[u8]) -> Option<Lost> {
                     break;
                 }
                 let &(_, n) = records.iter().find(|(q, _)| *q > cpu.end)?;
-                return Some(Lost { cpu: Some(decimal(s, b + 1, cpu)), count: count(n) });
+                return Some(Lost {
+                    cpu: Some(decimal(s, b + 1, cpu)),
+                    count: count(n),
+                });
             }
         }
     }
     let closing = memchr::memmem::find_iter(s, b"Processed ").find(|&p| {
         let n = digits(s, p + 10);
         let rest = &s[n.end..];
-        let Some(rest) = rest.strip_prefix(b" events and lost ").or_else(|| rest.strip_prefix(b" samples and lost "))
+        let Some(rest) = rest
+            .strip_prefix(b" events and lost ")
+            .or_else(|| rest.strip_prefix(b" samples and lost "))
         else {
             return false;
         };
@@ -112,8 +122,14 @@ fn perf_lost(s: &[u8]) -> Option<Lost> {
         n.count > 0 && chunks.count > 0 && s[chunks.end..].starts_with(b" chunks")
     });
     match (records.first(), closing) {
-        (Some(&(q, n)), c) if c.is_none_or(|c| q < c) => Some(Lost { cpu: None, count: count(n) }),
-        (_, Some(_)) => Some(Lost { cpu: None, count: None }),
+        (Some(&(q, n)), c) if c.is_none_or(|c| q < c) => Some(Lost {
+            cpu: None,
+            count: count(n),
+        }),
+        (_, Some(_)) => Some(Lost {
+            cpu: None,
+            count: None,
+        }),
         _ => None,
     }
 }
@@ -145,7 +161,9 @@ pub fn looks_like_event(line: &str) -> bool {
 /// whitespace run after the first visible character, followed by the perf columns.
 fn perf_start(s: &[u8]) -> bool {
     let a = spaces(s, 0);
-    let Some(first) = super::chars::non_space(s, a) else { return false };
+    let Some(first) = super::chars::non_space(s, a) else {
+        return false;
+    };
     let mut i = a + first;
     while i < s.len() {
         let Some(n) = space(s, i) else {
@@ -192,7 +210,8 @@ pub fn sniff(head: &[&str]) -> bool {
     let (mut events, mut stamped) = (0usize, 0usize);
     for line in head {
         let s = unquote(line);
-        if s.starts_with("# tracer:") || (s.starts_with("cpus=") && is_py_digit_str(strip(&s[5..]))) {
+        if s.starts_with("# tracer:") || (s.starts_with("cpus=") && is_py_digit_str(strip(&s[5..])))
+        {
             return true;
         }
         if parse_line(s) != Parsed::Text {

@@ -33,7 +33,11 @@ pub(super) fn text(s: Option<&str>) -> Value {
 
 impl<C: ConsoleParser> FtraceConverter<C> {
     /// The payload's `pid`: Ok(None) (and the line rejected) when it names none, Err beyond a pid.
-    fn payload_pid(&mut self, payload: &str, lineno: i64) -> Result<Option<i64>, super::payload::TooLarge> {
+    fn payload_pid(
+        &mut self,
+        payload: &str,
+        lineno: i64,
+    ) -> Result<Option<i64>, super::payload::TooLarge> {
         self.pairs.read(payload);
         let pid = number(self.pairs.get(payload, "pid"));
         if pid.is_none() {
@@ -48,9 +52,17 @@ impl<C: ConsoleParser> FtraceConverter<C> {
         ev
     }
 
-    pub(super) fn mark_victim(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
+    pub(super) fn mark_victim(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
         let p = rec.payload;
-        let Some(pid) = self.payload_pid(p, lineno)? else { return Ok(()) };
+        let Some(pid) = self.payload_pid(p, lineno)? else {
+            return Ok(());
+        };
         let nums: [Num; 7] = MARK_VICTIM_FIELDS.map(|(key, _)| number(self.pairs.get(p, key)));
         let mut values: [Value; 7] = Default::default();
         for (v, n) in values.iter_mut().zip(nums) {
@@ -69,11 +81,16 @@ impl<C: ConsoleParser> FtraceConverter<C> {
             Some(i) => {
                 // a thread of a live victim marked itself: no new kill
                 self.victims.at(i).marked.insert(pid);
-                out.push(self.event(ts, kind::OOM_VICTIM, Some(pid), lineno).with("comm", opt(comm)));
+                out.push(
+                    self.event(ts, kind::OOM_VICTIM, Some(pid), lineno)
+                        .with("comm", opt(comm)),
+                );
             }
             None => {
                 self.victims.add(pid, comm.clone(), counters);
-                let mut kill = self.event(ts, kind::OOM_KILL, Some(pid), lineno).with("comm", opt(comm));
+                let mut kill = self
+                    .event(ts, kind::OOM_KILL, Some(pid), lineno)
+                    .with("comm", opt(comm));
                 for ((_, name), v) in MARK_VICTIM_FIELDS.iter().zip(values) {
                     kill.set(name, v);
                 }
@@ -97,11 +114,22 @@ impl<C: ConsoleParser> FtraceConverter<C> {
         i
     }
 
-    pub(super) fn wake_reaper(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
-        let Some(pid) = self.payload_pid(rec.payload, lineno)? else { return Ok(()) };
+    pub(super) fn wake_reaper(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
+        let Some(pid) = self.payload_pid(rec.payload, lineno)? else {
+            return Ok(());
+        };
         let i = self.reaped(pid);
         let comm = self.victims.at(i).comm.clone();
-        out.push(self.event(ts, kind::REAPER_WAKE, Some(pid), lineno).with("comm", opt(comm)));
+        out.push(
+            self.event(ts, kind::REAPER_WAKE, Some(pid), lineno)
+                .with("comm", opt(comm)),
+        );
         Ok(())
     }
 
@@ -114,7 +142,15 @@ impl<C: ConsoleParser> FtraceConverter<C> {
         Ok(())
     }
 
-    fn attempt(&self, ts: i64, pid: i64, n: usize, outcome: &str, comm: Option<Str>, lineno: i64) -> Event {
+    fn attempt(
+        &self,
+        ts: i64,
+        pid: i64,
+        n: usize,
+        outcome: &str,
+        comm: Option<Str>,
+        lineno: i64,
+    ) -> Event {
         let mut ev = self
             .event(ts, kind::REAPER_ATTEMPT, Some(pid), lineno)
             .with("n", n as i64)
@@ -124,8 +160,16 @@ impl<C: ConsoleParser> FtraceConverter<C> {
         ev
     }
 
-    pub(super) fn finish_reaping(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
-        let Some(pid) = self.payload_pid(rec.payload, lineno)? else { return Ok(()) };
+    pub(super) fn finish_reaping(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
+        let Some(pid) = self.payload_pid(rec.payload, lineno)? else {
+            return Ok(());
+        };
         let i = self.reaped(pid);
         let v = self.victims.at(i);
         v.reaping = false;
@@ -136,15 +180,30 @@ impl<C: ConsoleParser> FtraceConverter<C> {
         Ok(())
     }
 
-    pub(super) fn skip_reaping(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
-        let Some(pid) = self.payload_pid(rec.payload, lineno)? else { return Ok(()) };
+    pub(super) fn skip_reaping(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
+        let Some(pid) = self.payload_pid(rec.payload, lineno)? else {
+            return Ok(());
+        };
         let i = self.reaped(pid);
         let v = self.victims.at(i);
         // the trylock failed, unless the mm was already done with (MMF_OOM_SKIP): then there is nothing to reap
         let lock_busy = !(v.done || v.gone || v.oom_skip);
         let (n, last) = v.attempt(lock_busy);
         let comm = v.comm.clone();
-        out.push(self.attempt(ts, pid, n, if lock_busy { "lock_busy" } else { "skipped" }, comm, lineno));
+        out.push(self.attempt(
+            ts,
+            pid,
+            n,
+            if lock_busy { "lock_busy" } else { "skipped" },
+            comm,
+            lineno,
+        ));
         if last {
             self.reaper_done(ts, i, "unable", lineno, out);
         }
@@ -156,7 +215,9 @@ impl<C: ConsoleParser> FtraceConverter<C> {
         if !v.done {
             v.done = true;
             let (pid, comm) = (v.pid, v.comm.clone());
-            let mut ev = self.event(ts, kind::REAPER_DONE, Some(pid), lineno).with("outcome", outcome);
+            let mut ev = self
+                .event(ts, kind::REAPER_DONE, Some(pid), lineno)
+                .with("outcome", outcome);
             ev.set("comm", opt(comm));
             ev.inferred = vec![self.names.outcome.clone()];
             out.push(ev);
@@ -172,13 +233,25 @@ impl<C: ConsoleParser> FtraceConverter<C> {
         }
         v.oom_skip = true;
         let pid = v.pid;
-        out.push(self.flag(ts, kind::FLAG_SET, pid, "MMF_OOM_SKIP", lineno).with("target", "mm"));
+        out.push(
+            self.flag(ts, kind::FLAG_SET, pid, "MMF_OOM_SKIP", lineno)
+                .with("target", "mm"),
+        );
     }
 
-    pub(super) fn score_adj(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
+    pub(super) fn score_adj(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
         let p = rec.payload;
         self.pairs.read(p);
-        let (pid, adj) = (number(self.pairs.get(p, "pid")), number(self.pairs.get(p, "oom_score_adj")));
+        let (pid, adj) = (
+            number(self.pairs.get(p, "pid")),
+            number(self.pairs.get(p, "oom_score_adj")),
+        );
         if pid.is_none() || adj.is_none() {
             self.reject(lineno);
             return Ok(());
@@ -190,20 +263,37 @@ impl<C: ConsoleParser> FtraceConverter<C> {
             self.comm.insert(pid, c);
         }
         // `task` has no oom_score_adj column: the value travels in the event's extra fields
-        out.push(self.event(ts, kind::TASK, Some(pid), lineno).with("comm", text(comm)).with("oom_score_adj", adj));
+        out.push(
+            self.event(ts, kind::TASK, Some(pid), lineno)
+                .with("comm", text(comm))
+                .with("oom_score_adj", adj),
+        );
         Ok(())
     }
 
-    pub(super) fn exit(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
+    pub(super) fn exit(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
         let p = rec.payload;
-        let Some(pid) = self.payload_pid(p, lineno)? else { return Ok(()) };
+        let Some(pid) = self.payload_pid(p, lineno)? else {
+            return Ok(());
+        };
         self.exited.insert(pid);
         let comm = match self.pairs.get(p, "comm") {
             Some(c) if !c.is_empty() => Some(self.strings.get(c)),
             _ => self.comm.get(&pid).cloned(),
         };
-        out.push(self.event(ts, kind::TASK_EXIT, Some(pid), lineno).with("comm", opt(comm)));
-        let Some(i) = self.victims.of_exiting(pid) else { return Ok(()) };
+        out.push(
+            self.event(ts, kind::TASK_EXIT, Some(pid), lineno)
+                .with("comm", opt(comm)),
+        );
+        let Some(i) = self.victims.of_exiting(pid) else {
+            return Ok(());
+        };
         if self.victims.at(i).marked.remove(&pid) {
             // exit_mm() -> exit_oom_victim(), no tracepoint
             out.push(self.flag(ts, kind::FLAG_CLEAR, pid, "TIF_MEMDIE", lineno));
@@ -217,15 +307,26 @@ impl<C: ConsoleParser> FtraceConverter<C> {
         Ok(())
     }
 
-    pub(super) fn free(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
+    pub(super) fn free(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
         let p = rec.payload;
         self.pairs.read(p);
-        let Some(pid) = number(self.pairs.get(p, "pid")).pid()? else { return Ok(()) };
+        let Some(pid) = number(self.pairs.get(p, "pid")).pid()? else {
+            return Ok(());
+        };
         if !self.exited.insert(pid) {
             return Ok(()); // the exit is already in the trace: the free is kept as text
         }
         // its exit was before the recording
-        out.push(self.event(ts, kind::TASK_EXIT, Some(pid), lineno).with("comm", text(self.pairs.get(p, "comm"))));
+        out.push(
+            self.event(ts, kind::TASK_EXIT, Some(pid), lineno)
+                .with("comm", text(self.pairs.get(p, "comm"))),
+        );
         Ok(())
     }
 }

@@ -34,7 +34,8 @@ impl Pairs {
                 Some((key_end, value, end)) => {
                     let v = strip(&payload[value.0..value.1]);
                     let v0 = at(v);
-                    self.spans.push([p as u32, key_end as u32, v0, v0 + v.len() as u32]);
+                    self.spans
+                        .push([p as u32, key_end as u32, v0, v0 + v.len() as u32]);
                     p = end;
                 }
                 None => p += 1,
@@ -56,7 +57,8 @@ impl Pairs {
                 return false;
             }
             let end = non_spaces(s, key_end + 1);
-            self.spans.push([i as u32, key_end as u32, key_end as u32 + 1, end as u32]);
+            self.spans
+                .push([i as u32, key_end as u32, key_end as u32 + 1, end as u32]);
             i = spaces(s, end);
         }
         true
@@ -84,7 +86,11 @@ fn pair_at(s: &[u8], p: usize) -> Option<(usize, (usize, usize), usize)> {
         Some(b':') if key_end + 1 < s.len() && space(s, key_end + 1).is_none() => key_end + 1,
         _ => return None,
     };
-    let open = if s.get(v) == Some(&b' ') && s.get(v + 1) == Some(&b'(') { v + 1 } else { v };
+    let open = if s.get(v) == Some(&b' ') && s.get(v + 1) == Some(&b'(') {
+        v + 1
+    } else {
+        v
+    };
     if s.get(open) == Some(&b'(') {
         if let Some(close) = memchr::memchr(b')', &s[open + 1..]) {
             let end = open + 1 + close + 1;
@@ -165,16 +171,27 @@ mod tests {
     fn pairs(payload: &str) -> Vec<(&str, &str)> {
         let mut p = Pairs::default();
         p.read(payload);
-        let mut keys: Vec<&str> = p.spans.iter().map(|sp| &payload[sp[0] as usize..sp[1] as usize]).collect();
+        let mut keys: Vec<&str> = p
+            .spans
+            .iter()
+            .map(|sp| &payload[sp[0] as usize..sp[1] as usize])
+            .collect();
         keys.dedup();
-        keys.into_iter().map(|k| (k, p.get(payload, k).unwrap())).collect()
+        keys.into_iter()
+            .map(|k| (k, p.get(payload, k).unwrap()))
+            .collect()
     }
 
     #[test]
     fn plain_pairs() {
         assert_eq!(
             pairs("mm_id=1766604649 curr=0 type=MM_ANONPAGES size=16384B"),
-            [("mm_id", "1766604649"), ("curr", "0"), ("type", "MM_ANONPAGES"), ("size", "16384B")]
+            [
+                ("mm_id", "1766604649"),
+                ("curr", "0"),
+                ("type", "MM_ANONPAGES"),
+                ("size", "16384B")
+            ]
         );
         assert_eq!(pairs("a=b=c"), [("a", "b=c")]);
         assert_eq!(pairs("a=1 a=2"), [("a", "2")]); // the last value wins
@@ -184,8 +201,14 @@ mod tests {
     fn mixed_pairs_padding_and_null() {
         let p = "pid=42 comm=grow total-vm=10kB file-rss:1kB shmem-rss:0kB uid=0";
         assert_eq!(pairs(p)[3], ("file-rss", "1kB"));
-        assert_eq!(pairs("node=0 zone=Normal   order=0"), [("node", "0"), ("zone", "Normal"), ("order", "0")]);
-        assert_eq!(pairs("page= (null) pfn=0"), [("page", "(null)"), ("pfn", "0")]);
+        assert_eq!(
+            pairs("node=0 zone=Normal   order=0"),
+            [("node", "0"), ("zone", "Normal"), ("order", "0")]
+        );
+        assert_eq!(
+            pairs("page= (null) pfn=0"),
+            [("page", "(null)"), ("pfn", "0")]
+        );
         assert_eq!(pairs("x-y.z=1 foo bar: k:v"), [("z", "1"), ("k", "v")]); // keys found mid-word, as findall does
     }
 

@@ -27,7 +27,9 @@ fn signed(s: &[u8], i: usize) -> Option<(Num, usize)> {
     if d.count == 0 {
         return None;
     }
-    let n = d.value.map_or(Num::Huge, |v| Num::Int(if neg { -(v as i128) } else { v as i128 }));
+    let n = d.value.map_or(Num::Huge, |v| {
+        Num::Int(if neg { -(v as i128) } else { v as i128 })
+    });
     Some((n, d.end))
 }
 
@@ -89,7 +91,11 @@ fn plugin_switch(p: &str) -> Option<Switch<'_>> {
 /// The model's one-letter state from `prev_state`: `R+` (preempted) is R, a combination such as `D|K`
 /// (TASK_KILLABLE) or `D|N` (TASK_IDLE) keeps its first letter.
 pub fn task_state(prev_state: &str) -> &str {
-    let first = prev_state.split('|').next().unwrap_or("").trim_end_matches('+');
+    let first = prev_state
+        .split('|')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('+');
     match first.chars().next() {
         Some(c) => &first[..c.len_utf8()],
         None => "R",
@@ -124,7 +130,12 @@ pub fn lockdep(payload: &str) -> Option<Lockdep<'_>> {
     } else {
         return None;
     };
-    Some(Lockdep { addr: &payload[..addr_end], try_, read, name: strip(&payload[name_at..]) })
+    Some(Lockdep {
+        addr: &payload[..addr_end],
+        try_,
+        read,
+        name: strip(&payload[name_at..]),
+    })
 }
 
 /// `contention_begin`'s `%p (flags=…)` / `contention_end`'s `%p (ret=…)`: `(address, flags or ret)`.
@@ -143,16 +154,37 @@ mod tests {
 
     #[test]
     fn both_switch_forms() {
-        let k = sched_switch("prev_comm=a b prev_pid=1 prev_prio=120 prev_state=D|K ==> next_comm=c next_pid=2")
-            .unwrap();
-        assert_eq!((k.prev_comm, k.prev_pid, k.prev_state, k.next_comm, k.next_pid),
-                   ("a b", Num::Int(1), "D|K", "c", Num::Int(2)));
+        let k = sched_switch(
+            "prev_comm=a b prev_pid=1 prev_prio=120 prev_state=D|K ==> next_comm=c next_pid=2",
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                k.prev_comm,
+                k.prev_pid,
+                k.prev_state,
+                k.next_comm,
+                k.next_pid
+            ),
+            ("a b", Num::Int(1), "D|K", "c", Num::Int(2))
+        );
         let p = sched_switch("swapper/0:0 [120] R ==> trace-cmd:89135 [120]").unwrap();
-        assert_eq!((p.prev_comm, p.prev_pid, p.prev_state, p.next_comm, p.next_pid),
-                   ("swapper/0", Num::Int(0), "R", "trace-cmd", Num::Int(89135)));
+        assert_eq!(
+            (
+                p.prev_comm,
+                p.prev_pid,
+                p.prev_state,
+                p.next_comm,
+                p.next_pid
+            ),
+            ("swapper/0", Num::Int(0), "R", "trace-cmd", Num::Int(89135))
+        );
         // a comm holding the separator: the lazy match takes the first split that completes
         let c = sched_switch("x:y:5 [120] S ==> a:b:6 [120]").unwrap();
-        assert_eq!((c.prev_comm, c.prev_pid, c.next_comm, c.next_pid), ("x:y", Num::Int(5), "a:b", Num::Int(6)));
+        assert_eq!(
+            (c.prev_comm, c.prev_pid, c.next_comm, c.next_pid),
+            ("x:y", Num::Int(5), "a:b", Num::Int(6))
+        );
         assert_eq!(sched_switch("prev_comm=a prev_pid=x"), None);
     }
 
@@ -173,7 +205,10 @@ mod tests {
         let l = lockdep("0xabc read ").unwrap(); // nothing after `read `: the regex gives it back to the name
         assert_eq!((l.try_, l.read, l.name), (false, false, "read"));
         assert_eq!(lockdep("0xabc"), None);
-        assert_eq!(contention("0xc00000c80904ef00 (flags=SPIN)"), Some(("0xc00000c80904ef00", "SPIN")));
+        assert_eq!(
+            contention("0xc00000c80904ef00 (flags=SPIN)"),
+            Some(("0xc00000c80904ef00", "SPIN"))
+        );
         assert_eq!(contention("0x1 (ret=0)"), Some(("0x1", "0")));
         assert_eq!(contention("0x1 (other=0)"), None);
     }

@@ -97,12 +97,18 @@ pub struct Reorder {
 
 impl Reorder {
     pub fn new(capacity: usize) -> Reorder {
-        Reorder { held: VecDeque::with_capacity(capacity + 1), capacity, texts: Vec::new() }
+        Reorder {
+            held: VecDeque::with_capacity(capacity + 1),
+            capacity,
+            texts: Vec::new(),
+        }
     }
 
     /// An empty text to copy a line into (one given back earlier when there is one).
     pub fn text(&mut self) -> String {
-        self.texts.pop().unwrap_or_else(|| String::with_capacity(256))
+        self.texts
+            .pop()
+            .unwrap_or_else(|| String::with_capacity(256))
     }
 
     /// Give a released line's text back for reuse.
@@ -117,11 +123,15 @@ impl Reorder {
     /// `heappushpop`). Ties of `(ts, lineno)`, which only a caller repeating line numbers makes, leave in the
     /// order they came.
     pub fn push(&mut self, line: Pending) -> Option<Pending> {
-        if self.held.len() >= self.capacity && self.held.front().is_none_or(|f| line.key() < f.key()) {
+        if self.held.len() >= self.capacity
+            && self.held.front().is_none_or(|f| line.key() < f.key())
+        {
             return Some(line);
         }
         let at = match self.held.back() {
-            Some(last) if last.key() > line.key() => self.held.partition_point(|p| p.key() <= line.key()),
+            Some(last) if last.key() > line.key() => {
+                self.held.partition_point(|p| p.key() <= line.key())
+            }
             _ => self.held.len(),
         };
         self.held.insert(at, line);
@@ -142,7 +152,12 @@ mod tests {
     use super::*;
 
     fn line(ts: i64, lineno: i64) -> Pending {
-        Pending { ts, lineno, text: String::new(), rec: Rec::Text }
+        Pending {
+            ts,
+            lineno,
+            text: String::new(),
+            rec: Rec::Text,
+        }
     }
 
     /// What Python's heap gives: the smallest of the held lines and the new one, at each push once full.

@@ -49,13 +49,21 @@ impl Default for Report {
 impl Report {
     /// `(kind name, count)` of every kind made at least once.
     pub fn counts_by_name(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
-        self.counts.iter().enumerate().filter(|(_, n)| **n > 0).map(|(k, n)| (kind_name(k as u8), *n))
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| (kind_name(k as u8), *n))
     }
 
     /// The closing warnings, once the last line is in (Python's `_warn`).
     pub(super) fn warn(&mut self, last_lineno: i64) {
         if let Some(first) = self.lost_markers.first() {
-            let n = if self.lost_events > 0 { format!("{} events", thousands(self.lost_events)) } else { "events".into() };
+            let n = if self.lost_events > 0 {
+                format!("{} events", thousands(self.lost_events))
+            } else {
+                "events".into()
+            };
             self.warnings.push(format!(
                 "{} lost-event marker(s) (first at line {first}): {n} missing from the recording",
                 self.lost_markers.len()
@@ -64,7 +72,9 @@ impl Report {
         if let Some(at) = self.rejects.iter().position(|&l| l == last_lineno) {
             // a recording killed mid-write, or a paste cut short
             self.rejects.remove(at);
-            self.warnings.push(format!("line {last_lineno}: the last line is cut short; kept as text"));
+            self.warnings.push(format!(
+                "line {last_lineno}: the last line is cut short; kept as text"
+            ));
         }
         if let Some(first) = self.rejects.first() {
             self.warnings.push(format!(

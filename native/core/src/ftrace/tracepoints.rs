@@ -11,10 +11,19 @@ use crate::model::schema::kind;
 use crate::model::{Event, Value};
 
 impl<C: ConsoleParser> FtraceConverter<C> {
-    pub(super) fn rss(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
+    pub(super) fn rss(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
         let p = rec.payload;
         self.pairs.read(p);
-        let (mm, size) = (self.pairs.get(p, "mm_id"), number(self.pairs.get(p, "size")));
+        let (mm, size) = (
+            self.pairs.get(p, "mm_id"),
+            number(self.pairs.get(p, "size")),
+        );
         // the rss kind's fields by position: anon_kb, file_kb, shmem_kb
         let field = match self.pairs.get(p, "type") {
             Some("MM_ANONPAGES") => Some(0),
@@ -31,7 +40,12 @@ impl<C: ConsoleParser> FtraceConverter<C> {
             _ => return Err(TooLarge),
         };
         let pid = if self.pairs.get(p, "curr") == Some("1") {
-            if self.victims.mm_of.get(&rec.pid).is_none_or(|cur| **cur != *mm) {
+            if self
+                .victims
+                .mm_of
+                .get(&rec.pid)
+                .is_none_or(|cur| **cur != *mm)
+            {
                 let id = self.strings.get(mm);
                 self.victims.mm_of.insert(rec.pid, id);
             }
@@ -60,12 +74,21 @@ impl<C: ConsoleParser> FtraceConverter<C> {
         Ok(())
     }
 
-    pub(super) fn switch(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
+    pub(super) fn switch(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
         let Some(sw) = sched_switch(rec.payload) else {
             self.reject(lineno);
             return Ok(());
         };
-        let (prev, next) = (sw.prev_pid.pid()?.unwrap_or_default(), sw.next_pid.pid()?.unwrap_or_default());
+        let (prev, next) = (
+            sw.prev_pid.pid()?.unwrap_or_default(),
+            sw.next_pid.pid()?.unwrap_or_default(),
+        );
         let prev_comm = self.strings.get(sw.prev_comm);
         let next_comm = self.strings.get(sw.next_comm);
         self.comm.insert(prev, prev_comm.clone());
@@ -78,15 +101,27 @@ impl<C: ConsoleParser> FtraceConverter<C> {
         Ok(())
     }
 
-    pub(super) fn fork(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
+    pub(super) fn fork(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
         let p = rec.payload;
         self.pairs.read(p);
-        let (parent, child) = (number(self.pairs.get(p, "pid")), number(self.pairs.get(p, "child_pid")));
+        let (parent, child) = (
+            number(self.pairs.get(p, "pid")),
+            number(self.pairs.get(p, "child_pid")),
+        );
         if parent.is_none() || child.is_none() {
             self.reject(lineno);
             return Ok(());
         }
-        let (parent, child) = (parent.pid()?.unwrap_or_default(), child.pid()?.unwrap_or_default());
+        let (parent, child) = (
+            parent.pid()?.unwrap_or_default(),
+            child.pid()?.unwrap_or_default(),
+        );
         self.victims.forked_by.insert(child, parent);
         self.exited.remove(&child);
         let comm = self.pairs.get(p, "child_comm");
@@ -94,11 +129,21 @@ impl<C: ConsoleParser> FtraceConverter<C> {
             let c = self.strings.get(c);
             self.comm.insert(child, c);
         }
-        out.push(self.event(ts, kind::FORK, Some(parent), lineno).with("child", child).with("comm", text(comm)));
+        out.push(
+            self.event(ts, kind::FORK, Some(parent), lineno)
+                .with("child", child)
+                .with("comm", text(comm)),
+        );
         Ok(())
     }
 
-    pub(super) fn signal(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
+    pub(super) fn signal(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
         let p = rec.payload;
         self.pairs.read(p);
         let pid = number(self.pairs.get(p, "pid"));
@@ -114,11 +159,20 @@ impl<C: ConsoleParser> FtraceConverter<C> {
             rec.pid,
             said("res")
         );
-        out.push(self.event(ts, kind::NOTE, Some(pid), lineno).with("text", note.as_str()));
+        out.push(
+            self.event(ts, kind::NOTE, Some(pid), lineno)
+                .with("text", note.as_str()),
+        );
         Ok(())
     }
 
-    pub(super) fn retry_zone(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
+    pub(super) fn retry_zone(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
         let p = rec.payload;
         self.pairs.read(p);
         let (node, zone) = (number(self.pairs.get(p, "node")), self.pairs.get(p, "zone"));
@@ -132,7 +186,10 @@ impl<C: ConsoleParser> FtraceConverter<C> {
             Num::Int(pages) => int_value(pages.checked_mul(4).ok_or(TooLarge)?)?,
             Num::Huge => return Err(TooLarge),
         };
-        let mut ev = self.event(ts, kind::ZONE, None, lineno).with("node", node.value()?).with("zone", zone);
+        let mut ev = self
+            .event(ts, kind::ZONE, None, lineno)
+            .with("node", node.value()?)
+            .with("zone", zone);
         ev.set("min_kb", min_kb);
         for (key, name) in [
             ("available", "available_pages"),
@@ -147,21 +204,44 @@ impl<C: ConsoleParser> FtraceConverter<C> {
         Ok(())
     }
 
-    pub(super) fn compact_retry(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
+    pub(super) fn compact_retry(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
         let p = rec.payload;
         self.pairs.read(p);
         let mut ev = self.event(ts, kind::ALLOC, Some(rec.pid), lineno);
-        for (key, numeric) in
-            [("order", true), ("priority", false), ("compaction_result", false), ("retries", true), ("should_retry", true)]
-        {
+        for (key, numeric) in [
+            ("order", true),
+            ("priority", false),
+            ("compaction_result", false),
+            ("retries", true),
+            ("should_retry", true),
+        ] {
             let raw = self.pairs.get(p, key);
-            ev.set(key, if numeric { number(raw).value()? } else { text(raw) });
+            ev.set(
+                key,
+                if numeric {
+                    number(raw).value()?
+                } else {
+                    text(raw)
+                },
+            );
         }
         out.push(ev);
         Ok(())
     }
 
-    pub(super) fn mmap_lock(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
+    pub(super) fn mmap_lock(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
         let p = rec.payload;
         self.pairs.read(p);
         let Some(ptr) = self.pairs.get(p, "mm") else {
@@ -182,34 +262,61 @@ impl<C: ConsoleParser> FtraceConverter<C> {
         let kind = match rec.event.rsplit(':').next() {
             Some("mmap_lock_start_locking") => kind::LOCK_CONTENDED,
             // a failed try ends the wait
-            Some("mmap_lock_acquire_returned") if self.pairs.get(p, "success") == Some("true") => kind::LOCK_ACQUIRE,
+            Some("mmap_lock_acquire_returned") if self.pairs.get(p, "success") == Some("true") => {
+                kind::LOCK_ACQUIRE
+            }
             _ => kind::LOCK_RELEASE,
         };
-        let mut ev = self.event(ts, kind, Some(rec.pid), lineno).with("lock", "mmap_lock").with("mm", owner);
+        let mut ev = self
+            .event(ts, kind, Some(rec.pid), lineno)
+            .with("lock", "mmap_lock")
+            .with("mm", owner);
         if kind != kind::LOCK_RELEASE {
-            ev.set("mode", Value::str(if self.pairs.get(p, "write") == Some("true") { "w" } else { "r" }));
+            ev.set(
+                "mode",
+                Value::str(if self.pairs.get(p, "write") == Some("true") {
+                    "w"
+                } else {
+                    "r"
+                }),
+            );
         }
         out.push(ev);
         Ok(())
     }
 
-    pub(super) fn lockdep(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
+    pub(super) fn lockdep(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
         let Some(lock) = lockdep(rec.payload) else {
             self.reject(lineno);
             return Ok(());
         };
         let name = Value::Str(self.strings.get(lock.name));
         let ev = if rec.event.ends_with("lock_release") {
-            self.event(ts, kind::LOCK_RELEASE, Some(rec.pid), lineno).with("lock", name)
+            self.event(ts, kind::LOCK_RELEASE, Some(rec.pid), lineno)
+                .with("lock", name)
         } else {
             let mode = if lock.read { "r" } else { "w" };
-            self.event(ts, kind::LOCK_ACQUIRE, Some(rec.pid), lineno).with("lock", name).with("mode", mode)
+            self.event(ts, kind::LOCK_ACQUIRE, Some(rec.pid), lineno)
+                .with("lock", name)
+                .with("mode", mode)
         };
         out.push(ev);
         Ok(())
     }
 
-    pub(super) fn contention(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
+    pub(super) fn contention(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
         let Some((addr, what)) = contention(rec.payload) else {
             self.reject(lineno);
             return Ok(());
@@ -217,10 +324,13 @@ impl<C: ConsoleParser> FtraceConverter<C> {
         // contention events name no lock, only its (often hashed) address
         let name = Value::str(&format!("lock@{addr}"));
         let ev = if rec.event.ends_with("contention_end") {
-            self.event(ts, kind::LOCK_RELEASE, Some(rec.pid), lineno).with("lock", name) // the wait is over
+            self.event(ts, kind::LOCK_RELEASE, Some(rec.pid), lineno)
+                .with("lock", name) // the wait is over
         } else {
             let mode = if what.contains("READ") { "r" } else { "w" };
-            self.event(ts, kind::LOCK_CONTENDED, Some(rec.pid), lineno).with("lock", name).with("mode", mode)
+            self.event(ts, kind::LOCK_CONTENDED, Some(rec.pid), lineno)
+                .with("lock", name)
+                .with("mode", mode)
         };
         out.push(ev);
         Ok(())
@@ -236,14 +346,22 @@ impl<C: ConsoleParser> FtraceConverter<C> {
         Ok(())
     }
 
-    pub(super) fn reclaim_end(&mut self, ts: i64, rec: &FtraceLine<'_>, lineno: i64, out: &mut Vec<Event>) -> Handled {
+    pub(super) fn reclaim_end(
+        &mut self,
+        ts: i64,
+        rec: &FtraceLine<'_>,
+        lineno: i64,
+        out: &mut Vec<Event>,
+    ) -> Handled {
         if !self.reclaim.contains_key(&rec.pid) {
             return Ok(());
         }
         let p = rec.payload;
         self.pairs.read(p);
         let reclaimed = number(self.pairs.get(p, "nr_reclaimed")).value()?;
-        let Some((start, order, gfp)) = self.reclaim.remove(&rec.pid) else { return Ok(()) };
+        let Some((start, order, gfp)) = self.reclaim.remove(&rec.pid) else {
+            return Ok(());
+        };
         let ev = self
             .event(ts, kind::ALLOC, Some(rec.pid), lineno)
             .with("order", order)

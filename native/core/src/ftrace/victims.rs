@@ -82,7 +82,8 @@ impl Victims {
                     return true;
                 }
             }
-            said && counters[..MM_COUNTERS] == v.counters[..MM_COUNTERS] && self.descends(pid, v.pid)
+            said && counters[..MM_COUNTERS] == v.counters[..MM_COUNTERS]
+                && self.descends(pid, v.pid)
         })
     }
 
@@ -150,7 +151,10 @@ impl Victim {
     /// Count one reaper attempt; returns its number and whether it was the last the kernel makes.
     pub fn attempt(&mut self, lock_busy: bool) -> (usize, bool) {
         self.attempts += 1;
-        (self.attempts, lock_busy && self.attempts >= MAX_OOM_REAP_RETRIES)
+        (
+            self.attempts,
+            lock_busy && self.attempts >= MAX_OOM_REAP_RETRIES,
+        )
     }
 }
 

@@ -15,8 +15,18 @@ use crate::text::is_space;
 
 /// Every family mark and report word, less those holding another (a line with "Killed process" holds "Kill").
 pub const STOP_WORDS: [&str; 12] = [
-    " 0x", " free:", " held by ", ": usage ", "Kill", "Out of memory", "deadlocked on memory", "is already exiting",
-    "no killable processes", "oom", "page allocation", "pending SIGKILL",
+    " 0x",
+    " free:",
+    " held by ",
+    ": usage ",
+    "Kill",
+    "Out of memory",
+    "deadlocked on memory",
+    "is already exiting",
+    "no killable processes",
+    "oom",
+    "page allocation",
+    "pending SIGKILL",
 ];
 
 static STOPS: super::needles::Lazy = super::needles::Lazy::new(&STOP_WORDS);
@@ -59,8 +69,10 @@ fn starts(s: &str, i: usize) -> bool {
     let rest = &s.as_bytes()[w..];
     if let Some(&c) = rest.first() {
         // the starts begin with one of these bytes
-        if matches!(c, b'C' | b'P' | b'o' | b'l' | b'[' | b'M' | b'T' | b'#' | b't' | b'I')
-            && super::needles::starts_any(&s[w..], &FAMILY_STARTS)
+        if matches!(
+            c,
+            b'C' | b'P' | b'o' | b'l' | b'[' | b'M' | b'T' | b'#' | b't' | b'I'
+        ) && super::needles::starts_any(&s[w..], &FAMILY_STARTS)
         {
             return true;
         }
@@ -108,7 +120,10 @@ fn syslog_line(s: &str, dmesg: bool) -> Line {
     }
     let kernel = b.tag == "kernel" && !b.pid;
     match (kernel, stamp) {
-        (false, _) => Line::Chatter { ts: None, text: b.end },
+        (false, _) => Line::Chatter {
+            ts: None,
+            text: b.end,
+        },
         (true, None) => Line::Stop,
         (true, Some((e, ts))) => Line::Chatter { ts, text: e },
     }
@@ -127,7 +142,8 @@ impl LogConverter {
         let mut lines: Vec<&str> = Vec::with_capacity(block.len() / 64 + 1);
         if !text.is_empty() {
             let mut a = 0;
-            for n in memchr::memchr_iter(b'\n', body.as_bytes()).chain(std::iter::once(body.len())) {
+            for n in memchr::memchr_iter(b'\n', body.as_bytes()).chain(std::iter::once(body.len()))
+            {
                 let l = &body[a..n];
                 lines.push(l.strip_suffix('\r').unwrap_or(l));
                 a = n + 1;
@@ -170,9 +186,17 @@ impl LogConverter {
         };
         let mut i = 0;
         while i < lines.len() {
-            let line = if self.at_rest() { classify(lines[i]) } else { Line::Stop };
+            let line = if self.at_rest() {
+                classify(lines[i])
+            } else {
+                Line::Stop
+            };
             if let Line::Chatter { .. } = line {
-                let mut run = LogRun { file_id: self.file_id, first_line: first + i as i64, ..LogRun::default() };
+                let mut run = LogRun {
+                    file_id: self.file_id,
+                    first_line: first + i as i64,
+                    ..LogRun::default()
+                };
                 let mut next = line;
                 while let Line::Chatter { ts, text } = next {
                     let t = match ts {
@@ -199,4 +223,3 @@ impl LogConverter {
         }
     }
 }
-

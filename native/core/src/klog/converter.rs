@@ -7,14 +7,14 @@
 //! ones it means, or a `log` event with its text), so nothing is lost.
 
 use super::memory;
+use super::needles::Lazy;
 use super::oom::{self, Chosen};
 use super::oom_more::{self, Summary};
 use super::prefix::{split_prefix, Format, Prefixed};
 use super::scan::Found;
-use super::needles::Lazy;
 use super::{gfp, locks, tasks};
-use crate::model::schema::{fields_of, kind, kind_name};
 pub use crate::model::event::log_event;
+use crate::model::schema::{fields_of, kind, kind_name};
 use crate::model::{Event, Src, Str, Value};
 use crate::text::pystr::{cut_chars, strip};
 
@@ -33,24 +33,58 @@ const HALF_YEAR_NS: i64 = YEAR_NS / 2;
 /// Lines that may sit between an OOM header (or a warn_alloc line) and the `CPU:` line naming its task.
 const BEFORE_CPU: [&str; 3] = ["COMPACTION is disabled", "cpuset=", "mems_allowed="];
 /// Lines that may sit between a ≥5.0 memcg `memory:` line and its `Memory cgroup stats for` line.
-const MEMCG_MATES: [&str; 4] = ["memory+swap:", "swap:", "kmem:", "Memory cgroup min protection"];
+const MEMCG_MATES: [&str; 4] = [
+    "memory+swap:",
+    "swap:",
+    "kmem:",
+    "Memory cgroup min protection",
+];
 /// What a message must start with or contain for any family to accept it (oom, memory, locks, tasks).
 pub const FAMILY_STARTS: [&str; 16] = [
-    "CPU: ", "Pid: ", "oom_reaper: ", "oom-kill:", "lowmemorykiller: ", "lmkd: ", "[", "Mem-Info:", "Mem-info:",
-    "lowmem_reserve[]:", "Task in ", "Memory limit reached of cgroup ", "Memory cgroup stats for ", "#", "task:",
+    "CPU: ",
+    "Pid: ",
+    "oom_reaper: ",
+    "oom-kill:",
+    "lowmemorykiller: ",
+    "lmkd: ",
+    "[",
+    "Mem-Info:",
+    "Mem-info:",
+    "lowmem_reserve[]:",
+    "Task in ",
+    "Memory limit reached of cgroup ",
+    "Memory cgroup stats for ",
+    "#",
+    "task:",
     "INFO: task ",
 ];
 #[cfg_attr(not(test), allow(dead_code))]
 pub const FAMILY_MARKS: [&str; 13] = [
-    "invoked oom-killer", "Kill process", "Killed process", "is already exiting", "pending SIGKILL",
-    "no killable processes", "deadlocked on memory", "panic_on_oom is enabled", " free:", ": usage ",
-    ": page allocation ", " held by ", " 0x",
+    "invoked oom-killer",
+    "Kill process",
+    "Killed process",
+    "is already exiting",
+    "pending SIGKILL",
+    "no killable processes",
+    "deadlocked on memory",
+    "panic_on_oom is enabled",
+    " free:",
+    ": usage ",
+    ": page allocation ",
+    " held by ",
+    " 0x",
 ];
 /// Words only an OOM report prints, and the words one of which each holds.
 #[cfg_attr(not(test), allow(dead_code))]
 const REPORT_MARKS: [&str; 8] = [
-    "invoked oom-killer", "Killed process", "Kill process", "oom_reaper:", "oom-kill:", "Out of memory",
-    "page allocation failure", "page allocation stalls",
+    "invoked oom-killer",
+    "Killed process",
+    "Kill process",
+    "oom_reaper:",
+    "oom-kill:",
+    "Out of memory",
+    "page allocation failure",
+    "page allocation stalls",
 ];
 #[cfg_attr(not(test), allow(dead_code))]
 const REPORT_WORDS: [&str; 4] = ["oom", "Kill", "Out of memory", "page allocation"];
@@ -100,7 +134,15 @@ impl LogRun {
 
     /// The same events one by one.
     pub fn events(&self) -> Vec<Event> {
-        (0..self.len()).map(|i| log_event(self.ts[i], self.text(i), (self.file_id, self.first_line + i as i64))).collect()
+        (0..self.len())
+            .map(|i| {
+                log_event(
+                    self.ts[i],
+                    self.text(i),
+                    (self.file_id, self.first_line + i as i64),
+                )
+            })
+            .collect()
     }
 }
 
@@ -150,20 +192,37 @@ fn inferred(e: &mut Event, names: &[&str]) {
 /// `REPORT_BITS` and the `G_` bits say which it holds.
 const WORDS_LOOKED_FOR: [&str; 22] = [
     // FAMILY_MARKS, in order
-    "invoked oom-killer", "Kill process", "Killed process", "is already exiting", "pending SIGKILL",
-    "no killable processes", "deadlocked on memory", "panic_on_oom is enabled", " free:", ": usage ",
-    ": page allocation ", " held by ", " 0x",
+    "invoked oom-killer",
+    "Kill process",
+    "Killed process",
+    "is already exiting",
+    "pending SIGKILL",
+    "no killable processes",
+    "deadlocked on memory",
+    "panic_on_oom is enabled",
+    " free:",
+    ": usage ",
+    ": page allocation ",
+    " held by ",
+    " 0x",
     // REPORT_WORDS
-    "oom", "Kill", "Out of memory", "page allocation",
+    "oom",
+    "Kill",
+    "Out of memory",
+    "page allocation",
     // REPORT_MARKS not above
-    "oom_reaper:", "oom-kill:", "page allocation failure", "page allocation stalls",
+    "oom_reaper:",
+    "oom-kill:",
+    "page allocation failure",
+    "page allocation stalls",
     // guards not above
     "sharing same memory",
 ];
 static LOOKED_FOR: Lazy = Lazy::new(&WORDS_LOOKED_FOR);
 const MARK_BITS: u64 = (1 << 13) - 1;
 const WORD_BITS: u64 = 0b1111 << 13;
-const REPORT_BITS: u64 = (1 << 0) | (1 << 2) | (1 << 1) | (1 << 17) | (1 << 18) | (1 << 15) | (1 << 19) | (1 << 20);
+const REPORT_BITS: u64 =
+    (1 << 0) | (1 << 2) | (1 << 1) | (1 << 17) | (1 << 18) | (1 << 15) | (1 << 19) | (1 << 20);
 const G_INVOKE: u64 = 1;
 const G_CHOSEN: u64 = 1 << 1;
 const G_KILLED: u64 = 1 << 2;
@@ -268,7 +327,10 @@ impl LogConverter {
 
     /// Events per kind name, the kinds met only, in kind order.
     pub fn counts(&self) -> Vec<(&'static str, u64)> {
-        (0..32u8).filter(|&k| self.counts[k as usize] > 0).map(|k| (kind_name(k), self.counts[k as usize])).collect()
+        (0..32u8)
+            .filter(|&k| self.counts[k as usize] > 0)
+            .map(|k| (kind_name(k), self.counts[k as usize]))
+            .collect()
     }
 
     pub(super) fn count_logs(&mut self, n: usize) {
@@ -285,7 +347,10 @@ impl LogConverter {
     pub fn sniff<S: AsRef<str>>(&mut self, head: &[S]) {
         self.clock = Some(Clock::Wall);
         for line in head {
-            if split_prefix(cut_chars(line.as_ref(), MATCH_CHARS), self.fmt).mono_ns.is_some() {
+            if split_prefix(cut_chars(line.as_ref(), MATCH_CHARS), self.fmt)
+                .mono_ns
+                .is_some()
+            {
                 self.clock = Some(Clock::Printk);
                 return;
             }
@@ -301,8 +366,16 @@ impl LogConverter {
     }
 
     fn time(&mut self, p: &Prefixed) -> i64 {
-        let clock = *self.clock.get_or_insert(if p.mono_ns.is_some() { Clock::Printk } else { Clock::Wall });
-        let mut ts = if clock == Clock::Printk { p.mono_ns } else { p.wall_ns };
+        let clock = *self.clock.get_or_insert(if p.mono_ns.is_some() {
+            Clock::Printk
+        } else {
+            Clock::Wall
+        });
+        let mut ts = if clock == Clock::Printk {
+            p.mono_ns
+        } else {
+            p.wall_ns
+        };
         if let (Some(t), true, Clock::Wall) = (ts, p.yearless, clock) {
             if let Some(last) = self.last_wall {
                 if t.saturating_add(self.wall_year_ns) < last.saturating_sub(HALF_YEAR_NS) {
@@ -355,7 +428,10 @@ impl LogConverter {
 
     fn start_hold(&mut self, e: Event, kind: Hold) {
         if let Some(old) = self.hold.take() {
-            let lines = std::iter::once(&old).chain(&self.held).filter_map(|e| e.src).map(|(_, l)| l);
+            let lines = std::iter::once(&old)
+                .chain(&self.held)
+                .filter_map(|e| e.src)
+                .map(|(_, l)| l);
             for l in lines {
                 if self.dropped.last() != Some(&l) {
                     self.dropped.push(l);
@@ -403,7 +479,11 @@ impl LogConverter {
                     if self.hold_left > 0 {
                         if !frame.is_empty() {
                             let h = self.hold.as_mut().expect("held");
-                            let mut stack: Vec<Value> = h.get("stack").as_list().map(<[Value]>::to_vec).unwrap_or_default();
+                            let mut stack: Vec<Value> = h
+                                .get("stack")
+                                .as_list()
+                                .map(<[Value]>::to_vec)
+                                .unwrap_or_default();
                             stack.push(Value::str(frame));
                             h.set("stack", Value::list(stack));
                         }
@@ -443,10 +523,13 @@ impl LogConverter {
                     self.release(out);
                     return false;
                 }
-                if self.hold_left > 0 && (msg.is_empty() || BEFORE_CPU.iter().any(|s| msg.contains(s))) {
+                if self.hold_left > 0
+                    && (msg.is_empty() || BEFORE_CPU.iter().any(|s| msg.contains(s)))
+                {
                     return false;
                 }
-                if kind == Hold::Invoke && self.hold_left > 0 && oom_more::stack_line(msg).is_some() {
+                if kind == Hold::Invoke && self.hold_left > 0 && oom_more::stack_line(msg).is_some()
+                {
                     self.hold_kind = Hold::Stack;
                     self.hold_left = STACK_LINES;
                     return self.continue_hold(msg, ts, src, out);
@@ -454,19 +537,28 @@ impl LogConverter {
             }
             Hold::Memcg => {
                 if let Some(path) = memory::stats_for(msg) {
-                    self.hold.as_mut().expect("held").set("path", Value::str(path));
+                    self.hold
+                        .as_mut()
+                        .expect("held")
+                        .set("path", Value::str(path));
                     self.release_with(log_event(ts, msg, src), out);
                     return true;
                 }
                 if self.hold_left > 0 && MEMCG_MATES.iter().any(|m| msg.starts_with(m)) {
                     return false;
                 }
-                self.hold.as_mut().expect("held").set("path", Value::str("(unknown)"));
+                self.hold
+                    .as_mut()
+                    .expect("held")
+                    .set("path", Value::str("(unknown)"));
             }
             Hold::KillComm => {
                 let inner = msg.trim_end_matches('.');
                 if inner.len() >= 2 && inner.starts_with('(') && inner.ends_with(')') {
-                    self.hold.as_mut().expect("held").set("comm", Value::str(&inner[1..inner.len() - 1]));
+                    self.hold
+                        .as_mut()
+                        .expect("held")
+                        .set("comm", Value::str(&inner[1..inner.len() - 1]));
                     self.release_with(log_event(ts, msg, src), out);
                     return true;
                 }
@@ -478,7 +570,15 @@ impl LogConverter {
 
     /// The events one kernel message means; a `log` event when it means none. A line that is not part of an
     /// open Mem-Info summary ends it: the summary's event comes first.
-    fn parse(&mut self, msg: &str, raw: &str, ts: i64, src: Src, new: &mut Vec<Event>, started: &mut bool) {
+    fn parse(
+        &mut self,
+        msg: &str,
+        raw: &str,
+        ts: i64,
+        src: Src,
+        new: &mut Vec<Event>,
+        started: &mut bool,
+    ) {
         if self.meminfo.is_some() {
             if self.meminfo_line(msg, ts, src) {
                 new.push(log_event(ts, raw, src));
@@ -512,7 +612,9 @@ impl LogConverter {
     fn end_meminfo(&mut self, out: &mut Vec<Event>) {
         let found = self.meminfo.take();
         let at = self.meminfo_at.take();
-        let (Some(found), Some((ts, src))) = (found, at) else { return };
+        let (Some(found), Some((ts, src))) = (found, at) else {
+            return;
+        };
         if found.is_empty() {
             return;
         }
@@ -531,7 +633,15 @@ impl LogConverter {
         }
     }
 
-    fn parse_line(&mut self, msg: &str, raw: &str, ts: i64, src: Src, new: &mut Vec<Event>, started: &mut bool) {
+    fn parse_line(
+        &mut self,
+        msg: &str,
+        raw: &str,
+        ts: i64,
+        src: Src,
+        new: &mut Vec<Event>,
+        started: &mut bool,
+    ) {
         if let Some((pid, comm)) = self.holder.clone() {
             let lock = locks::held_lock(msg);
             if let Some(l) = self.found(lock, src) {
@@ -568,7 +678,11 @@ impl LogConverter {
             }
         }
         let words = looked_for(msg);
-        let fam = if may_be_family_with(msg, words) { self.families(msg, words, ts, src) } else { Fam::None };
+        let fam = if may_be_family_with(msg, words) {
+            self.families(msg, words, ts, src)
+        } else {
+            Fam::None
+        };
         if matches!(fam, Fam::None) && is_report(words) {
             self.not_understood(src, msg);
         }
@@ -588,7 +702,11 @@ impl LogConverter {
 
     /// The events of a report line (see `Fam`).
     fn families(&mut self, msg: &str, g: u64, ts: i64, src: Src) -> Fam {
-        let r = if g & G_INVOKE != 0 { oom::invoke(msg) } else { Ok(None) };
+        let r = if g & G_INVOKE != 0 {
+            oom::invoke(msg)
+        } else {
+            Ok(None)
+        };
         if let Some(f) = self.found(r, src) {
             let dec = gfp::decode(f.gfp);
             if let Some((gfp_text, guessed)) = self.found(dec.map(Some), src) {
@@ -608,19 +726,29 @@ impl LogConverter {
                 return Fam::Held;
             }
         }
-        let r = if g & G_KILLED != 0 { oom::killed(msg) } else { Ok(None) };
+        let r = if g & G_KILLED != 0 {
+            oom::killed(msg)
+        } else {
+            Ok(None)
+        };
         if let Some(f) = self.found(r, src) {
             return self.kill(f, ts, src);
         }
         let r = oom::reaper(msg);
         if let Some(f) = self.found(r, src) {
             let mut attempt = ev(ts, kind::REAPER_ATTEMPT, Some(f.pid), src);
-            attempt.set("outcome", Value::str(if f.reaped { "reaped" } else { "lock_busy" }));
+            attempt.set(
+                "outcome",
+                Value::str(if f.reaped { "reaped" } else { "lock_busy" }),
+            );
             attempt.set("comm", opt_str(f.comm));
             inferred(&mut attempt, &["outcome"]);
             let mut done = ev(ts, kind::REAPER_DONE, Some(f.pid), src);
             done.set("comm", opt_str(f.comm));
-            done.set("outcome", Value::str(if f.reaped { "reaped" } else { "unable" }));
+            done.set(
+                "outcome",
+                Value::str(if f.reaped { "reaped" } else { "unable" }),
+            );
             for &(k, v) in &f.kb {
                 done.set(k, Value::Int(v));
             }
@@ -646,7 +774,11 @@ impl LogConverter {
             self.meminfo_at = None;
             return Fam::Events(Vec::new());
         }
-        let r = if g & G_HOLDER != 0 { locks::holder(msg) } else { Ok(None) };
+        let r = if g & G_HOLDER != 0 {
+            locks::holder(msg)
+        } else {
+            Ok(None)
+        };
         if let Some((pid, comm)) = self.found(r, src) {
             self.holder = Some((pid, Str::from(comm)));
             let mut e = ev(ts, kind::TASK, Some(pid), src);
@@ -657,7 +789,11 @@ impl LogConverter {
             self.columns = Some(columns);
             return Fam::Events(Vec::new());
         }
-        let r = if g & G_ZONE != 0 { memory::zone(msg) } else { Ok(None) };
+        let r = if g & G_ZONE != 0 {
+            memory::zone(msg)
+        } else {
+            Ok(None)
+        };
         if let Some(z) = self.found(r, src) {
             let mut e = ev(ts, kind::ZONE, None, src);
             let node = z.node.unwrap_or(0);
@@ -679,7 +815,10 @@ impl LogConverter {
                 let mut e = ev(ts, kind::ZONE, None, src);
                 e.set("node", Value::Int(node));
                 e.set("zone", Value::Str(zone));
-                let kb: Option<Vec<Value>> = reserve.iter().map(|r| r.checked_mul(4).map(Value::Int)).collect();
+                let kb: Option<Vec<Value>> = reserve
+                    .iter()
+                    .map(|r| r.checked_mul(4).map(Value::Int))
+                    .collect();
                 let Some(kb) = kb else {
                     self.overflow.push(src.1);
                     return Fam::None;
@@ -693,7 +832,11 @@ impl LogConverter {
             self.summary = Some(s);
             return Fam::Events(Vec::new());
         }
-        let r = if g & G_CHOSEN != 0 { oom::chosen(msg) } else { Ok(None) };
+        let r = if g & G_CHOSEN != 0 {
+            oom::chosen(msg)
+        } else {
+            Ok(None)
+        };
         if let Some(c) = self.found(r, src) {
             self.chosen = Some(c);
             return Fam::Events(Vec::new());
@@ -707,7 +850,11 @@ impl LogConverter {
             e.set("comm", Value::str(who.comm));
             return Fam::Events(vec![e]);
         }
-        let r = if g & G_USAGE != 0 { memory::usage(msg) } else { Ok(None) };
+        let r = if g & G_USAGE != 0 {
+            memory::usage(msg)
+        } else {
+            Ok(None)
+        };
         if let Some(u) = self.found(r, src) {
             if u.what != "memory" {
                 return Fam::Events(Vec::new());
@@ -727,7 +874,11 @@ impl LogConverter {
             self.memcg_path = Some(path.to_owned());
             return Fam::Events(Vec::new());
         }
-        let r = if g & G_ALLOC != 0 { memory::alloc(msg) } else { Ok(None) };
+        let r = if g & G_ALLOC != 0 {
+            memory::alloc(msg)
+        } else {
+            Ok(None)
+        };
         if let Some(a) = self.found(r, src) {
             let dec = gfp::decode(a.gfp);
             if let Some((gfp_text, guessed)) = self.found(dec.map(Some), src) {
@@ -744,13 +895,21 @@ impl LogConverter {
                 return Fam::Held;
             }
         }
-        let r = if g & G_SHARING != 0 { oom::sharing(msg) } else { Ok(None) };
+        let r = if g & G_SHARING != 0 {
+            oom::sharing(msg)
+        } else {
+            Ok(None)
+        };
         if let Some((pid, comm)) = self.found(r, src) {
             let mut e = ev(ts, kind::OOM_KILL, Some(pid), src);
             e.set("comm", Value::str(comm));
             return Fam::Events(vec![e, Self::memdie(ts, pid, src)]);
         }
-        let r = if g & G_VICTIM != 0 { oom_more::victim_without_kill(msg) } else { Ok(None) };
+        let r = if g & G_VICTIM != 0 {
+            oom_more::victim_without_kill(msg)
+        } else {
+            Ok(None)
+        };
         if let Some(v) = self.found(r, src) {
             let mut e = ev(ts, kind::OOM_VICTIM, Some(v.pid), src);
             e.set("comm", opt_str(v.comm));
@@ -773,7 +932,11 @@ impl LogConverter {
             inferred(&mut e, &["state"]);
             return Fam::Events(vec![e]);
         }
-        let r = if g & G_TASK_OLD != 0 || msg.starts_with("task:") { tasks::task_line(msg) } else { Ok(None) };
+        let r = if g & G_TASK_OLD != 0 || msg.starts_with("task:") {
+            tasks::task_line(msg)
+        } else {
+            Ok(None)
+        };
         if let Some(t) = self.found(r, src) {
             let mut e = ev(ts, kind::TASK_STATE, Some(t.pid), src);
             e.set("state", Value::str(t.state));
@@ -828,13 +991,17 @@ impl LogConverter {
 
     /// Whether no report is open: a chatter line may then go in bulk.
     pub(super) fn at_rest(&self) -> bool {
-        self.hold.is_none() && self.meminfo.is_none() && self.holder.is_none() && self.columns.is_none()
+        self.hold.is_none()
+            && self.meminfo.is_none()
+            && self.holder.is_none()
+            && self.columns.is_none()
     }
 }
 
 /// `_LOCK_LINE.match(msg)`: `#\d+:`.
 fn lock_line(msg: &str) -> bool {
-    msg.starts_with('#') && super::scan::digits1(msg, 1).is_some_and(|e| super::scan::byte(msg, e) == Some(b':'))
+    msg.starts_with('#')
+        && super::scan::digits1(msg, 1).is_some_and(|e| super::scan::byte(msg, e) == Some(b':'))
 }
 
 #[cfg(test)]
@@ -842,7 +1009,15 @@ mod tests {
     use super::*;
 
     fn bits(words: &[&str]) -> u64 {
-        words.iter().map(|w| 1u64 << WORDS_LOOKED_FOR.iter().position(|x| x == w).expect("looked for")).sum()
+        words
+            .iter()
+            .map(|w| {
+                1u64 << WORDS_LOOKED_FOR
+                    .iter()
+                    .position(|x| x == w)
+                    .expect("looked for")
+            })
+            .sum()
     }
 
     #[test]
@@ -850,9 +1025,17 @@ mod tests {
         assert_eq!(bits(&FAMILY_MARKS), MARK_BITS);
         assert_eq!(bits(&REPORT_WORDS), WORD_BITS);
         assert_eq!(bits(&REPORT_MARKS), REPORT_BITS);
-        for (bit, word) in [(G_INVOKE, "invoked oom-killer"), (G_CHOSEN, "Kill process"), (G_KILLED, "Killed process"),
-                            (G_ZONE, " free:"), (G_USAGE, ": usage "), (G_ALLOC, ": page allocation "),
-                            (G_HOLDER, " held by "), (G_TASK_OLD, " 0x"), (G_SHARING, "sharing same memory")] {
+        for (bit, word) in [
+            (G_INVOKE, "invoked oom-killer"),
+            (G_CHOSEN, "Kill process"),
+            (G_KILLED, "Killed process"),
+            (G_ZONE, " free:"),
+            (G_USAGE, ": usage "),
+            (G_ALLOC, ": page allocation "),
+            (G_HOLDER, " held by "),
+            (G_TASK_OLD, " 0x"),
+            (G_SHARING, "sharing same memory"),
+        ] {
             assert_eq!(bits(&[word]), bit, "{word}");
         }
         assert_eq!(bits(&["is already exiting", "pending SIGKILL"]), G_VICTIM);
@@ -860,8 +1043,13 @@ mod tests {
 
     #[test]
     fn one_pass_says_what_contains_says() {
-        for msg in ["a.out invoked oom-killer: gfp_mask=0x0", "Kill process 1 (x) score 2 or sacrifice child",
-                    "x: page allocation stalls for 10ms", "nothing", "oom_reaper: reaped process 1 (a)"] {
+        for msg in [
+            "a.out invoked oom-killer: gfp_mask=0x0",
+            "Kill process 1 (x) score 2 or sacrifice child",
+            "x: page allocation stalls for 10ms",
+            "nothing",
+            "oom_reaper: reaped process 1 (a)",
+        ] {
             let w = looked_for(msg);
             for (i, word) in WORDS_LOOKED_FOR.iter().enumerate() {
                 assert_eq!(w & (1 << i) != 0, msg.contains(word), "{msg} / {word}");

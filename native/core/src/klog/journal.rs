@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use super::json::{loads, Json};
 use super::prefix::Prefixed;
-use crate::text::pystr::py_int;
 use crate::text::is_printable;
+use crate::text::pystr::py_int;
 
 /// The record's message and its monotonic and wall times, when `s` is a JSON object with a MESSAGE.
 pub fn record(s: &str) -> Option<Prefixed<'static>> {
@@ -22,7 +22,11 @@ pub fn record(s: &str) -> Option<Prefixed<'static>> {
                 .iter()
                 .filter_map(|b| match b {
                     Json::Bool(v) => Some(*v as u8),
-                    Json::Int(lit) => lit.parse::<i64>().ok().filter(|n| (0..256).contains(n)).map(|n| n as u8),
+                    Json::Int(lit) => lit
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|n| (0..256).contains(n))
+                        .map(|n| n as u8),
                     _ => None,
                 })
                 .collect();
@@ -47,7 +51,13 @@ pub fn record(s: &str) -> Option<Prefixed<'static>> {
         _ => false,
     };
     let kernel = is_kernel("_TRANSPORT") && is_kernel("SYSLOG_IDENTIFIER");
-    Some(Prefixed { text: Cow::Owned(msg), mono_ns, wall_ns, kernel, yearless: false })
+    Some(Prefixed {
+        text: Cow::Owned(msg),
+        mono_ns,
+        wall_ns,
+        kernel,
+        yearless: false,
+    })
 }
 
 /// `int(v) * 1000 if v is not None else None`; Err where `int()` raises (or the value does not fit an i64).
@@ -110,7 +120,11 @@ fn repr(v: &Json, out: &mut String) {
 
 /// `repr(s)` as CPython's `unicode_repr` writes it.
 fn str_repr(s: &str, out: &mut String) {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     out.push(quote);
     for c in s.chars() {
         match c {
@@ -157,14 +171,27 @@ pub fn float_repr(x: f64) -> String {
     let body = if decpt <= -4 || decpt > 16 {
         let rest = &digits[1..];
         let e = decpt - 1;
-        let dot = if rest.is_empty() { String::new() } else { format!(".{rest}") };
-        format!("{}{dot}e{}{:02}", &digits[..1], if e < 0 { '-' } else { '+' }, e.abs())
+        let dot = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
+        format!(
+            "{}{dot}e{}{:02}",
+            &digits[..1],
+            if e < 0 { '-' } else { '+' },
+            e.abs()
+        )
     } else if decpt <= 0 {
         format!("0.{}{digits}", "0".repeat(-decpt as usize))
     } else if decpt >= n {
         format!("{digits}{}.0", "0".repeat((decpt - n) as usize))
     } else {
-        format!("{}.{}", &digits[..decpt as usize], &digits[decpt as usize..])
+        format!(
+            "{}.{}",
+            &digits[..decpt as usize],
+            &digits[decpt as usize..]
+        )
     };
     format!("{sign}{body}")
 }
@@ -175,27 +202,54 @@ mod tests {
 
     #[test]
     fn floats_as_python_prints_them() {
-        for (x, s) in [(1e16, "1e+16"), (1e15, "1000000000000000.0"), (1.5e-5, "1.5e-05"), (0.0001, "0.0001"),
-                       (123.0, "123.0"), (-0.0, "-0.0"), (1e300, "1e+300"), (2.5e-300, "2.5e-300"), (0.5, "0.5"),
-                       (1234.5678, "1234.5678")] {
+        for (x, s) in [
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (1.5e-5, "1.5e-05"),
+            (0.0001, "0.0001"),
+            (123.0, "123.0"),
+            (-0.0, "-0.0"),
+            (1e300, "1e+300"),
+            (2.5e-300, "2.5e-300"),
+            (0.5, "0.5"),
+            (1234.5678, "1234.5678"),
+        ] {
             assert_eq!(float_repr(x), s);
         }
     }
 
     #[test]
     fn str_of_other_messages() {
-        let v = loads(r#"{"a": [1, "x'y", null, true, 1.0, {"b": "\u001b\u00e9\u0085"}]}"#).unwrap();
-        assert_eq!(py_str(&v), r#"{'a': [1, "x'y", None, True, 1.0, {'b': '\x1bé\x85'}]}"#);
+        let v =
+            loads(r#"{"a": [1, "x'y", null, true, 1.0, {"b": "\u001b\u00e9\u0085"}]}"#).unwrap();
+        assert_eq!(
+            py_str(&v),
+            r#"{'a': [1, "x'y", None, True, 1.0, {'b': '\x1bé\x85'}]}"#
+        );
     }
 
     #[test]
     fn records() {
-        let p = record(r#"{"MESSAGE": "x", "_TRANSPORT": "kernel", "__MONOTONIC_TIMESTAMP": "493791708"}"#).unwrap();
-        assert_eq!((p.text.as_ref(), p.mono_ns, p.kernel), ("x", Some(493_791_708_000), true));
-        let p = record(r#"{"MESSAGE": [104, 105, true, 300, 1.0], "__MONOTONIC_TIMESTAMP": [], "x": 1}"#).unwrap();
+        let p = record(
+            r#"{"MESSAGE": "x", "_TRANSPORT": "kernel", "__MONOTONIC_TIMESTAMP": "493791708"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (p.text.as_ref(), p.mono_ns, p.kernel),
+            ("x", Some(493_791_708_000), true)
+        );
+        let p = record(
+            r#"{"MESSAGE": [104, 105, true, 300, 1.0], "__MONOTONIC_TIMESTAMP": [], "x": 1}"#,
+        )
+        .unwrap();
         assert_eq!((p.text.as_ref(), p.mono_ns), ("hi\u{1}", None));
-        let p = record(r#"{"MESSAGE": 5, "SYSLOG_IDENTIFIER": "dockerd", "__REALTIME_TIMESTAMP": 0}"#).unwrap();
-        assert_eq!((p.text.as_ref(), p.wall_ns, p.kernel), ("5", Some(0), false));
+        let p =
+            record(r#"{"MESSAGE": 5, "SYSLOG_IDENTIFIER": "dockerd", "__REALTIME_TIMESTAMP": 0}"#)
+                .unwrap();
+        assert_eq!(
+            (p.text.as_ref(), p.wall_ns, p.kernel),
+            ("5", Some(0), false)
+        );
         assert!(record(r#"["MESSAGE"]"#).is_none() && record(r#"{"MSG": 1}"#).is_none());
     }
 }

@@ -52,7 +52,10 @@ struct Parser<'a> {
 
 /// `json.loads(s)`; None where Python raises ValueError.
 pub fn loads(s: &str) -> Option<Json> {
-    let mut p = Parser { s: s.as_bytes(), i: 0 };
+    let mut p = Parser {
+        s: s.as_bytes(),
+        i: 0,
+    };
     p.ws();
     let v = p.value(0)?;
     p.ws();
@@ -165,7 +168,9 @@ impl Parser<'_> {
             _ => return None,
         }
         let mut float = false;
-        if self.s.get(self.i) == Some(&b'.') && self.s.get(self.i + 1).is_some_and(u8::is_ascii_digit) {
+        if self.s.get(self.i) == Some(&b'.')
+            && self.s.get(self.i + 1).is_some_and(u8::is_ascii_digit)
+        {
             self.i += 1;
             self.digits();
             float = true;
@@ -183,7 +188,11 @@ impl Parser<'_> {
             }
         }
         let text = std::str::from_utf8(&self.s[start..self.i]).ok()?;
-        Some(if float { Json::Float(text.parse().ok()?) } else { Json::Int(text.to_owned()) })
+        Some(if float {
+            Json::Float(text.parse().ok()?)
+        } else {
+            Json::Int(text.to_owned())
+        })
     }
 
     fn hex4(&mut self) -> Option<u32> {
@@ -199,7 +208,9 @@ impl Parser<'_> {
         self.i += 1;
         let mut out = String::new();
         loop {
-            let run = self.s[self.i..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+            let run = self.s[self.i..]
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
             out.push_str(std::str::from_utf8(&self.s[self.i..self.i + run]).ok()?);
             self.i += run;
             match self.s[self.i] {
@@ -251,16 +262,41 @@ mod tests {
 
     #[test]
     fn reads_as_python_does() {
-        let v = loads(r#"{"a": 1, "b": [1.5, -0, NaN, "x\u00e9\ud83d\ude00"], "a": null}"#).unwrap();
+        let v =
+            loads(r#"{"a": 1, "b": [1.5, -0, NaN, "x\u00e9\ud83d\ude00"], "a": null}"#).unwrap();
         assert_eq!(v.get("a"), Some(&Json::Null));
         let Json::Obj(items) = &v else { panic!() };
         assert_eq!(items[0].0, "a", "a repeated key keeps its first place");
-        assert_eq!(v.get("b").and_then(|b| if let Json::List(l) = b { l.get(3).cloned() } else { None }),
-                   Some(Json::Str("xé😀".into())));
-        for bad in ["{\"a\":1,}", "{\"a\"\t:\"\x01\"}", "{'a':1}", "{\"a\":1} x", "{\"a\":01}", "{\"a\":[1,]}"] {
+        assert_eq!(
+            v.get("b").and_then(|b| if let Json::List(l) = b {
+                l.get(3).cloned()
+            } else {
+                None
+            }),
+            Some(Json::Str("xé😀".into()))
+        );
+        for bad in [
+            "{\"a\":1,}",
+            "{\"a\"\t:\"\x01\"}",
+            "{'a':1}",
+            "{\"a\":1} x",
+            "{\"a\":01}",
+            "{\"a\":[1,]}",
+        ] {
             assert_eq!(loads(bad), None, "{bad}");
         }
-        assert_eq!(loads("{\"a\": 1e}"), None, "the exponent is left, then is extra data");
-        assert_eq!(loads(&format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1))), None);
+        assert_eq!(
+            loads("{\"a\": 1e}"),
+            None,
+            "the exponent is left, then is extra data"
+        );
+        assert_eq!(
+            loads(&format!(
+                "{}{}",
+                "[".repeat(MAX_DEPTH + 1),
+                "]".repeat(MAX_DEPTH + 1)
+            )),
+            None
+        );
     }
 }

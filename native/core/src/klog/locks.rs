@@ -11,7 +11,11 @@ pub fn holder(msg: &str) -> Found<(i64, &str)> {
     let found = (|| {
         let n = digits1(msg, 0)?;
         let c0 = lit(msg, n, " lock")?;
-        let c0 = if byte(msg, c0) == Some(b's') { c0 + 1 } else { c0 };
+        let c0 = if byte(msg, c0) == Some(b's') {
+            c0 + 1
+        } else {
+            c0
+        };
         let c0 = lit(msg, c0, " held by ")?;
         let body = msg.strip_suffix(':')?;
         let slash = body.rfind('/')?;
@@ -21,7 +25,9 @@ pub fn holder(msg: &str) -> Found<(i64, &str)> {
         let p = &body[slash + 1..];
         (digits1(p, 0) == Some(p.len())).then_some((c0, slash, p))
     })();
-    let Some((c0, slash, p)) = found else { return Ok(None) };
+    let Some((c0, slash, p)) = found else {
+        return Ok(None);
+    };
     Ok(Some((pid(p)?, &msg[c0..slash])))
 }
 
@@ -59,7 +65,11 @@ pub fn held_lock(msg: &str) -> Found<Held<'_>> {
         })?;
         let mut i = end;
         if let Some(a) = lit(msg, i, "-{") {
-            if let Some(e) = digits1(msg, a).and_then(|b| lit(msg, b, ":")).and_then(|c| digits1(msg, c)).and_then(|d| lit(msg, d, "}")) {
+            if let Some(e) = digits1(msg, a)
+                .and_then(|b| lit(msg, b, ":"))
+                .and_then(|c| digits1(msg, c))
+                .and_then(|d| lit(msg, d, "}"))
+            {
                 i = e;
             }
         }
@@ -77,8 +87,14 @@ pub fn held_lock(msg: &str) -> Found<Held<'_>> {
         }
         Some((i0, i1, n0, close, site))
     })();
-    let Some((i0, i1, n0, close, site)) = found else { return Ok(None) };
-    Ok(Some(Held { index: number(&msg[i0..i1])?, lock: &msg[n0..close], site }))
+    let Some((i0, i1, n0, close, site)) = found else {
+        return Ok(None);
+    };
+    Ok(Some(Held {
+        index: number(&msg[i0..i1])?,
+        lock: &msg[n0..close],
+        site,
+    }))
 }
 
 #[cfg(test)]
@@ -87,15 +103,29 @@ mod tests {
 
     #[test]
     fn holders_and_locks() {
-        assert_eq!(holder("2 locks held by kworker/u8:3/123:").unwrap(), Some((123, "kworker/u8:3")));
-        assert_eq!(holder("1 lock held by a.out/2202:").unwrap(), Some((2202, "a.out")));
+        assert_eq!(
+            holder("2 locks held by kworker/u8:3/123:").unwrap(),
+            Some((123, "kworker/u8:3"))
+        );
+        assert_eq!(
+            holder("1 lock held by a.out/2202:").unwrap(),
+            Some((2202, "a.out"))
+        );
         assert_eq!(holder("1 lock held by x/12: more").unwrap(), None);
         let l = held_lock("#0: ffff88007d8e8d48 (&mm->mmap_sem){++++}, at: [<ffffffff81>] __do_page_fault+0x1/0x2")
             .unwrap()
             .unwrap();
-        assert_eq!((l.index, l.lock, l.site), (0, "&mm->mmap_sem", Some("__do_page_fault+0x1/0x2")));
-        let l = held_lock("#1:  (&type->i_mutex_dir_key#3){++++}-{3:3}, at: lookup_slow+0x2a/0x50").unwrap().unwrap();
-        assert_eq!((l.lock, l.site), ("&type->i_mutex_dir_key#3", Some("lookup_slow+0x2a/0x50")));
+        assert_eq!(
+            (l.index, l.lock, l.site),
+            (0, "&mm->mmap_sem", Some("__do_page_fault+0x1/0x2"))
+        );
+        let l = held_lock("#1:  (&type->i_mutex_dir_key#3){++++}-{3:3}, at: lookup_slow+0x2a/0x50")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (l.lock, l.site),
+            ("&type->i_mutex_dir_key#3", Some("lookup_slow+0x2a/0x50"))
+        );
         let l = held_lock("#2: (rcu_read_lock){....}").unwrap().unwrap();
         assert_eq!(l.site, None);
         assert!(held_lock("#x: (a){}").unwrap().is_none());

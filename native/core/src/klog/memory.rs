@@ -28,7 +28,9 @@ pub fn counters(msg: &str) -> Found<Vec<(String, i64)>> {
         if n == i || byte(msg, n) != Some(b':') {
             return Ok(None);
         }
-        let Some(d) = digits1(msg, n + 1) else { return Ok(None) };
+        let Some(d) = digits1(msg, n + 1) else {
+            return Ok(None);
+        };
         let name = msg[i..n].to_ascii_lowercase();
         let value = number(&msg[n + 1..d]);
         let value = match value {
@@ -63,7 +65,9 @@ fn counters_shape(msg: &str) -> bool {
         if n == i || byte(msg, n) != Some(b':') {
             return false;
         }
-        let Some(d) = digits1(msg, n + 1) else { return false };
+        let Some(d) = digits1(msg, n + 1) else {
+            return false;
+        };
         if d == msg.len() {
             return true;
         }
@@ -114,20 +118,38 @@ pub fn zone(msg: &str) -> Found<Zone<'_>> {
     if found.is_none() {
         found = zone_at(msg, 0).map(|f| (0, f));
     }
-    let Some((z0, (z1, f0, end))) = found else { return Ok(None) };
+    let Some((z0, (z1, f0, end))) = found else {
+        return Ok(None);
+    };
     let node = match node {
         Some((a, b)) => Some(number(&msg[a..b])?),
         None => None,
     };
     let free_kb = number(&msg[f0..end - 2])?;
-    let kb = find_kb(&msg[end..], &[("min", "min_kb"), ("low", "low_kb"), ("high", "high_kb"),
-                                    ("managed", "managed_kb"), ("present", "")])?;
+    let kb = find_kb(
+        &msg[end..],
+        &[
+            ("min", "min_kb"),
+            ("low", "low_kb"),
+            ("high", "high_kb"),
+            ("managed", "managed_kb"),
+            ("present", ""),
+        ],
+    )?;
     let kb = kb.into_iter().filter(|(f, _)| !f.is_empty()).collect();
-    Ok(Some(Zone { node, zone: &msg[z0..z1], free_kb, kb }))
+    Ok(Some(Zone {
+        node,
+        zone: &msg[z0..z1],
+        free_kb,
+        kb,
+    }))
 }
 
 /// `re.findall(r" (NAME|…):(\d+)kB", s)`: (field, kB) left to right, matches not overlapping.
-pub fn find_kb(s: &str, names: &[(&str, &'static str)]) -> Result<Vec<(&'static str, i64)>, Overflow> {
+pub fn find_kb(
+    s: &str,
+    names: &[(&str, &'static str)],
+) -> Result<Vec<(&'static str, i64)>, Overflow> {
     let mut out = Vec::new();
     let b = s.as_bytes();
     let mut i = 0;
@@ -151,7 +173,9 @@ pub fn find_kb(s: &str, names: &[(&str, &'static str)]) -> Result<Vec<(&'static 
 
 /// `lowmem_reserve(msg)`: `lowmem_reserve[]: 0 1935 1935 1935`, pages per zone index.
 pub fn lowmem_reserve(msg: &str) -> Found<Vec<i64>> {
-    let Some(mut i) = lit(msg, 0, "lowmem_reserve[]:") else { return Ok(None) };
+    let Some(mut i) = lit(msg, 0, "lowmem_reserve[]:") else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
     loop {
         let s = spaces(msg, i);
@@ -181,13 +205,19 @@ pub fn usage(msg: &str) -> Found<Usage<'_>> {
     if !msg.contains(": usage ") {
         return Ok(None);
     }
-    let Some(w) = ["memory", "memory+swap", "swap", "kmem"].iter().find(|w| at(msg, w.len(), ": usage ") && msg.starts_with(**w))
+    let Some(w) = ["memory", "memory+swap", "swap", "kmem"]
+        .iter()
+        .find(|w| at(msg, w.len(), ": usage ") && msg.starts_with(**w))
     else {
         return Ok(None);
     };
     let u0 = w.len() + ": usage ".len();
-    let Some(u1) = digits1(msg, u0) else { return Ok(None) };
-    let Some(mut i) = lit(msg, u1, "kB") else { return Ok(None) };
+    let Some(u1) = digits1(msg, u0) else {
+        return Ok(None);
+    };
+    let Some(mut i) = lit(msg, u1, "kB") else {
+        return Ok(None);
+    };
     let usage = number(&msg[u0..u1])?;
     let mut limit = None;
     if let Some(l0) = lit(msg, i, ", limit ") {
@@ -202,7 +232,12 @@ pub fn usage(msg: &str) -> Found<Usage<'_>> {
             failcnt = Some(number(&msg[f0..f1])?);
         }
     }
-    Ok(Some(Usage { what: &msg[..w.len()], usage, limit, failcnt }))
+    Ok(Some(Usage {
+        what: &msg[..w.len()],
+        usage,
+        limit,
+        failcnt,
+    }))
 }
 
 /// `limited_memcg(msg)`: ≤4.20 `Task in … killed as a result of limit of PATH`, or `Memory limit reached of
@@ -246,13 +281,21 @@ pub fn alloc(msg: &str) -> Found<Alloc<'_>> {
         let (fail, mut i, ms) = if let Some(e) = lit(msg, a, "failure") {
             (true, e, None)
         } else {
-            let Some(m0) = lit(msg, a, "stalls for ") else { continue };
+            let Some(m0) = lit(msg, a, "stalls for ") else {
+                continue;
+            };
             let Some(m1) = digits1(msg, m0) else { continue };
-            let Some(e) = lit(msg, m1, "ms") else { continue };
+            let Some(e) = lit(msg, m1, "ms") else {
+                continue;
+            };
             (false, e, Some((m0, m1)))
         };
         let mut order = None;
-        let o = if matches!(byte(msg, i), Some(b':' | b',')) { lit(msg, i + 1, " order:") } else { None };
+        let o = if matches!(byte(msg, i), Some(b':' | b',')) {
+            lit(msg, i + 1, " order:")
+        } else {
+            None
+        };
         if let Some(o0) = o.or_else(|| lit(msg, i, " order:")) {
             if let Some(o1) = digits1(msg, o0) {
                 order = Some(number(&msg[o0..o1])?);
@@ -272,17 +315,28 @@ pub fn alloc(msg: &str) -> Found<Alloc<'_>> {
                 if h > h0 {
                     let mut end = h;
                     if byte(msg, h) == Some(b'(') {
-                        end = memchr::memchr(b')', &msg.as_bytes()[h..]).map_or(msg.len(), |c| h + c + 1);
+                        end = memchr::memchr(b')', &msg.as_bytes()[h..])
+                            .map_or(msg.len(), |c| h + c + 1);
                     }
                     gfp = Some(&msg[g..end]);
                 }
             }
         }
         let duration_ns = match ms {
-            Some((m0, m1)) => Some(number(&msg[m0..m1])?.checked_mul(1_000_000).ok_or(Overflow)?),
+            Some((m0, m1)) => Some(
+                number(&msg[m0..m1])?
+                    .checked_mul(1_000_000)
+                    .ok_or(Overflow)?,
+            ),
             None => None,
         };
-        return Ok(Some(Alloc { comm: &msg[..k], fail, gfp, order, duration_ns }));
+        return Ok(Some(Alloc {
+            comm: &msg[..k],
+            fail,
+            gfp,
+            order,
+            duration_ns,
+        }));
     }
     Ok(None)
 }
@@ -293,9 +347,14 @@ mod tests {
 
     #[test]
     fn meminfo_counters() {
-        let c = counters("active_anon:3104 inactive_anon:7316 isolated_anon:0").unwrap().unwrap();
+        let c = counters("active_anon:3104 inactive_anon:7316 isolated_anon:0")
+            .unwrap()
+            .unwrap();
         assert_eq!(c[1], ("inactive_anon".into(), 7316));
-        assert_eq!(counters("Active_anon:1").unwrap().unwrap()[0].0, "active_anon");
+        assert_eq!(
+            counters("Active_anon:1").unwrap().unwrap()[0].0,
+            "active_anon"
+        );
         assert!(counters("Node 0 active_anon:12kB").unwrap().is_none());
         assert!(counters("a:1 ").unwrap().is_none());
         assert!(per_cpu("DMA32 per-cpu:") && per_cpu("CPU    0: hi:  186, btch:  31 usd:  0"));
@@ -306,32 +365,74 @@ mod tests {
         let z = zone("Node 0 DMA32 free:2284kB boost:0kB min:2348kB low:2932kB high:3516kB present:3129216kB \
                       managed:2967180kB").unwrap().unwrap();
         assert_eq!((z.node, z.zone, z.free_kb), (Some(0), "DMA32", 2284));
-        assert_eq!(z.kb, [("min_kb", 2348), ("low_kb", 2932), ("high_kb", 3516), ("managed_kb", 2967180)]);
+        assert_eq!(
+            z.kb,
+            [
+                ("min_kb", 2348),
+                ("low_kb", 2932),
+                ("high_kb", 3516),
+                ("managed_kb", 2967180)
+            ]
+        );
         let z = zone("Normal free:10kB min:1kB").unwrap().unwrap();
         assert_eq!((z.node, z.zone), (None, "Normal"));
-        assert_eq!(lowmem_reserve("lowmem_reserve[]: 0 1935 1935 1935").unwrap().unwrap(), [0, 1935, 1935, 1935]);
-        assert_eq!(lowmem_reserve("lowmem_reserve[]:").unwrap().unwrap(), Vec::<i64>::new());
+        assert_eq!(
+            lowmem_reserve("lowmem_reserve[]: 0 1935 1935 1935")
+                .unwrap()
+                .unwrap(),
+            [0, 1935, 1935, 1935]
+        );
+        assert_eq!(
+            lowmem_reserve("lowmem_reserve[]:").unwrap().unwrap(),
+            Vec::<i64>::new()
+        );
     }
 
     #[test]
     fn memcg_lines() {
-        let u = usage("memory+swap: usage 1024kB, limit 2048kB, failcnt 0").unwrap().unwrap();
-        assert_eq!((u.what, u.usage, u.limit, u.failcnt), ("memory+swap", 1024, Some(2048), Some(0)));
+        let u = usage("memory+swap: usage 1024kB, limit 2048kB, failcnt 0")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (u.what, u.usage, u.limit, u.failcnt),
+            ("memory+swap", 1024, Some(2048), Some(0))
+        );
         let u = usage("memory: usage 5kB, failcnt 3").unwrap().unwrap();
         assert_eq!((u.limit, u.failcnt), (None, Some(3)));
-        assert_eq!(limited_memcg("Task in /a killed as a result of limit of /b"), Some("/b"));
-        assert_eq!(limited_memcg("Memory limit reached of cgroup /x"), Some("/x"));
-        assert_eq!(stats_for("Memory cgroup stats for /docker/abc: cache:0KB"), Some("/docker/abc"));
+        assert_eq!(
+            limited_memcg("Task in /a killed as a result of limit of /b"),
+            Some("/b")
+        );
+        assert_eq!(
+            limited_memcg("Memory limit reached of cgroup /x"),
+            Some("/x")
+        );
+        assert_eq!(
+            stats_for("Memory cgroup stats for /docker/abc: cache:0KB"),
+            Some("/docker/abc")
+        );
     }
 
     #[test]
     fn warn_alloc() {
-        let a = alloc("khugepaged: page allocation stalls for 10036ms, order:9, mode:0x4742ca(GFP_TRANSHUGE)")
+        let a = alloc(
+            "khugepaged: page allocation stalls for 10036ms, order:9, mode:0x4742ca(GFP_TRANSHUGE)",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (a.comm, a.fail, a.order, a.gfp, a.duration_ns),
+            (
+                "khugepaged",
+                false,
+                Some(9),
+                Some("0x4742ca(GFP_TRANSHUGE)"),
+                Some(10_036_000_000)
+            )
+        );
+        let a = alloc("kworker/0:1: page allocation failure: order:0, mode:0x20")
             .unwrap()
             .unwrap();
-        assert_eq!((a.comm, a.fail, a.order, a.gfp, a.duration_ns),
-                   ("khugepaged", false, Some(9), Some("0x4742ca(GFP_TRANSHUGE)"), Some(10_036_000_000)));
-        let a = alloc("kworker/0:1: page allocation failure: order:0, mode:0x20").unwrap().unwrap();
         assert_eq!((a.comm, a.fail, a.gfp), ("kworker/0:1", true, Some("0x20")));
     }
 }

@@ -31,15 +31,21 @@ mod tasks;
 mod wall;
 
 pub use bulk::STOP_WORDS;
-pub use converter::{log_event, may_be_family, Clock, Item, LogConverter, LogRun, MATCH_CHARS, SNIFF_LINES,
-                    UNPARSED_KEPT};
+pub use converter::{
+    log_event, may_be_family, Clock, Item, LogConverter, LogRun, MATCH_CHARS, SNIFF_LINES,
+    UNPARSED_KEPT,
+};
 pub use prefix::{split_prefix, Format, Prefixed};
 
 /// The recognisers, for tests and benchmarks.
 pub mod families {
     pub use super::locks::{held_lock, holder};
-    pub use super::memory::{alloc, counters, limited_memcg, lowmem_reserve, stats_for, usage, zone};
+    pub use super::memory::{
+        alloc, counters, limited_memcg, lowmem_reserve, stats_for, usage, zone,
+    };
     pub use super::oom::{chosen, cpu_line, invoke, killed, reaper, sharing};
-    pub use super::oom_more::{ending, lmk_kill, stack_line, summary, table_header, table_row, victim_without_kill};
+    pub use super::oom_more::{
+        ending, lmk_kill, stack_line, summary, table_header, table_row, victim_without_kill,
+    };
     pub use super::tasks::{hung, task_line};
 }

@@ -20,7 +20,11 @@ fn pair(a: u8, b: u8) -> usize {
 /// `hay[i..].starts_with(w)`, where the first two bytes are known to match (no call to memcmp for a few bytes).
 #[inline(always)]
 fn rest_matches(hay: &[u8], i: usize, w: &[u8]) -> bool {
-    hay.len() - i >= w.len() && hay[i + 2..i + w.len()].iter().zip(&w[2..]).all(|(a, b)| a == b)
+    hay.len() - i >= w.len()
+        && hay[i + 2..i + w.len()]
+            .iter()
+            .zip(&w[2..])
+            .all(|(a, b)| a == b)
 }
 
 impl Needles {
@@ -62,7 +66,9 @@ impl Needles {
         for i in 0..b.len().saturating_sub(1) {
             let p = pair(b[i], b[i + 1]);
             if self.pairs[p / 64] & (1 << (p % 64)) != 0
-                && self.by_first[b[i] as usize].iter().any(|&(_, w)| w[1] == b[i + 1] && rest_matches(b, i, w))
+                && self.by_first[b[i] as usize]
+                    .iter()
+                    .any(|&(_, w)| w[1] == b[i + 1] && rest_matches(b, i, w))
             {
                 return true;
             }
@@ -79,7 +85,10 @@ pub struct Lazy {
 
 impl Lazy {
     pub const fn new(words: &'static [&'static str]) -> Lazy {
-        Lazy { cell: OnceLock::new(), words }
+        Lazy {
+            cell: OnceLock::new(),
+            words,
+        }
     }
 
     #[inline]
@@ -91,8 +100,12 @@ impl Lazy {
 /// Whether `s` starts with one of `words` (the first byte compared before the rest).
 #[inline]
 pub fn starts_any(s: &str, words: &[&str]) -> bool {
-    let Some(&c) = s.as_bytes().first() else { return false };
-    words.iter().any(|w| w.as_bytes()[0] == c && s.starts_with(w))
+    let Some(&c) = s.as_bytes().first() else {
+        return false;
+    };
+    words
+        .iter()
+        .any(|w| w.as_bytes()[0] == c && s.starts_with(w))
 }
 
 #[cfg(test)]

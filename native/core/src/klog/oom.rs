@@ -6,10 +6,10 @@
 //! Each follows its Python regex to the letter, including where `.*` stops at a newline (a journal message may
 //! hold one) and which of several candidates a greedy or lazy group settles on.
 
-use super::scan::{at, byte, digits1, line_end, lit, no_newline, number, pid, signed, spaces, word_start, Found};
+use super::scan::{
+    at, byte, digits1, line_end, lit, no_newline, number, pid, signed, spaces, word_start, Found,
+};
 use crate::text::decimal;
-
-
 
 /// `"%s invoked oom-killer: gfp_mask=…, [nodemask=…,] order=%d, oom_score_adj=%hd"`.
 pub struct Invoke<'a> {
@@ -45,7 +45,9 @@ pub fn invoke(msg: &str) -> Found<Invoke<'_>> {
         return Ok(None);
     }
     const MARK: &str = " invoked oom-killer: gfp_mask=";
-    let Some(k) = find(msg, 0, MARK).filter(|&k| no_newline(msg, k)) else { return Ok(None) };
+    let Some(k) = find(msg, 0, MARK).filter(|&k| no_newline(msg, k)) else {
+        return Ok(None);
+    };
     let g0 = k + MARK.len();
     let (mut end, mut gfp) = (g0, None);
     if at(msg, g0, "0x") {
@@ -66,7 +68,9 @@ pub fn invoke(msg: &str) -> Found<Invoke<'_>> {
     while let Some(p) = find(rest, from, "nodemask=") {
         if word_start(rest, p) {
             let v = p + "nodemask=".len();
-            let e = rest[v..].find(|c: char| c == ',' || crate::text::is_space(c)).map_or(rest.len(), |n| v + n);
+            let e = rest[v..]
+                .find(|c: char| c == ',' || crate::text::is_space(c))
+                .map_or(rest.len(), |n| v + n);
             nodemask = Some(&rest[v..e]);
             break;
         }
@@ -83,7 +87,14 @@ pub fn invoke(msg: &str) -> Found<Invoke<'_>> {
             }
         }
     }
-    Ok(Some(Invoke { comm, gfp, order, oom_score_adj, nodemask, pid: who }))
+    Ok(Some(Invoke {
+        comm,
+        gfp,
+        order,
+        oom_score_adj,
+        nodemask,
+        pid: who,
+    }))
 }
 
 /// dump_stack's `CPU: n [UID: u] PID: p Comm: c …` (2.6: `Pid: p, comm: c`): who is running, and the kernel's
@@ -102,7 +113,10 @@ fn short_comm(s: &str, c0: usize, ends: &[&str]) -> Option<usize> {
             return None;
         }
         p += c.len_utf8();
-        if p == s.len() || (p + 1 == s.len() && byte(s, p) == Some(b'\n')) || ends.iter().any(|e| at(s, p, e)) {
+        if p == s.len()
+            || (p + 1 == s.len() && byte(s, p) == Some(b'\n'))
+            || ends.iter().any(|e| at(s, p, e))
+        {
             return Some(p);
         }
     }
@@ -113,7 +127,10 @@ pub fn cpu_line(msg: &str) -> Found<Who<'_>> {
     let found = if msg.starts_with("CPU: ") {
         (|| {
             let mut j = lit(msg, digits1(msg, 5)?, " ")?;
-            if let Some(u) = lit(msg, j, "UID: ").and_then(|u| digits1(msg, u)).and_then(|u| lit(msg, u, " ")) {
+            if let Some(u) = lit(msg, j, "UID: ")
+                .and_then(|u| digits1(msg, u))
+                .and_then(|u| lit(msg, u, " "))
+            {
                 if at(msg, u, "PID: ") {
                     j = u;
                 }
@@ -121,19 +138,35 @@ pub fn cpu_line(msg: &str) -> Found<Who<'_>> {
             let p0 = lit(msg, j, "PID: ")?;
             let p1 = digits1(msg, p0)?;
             let c0 = lit(msg, p1, " Comm: ")?;
-            Some((p0, p1, c0, short_comm(msg, c0, &[" Not tainted", " Tainted:", " Kdump:"])?))
+            Some((
+                p0,
+                p1,
+                c0,
+                short_comm(msg, c0, &[" Not tainted", " Tainted:", " Kdump:"])?,
+            ))
         })()
     } else if msg.starts_with("Pid: ") {
         (|| {
             let p1 = digits1(msg, 5)?;
             let c0 = lit(msg, p1, ", comm: ")?;
-            Some((5, p1, c0, short_comm(msg, c0, &[" Not tainted", " Tainted:"])?))
+            Some((
+                5,
+                p1,
+                c0,
+                short_comm(msg, c0, &[" Not tainted", " Tainted:"])?,
+            ))
         })()
     } else {
         None
     };
-    let Some((p0, p1, c0, c1)) = found else { return Ok(None) };
-    Ok(Some(Who { pid: pid(&msg[p0..p1])?, comm: &msg[c0..c1], kernel: kernel_version(msg, c1) }))
+    let Some((p0, p1, c0, c1)) = found else {
+        return Ok(None);
+    };
+    Ok(Some(Who {
+        pid: pid(&msg[p0..p1])?,
+        comm: &msg[c0..c1],
+        kernel: kernel_version(msg, c1),
+    }))
 }
 
 /// `ainted(?::[^\d]*)?\s+(\d+\.\d+[\w.+~-]*)` searched from `from`: the release a (Not) tainted flag precedes.
@@ -144,7 +177,12 @@ fn kernel_version(s: &str, from: usize) -> Option<&str> {
         let j = i + "ainted".len();
         let q = if byte(s, j) == Some(b':') {
             // `[^\d]*\s+` then the digits: the first digit after the colon, with a blank just before it
-            let Some((off, _)) = s[j + 1..].char_indices().find(|&(_, c)| decimal(c).is_some()) else { continue };
+            let Some((off, _)) = s[j + 1..]
+                .char_indices()
+                .find(|&(_, c)| decimal(c).is_some())
+            else {
+                continue;
+            };
             let q = j + 1 + off;
             match s[j + 1..q].chars().next_back() {
                 Some(c) if crate::text::is_space(c) => q,
@@ -157,7 +195,9 @@ fn kernel_version(s: &str, from: usize) -> Option<&str> {
             }
             q
         };
-        let Some(d) = digits1(s, q).and_then(|d| lit(s, d, ".")) else { continue };
+        let Some(d) = digits1(s, q).and_then(|d| lit(s, d, ".")) else {
+            continue;
+        };
         if digits1(s, d).is_none() {
             continue;
         }
@@ -185,7 +225,8 @@ fn chosen_at(s: &str, i: usize) -> Option<(&str, &str)> {
     region.rmatch_indices(") score ").find_map(|(c, _)| {
         let k = c0 + c + ") score ".len();
         let (e, _) = signed(s, k)?;
-        (at(s, e, " or sacrifice child") || at(s, e, " and children")).then(|| (&s[p0..p1], &s[k..e]))
+        (at(s, e, " or sacrifice child") || at(s, e, " and children"))
+            .then(|| (&s[p0..p1], &s[k..e]))
     })
 }
 
@@ -194,10 +235,17 @@ pub fn chosen(msg: &str) -> Found<Chosen> {
         return Ok(None);
     }
     let first = line_end(msg, 0);
-    let with_message = msg[..first].match_indices(": Kill process ").find_map(|(k, _)| chosen_at(msg, k + 2));
-    let Some((p, score)) = with_message.or_else(|| chosen_at(msg, 0)) else { return Ok(None) };
+    let with_message = msg[..first]
+        .match_indices(": Kill process ")
+        .find_map(|(k, _)| chosen_at(msg, k + 2));
+    let Some((p, score)) = with_message.or_else(|| chosen_at(msg, 0)) else {
+        return Ok(None);
+    };
     let points = signed(score, 0).map_or(Ok(0), |(_, v)| v)?;
-    Ok(Some(Chosen { pid: pid(p)?, points }))
+    Ok(Some(Chosen {
+        pid: pid(p)?,
+        points,
+    }))
 }
 
 /// 3.x `"Kill process %d (%s) sharing same memory"`: another process killed with the victim.
@@ -212,7 +260,9 @@ pub fn sharing(msg: &str) -> Found<(i64, &str)> {
         let c = msg[c0..line_end(msg, c0)].rfind(") sharing same memory")?;
         Some((p0, p1, c0, c0 + c))
     })();
-    let Some((p0, p1, c0, c1)) = found else { return Ok(None) };
+    let Some((p0, p1, c0, c1)) = found else {
+        return Ok(None);
+    };
     Ok(Some((pid(&msg[p0..p1])?, &msg[c0..c1])))
 }
 
@@ -232,12 +282,15 @@ pub fn killed(msg: &str) -> Found<Killed<'_>> {
     if find(msg, 0, "Killed process").is_none() {
         return Ok(None);
     }
-    let tail = |i: usize| lit(msg, i, "Killed process ").and_then(|p0| Some((p0, digits1(msg, p0)?)));
+    let tail =
+        |i: usize| lit(msg, i, "Killed process ").and_then(|p0| Some((p0, digits1(msg, p0)?)));
     let first = line_end(msg, 0);
     let with_message = msg[..first]
         .match_indices(": Killed process ")
         .find_map(|(k, _)| tail(k + 2).map(|t| (Some(&msg[..k]), t)));
-    let Some((message, (p0, p1))) = with_message.or_else(|| tail(0).map(|t| (None, t))) else { return Ok(None) };
+    let Some((message, (p0, p1))) = with_message.or_else(|| tail(0).map(|t| (None, t))) else {
+        return Ok(None);
+    };
     let mut end = p1;
     let mut comm = None;
     if let Some(c0) = lit(msg, p1, " (") {
@@ -245,7 +298,8 @@ pub fn killed(msg: &str) -> Found<Killed<'_>> {
         for (c, _) in region.rmatch_indices(')') {
             let a = c0 + c + 1;
             let after = if byte(msg, a) == Some(b',') { a + 1 } else { a };
-            let lead = lit(msg, after, " ").filter(|&x| at(msg, x, "total-vm") || at(msg, x, "UID"));
+            let lead =
+                lit(msg, after, " ").filter(|&x| at(msg, x, "total-vm") || at(msg, x, "UID"));
             let dot = if byte(msg, a) == Some(b'.') { a + 1 } else { a };
             if let Some(x) = lead.or_else(|| (spaces(msg, dot) == msg.len()).then_some(msg.len())) {
                 comm = Some(&msg[c0..a - 1]);
@@ -255,7 +309,10 @@ pub fn killed(msg: &str) -> Found<Killed<'_>> {
         }
     }
     let rest = &msg[end..];
-    let kb = kb_fields(rest, &["total-vm", "anon-rss", "file-rss", "shmem-rss", "pgtables"])?;
+    let kb = kb_fields(
+        rest,
+        &["total-vm", "anon-rss", "file-rss", "shmem-rss", "pgtables"],
+    )?;
     let mut uid = None;
     let mut from = 0;
     while let Some(p) = find(rest, from, "UID") {
@@ -268,12 +325,22 @@ pub fn killed(msg: &str) -> Found<Killed<'_>> {
         from = p + 1;
     }
     let oom_score_adj = search_signed(rest, "oom_score_adj:")?;
-    Ok(Some(Killed { pid: pid(&msg[p0..p1])?, comm, message, kb, uid, oom_score_adj }))
+    Ok(Some(Killed {
+        pid: pid(&msg[p0..p1])?,
+        comm,
+        message,
+        kb,
+        uid,
+        oom_score_adj,
+    }))
 }
 
 /// `(NAME|…):(\d+)kB` found all over `s`, left to right, as `re.findall`: (field, kB), names as the kernel
 /// prints them mapped to the event's fields.
-pub fn kb_fields(s: &str, names: &[&'static str]) -> Result<Vec<(&'static str, i64)>, super::scan::Overflow> {
+pub fn kb_fields(
+    s: &str,
+    names: &[&'static str],
+) -> Result<Vec<(&'static str, i64)>, super::scan::Overflow> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < s.len() {
@@ -315,22 +382,41 @@ pub fn reaper(msg: &str) -> Found<Reaped<'_>> {
         let p0 = lit(msg, 0, "oom_reaper: reaped process ")?;
         let p1 = digits1(msg, p0)?;
         let c0 = lit(msg, p1, " (")?;
-        msg[c0..line_end(msg, c0)].match_indices(')').find_map(|(c, _)| {
-            let a = c0 + c + 1;
-            let end = lit(msg, a, ", now ").or_else(|| (spaces(msg, a) == msg.len()).then_some(msg.len()))?;
-            Some((p0, p1, c0, a - 1, end))
-        })
+        msg[c0..line_end(msg, c0)]
+            .match_indices(')')
+            .find_map(|(c, _)| {
+                let a = c0 + c + 1;
+                let end = lit(msg, a, ", now ")
+                    .or_else(|| (spaces(msg, a) == msg.len()).then_some(msg.len()))?;
+                Some((p0, p1, c0, a - 1, end))
+            })
     })();
     if let Some((p0, p1, c0, c1, end)) = reaped {
         let kb = kb_fields(&msg[end..], &["anon-rss", "file-rss", "shmem-rss"])?;
-        return Ok(Some(Reaped { pid: pid(&msg[p0..p1])?, comm: Some(&msg[c0..c1]), reaped: true, kb }));
+        return Ok(Some(Reaped {
+            pid: pid(&msg[p0..p1])?,
+            comm: Some(&msg[c0..c1]),
+            reaped: true,
+            kb,
+        }));
     }
     let unable = (|| {
         let a = lit(msg, 12, "unable to reap").or_else(|| lit(msg, 12, "giving up"))?;
         let p0 = lit(msg, a, " pid:")?;
         Some((p0, digits1(msg, p0)?))
     })();
-    let Some((p0, p1)) = unable else { return Ok(None) };
-    let comm = lit(msg, p1, " (").and_then(|c0| msg[c0..line_end(msg, c0)].rfind(')').map(|c| &msg[c0..c0 + c]));
-    Ok(Some(Reaped { pid: pid(&msg[p0..p1])?, comm, reaped: false, kb: Vec::new() }))
+    let Some((p0, p1)) = unable else {
+        return Ok(None);
+    };
+    let comm = lit(msg, p1, " (").and_then(|c0| {
+        msg[c0..line_end(msg, c0)]
+            .rfind(')')
+            .map(|c| &msg[c0..c0 + c])
+    });
+    Ok(Some(Reaped {
+        pid: pid(&msg[p0..p1])?,
+        comm,
+        reaped: false,
+        kb: Vec::new(),
+    }))
 }

@@ -20,14 +20,22 @@ pub fn ending(msg: &str) -> Option<Ending> {
     let panic = msg.starts_with(PANIC);
     let text = if panic { &msg[PANIC.len()..] } else { msg }.trim_end_matches(['.', ' ']);
     match text {
-        "Out of memory and no killable processes" => {
-            Some(Ending { outcome: if panic { "panic" } else { "no_killable" }, reason: "no_killable" })
-        }
-        "System is deadlocked on memory" => Some(Ending { outcome: "panic", reason: "deadlocked" }),
-        "Out of memory: system-wide panic_on_oom is enabled" => Some(Ending { outcome: "panic", reason: "panic_on_oom" }),
-        "Out of memory: compulsory panic_on_oom is enabled" => {
-            Some(Ending { outcome: "panic", reason: "panic_on_oom_compulsory" })
-        }
+        "Out of memory and no killable processes" => Some(Ending {
+            outcome: if panic { "panic" } else { "no_killable" },
+            reason: "no_killable",
+        }),
+        "System is deadlocked on memory" => Some(Ending {
+            outcome: "panic",
+            reason: "deadlocked",
+        }),
+        "Out of memory: system-wide panic_on_oom is enabled" => Some(Ending {
+            outcome: "panic",
+            reason: "panic_on_oom",
+        }),
+        "Out of memory: compulsory panic_on_oom is enabled" => Some(Ending {
+            outcome: "panic",
+            reason: "panic_on_oom_compulsory",
+        }),
         _ => None,
     }
 }
@@ -47,7 +55,9 @@ pub fn summary(msg: &str) -> Option<Summary> {
     let mut f = Summary::default();
     let mut pid_text: Option<&str> = None;
     for part in rest.split(',') {
-        let Some((key, value)) = part.split_once('=') else { continue };
+        let Some((key, value)) = part.split_once('=') else {
+            continue;
+        };
         match crate::text::pystr::strip(key) {
             "pid" => pid_text = Some(value),
             "oom_memcg" => f.oom_memcg = Some(value.to_owned()),
@@ -74,10 +84,15 @@ pub fn victim_without_kill(msg: &str) -> Found<Victim<'_>> {
         for (k, _) in msg.match_indices("OOM victim ") {
             let p0 = k + "OOM victim ".len();
             let Some(p1) = digits1(msg, p0) else { continue };
-            let Some(c0) = lit(msg, p1, " (") else { continue };
+            let Some(c0) = lit(msg, p1, " (") else {
+                continue;
+            };
             let region = &msg[c0..line_end(msg, c0)];
             if let Some(c) = region.rfind(") is already exiting") {
-                return Ok(Some(Victim { pid: pid(&msg[p0..p1])?, comm: Some(&msg[c0..c0 + c]) }));
+                return Ok(Some(Victim {
+                    pid: pid(&msg[p0..p1])?,
+                    comm: Some(&msg[c0..c0 + c]),
+                }));
             }
         }
         return Ok(None);
@@ -87,7 +102,10 @@ pub fn victim_without_kill(msg: &str) -> Found<Victim<'_>> {
             let p0 = k + "Current (".len();
             let Some(p1) = digits1(msg, p0) else { continue };
             if at(msg, p1, ") has a pending SIGKILL") {
-                return Ok(Some(Victim { pid: pid(&msg[p0..p1])?, comm: None }));
+                return Ok(Some(Victim {
+                    pid: pid(&msg[p0..p1])?,
+                    comm: None,
+                }));
             }
         }
     }
@@ -128,11 +146,18 @@ pub fn lmk_kill(msg: &str) -> Found<Lmk<'_>> {
     if let Some(c0) = lit(msg, 0, "lowmemorykiller: Killing '") {
         if let Some((c1, p0, end)) = quoted_comm_pid(msg, c0) {
             let (_, adj) = opt_signed(end, ", adj ")?;
-            return Ok(Some(Lmk { pid: pid(&msg[p0..end - 1])?, comm: &msg[c0..c1], oom_score_adj: adj, uid: None }));
+            return Ok(Some(Lmk {
+                pid: pid(&msg[p0..end - 1])?,
+                comm: &msg[c0..c1],
+                oom_score_adj: adj,
+                uid: None,
+            }));
         }
     }
     let c0 = lit(msg, 0, "lowmemorykiller: Kill '").or_else(|| lit(msg, 0, "lmkd: Kill '"));
-    let Some((c0, (c1, p0, end))) = c0.and_then(|c0| Some((c0, quoted_comm_pid(msg, c0)?))) else { return Ok(None) };
+    let Some((c0, (c1, p0, end))) = c0.and_then(|c0| Some((c0, quoted_comm_pid(msg, c0)?))) else {
+        return Ok(None);
+    };
     let mut i = end;
     let mut uid = None;
     if let Some(e) = lit(msg, i, ", uid ").and_then(|u| digits1(msg, u)) {
@@ -140,7 +165,12 @@ pub fn lmk_kill(msg: &str) -> Found<Lmk<'_>> {
         i = e;
     }
     let (_, adj) = opt_signed(i, ", oom_score_adj ")?;
-    Ok(Some(Lmk { pid: pid(&msg[p0..end - 1])?, comm: &msg[c0..c1], oom_score_adj: adj, uid }))
+    Ok(Some(Lmk {
+        pid: pid(&msg[p0..end - 1])?,
+        comm: &msg[c0..c1],
+        oom_score_adj: adj,
+        uid,
+    }))
 }
 
 /// `table_header(msg)`: the task table's column names after `[ pid ]`.
@@ -190,7 +220,9 @@ fn column_field(name: &str) -> Option<&'static str> {
 
 /// `table_row(msg, columns)`: the name is the rest of the line (a comm may hold spaces).
 pub fn table_row<'a>(msg: &'a str, columns: &[String]) -> Found<Row<'a>> {
-    let Some((pid_text, rest)) = table_row_shape(msg) else { return Ok(None) };
+    let Some((pid_text, rest)) = table_row_shape(msg) else {
+        return Ok(None);
+    };
     let numeric = columns.len().saturating_sub(1);
     let parts = split_ws(rest, Some(numeric));
     if parts.len() < numeric {
@@ -210,7 +242,11 @@ pub fn table_row<'a>(msg: &'a str, columns: &[String]) -> Found<Row<'a>> {
             None => nums.push((name.as_str(), v)),
         }
     }
-    let mut row = Row { pid: number(pid_text)?, comm: parts.get(numeric).copied(), values: Vec::new() };
+    let mut row = Row {
+        pid: number(pid_text)?,
+        comm: parts.get(numeric).copied(),
+        values: Vec::new(),
+    };
     for &(name, v) in &nums {
         if let Some(field) = column_field(name) {
             row.values.push((field, v));
@@ -218,8 +254,14 @@ pub fn table_row<'a>(msg: &'a str, columns: &[String]) -> Found<Row<'a>> {
     }
     if !row.values.iter().any(|(f, _)| *f == "pgtables_bytes") {
         if let Some(&(_, ptes)) = nums.iter().find(|(n, _)| *n == "nr_ptes") {
-            let pmds = nums.iter().find(|(n, _)| *n == "nr_pmds").map_or(0, |&(_, v)| v);
-            let bytes = ptes.checked_add(pmds).and_then(|p| p.checked_mul(4096)).ok_or(Overflow)?;
+            let pmds = nums
+                .iter()
+                .find(|(n, _)| *n == "nr_pmds")
+                .map_or(0, |&(_, v)| v);
+            let bytes = ptes
+                .checked_add(pmds)
+                .and_then(|p| p.checked_mul(4096))
+                .ok_or(Overflow)?;
             row.values.push(("pgtables_bytes", bytes));
         }
     }
@@ -228,8 +270,25 @@ pub fn table_row<'a>(msg: &'a str, columns: &[String]) -> Found<Row<'a>> {
 
 /// Lines a stack dump prints around its frames.
 const STACK_CONTEXT: &[&str] = &[
-    "Hardware name:", "Call Trace:", "Call trace:", "Backtrace:", "<TASK>", "</TASK>", "<IRQ>", "</IRQ>",
-    "Workqueue:", "RIP:", "RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "Code:", "Exception stack", "Stack:",
+    "Hardware name:",
+    "Call Trace:",
+    "Call trace:",
+    "Backtrace:",
+    "<TASK>",
+    "</TASK>",
+    "<IRQ>",
+    "</IRQ>",
+    "Workqueue:",
+    "RIP:",
+    "RSP:",
+    "RAX:",
+    "RDX:",
+    "RBP:",
+    "R10:",
+    "R13:",
+    "Code:",
+    "Exception stack",
+    "Stack:",
     "Function entered at",
 ];
 
@@ -255,8 +314,12 @@ fn register_at(s: &str, i: usize) -> Option<(usize, usize)> {
 
 /// `_REGISTERS.match(msg)`: `(?:[A-Za-z0-9]{1,4}: ?[0-9a-fA-F]{8,16}\s*){2,}` (two are enough to match).
 fn registers(msg: &str) -> bool {
-    let Some((lo, hi)) = register_at(msg, 0) else { return false };
-    (lo..=hi).rev().any(|e| register_at(msg, spaces(msg, e)).is_some())
+    let Some((lo, hi)) = register_at(msg, 0) else {
+        return false;
+    };
+    (lo..=hi)
+        .rev()
+        .any(|e| register_at(msg, spaces(msg, e)).is_some())
 }
 
 /// `_FRAME.match(msg)`: the function of a frame and whether the unwinder was unsure of it.
@@ -354,57 +417,115 @@ mod tests {
 
     #[test]
     fn endings() {
-        assert_eq!(ending("Out of memory and no killable processes...").unwrap().outcome, "no_killable");
-        assert_eq!(ending("Kernel panic - not syncing: Out of memory and no killable processes...").unwrap().outcome,
-                   "panic");
-        assert_eq!(ending("Kernel panic - not syncing: System is deadlocked on memory").unwrap().reason, "deadlocked");
-        assert_eq!(ending("Out of memory: compulsory panic_on_oom is enabled").unwrap().reason,
-                   "panic_on_oom_compulsory");
-        assert_eq!(ending("Out of memory and no killable processes, maybe"), None);
+        assert_eq!(
+            ending("Out of memory and no killable processes...")
+                .unwrap()
+                .outcome,
+            "no_killable"
+        );
+        assert_eq!(
+            ending("Kernel panic - not syncing: Out of memory and no killable processes...")
+                .unwrap()
+                .outcome,
+            "panic"
+        );
+        assert_eq!(
+            ending("Kernel panic - not syncing: System is deadlocked on memory")
+                .unwrap()
+                .reason,
+            "deadlocked"
+        );
+        assert_eq!(
+            ending("Out of memory: compulsory panic_on_oom is enabled")
+                .unwrap()
+                .reason,
+            "panic_on_oom_compulsory"
+        );
+        assert_eq!(
+            ending("Out of memory and no killable processes, maybe"),
+            None
+        );
     }
 
     #[test]
     fn summaries() {
         let s = summary("oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/a,\
                          task_memcg=/a/b,task=stress,pid=4242,uid=0").unwrap();
-        assert_eq!((s.pid, s.oom_memcg.as_deref(), s.constraint.as_deref()), (Some(4242), Some("/a"), Some("CONSTRAINT_MEMCG")));
+        assert_eq!(
+            (s.pid, s.oom_memcg.as_deref(), s.constraint.as_deref()),
+            (Some(4242), Some("/a"), Some("CONSTRAINT_MEMCG"))
+        );
         assert_eq!(summary("oom-kill:pid=x").unwrap().pid, None);
         assert!(summary("oom_kill:").is_none());
     }
 
     #[test]
     fn victims_and_lmk() {
-        let v = victim_without_kill("OOM victim 12 (a (b)) is already exiting. Skip killing the task").unwrap().unwrap();
+        let v =
+            victim_without_kill("OOM victim 12 (a (b)) is already exiting. Skip killing the task")
+                .unwrap()
+                .unwrap();
         assert_eq!((v.pid, v.comm), (12, Some("a (b)")));
-        let v = victim_without_kill("Current (77) has a pending SIGKILL").unwrap().unwrap();
+        let v = victim_without_kill("Current (77) has a pending SIGKILL")
+            .unwrap()
+            .unwrap();
         assert_eq!((v.pid, v.comm), (77, None));
-        let k = lmk_kill("lowmemorykiller: Killing 'com.x' (1234), adj 900,").unwrap().unwrap();
+        let k = lmk_kill("lowmemorykiller: Killing 'com.x' (1234), adj 900,")
+            .unwrap()
+            .unwrap();
         assert_eq!((k.pid, k.comm, k.oom_score_adj), (1234, "com.x", Some(900)));
-        let k = lmk_kill("lmkd: Kill 'com.y' (55), uid 10061, oom_score_adj 905 to free 1kB").unwrap().unwrap();
-        assert_eq!((k.pid, k.uid, k.oom_score_adj), (55, Some(10061), Some(905)));
+        let k = lmk_kill("lmkd: Kill 'com.y' (55), uid 10061, oom_score_adj 905 to free 1kB")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (k.pid, k.uid, k.oom_score_adj),
+            (55, Some(10061), Some(905))
+        );
     }
 
     #[test]
     fn task_tables() {
-        let cols = table_header("[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name").unwrap();
+        let cols = table_header(
+            "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name",
+        )
+        .unwrap();
         assert_eq!(cols.len(), 8);
-        let r = table_row("[   4242]     0  4242    10000     5000    81920        0             0 my prog", &cols)
+        let r = table_row(
+            "[   4242]     0  4242    10000     5000    81920        0             0 my prog",
+            &cols,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!((r.pid, r.comm, r.values.len()), (4242, Some("my prog"), 7));
+        let old = table_header(
+            "[ pid ]   uid  tgid total_vm      rss nr_ptes swapents oom_score_adj name",
+        )
+        .unwrap();
+        let r = table_row("[  1]  0  1  100  50  3  0  0 init", &old)
             .unwrap()
             .unwrap();
-        assert_eq!((r.pid, r.comm, r.values.len()), (4242, Some("my prog"), 7));
-        let old = table_header("[ pid ]   uid  tgid total_vm      rss nr_ptes swapents oom_score_adj name").unwrap();
-        let r = table_row("[  1]  0  1  100  50  3  0  0 init", &old).unwrap().unwrap();
         assert!(r.values.contains(&("pgtables_bytes", 3 * 4096)));
-        assert!(table_row("[  1]  0  x  100  50  3  0  0 init", &old).unwrap().is_none());
+        assert!(table_row("[  1]  0  x  100  50  3  0  0 init", &old)
+            .unwrap()
+            .is_none());
     }
 
     #[test]
     fn stack_lines() {
         assert_eq!(stack_line(" dump_stack+0x5c/0x7b"), None); // msg is stripped before: a blank is no frame
         assert_eq!(stack_line("dump_stack+0x5c/0x7b"), Some("dump_stack"));
-        assert_eq!(stack_line("[<ffffffff8100>] ? out_of_memory+0x1/0x2"), Some(""));
-        assert_eq!(stack_line("[<c0>] (unwind_backtrace) from [<c1>] (show_stack+0x10/0x14)"), Some("unwind_backtrace"));
-        assert_eq!(stack_line("out_of_memory (mm/oom_kill.c:1105)"), Some("out_of_memory"));
+        assert_eq!(
+            stack_line("[<ffffffff8100>] ? out_of_memory+0x1/0x2"),
+            Some("")
+        );
+        assert_eq!(
+            stack_line("[<c0>] (unwind_backtrace) from [<c1>] (show_stack+0x10/0x14)"),
+            Some("unwind_backtrace")
+        );
+        assert_eq!(
+            stack_line("out_of_memory (mm/oom_kill.c:1105)"),
+            Some("out_of_memory")
+        );
         assert_eq!(stack_line("Call Trace:"), Some(""));
         assert_eq!(stack_line("r6:000200da r5:00000000"), Some(""));
         assert_eq!(stack_line("Mem-Info:"), None);

@@ -10,9 +10,9 @@ use std::borrow::Cow;
 
 use super::prefix_syslog::{bsd, iso, logcat};
 use super::scan::{at, byte, char_at, digits1, drun, lit, spaces};
-use crate::text::{decimal, is_space};
 use super::wall::frac_ns;
 use super::{journal, months, prefix_dmesg};
+use crate::text::{decimal, is_space};
 
 /// `--format`: `Auto` tries every prefix on every line; the others only their own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +43,10 @@ impl Format {
 
     /// `DMESG_FORMATS`: lines may start with a printk stamp.
     pub fn dmesg_stamps(self) -> bool {
-        matches!(self, Format::Auto | Format::Dmesg | Format::Journal | Format::Kmsg)
+        matches!(
+            self,
+            Format::Auto | Format::Dmesg | Format::Journal | Format::Kmsg
+        )
     }
 
     /// `SYSLOG_FORMATS`: lines may carry a syslog prefix.
@@ -69,11 +72,23 @@ pub struct Prefixed<'a> {
 impl<'a> Prefixed<'a> {
     /// A line with no prefix: kernel text with no time.
     pub fn plain(text: &'a str) -> Prefixed<'a> {
-        Prefixed { text: Cow::Borrowed(text), mono_ns: None, wall_ns: None, kernel: true, yearless: false }
+        Prefixed {
+            text: Cow::Borrowed(text),
+            mono_ns: None,
+            wall_ns: None,
+            kernel: true,
+            yearless: false,
+        }
     }
 
     pub fn other(text: &'a str, wall_ns: Option<i64>, yearless: bool) -> Prefixed<'a> {
-        Prefixed { text: Cow::Borrowed(text), mono_ns: None, wall_ns, kernel: false, yearless }
+        Prefixed {
+            text: Cow::Borrowed(text),
+            mono_ns: None,
+            wall_ns,
+            kernel: false,
+            yearless,
+        }
     }
 }
 
@@ -99,7 +114,10 @@ fn lineno(s: &str) -> Option<usize> {
     if e == i {
         return None;
     }
-    let ahead = matches!(byte(s, e), Some(b'[' | b'<')) || month_ahead(s, e) || iso_ahead(s, e) || at(s, e, "kernel: ");
+    let ahead = matches!(byte(s, e), Some(b'[' | b'<'))
+        || month_ahead(s, e)
+        || iso_ahead(s, e)
+        || at(s, e, "kernel: ");
     ahead.then_some(e)
 }
 
@@ -147,7 +165,13 @@ pub fn kernel_stamp(s: &str, wall_ns: Option<i64>, yearless: bool) -> Prefixed<'
     if let Some(end) = caller_id(s, i) {
         i = end;
     }
-    Prefixed { text: Cow::Borrowed(&s[i..]), mono_ns: mono, wall_ns, kernel: true, yearless }
+    Prefixed {
+        text: Cow::Borrowed(&s[i..]),
+        mono_ns: mono,
+        wall_ns,
+        kernel: true,
+        yearless,
+    }
 }
 
 /// `\[\s*(\d{1,12})\.(\d{1,9})\] ?`: its end and the time it says.
@@ -165,7 +189,9 @@ fn printk_stamp(s: &str) -> Option<(usize, Option<i64>)> {
         end += 1;
     }
     let secs = super::scan::number(&s[a..b]).ok();
-    let ns = secs.and_then(|v| v.checked_mul(1_000_000_000)).and_then(|v| v.checked_add(frac_ns(&s[c..d])));
+    let ns = secs
+        .and_then(|v| v.checked_mul(1_000_000_000))
+        .and_then(|v| v.checked_add(frac_ns(&s[c..d])));
     Some((end, ns))
 }
 
@@ -240,7 +266,10 @@ pub fn split_prefix(line: &str, fmt: Format) -> Prefixed<'_> {
         Some(c) if decimal(c).is_some() => {
             if auto || fmt == Format::Kmsg {
                 if let Some((end, mono)) = prefix_dmesg::kmsg(s) {
-                    return Prefixed { mono_ns: mono, ..Prefixed::plain(&s[end..]) };
+                    return Prefixed {
+                        mono_ns: mono,
+                        ..Prefixed::plain(&s[end..])
+                    };
                 }
             }
             if fmt.syslog_prefix() {

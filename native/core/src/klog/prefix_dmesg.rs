@@ -21,7 +21,13 @@ pub fn dmesg_t(s: &str) -> Option<(usize, Option<i64>)> {
     }
     let (name, civil, end) = with_day.or_else(|| after_weekday(s, 1))?;
     let month_no = month(name)?;
-    Some((end, wall_ns(&Civil { month: month_no, ..civil })))
+    Some((
+        end,
+        wall_ns(&Civil {
+            month: month_no,
+            ..civil
+        }),
+    ))
 }
 
 /// `([A-Za-zÀ-ÿ]{3,5})\.? +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))? (\d{4})\] ?` at `i`.
@@ -51,7 +57,16 @@ fn after_weekday(s: &str, i: usize) -> Option<(&str, Civil<'_>, usize)> {
         end += 1;
     }
     let num = |a: usize, b: usize| number(&s[a..b]).unwrap_or(0);
-    let civil = Civil { year: num(y0, y1), month: 0, day: num(d0, d1), hh, mm, ss, frac, offset_min: 0 };
+    let civil = Civil {
+        year: num(y0, y1),
+        month: 0,
+        day: num(d0, d1),
+        hh,
+        mm,
+        ss,
+        frac,
+        offset_min: 0,
+    };
     Some((&s[i..n], civil, end))
 }
 
@@ -85,15 +100,20 @@ mod tests {
     fn dmesg_t_with_and_without_weekday() {
         let (end, wall) = dmesg_t("[Thu Apr  2 15:52:54 2020] x").unwrap();
         assert_eq!((end, wall), (27, Some(1_585_842_774_000_000_000)));
-        assert_eq!(dmesg_t("[Apr  2 15:52:54,5 2020]x").map(|(e, w)| (e, w.map(|n| n % 1_000_000_000))),
-                   Some((24, Some(500_000_000))));
+        assert_eq!(
+            dmesg_t("[Apr  2 15:52:54,5 2020]x").map(|(e, w)| (e, w.map(|n| n % 1_000_000_000))),
+            Some((24, Some(500_000_000)))
+        );
         assert_eq!(dmesg_t("[Thu Xyz  2 15:52:54 2020] x"), None);
         assert_eq!(dmesg_t("[Thu Feb 30 15:52:54 2020] x"), Some((27, None)));
     }
 
     #[test]
     fn kmsg_records() {
-        assert_eq!(kmsg("3,1234,493791708,-;x"), Some((19, Some(493_791_708_000))));
+        assert_eq!(
+            kmsg("3,1234,493791708,-;x"),
+            Some((19, Some(493_791_708_000)))
+        );
         assert_eq!(kmsg("3,1,99999999999999999999,-;x"), Some((27, None)));
         assert_eq!(kmsg("3,1,2,-x"), None);
     }

@@ -7,8 +7,8 @@ use super::months::{month, name_end};
 use super::prefix::{kernel_stamp, Prefixed};
 use super::prefix_dmesg::clock;
 use super::scan::{byte, char_at, dexact, digits1, drun, lit, number, run_of};
-use crate::text::is_space;
 use super::wall::{wall_ns, Civil};
+use crate::text::is_space;
 
 /// A syslog line's prefix, read: its time, its program, and where the message starts.
 pub struct Syslog<'a> {
@@ -53,7 +53,11 @@ fn host_tag(s: &str, i: usize) -> Option<(&str, bool, usize)> {
     if t == t0 {
         return None;
     }
-    let (pid, colon) = if byte(s, t) == Some(b'[') { (true, lit(s, digits1(s, t + 1)?, "]")?) } else { (false, t) };
+    let (pid, colon) = if byte(s, t) == Some(b'[') {
+        (true, lit(s, digits1(s, t + 1)?, "]")?)
+    } else {
+        (false, t)
+    };
     let mut end = lit(s, colon, ":")?;
     if byte(s, end) == Some(b' ') {
         end += 1;
@@ -94,7 +98,15 @@ pub fn bsd_shape(s: &str) -> Option<BsdShape<'_>> {
         }
     }
     let (tag, pid, end) = host_tag(s, lit(s, k, " ")?)?;
-    Some(BsdShape { name_end: n, tag, pid, end, day: (d0, d1), clock: (hh, mm, ss), frac })
+    Some(BsdShape {
+        name_end: n,
+        tag,
+        pid,
+        end,
+        day: (d0, d1),
+        clock: (hh, mm, ss),
+        frac,
+    })
 }
 
 /// `_BSD`: `Mon DD HH:MM:SS[.frac] host tag[pid]: ` (the year 2000, as syslog prints none); None also when the
@@ -104,8 +116,22 @@ pub fn bsd(s: &str) -> Option<Syslog<'_>> {
     let month_no = month(&s[..b.name_end])?;
     let day = number(&s[b.day.0..b.day.1]).unwrap_or(0);
     let (hh, mm, ss) = b.clock;
-    let wall = wall_ns(&Civil { year: 2000, month: month_no, day, hh, mm, ss, frac: b.frac, offset_min: 0 });
-    Some(Syslog { wall_ns: wall, tag: b.tag, pid: b.pid, end: b.end })
+    let wall = wall_ns(&Civil {
+        year: 2000,
+        month: month_no,
+        day,
+        hh,
+        mm,
+        ss,
+        frac: b.frac,
+        offset_min: 0,
+    });
+    Some(Syslog {
+        wall_ns: wall,
+        tag: b.tag,
+        pid: b.pid,
+        end: b.end,
+    })
 }
 
 /// `_ISO`: `YYYY-MM-DD[T ]HH:MM:SS[.frac][Z|±HH[:]MM] host tag[pid]: `.
@@ -134,7 +160,8 @@ pub fn iso(s: &str) -> Option<Syslog<'_>> {
             let m = dexact(s, m0, 2)?;
             let minutes = number(&s[k + 1..h]).unwrap_or(0) * 60 + number(&s[m0..m]).unwrap_or(0);
             // timezone() refuses an offset of a day or more: Python raises there (see mod.rs); no time here
-            offset_min = (minutes < 24 * 60).then_some(if sign == b'-' { -minutes } else { minutes });
+            offset_min =
+                (minutes < 24 * 60).then_some(if sign == b'-' { -minutes } else { minutes });
             k = m;
         }
         _ => {}
@@ -142,9 +169,23 @@ pub fn iso(s: &str) -> Option<Syslog<'_>> {
     let (tag, pid, end) = host_tag(s, lit(s, k, " ")?)?;
     let num = |a: usize, b: usize| number(&s[a..b]).unwrap_or(0);
     let wall = offset_min.and_then(|offset_min| {
-        wall_ns(&Civil { year: num(0, y), month: num(mo0, mo), day: num(d0, d), hh, mm, ss, frac, offset_min })
+        wall_ns(&Civil {
+            year: num(0, y),
+            month: num(mo0, mo),
+            day: num(d0, d),
+            hh,
+            mm,
+            ss,
+            frac,
+            offset_min,
+        })
     });
-    Some(Syslog { wall_ns: wall, tag, pid, end })
+    Some(Syslog {
+        wall_ns: wall,
+        tag,
+        pid,
+        end,
+    })
 }
 
 /// `_LOGCAT`: `MM-DD HH:MM:SS.mmm  pid  tid L tag: `; the message keeps its tag, and is the kernel's only for the
@@ -165,7 +206,10 @@ pub fn logcat(s: &str) -> Option<Prefixed<'_>> {
         i = digits1(s, j)?;
     }
     let i = lit(s, i, " ")?;
-    if !matches!(byte(s, i), Some(b'V' | b'D' | b'I' | b'W' | b'E' | b'F' | b'A')) {
+    if !matches!(
+        byte(s, i),
+        Some(b'V' | b'D' | b'I' | b'W' | b'E' | b'F' | b'A')
+    ) {
         return None;
     }
     let t0 = lit(s, i + 1, " ")?;
@@ -173,7 +217,16 @@ pub fn logcat(s: &str) -> Option<Prefixed<'_>> {
     let end = lit(s, colon + 1, " ")?;
     let tag = s[t0..colon].trim_end_matches(' ');
     let num = |a: usize, b: usize| number(&s[a..b]).unwrap_or(0);
-    let civil = Civil { year: 2000, month: num(0, mo), day: num(d0, d), hh, mm, ss, frac: Some(&s[f0..f]), offset_min: 0 };
+    let civil = Civil {
+        year: 2000,
+        month: num(0, mo),
+        day: num(d0, d),
+        hh,
+        mm,
+        ss,
+        frac: Some(&s[f0..f]),
+        offset_min: 0,
+    };
     Some(Prefixed {
         text: Cow::Owned(format!("{tag}: {}", &s[end..])),
         mono_ns: None,

@@ -90,7 +90,11 @@ pub fn digits1(s: &str, i: usize) -> Option<usize> {
 #[inline]
 pub fn drun(s: &str, i: usize, min: usize, max: usize) -> Option<usize> {
     let end = digits(s, i);
-    let n = if s.as_bytes()[i..end].is_ascii() { end - i } else { s[i..end].chars().count() };
+    let n = if s.as_bytes()[i..end].is_ascii() {
+        end - i
+    } else {
+        s[i..end].chars().count()
+    };
     (min..=max).contains(&n).then_some(end)
 }
 
@@ -108,7 +112,10 @@ pub fn dexact(s: &str, mut i: usize, n: usize) -> Option<usize> {
 /// The end of `lit` if `s` holds it at `i`.
 #[inline]
 pub fn lit(s: &str, i: usize, lit: &str) -> Option<usize> {
-    s.as_bytes().get(i..i + lit.len()).filter(|b| *b == lit.as_bytes()).map(|_| i + lit.len())
+    s.as_bytes()
+        .get(i..i + lit.len())
+        .filter(|b| *b == lit.as_bytes())
+        .map(|_| i + lit.len())
 }
 
 /// Whether `s` holds `lit` at `i`.
@@ -125,11 +132,16 @@ pub fn byte(s: &str, i: usize) -> Option<u8> {
 
 /// The value of a run of `\d` (any script), as `int()` gives it; Overflow past i64.
 pub fn number(run: &str) -> Result<i64, Overflow> {
-    let push = |v: i64, d: u32| v.checked_mul(10).and_then(|v| v.checked_add(d as i64)).ok_or(Overflow);
+    let push = |v: i64, d: u32| {
+        v.checked_mul(10)
+            .and_then(|v| v.checked_add(d as i64))
+            .ok_or(Overflow)
+    };
     if run.is_ascii() {
         return run.bytes().try_fold(0, |v, b| push(v, (b - b'0') as u32));
     }
-    run.chars().try_fold(0, |v, c| push(v, decimal(c).unwrap_or(0)))
+    run.chars()
+        .try_fold(0, |v, c| push(v, decimal(c).unwrap_or(0)))
 }
 
 /// `-?\d+` at `i`: its end and value.
@@ -175,7 +187,9 @@ pub fn line_end(s: &str, from: usize) -> usize {
 #[inline]
 pub fn holds_kernel_colon(text: &str) -> bool {
     static F: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
-    F.get_or_init(|| memchr::memmem::Finder::new(b"kernel: ")).find(text.as_bytes()).is_some()
+    F.get_or_init(|| memchr::memmem::Finder::new(b"kernel: "))
+        .find(text.as_bytes())
+        .is_some()
 }
 
 /// Hex digits `[0-9a-fA-F]`.
@@ -194,7 +208,10 @@ mod tests {
         assert_eq!(number("1\u{663}").unwrap(), 13);
         assert_eq!(spaces(" \u{2003}\x1cx", 0), 5);
         assert_eq!(number("9223372036854775808"), Err(Overflow));
-        assert_eq!(signed("-12,", 0).map(|(e, v)| (e, v.unwrap())), Some((3, -12)));
+        assert_eq!(
+            signed("-12,", 0).map(|(e, v)| (e, v.unwrap())),
+            Some((3, -12))
+        );
         assert_eq!(signed("-,", 0), None);
         assert_eq!(pid("2147483648"), Err(Overflow));
     }

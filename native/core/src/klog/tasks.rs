@@ -41,7 +41,9 @@ fn task_new(msg: &str) -> Option<(usize, usize, usize, usize, usize)> {
                 let p0 = run_of(msg, p, b' ');
                 Some((p0, digits1(msg, p0)?))
             };
-            let with_running = blanks(msg, s1).and_then(|b| lit(msg, b, "running task")).and_then(tail);
+            let with_running = blanks(msg, s1)
+                .and_then(|b| lit(msg, b, "running task"))
+                .and_then(tail);
             let (p0, p1) = with_running.or_else(|| tail(s1))?;
             Some((s0, s1, p0, p1))
         })();
@@ -94,25 +96,42 @@ fn task_old(msg: &str) -> Option<(usize, usize, usize, usize)> {
         }
     }
     tries.push(s1);
-    tries.into_iter().find_map(tail).map(|(p0, p1)| (c1, s0, p0, p1))
+    tries
+        .into_iter()
+        .find_map(tail)
+        .map(|(p0, p1)| (c1, s0, p0, p1))
 }
 
 /// `task_line(msg)`: a `sched_show_task` header line.
 pub fn task_line(msg: &str) -> Found<TaskLine<'_>> {
     if msg.starts_with("task:") {
-        let Some((c1, s0, s1, p0, p1)) = task_new(msg) else { return Ok(None) };
-        return Ok(Some(TaskLine { pid: pid(&msg[p0..p1])?, comm: crate::text::pystr::rstrip(&msg[5..c1]), state: &msg[s0..s1] }));
+        let Some((c1, s0, s1, p0, p1)) = task_new(msg) else {
+            return Ok(None);
+        };
+        return Ok(Some(TaskLine {
+            pid: pid(&msg[p0..p1])?,
+            comm: crate::text::pystr::rstrip(&msg[5..c1]),
+            state: &msg[s0..s1],
+        }));
     }
     if !msg.contains(" 0x") {
         return Ok(None);
     }
-    let Some((c1, s0, p0, p1)) = task_old(msg) else { return Ok(None) };
-    Ok(Some(TaskLine { pid: pid(&msg[p0..p1])?, comm: crate::text::pystr::rstrip(&msg[..c1]), state: &msg[s0..s0 + 1] }))
+    let Some((c1, s0, p0, p1)) = task_old(msg) else {
+        return Ok(None);
+    };
+    Ok(Some(TaskLine {
+        pid: pid(&msg[p0..p1])?,
+        comm: crate::text::pystr::rstrip(&msg[..c1]),
+        state: &msg[s0..s0 + 1],
+    }))
 }
 
 /// `hung(msg)`: `INFO: task comm:pid blocked for more than N seconds`.
 pub fn hung(msg: &str) -> Found<(i64, &str)> {
-    let Some(c0) = lit(msg, 0, "INFO: task ") else { return Ok(None) };
+    let Some(c0) = lit(msg, 0, "INFO: task ") else {
+        return Ok(None);
+    };
     let first = &msg[c0..line_end(msg, c0)];
     let found = first.rmatch_indices(':').find_map(|(k, _)| {
         let p0 = c0 + k + 1;
@@ -120,7 +139,9 @@ pub fn hung(msg: &str) -> Found<(i64, &str)> {
         let n = digits1(msg, lit(msg, p1, " blocked for more than ")?)?;
         at(msg, n, " seconds").then_some((c0 + k, p0, p1))
     });
-    let Some((c1, p0, p1)) = found else { return Ok(None) };
+    let Some((c1, p0, p1)) = found else {
+        return Ok(None);
+    };
     let _ = spaces;
     Ok(Some((pid(&msg[p0..p1])?, &msg[c0..c1])))
 }
@@ -131,22 +152,33 @@ mod tests {
 
     #[test]
     fn task_lines() {
-        let t = task_line("task:kworker/0:1   state:D stack:    0 pid:   42 ppid:     2 flags:0x00004000")
+        let t = task_line(
+            "task:kworker/0:1   state:D stack:    0 pid:   42 ppid:     2 flags:0x00004000",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!((t.pid, t.comm, t.state), (42, "kworker/0:1", "D"));
+        let t = task_line("task:a b c     state:R  running task     stack:13 pid:7 ppid:1")
             .unwrap()
             .unwrap();
-        assert_eq!((t.pid, t.comm, t.state), (42, "kworker/0:1", "D"));
-        let t = task_line("task:a b c     state:R  running task     stack:13 pid:7 ppid:1").unwrap().unwrap();
         assert_eq!((t.pid, t.comm, t.state), (7, "a b c", "R"));
-        let t = task_line("a.out           D ffff88003fc14740     0  2202   2159 0x00000080").unwrap().unwrap();
+        let t = task_line("a.out           D ffff88003fc14740     0  2202   2159 0x00000080")
+            .unwrap()
+            .unwrap();
         assert_eq!((t.pid, t.comm, t.state), (2202, "a.out", "D"));
-        let t = task_line("oom_reaper      R  running task        0    35      2 0x00000000").unwrap().unwrap();
+        let t = task_line("oom_reaper      R  running task        0    35      2 0x00000000")
+            .unwrap()
+            .unwrap();
         assert_eq!((t.pid, t.state), (35, "R"));
         assert!(task_line("nothing here 0x12").unwrap().is_none());
     }
 
     #[test]
     fn hung_tasks() {
-        assert_eq!(hung("INFO: task a:b:12 blocked for more than 120 seconds.").unwrap(), Some((12, "a:b")));
+        assert_eq!(
+            hung("INFO: task a:b:12 blocked for more than 120 seconds.").unwrap(),
+            Some((12, "a:b"))
+        );
         assert_eq!(hung("INFO: task x:1 blocked").unwrap(), None);
     }
 }

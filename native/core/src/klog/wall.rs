@@ -45,14 +45,34 @@ pub struct Civil<'a> {
 
 /// ns since the epoch, or None where `datetime` raises ValueError (or the time does not fit).
 pub fn wall_ns(c: &Civil) -> Option<i64> {
-    let dim = [31, if leap(c.year) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=9999).contains(&c.year) || !(1..=12).contains(&c.month) || c.day < 1 || c.day > dim[c.month as usize - 1]
-        || c.hh > 23 || c.mm > 59 || c.ss > 59
+    let dim = [
+        31,
+        if leap(c.year) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=9999).contains(&c.year)
+        || !(1..=12).contains(&c.month)
+        || c.day < 1
+        || c.day > dim[c.month as usize - 1]
+        || c.hh > 23
+        || c.mm > 59
+        || c.ss > 59
     {
         return None;
     }
-    let secs = days_from_civil(c.year, c.month, c.day) * 86_400 + c.hh * 3600 + c.mm * 60 + c.ss - c.offset_min * 60;
-    secs.checked_mul(1_000_000_000)?.checked_add(c.frac.map_or(0, frac_ns))
+    let secs = days_from_civil(c.year, c.month, c.day) * 86_400 + c.hh * 3600 + c.mm * 60 + c.ss
+        - c.offset_min * 60;
+    secs.checked_mul(1_000_000_000)?
+        .checked_add(c.frac.map_or(0, frac_ns))
 }
 
 #[cfg(test)]
@@ -60,14 +80,26 @@ mod tests {
     use super::*;
 
     fn at(year: i64, month: i64, day: i64, offset_min: i64) -> Option<i64> {
-        wall_ns(&Civil { year, month, day, hh: 15, mm: 52, ss: 54, frac: None, offset_min })
+        wall_ns(&Civil {
+            year,
+            month,
+            day,
+            hh: 15,
+            mm: 52,
+            ss: 54,
+            frac: None,
+            offset_min,
+        })
     }
 
     #[test]
     fn epoch_seconds_like_datetime() {
         assert_eq!(at(2020, 4, 2, 0), Some(1_585_842_774_000_000_000));
         assert_eq!(at(2020, 4, 2, 120), Some(1_585_835_574_000_000_000));
-        assert_eq!(at(2000, 2, 29, 0).map(|n| n / 1_000_000_000), Some(951_839_574));
+        assert_eq!(
+            at(2000, 2, 29, 0).map(|n| n / 1_000_000_000),
+            Some(951_839_574)
+        );
         assert_eq!(at(2001, 2, 29, 0), None);
         assert_eq!(at(0, 1, 1, 0), None);
         assert_eq!(at(9999, 1, 1, 0), None, "past 2262: no i64 of ns");

@@ -10,11 +10,13 @@ use std::sync::Arc;
 
 use super::event::Event;
 use super::schema::{
-    flag_is_mm, kind, kind_name, ALLOC_OUTCOMES, LOCK_MODES, MAX_OOM_REAP_RETRIES, OOM_END_OUTCOMES,
-    OOM_END_REASONS, REAPER_ATTEMPT_OUTCOMES, REAPER_DONE_OUTCOMES,
+    flag_is_mm, kind, kind_name, ALLOC_OUTCOMES, LOCK_MODES, MAX_OOM_REAP_RETRIES,
+    OOM_END_OUTCOMES, OOM_END_REASONS, REAPER_ATTEMPT_OUTCOMES, REAPER_DONE_OUTCOMES,
 };
 use super::state::{f, record, State, ANOMALY, HOLDER, LOCK, MEMCG, MM, OOM, TASK, VICTIM, ZONE};
-use super::state::{T_ANOMALIES, T_LOCKS, T_MEMCGS, T_MEMINFO, T_MMS, T_OOMS, T_TASKS, T_VICTIMS, T_ZONES};
+use super::state::{
+    T_ANOMALIES, T_LOCKS, T_MEMCGS, T_MEMINFO, T_MMS, T_OOMS, T_TASKS, T_VICTIMS, T_ZONES,
+};
 use super::table::{Key, Rec};
 use super::value::{Str, Value};
 use crate::error::Result;
@@ -34,7 +36,14 @@ pub struct Ev<'a> {
 
 impl<'a> Ev<'a> {
     pub fn of(e: &'a Event) -> Ev<'a> {
-        Ev { seq: e.seq, ts: e.ts_ns, kind: e.kind, pid: e.pid, vals: &e.values, inferred: &e.inferred }
+        Ev {
+            seq: e.seq,
+            ts: e.ts_ns,
+            kind: e.kind,
+            pid: e.pid,
+            vals: &e.values,
+            inferred: &e.inferred,
+        }
     }
 
     #[inline]
@@ -59,8 +68,20 @@ pub fn apply(s: &mut State, e: &Ev) -> Result<()> {
 /// position once after them (no handler reads it).
 pub fn apply_only(s: &mut State, e: &Ev) -> Result<()> {
     match e.kind {
-        kind::TASK => task_fields(s, e, &[(0, f::task::TGID), (1, f::task::COMM), (2, f::task::OOM_SCORE_ADJ)]),
-        kind::TASK_STATE => task_fields(s, e, &[(0, f::task::STATE), (1, f::task::SITE), (2, f::task::COMM)]),
+        kind::TASK => task_fields(
+            s,
+            e,
+            &[
+                (0, f::task::TGID),
+                (1, f::task::COMM),
+                (2, f::task::OOM_SCORE_ADJ),
+            ],
+        ),
+        kind::TASK_STATE => task_fields(
+            s,
+            e,
+            &[(0, f::task::STATE), (1, f::task::SITE), (2, f::task::COMM)],
+        ),
         kind::TASK_EXIT => on_task_exit(s, e),
         kind::FORK => on_fork(s, e),
         kind::LOCK_ACQUIRE => on_lock_acquire(s, e),
@@ -73,7 +94,15 @@ pub fn apply_only(s: &mut State, e: &Ev) -> Result<()> {
         kind::ZONE => on_zone(s, e),
         kind::MEMCG => on_memcg(s, e),
         kind::MEMINFO => on_meminfo(s, e),
-        kind::RSS => task_fields(s, e, &[(0, f::task::ANON_KB), (1, f::task::FILE_KB), (2, f::task::SHMEM_KB)]),
+        kind::RSS => task_fields(
+            s,
+            e,
+            &[
+                (0, f::task::ANON_KB),
+                (1, f::task::FILE_KB),
+                (2, f::task::SHMEM_KB),
+            ],
+        ),
         kind::OOM_INVOKE => on_oom_invoke(s, e),
         kind::OOM_CANDIDATE => on_oom_candidate(s, e),
         kind::OOM_KILL => on_oom_kill(s, e),
@@ -93,7 +122,10 @@ fn show(pid: Option<i64>) -> String {
 
 fn anomaly(s: &mut State, seq: Option<i64>, kind: &str, message: String) -> Result<()> {
     let n = s.tables[T_ANOMALIES].len() as i64;
-    let rec = record(&ANOMALY, &[seq.into(), Value::str(kind), Value::Str(Str::from(message))]);
+    let rec = record(
+        &ANOMALY,
+        &[seq.into(), Value::str(kind), Value::Str(Str::from(message))],
+    );
     s.set(T_ANOMALIES, Key::Int(n), rec)
 }
 
@@ -113,7 +145,12 @@ fn task_values(s: &State, pid: i64) -> Result<Vec<Value>> {
 }
 
 /// Create or update a task: each said (not Nil) change, and `since` = this event.
-fn update_task(s: &mut State, seq: Option<i64>, pid: Option<i64>, changes: &[(usize, &Value)]) -> Result<()> {
+fn update_task(
+    s: &mut State,
+    seq: Option<i64>,
+    pid: Option<i64>,
+    changes: &[(usize, &Value)],
+) -> Result<()> {
     let Some(pid) = pid else { return Ok(()) };
     let mut values = task_values(s, pid)?;
     for (i, v) in changes {
@@ -133,7 +170,16 @@ fn task_fields(s: &mut State, e: &Ev, pairs: &[(usize, usize)]) -> Result<()> {
 
 fn on_task_exit(s: &mut State, e: &Ev) -> Result<()> {
     let (x, yes) = (Value::str("X"), Value::Bool(true));
-    update_task(s, e.seq, e.pid, &[(f::task::STATE, &x), (f::task::EXITED, &yes), (f::task::COMM, e.v(1))])?;
+    update_task(
+        s,
+        e.seq,
+        e.pid,
+        &[
+            (f::task::STATE, &x),
+            (f::task::EXITED, &yes),
+            (f::task::COMM, e.v(1)),
+        ],
+    )?;
     if let Some(pid) = e.pid {
         if let Some(v) = s.get(T_VICTIMS, &Key::Int(pid))? {
             let mut v = v.to_vec();
@@ -146,18 +192,35 @@ fn on_task_exit(s: &mut State, e: &Ev) -> Result<()> {
 
 fn on_fork(s: &mut State, e: &Ev) -> Result<()> {
     let Some(child) = e.v(0).as_int() else {
-        return anomaly(s, e.seq, "fork", format!("fork by {} names no child", show(e.pid)));
+        return anomaly(
+            s,
+            e.seq,
+            "fork",
+            format!("fork by {} names no child", show(e.pid)),
+        );
     };
     let parent_comm = match e.pid {
-        Some(pid) => s.get(T_TASKS, &Key::Int(pid))?.map(|t| t[f::task::COMM].clone()).unwrap_or_default(),
+        Some(pid) => s
+            .get(T_TASKS, &Key::Int(pid))?
+            .map(|t| t[f::task::COMM].clone())
+            .unwrap_or_default(),
         None => Value::Nil,
     };
     let comm = e.v(2).or(&parent_comm).clone();
     update_task(s, e.seq, e.pid, &[])?;
     let tgid = e.v(1).or(&Value::Int(child)).clone();
     let (r, no) = (Value::str("R"), Value::Bool(false));
-    update_task(s, e.seq, Some(child), &[(f::task::TGID, &tgid), (f::task::COMM, &comm), (f::task::STATE, &r),
-        (f::task::EXITED, &no)])
+    update_task(
+        s,
+        e.seq,
+        Some(child),
+        &[
+            (f::task::TGID, &tgid),
+            (f::task::COMM, &comm),
+            (f::task::STATE, &r),
+            (f::task::EXITED, &no),
+        ],
+    )
 }
 
 // -- locks ------------------------------------------------------------------------------------------------------
@@ -173,12 +236,22 @@ fn lock_key(name: &Value) -> Key {
 fn lock_name(s: &mut State, e: &Ev, kind: &str) -> Result<Option<Value>> {
     let name = e.v(0);
     if !name.truthy() {
-        anomaly(s, e.seq, kind, format!("{kind} by {} names no lock", show(e.pid)))?;
+        anomaly(
+            s,
+            e.seq,
+            kind,
+            format!("{kind} by {} names no lock", show(e.pid)),
+        )?;
         return Ok(None);
     }
     let mode = e.v(1);
     if !mode.is_nil() && !one_of(mode, LOCK_MODES) {
-        anomaly(s, e.seq, kind, format!("lock {name}: unknown mode {}", mode.repr()))?;
+        anomaly(
+            s,
+            e.seq,
+            kind,
+            format!("lock {name}: unknown mode {}", mode.repr()),
+        )?;
     }
     Ok(Some(name.clone()))
 }
@@ -196,7 +269,9 @@ fn holders(v: &Value) -> Vec<Value> {
 }
 
 fn holder_pid(h: &Value) -> Option<i64> {
-    h.as_list().and_then(|h| h.get(f::holder::PID)).and_then(Value::as_int)
+    h.as_list()
+        .and_then(|h| h.get(f::holder::PID))
+        .and_then(Value::as_int)
 }
 
 fn holder_field(h: &Value, i: usize) -> &Value {
@@ -205,17 +280,34 @@ fn holder_field(h: &Value, i: usize) -> &Value {
 }
 
 fn holder(pid: Option<i64>, mode: Value, seq: Option<i64>, site: Value, inferred: bool) -> Value {
-    list(record(&HOLDER, &[pid.into(), mode, seq.into(), site, Value::Bool(inferred)]))
+    list(record(
+        &HOLDER,
+        &[pid.into(), mode, seq.into(), site, Value::Bool(inferred)],
+    ))
 }
 
 /// Keep the lock with its new holders and waiters, or drop it once nobody holds or waits for it.
-fn store_lock(s: &mut State, lk: &[Value], holders: Vec<Value>, waiters: Vec<Value>, mm: &Value) -> Result<()> {
+fn store_lock(
+    s: &mut State,
+    lk: &[Value],
+    holders: Vec<Value>,
+    waiters: Vec<Value>,
+    mm: &Value,
+) -> Result<()> {
     let key = lock_key(&lk[f::lock::NAME]);
     if holders.is_empty() && waiters.is_empty() {
         return s.tables[T_LOCKS].delete(&key);
     }
-    let mm = if mm.is_nil() { lk[f::lock::MM].clone() } else { mm.clone() };
-    s.set(T_LOCKS, key, vec![lk[f::lock::NAME].clone(), list(holders), list(waiters), mm])
+    let mm = if mm.is_nil() {
+        lk[f::lock::MM].clone()
+    } else {
+        mm.clone()
+    };
+    s.set(
+        T_LOCKS,
+        key,
+        vec![lk[f::lock::NAME].clone(), list(holders), list(waiters), mm],
+    )
 }
 
 /// The lock an acquire or release names; the common case (a name and a known mode) skips `lock_name`'s checks.
@@ -231,7 +323,9 @@ fn named_lock(s: &mut State, e: &Ev, kind: &str) -> Result<Option<Vec<Value>>> {
 }
 
 fn on_lock_acquire(s: &mut State, e: &Ev) -> Result<()> {
-    let Some(lk) = named_lock(s, e, "lock_acquire")? else { return Ok(()) };
+    let Some(lk) = named_lock(s, e, "lock_acquire")? else {
+        return Ok(());
+    };
     let w = Value::str("w");
     let mode = e.v(1).or(&w).clone();
     let mut hs = holders(&lk[f::lock::HOLDERS]);
@@ -240,35 +334,61 @@ fn on_lock_acquire(s: &mut State, e: &Ev) -> Result<()> {
             .iter()
             .filter(|h| !holder_field(h, f::holder::INFERRED).truthy() && holder_pid(h) != e.pid)
             .collect();
-        if !seen.is_empty() && (mode == w || seen.iter().any(|h| *holder_field(h, f::holder::MODE) == w)) {
-            let others: Vec<String> = seen.iter().map(|h| holder_field(h, f::holder::PID).to_string()).collect();
-            let msg = format!("{} took {} ({mode}) while {} held it", show(e.pid), lk[0], others.join(", "));
+        if !seen.is_empty()
+            && (mode == w || seen.iter().any(|h| *holder_field(h, f::holder::MODE) == w))
+        {
+            let others: Vec<String> = seen
+                .iter()
+                .map(|h| holder_field(h, f::holder::PID).to_string())
+                .collect();
+            let msg = format!(
+                "{} took {} ({mode}) while {} held it",
+                show(e.pid),
+                lk[0],
+                others.join(", ")
+            );
             anomaly(s, e.seq, "lock_acquire", msg)?;
         }
         // an acquisition supersedes a holding only inferred from an older dump
         hs.retain(|h| !(holder_pid(h) == e.pid && holder_field(h, f::holder::INFERRED).truthy()));
     }
-    hs.push(holder(e.pid, mode, e.seq, e.v(2).clone(), e.inferred("lock")));
+    hs.push(holder(
+        e.pid,
+        mode,
+        e.seq,
+        e.v(2).clone(),
+        e.inferred("lock"),
+    ));
     let mut waiters = holders(&lk[f::lock::WAITERS]);
     waiters.retain(|w| holder_pid(w) != e.pid); // its wait is over
     store_lock(s, &lk, hs, waiters, e.v(3))
 }
 
 fn on_lock_contended(s: &mut State, e: &Ev) -> Result<()> {
-    let Some(name) = lock_name(s, e, "lock_contended")? else { return Ok(()) };
+    let Some(name) = lock_name(s, e, "lock_contended")? else {
+        return Ok(());
+    };
     let lk = lock_values(s, &name)?;
     let mut waiters = holders(&lk[f::lock::WAITERS]);
     if waiters.iter().any(|w| holder_pid(w) == e.pid) {
         return Ok(());
     }
     let mode = e.v(1).or(&Value::str("w")).clone();
-    waiters.push(holder(e.pid, mode, e.seq, e.v(2).clone(), e.inferred("lock")));
+    waiters.push(holder(
+        e.pid,
+        mode,
+        e.seq,
+        e.v(2).clone(),
+        e.inferred("lock"),
+    ));
     store_lock(s, &lk, holders(&lk[f::lock::HOLDERS]), waiters, e.v(3))
 }
 
 /// Releases the latest holding by the pid; from a task that only waited, it ends the wait (a failed try).
 fn on_lock_release(s: &mut State, e: &Ev) -> Result<()> {
-    let Some(lk) = named_lock(s, e, "lock_release")? else { return Ok(()) };
+    let Some(lk) = named_lock(s, e, "lock_release")? else {
+        return Ok(());
+    };
     let mut hs = holders(&lk[f::lock::HOLDERS]);
     let waiters = holders(&lk[f::lock::WAITERS]);
     if let Some(i) = hs.iter().rposition(|h| holder_pid(h) == e.pid) {
@@ -276,14 +396,24 @@ fn on_lock_release(s: &mut State, e: &Ev) -> Result<()> {
         return store_lock(s, &lk, hs, waiters, &Value::Nil);
     }
     if waiters.iter().any(|w| holder_pid(w) == e.pid) {
-        let waiters = waiters.into_iter().filter(|w| holder_pid(w) != e.pid).collect();
+        let waiters = waiters
+            .into_iter()
+            .filter(|w| holder_pid(w) != e.pid)
+            .collect();
         return store_lock(s, &lk, hs, waiters, &Value::Nil);
     }
-    anomaly(s, e.seq, "lock_release", format!("{} released {}, which it did not hold", show(e.pid), lk[0]))
+    anomaly(
+        s,
+        e.seq,
+        "lock_release",
+        format!("{} released {}, which it did not hold", show(e.pid), lk[0]),
+    )
 }
 
 fn on_lock_held(s: &mut State, e: &Ev) -> Result<()> {
-    let Some(name) = lock_name(s, e, "lock_held")? else { return Ok(()) };
+    let Some(name) = lock_name(s, e, "lock_held")? else {
+        return Ok(());
+    };
     if e.pid.is_none() {
         return Ok(());
     }
@@ -303,7 +433,13 @@ fn names(v: &Value) -> Vec<Value> {
     v.as_list().map(|l| l.to_vec()).unwrap_or_default()
 }
 
-fn with_flag(flags: &Value, inferred: &Value, flag: &Value, on: bool, guessed: bool) -> (Value, Value) {
+fn with_flag(
+    flags: &Value,
+    inferred: &Value,
+    flag: &Value,
+    on: bool,
+    guessed: bool,
+) -> (Value, Value) {
     let (mut fl, mut inf) = (names(flags), names(inferred));
     fl.retain(|x| x != flag);
     inf.retain(|x| x != flag);
@@ -334,7 +470,12 @@ fn on_flag(s: &mut State, e: &Ev, on: bool) -> Result<()> {
     let kind = if on { "flag_set" } else { "flag_clear" };
     let flag = e.v(0);
     if !flag.truthy() {
-        return anomaly(s, e.seq, kind, format!("{kind} on {} names no flag", show(e.pid)));
+        return anomaly(
+            s,
+            e.seq,
+            kind,
+            format!("{kind} on {} names no flag", show(e.pid)),
+        );
     }
     let guessed = e.inferred("flag");
     let text = flag.to_string();
@@ -347,9 +488,20 @@ fn on_flag(s: &mut State, e: &Ev, on: bool) -> Result<()> {
             None => record(&MM, &[Value::Int(id)]),
         };
         if !on && !names(&rec[f::mm::FLAGS]).contains(flag) {
-            anomaly(s, e.seq, kind, format!("{flag} cleared on mm {id}, where it was not set"))?;
+            anomaly(
+                s,
+                e.seq,
+                kind,
+                format!("{flag} cleared on mm {id}, where it was not set"),
+            )?;
         }
-        let (fl, inf) = with_flag(&rec[f::mm::FLAGS], &rec[f::mm::INFERRED_FLAGS], flag, on, guessed);
+        let (fl, inf) = with_flag(
+            &rec[f::mm::FLAGS],
+            &rec[f::mm::INFERRED_FLAGS],
+            flag,
+            on,
+            guessed,
+        );
         rec[f::mm::FLAGS] = fl;
         rec[f::mm::INFERRED_FLAGS] = inf;
         return s.set(T_MMS, Key::Int(id), rec);
@@ -359,9 +511,20 @@ fn on_flag(s: &mut State, e: &Ev, on: bool) -> Result<()> {
     };
     let mut t = task_values(s, pid)?;
     if !on && !names(&t[f::task::FLAGS]).contains(flag) {
-        anomaly(s, e.seq, kind, format!("{flag} cleared on {pid}, where it was not set"))?;
+        anomaly(
+            s,
+            e.seq,
+            kind,
+            format!("{flag} cleared on {pid}, where it was not set"),
+        )?;
     }
-    let (fl, inf) = with_flag(&t[f::task::FLAGS], &t[f::task::INFERRED_FLAGS], flag, on, guessed);
+    let (fl, inf) = with_flag(
+        &t[f::task::FLAGS],
+        &t[f::task::INFERRED_FLAGS],
+        flag,
+        on,
+        guessed,
+    );
     t[f::task::FLAGS] = fl;
     t[f::task::INFERRED_FLAGS] = inf;
     t[f::task::SINCE] = e.seq.into();
@@ -373,19 +536,32 @@ fn on_flag(s: &mut State, e: &Ev, on: bool) -> Result<()> {
 fn on_alloc(s: &mut State, e: &Ev) -> Result<()> {
     let outcome = e.v(2);
     if !outcome.is_nil() && !one_of(outcome, ALLOC_OUTCOMES) {
-        let msg = format!("allocation by {}: unknown outcome {}", show(e.pid), outcome.repr());
+        let msg = format!(
+            "allocation by {}: unknown outcome {}",
+            show(e.pid),
+            outcome.repr()
+        );
         anomaly(s, e.seq, "alloc", msg)?;
     }
     let Some(pid) = e.pid else { return Ok(()) };
     let mut t = task_values(s, pid)?;
-    t[f::task::ALLOC] = list(vec![e.v(0).clone(), e.v(1).clone(), outcome.clone(), e.v(3).clone()]);
+    t[f::task::ALLOC] = list(vec![
+        e.v(0).clone(),
+        e.v(1).clone(),
+        outcome.clone(),
+        e.v(3).clone(),
+    ]);
     t[f::task::SINCE] = e.seq.into();
     s.set(T_TASKS, Key::Int(pid), t)
 }
 
 /// How zone events name a zone: (node, zone name); a non-NUMA log says no node, which is node 0.
 pub fn zone_key(node: &Value, zone: &Value) -> Key {
-    let node = if node.truthy() { node.as_int().unwrap_or(0) } else { 0 };
+    let node = if node.truthy() {
+        node.as_int().unwrap_or(0)
+    } else {
+        0
+    };
     let zone = match zone {
         Value::Str(z) if !z.is_empty() => z.clone(),
         z if z.truthy() => Str::from(z.to_string()),
@@ -406,7 +582,9 @@ fn updated(rec: &mut [Value], since: usize, seq: Option<i64>, changes: &[(usize,
 
 fn on_zone(s: &mut State, e: &Ev) -> Result<()> {
     let key = zone_key(e.v(0), e.v(1));
-    let Key::Zone(node, name) = &key else { unreachable!() };
+    let Key::Zone(node, name) = &key else {
+        unreachable!()
+    };
     let mut z = match s.get(T_ZONES, &key)? {
         Some(z) => z.to_vec(),
         None => record(&ZONE, &[Value::Int(*node), Value::Str(name.clone())]),
@@ -416,11 +594,18 @@ fn on_zone(s: &mut State, e: &Ev) -> Result<()> {
         Value::List(l) => Value::List(l.clone()),
         other => list(vec![other.clone()]),
     };
-    let changes: Vec<(usize, Value)> =
-        (2..7).map(|i| (i, e.v(i).clone())).chain(std::iter::once((7, reserve))).collect();
+    let changes: Vec<(usize, Value)> = (2..7)
+        .map(|i| (i, e.v(i).clone()))
+        .chain(std::iter::once((7, reserve)))
+        .collect();
     updated(&mut z, f::zone::SINCE, e.seq, &changes);
     if let Some(free) = z[f::zone::FREE_KB].as_int().filter(|f| *f < 0) {
-        anomaly(s, e.seq, "zone", format!("zone {node}:{name} free memory below zero ({free} kB)"))?;
+        anomaly(
+            s,
+            e.seq,
+            "zone",
+            format!("zone {node}:{name} free memory below zero ({free} kB)"),
+        )?;
     }
     s.set(T_ZONES, key, z)
 }
@@ -459,14 +644,39 @@ fn set_oom(s: &mut State, rec: Vec<Value>) -> Result<()> {
 
 fn on_oom_invoke(s: &mut State, e: &Ev) -> Result<()> {
     let index = s.tables[T_OOMS].len() as i64;
-    let rec = record(&OOM, &[Value::Int(index), e.seq.into(), Value::Int(e.ts), e.pid.into(), e.v(0).clone(),
-        e.v(1).clone(), e.v(3).clone(), e.v(4).clone()]);
+    let rec = record(
+        &OOM,
+        &[
+            Value::Int(index),
+            e.seq.into(),
+            Value::Int(e.ts),
+            e.pid.into(),
+            e.v(0).clone(),
+            e.v(1).clone(),
+            e.v(3).clone(),
+            e.v(4).clone(),
+        ],
+    );
     set_oom(s, rec)?;
-    update_task(s, e.seq, e.pid, &[(f::task::COMM, e.v(5)), (f::task::OOM_SCORE_ADJ, e.v(2))])
+    update_task(
+        s,
+        e.seq,
+        e.pid,
+        &[(f::task::COMM, e.v(5)), (f::task::OOM_SCORE_ADJ, e.v(2))],
+    )
 }
 
 fn on_oom_candidate(s: &mut State, e: &Ev) -> Result<()> {
-    update_task(s, e.seq, e.pid, &[(f::task::TGID, e.v(0)), (f::task::COMM, e.v(7)), (f::task::OOM_SCORE_ADJ, e.v(6))])?;
+    update_task(
+        s,
+        e.seq,
+        e.pid,
+        &[
+            (f::task::TGID, e.v(0)),
+            (f::task::COMM, e.v(7)),
+            (f::task::OOM_SCORE_ADJ, e.v(6)),
+        ],
+    )?;
     if let Some(last) = s.last_oom()? {
         let mut last = last.to_vec();
         last[f::oom::CANDIDATES] = Value::Int(last[f::oom::CANDIDATES].as_int().unwrap_or(0) + 1);
@@ -480,17 +690,48 @@ fn on_oom_candidate(s: &mut State, e: &Ev) -> Result<()> {
 fn on_oom_end(s: &mut State, e: &Ev) -> Result<()> {
     let (outcome, reason) = (e.v(0), e.v(1));
     if !one_of(outcome, OOM_END_OUTCOMES) {
-        anomaly(s, e.seq, "oom_end", format!("OOM ended by {}: unknown outcome {}", show(e.pid), outcome.repr()))?;
+        anomaly(
+            s,
+            e.seq,
+            "oom_end",
+            format!(
+                "OOM ended by {}: unknown outcome {}",
+                show(e.pid),
+                outcome.repr()
+            ),
+        )?;
     }
     if !reason.is_nil() && !one_of(reason, OOM_END_REASONS) {
-        anomaly(s, e.seq, "oom_end", format!("OOM ended by {}: unknown reason {}", show(e.pid), reason.repr()))?;
+        anomaly(
+            s,
+            e.seq,
+            "oom_end",
+            format!(
+                "OOM ended by {}: unknown reason {}",
+                show(e.pid),
+                reason.repr()
+            ),
+        )?;
     }
     let mut last = match s.last_oom()? {
         Some(l) if !l[f::oom::VICTIMS].truthy() => l.to_vec(),
         _ => {
-            anomaly(s, e.seq, "oom_end", format!("OOM ended ({outcome}) with no invocation seen before it"))?;
+            anomaly(
+                s,
+                e.seq,
+                "oom_end",
+                format!("OOM ended ({outcome}) with no invocation seen before it"),
+            )?;
             let index = s.tables[T_OOMS].len() as i64;
-            record(&OOM, &[Value::Int(index), e.seq.into(), Value::Int(e.ts), e.pid.into()])
+            record(
+                &OOM,
+                &[
+                    Value::Int(index),
+                    e.seq.into(),
+                    Value::Int(e.ts),
+                    e.pid.into(),
+                ],
+            )
         }
     };
     if last[f::oom::INVOKER].is_nil() {
@@ -508,10 +749,25 @@ fn victim(s: &State, e: &Ev, pid: i64, comm: &Value) -> Result<Vec<Value>> {
         return Ok(v.to_vec());
     }
     let t = s.get(T_TASKS, &Key::Int(pid))?;
-    let mm = t.as_ref().and_then(|t| t[f::task::TGID].as_int()).unwrap_or(pid);
-    let task_comm = t.as_ref().map(|t| t[f::task::COMM].clone()).unwrap_or_default();
+    let mm = t
+        .as_ref()
+        .and_then(|t| t[f::task::TGID].as_int())
+        .unwrap_or(pid);
+    let task_comm = t
+        .as_ref()
+        .map(|t| t[f::task::COMM].clone())
+        .unwrap_or_default();
     let comm = comm.or(&task_comm).clone();
-    Ok(record(&VICTIM, &[Value::Int(pid), comm, e.seq.into(), Value::Int(e.ts), Value::Int(mm)]))
+    Ok(record(
+        &VICTIM,
+        &[
+            Value::Int(pid),
+            comm,
+            e.seq.into(),
+            Value::Int(e.ts),
+            Value::Int(mm),
+        ],
+    ))
 }
 
 fn on_oom_kill(s: &mut State, e: &Ev) -> Result<()> {
@@ -520,15 +776,39 @@ fn on_oom_kill(s: &mut State, e: &Ev) -> Result<()> {
     };
     if let Some(old) = s.get(T_VICTIMS, &Key::Int(pid))? {
         if old[f::victim::OUTCOME].is_nil() && !old[f::victim::EXITED].truthy() {
-            anomaly(s, e.seq, "oom_kill", format!("{pid} killed again while still a pending victim"))?;
+            anomaly(
+                s,
+                e.seq,
+                "oom_kill",
+                format!("{pid} killed again while still a pending victim"),
+            )?;
         }
     }
-    update_task(s, e.seq, Some(pid), &[(f::task::COMM, e.v(0)), (f::task::OOM_SCORE_ADJ, e.v(8)),
-        (f::task::ANON_KB, e.v(3)), (f::task::FILE_KB, e.v(4)), (f::task::SHMEM_KB, e.v(5))])?;
+    update_task(
+        s,
+        e.seq,
+        Some(pid),
+        &[
+            (f::task::COMM, e.v(0)),
+            (f::task::OOM_SCORE_ADJ, e.v(8)),
+            (f::task::ANON_KB, e.v(3)),
+            (f::task::FILE_KB, e.v(4)),
+            (f::task::SHMEM_KB, e.v(5)),
+        ],
+    )?;
     let t: Rec = s.get(T_TASKS, &Key::Int(pid))?.expect("just set");
     let mm = t[f::task::TGID].as_int().unwrap_or(pid);
-    let v = record(&VICTIM, &[Value::Int(pid), t[f::task::COMM].clone(), e.seq.into(), Value::Int(e.ts),
-        Value::Int(mm), e.v(1).clone()]);
+    let v = record(
+        &VICTIM,
+        &[
+            Value::Int(pid),
+            t[f::task::COMM].clone(),
+            e.seq.into(),
+            Value::Int(e.ts),
+            Value::Int(mm),
+            e.v(1).clone(),
+        ],
+    );
     s.set(T_VICTIMS, Key::Int(pid), v)?;
     if let Some(last) = s.last_oom()? {
         // the kill completes the invocation it answers
@@ -566,17 +846,26 @@ fn on_reaper_attempt(s: &mut State, e: &Ev) -> Result<()> {
     let mut v = victim(s, e, pid, e.v(2))?;
     let outcome = e.v(1);
     if !one_of(outcome, REAPER_ATTEMPT_OUTCOMES) {
-        let msg = format!("reaper attempt on {pid}: unknown outcome {}", outcome.repr());
+        let msg = format!(
+            "reaper attempt on {pid}: unknown outcome {}",
+            outcome.repr()
+        );
         anomaly(s, e.seq, "reaper_attempt", msg)?;
     }
     let mut attempts = names(&v[f::victim::ATTEMPTS]);
     let made = attempts.len() + 1;
     let n = e.v(0);
     if !n.is_nil() && *n != Value::Int(made as i64) {
-        anomaly(s, e.seq, "reaper_attempt", format!("reaper attempt {n} on {pid} follows {} attempts", made - 1))?;
+        anomaly(
+            s,
+            e.seq,
+            "reaper_attempt",
+            format!("reaper attempt {n} on {pid} follows {} attempts", made - 1),
+        )?;
     }
     if made > MAX_OOM_REAP_RETRIES {
-        let msg = format!("reaper attempt {made} on {pid}: the kernel stops at {MAX_OOM_REAP_RETRIES}");
+        let msg =
+            format!("reaper attempt {made} on {pid}: the kernel stops at {MAX_OOM_REAP_RETRIES}");
         anomaly(s, e.seq, "reaper_attempt", msg)?;
     }
     attempts.push(outcome.clone());
@@ -589,15 +878,28 @@ fn on_reaper_done(s: &mut State, e: &Ev) -> Result<()> {
     let Some(pid) = e.pid else { return Ok(()) };
     let outcome = e.v(0);
     if !one_of(outcome, REAPER_DONE_OUTCOMES) {
-        anomaly(s, e.seq, "reaper_done", format!("reaper done with {pid}: unknown outcome {}", outcome.repr()))?;
+        anomaly(
+            s,
+            e.seq,
+            "reaper_done",
+            format!("reaper done with {pid}: unknown outcome {}", outcome.repr()),
+        )?;
     }
     let mut v = victim(s, e, pid, e.v(4))?;
     v[f::victim::OUTCOME] = outcome.clone();
     v[f::victim::DONE_SEQ] = e.seq.into();
     s.set(T_VICTIMS, Key::Int(pid), v)?;
     if outcome.as_str() == Some("reaped") {
-        update_task(s, e.seq, Some(pid), &[(f::task::ANON_KB, e.v(1)), (f::task::FILE_KB, e.v(2)),
-            (f::task::SHMEM_KB, e.v(3))])?;
+        update_task(
+            s,
+            e.seq,
+            Some(pid),
+            &[
+                (f::task::ANON_KB, e.v(1)),
+                (f::task::FILE_KB, e.v(2)),
+                (f::task::SHMEM_KB, e.v(3)),
+            ],
+        )?;
     }
     Ok(())
 }

@@ -38,7 +38,8 @@ impl Event {
     }
 
     pub fn named(ts_ns: i64, kind: &str, pid: Option<i64>) -> Result<Event> {
-        let id = kind_id(kind).ok_or_else(|| Error::Value(format!("unknown event kind '{kind}'")))?;
+        let id =
+            kind_id(kind).ok_or_else(|| Error::Value(format!("unknown event kind '{kind}'")))?;
         Ok(Event::new(ts_ns, id, pid))
     }
 
@@ -69,7 +70,10 @@ impl Event {
         if let Some(i) = fields_of(self.kind).iter().position(|f| *f == name) {
             return &self.values[i];
         }
-        self.extra.iter().find(|(k, _)| &**k == name).map_or(&NIL, |(_, v)| v)
+        self.extra
+            .iter()
+            .find(|(k, _)| &**k == name)
+            .map_or(&NIL, |(_, v)| v)
     }
 
     pub fn is_inferred(&self, name: &str) -> bool {

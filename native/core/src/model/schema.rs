@@ -21,32 +21,92 @@ pub const KINDS: &[(&str, &[&str])] = &[
     ("flag_clear", &["flag", "target", "mm"]),
     // memory
     ("alloc", &["order", "gfp", "outcome", "duration_ns"]),
-    ("zone", &["node", "zone", "free_kb", "min_kb", "low_kb", "high_kb", "managed_kb", "lowmem_reserve_kb"]),
+    (
+        "zone",
+        &[
+            "node",
+            "zone",
+            "free_kb",
+            "min_kb",
+            "low_kb",
+            "high_kb",
+            "managed_kb",
+            "lowmem_reserve_kb",
+        ],
+    ),
     ("memcg", &["path", "usage_kb", "limit_kb", "failcnt"]),
     ("rss", &["anon_kb", "file_kb", "shmem_kb"]),
     // the Mem-Info summary (show_free_areas), in kB; a counter the kernel does not print is absent
     (
         "meminfo",
         &[
-            "free_kb", "free_pcp_kb", "free_cma_kb", "active_anon_kb", "inactive_anon_kb", "isolated_anon_kb",
-            "active_file_kb", "inactive_file_kb", "isolated_file_kb", "unevictable_kb", "dirty_kb", "writeback_kb",
-            "unstable_kb", "slab_reclaimable_kb", "slab_unreclaimable_kb", "slab_kb", "mapped_kb", "shmem_kb",
-            "pagetables_kb", "sec_pagetables_kb", "bounce_kb", "kernel_misc_reclaimable_kb",
+            "free_kb",
+            "free_pcp_kb",
+            "free_cma_kb",
+            "active_anon_kb",
+            "inactive_anon_kb",
+            "isolated_anon_kb",
+            "active_file_kb",
+            "inactive_file_kb",
+            "isolated_file_kb",
+            "unevictable_kb",
+            "dirty_kb",
+            "writeback_kb",
+            "unstable_kb",
+            "slab_reclaimable_kb",
+            "slab_unreclaimable_kb",
+            "slab_kb",
+            "mapped_kb",
+            "shmem_kb",
+            "pagetables_kb",
+            "sec_pagetables_kb",
+            "bounce_kb",
+            "kernel_misc_reclaimable_kb",
         ],
     ),
     // the OOM killer; for oom_kill / oom_victim / reaper_* the pid is the victim. stack: the reliable frames of
     // the report's Call Trace, innermost first
-    ("oom_invoke", &["gfp", "order", "oom_score_adj", "constraint", "memcg", "comm", "stack"]),
+    (
+        "oom_invoke",
+        &[
+            "gfp",
+            "order",
+            "oom_score_adj",
+            "constraint",
+            "memcg",
+            "comm",
+            "stack",
+        ],
+    ),
     (
         "oom_candidate",
-        &["tgid", "uid", "total_vm_pages", "rss_pages", "pgtables_bytes", "swapents", "oom_score_adj", "comm"],
+        &[
+            "tgid",
+            "uid",
+            "total_vm_pages",
+            "rss_pages",
+            "pgtables_bytes",
+            "swapents",
+            "oom_score_adj",
+            "comm",
+        ],
     ),
     // constraint and memcg come from the "oom-kill:" summary, printed after the header
     (
         "oom_kill",
         &[
-            "comm", "points", "total_vm_kb", "anon_rss_kb", "file_rss_kb", "shmem_rss_kb", "uid", "pgtables_kb",
-            "oom_score_adj", "memcg", "parent", "constraint",
+            "comm",
+            "points",
+            "total_vm_kb",
+            "anon_rss_kb",
+            "file_rss_kb",
+            "shmem_rss_kb",
+            "uid",
+            "pgtables_kb",
+            "oom_score_adj",
+            "memcg",
+            "parent",
+            "constraint",
         ],
     ),
     ("oom_victim", &["comm"]),
@@ -55,7 +115,16 @@ pub const KINDS: &[(&str, &[&str])] = &[
     // the OOM reaper
     ("reaper_wake", &["comm"]),
     ("reaper_attempt", &["n", "outcome", "comm"]),
-    ("reaper_done", &["outcome", "anon_rss_kb", "file_rss_kb", "shmem_rss_kb", "comm"]),
+    (
+        "reaper_done",
+        &[
+            "outcome",
+            "anon_rss_kb",
+            "file_rss_kb",
+            "shmem_rss_kb",
+            "comm",
+        ],
+    ),
     // annotations and the rest
     ("note", &["text"]),
     ("mark", &["title", "note"]),
@@ -101,13 +170,23 @@ pub const REAPER_DONE_OUTCOMES: &[&str] = &["reaped", "unable"];
 pub const OOM_END_OUTCOMES: &[&str] = &["no_killable", "panic"];
 /// Why: the <=4.15 panic with no candidate, the >=4.19 "System is deadlocked on memory" panic, and panic_on_oom
 /// set to 1 ("system-wide") or 2 ("compulsory").
-pub const OOM_END_REASONS: &[&str] = &["no_killable", "deadlocked", "panic_on_oom", "panic_on_oom_compulsory"];
+pub const OOM_END_REASONS: &[&str] = &[
+    "no_killable",
+    "deadlocked",
+    "panic_on_oom",
+    "panic_on_oom_compulsory",
+];
 
 /// The reaper gives up after this many failed trylocks (mm/oom_kill.c, unchanged 4.6 -> 6.19).
 pub const MAX_OOM_REAP_RETRIES: usize = 10;
 
 /// Kinds at which the writer takes a keyframe of its own (a scene cut).
-pub const SCENE_CUTS: &[u8] = &[kind::OOM_INVOKE, kind::OOM_KILL, kind::REAPER_ATTEMPT, kind::REAPER_DONE];
+pub const SCENE_CUTS: &[u8] = &[
+    kind::OOM_INVOKE,
+    kind::OOM_KILL,
+    kind::REAPER_ATTEMPT,
+    kind::REAPER_DONE,
+];
 
 pub fn kind_id(name: &str) -> Option<u8> {
     KINDS.iter().position(|(k, _)| *k == name).map(|i| i as u8)
@@ -142,15 +221,32 @@ mod tests {
     #[test]
     fn kind_ids_match_names() {
         let ids = [
-            (kind::TASK, "task"), (kind::TASK_STATE, "task_state"), (kind::TASK_EXIT, "task_exit"),
-            (kind::FORK, "fork"), (kind::LOCK_ACQUIRE, "lock_acquire"), (kind::LOCK_CONTENDED, "lock_contended"),
-            (kind::LOCK_RELEASE, "lock_release"), (kind::LOCK_HELD, "lock_held"), (kind::FLAG_SET, "flag_set"),
-            (kind::FLAG_CLEAR, "flag_clear"), (kind::ALLOC, "alloc"), (kind::ZONE, "zone"),
-            (kind::MEMCG, "memcg"), (kind::RSS, "rss"), (kind::MEMINFO, "meminfo"),
-            (kind::OOM_INVOKE, "oom_invoke"), (kind::OOM_CANDIDATE, "oom_candidate"),
-            (kind::OOM_KILL, "oom_kill"), (kind::OOM_VICTIM, "oom_victim"), (kind::OOM_END, "oom_end"),
-            (kind::REAPER_WAKE, "reaper_wake"), (kind::REAPER_ATTEMPT, "reaper_attempt"),
-            (kind::REAPER_DONE, "reaper_done"), (kind::NOTE, "note"), (kind::MARK, "mark"), (kind::LOG, "log"),
+            (kind::TASK, "task"),
+            (kind::TASK_STATE, "task_state"),
+            (kind::TASK_EXIT, "task_exit"),
+            (kind::FORK, "fork"),
+            (kind::LOCK_ACQUIRE, "lock_acquire"),
+            (kind::LOCK_CONTENDED, "lock_contended"),
+            (kind::LOCK_RELEASE, "lock_release"),
+            (kind::LOCK_HELD, "lock_held"),
+            (kind::FLAG_SET, "flag_set"),
+            (kind::FLAG_CLEAR, "flag_clear"),
+            (kind::ALLOC, "alloc"),
+            (kind::ZONE, "zone"),
+            (kind::MEMCG, "memcg"),
+            (kind::RSS, "rss"),
+            (kind::MEMINFO, "meminfo"),
+            (kind::OOM_INVOKE, "oom_invoke"),
+            (kind::OOM_CANDIDATE, "oom_candidate"),
+            (kind::OOM_KILL, "oom_kill"),
+            (kind::OOM_VICTIM, "oom_victim"),
+            (kind::OOM_END, "oom_end"),
+            (kind::REAPER_WAKE, "reaper_wake"),
+            (kind::REAPER_ATTEMPT, "reaper_attempt"),
+            (kind::REAPER_DONE, "reaper_done"),
+            (kind::NOTE, "note"),
+            (kind::MARK, "mark"),
+            (kind::LOG, "log"),
         ];
         assert_eq!(ids.len(), KINDS.len());
         for (id, name) in ids {

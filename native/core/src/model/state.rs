@@ -23,8 +23,11 @@ impl RecordType {
     /// The default of field `i` (a record written before a field was added takes it).
     pub fn default_of(&self, i: usize) -> Value {
         match (self.name, self.fields[i]) {
-            (_, "flags" | "inferred_flags" | "lowmem_reserve_kb" | "counters" | "victims" | "attempts"
-                | "holders" | "waiters") => Value::List(Arc::from(Vec::new())),
+            (
+                _,
+                "flags" | "inferred_flags" | "lowmem_reserve_kb" | "counters" | "victims"
+                | "attempts" | "holders" | "waiters",
+            ) => Value::List(Arc::from(Vec::new())),
             (_, "exited" | "inferred") => Value::Bool(false),
             ("OomInvocation", "candidates") => Value::Int(0),
             _ => Value::Nil,
@@ -34,38 +37,109 @@ impl RecordType {
 
 pub const TASK: RecordType = RecordType {
     name: "Task",
-    fields: &["pid", "tgid", "comm", "state", "site", "flags", "inferred_flags", "anon_kb", "file_kb", "shmem_kb",
-        "oom_score_adj", "alloc", "exited", "since"],
+    fields: &[
+        "pid",
+        "tgid",
+        "comm",
+        "state",
+        "site",
+        "flags",
+        "inferred_flags",
+        "anon_kb",
+        "file_kb",
+        "shmem_kb",
+        "oom_score_adj",
+        "alloc",
+        "exited",
+        "since",
+    ],
     required: 1,
 };
-pub const MM: RecordType = RecordType { name: "Mm", fields: &["id", "flags", "inferred_flags"], required: 1 };
-pub const HOLDER: RecordType =
-    RecordType { name: "Holder", fields: &["pid", "mode", "since", "site", "inferred"], required: 3 };
-pub const LOCK: RecordType = RecordType { name: "Lock", fields: &["name", "holders", "waiters", "mm"], required: 1 };
+pub const MM: RecordType = RecordType {
+    name: "Mm",
+    fields: &["id", "flags", "inferred_flags"],
+    required: 1,
+};
+pub const HOLDER: RecordType = RecordType {
+    name: "Holder",
+    fields: &["pid", "mode", "since", "site", "inferred"],
+    required: 3,
+};
+pub const LOCK: RecordType = RecordType {
+    name: "Lock",
+    fields: &["name", "holders", "waiters", "mm"],
+    required: 1,
+};
 pub const ZONE: RecordType = RecordType {
     name: "Zone",
-    fields: &["node", "zone", "free_kb", "min_kb", "low_kb", "high_kb", "managed_kb", "lowmem_reserve_kb", "since"],
+    fields: &[
+        "node",
+        "zone",
+        "free_kb",
+        "min_kb",
+        "low_kb",
+        "high_kb",
+        "managed_kb",
+        "lowmem_reserve_kb",
+        "since",
+    ],
     required: 2,
 };
-pub const MEMCG: RecordType =
-    RecordType { name: "Memcg", fields: &["path", "usage_kb", "limit_kb", "failcnt", "since"], required: 1 };
-pub const MEMINFO: RecordType = RecordType { name: "MemInfo", fields: &["scope", "counters", "since"], required: 1 };
+pub const MEMCG: RecordType = RecordType {
+    name: "Memcg",
+    fields: &["path", "usage_kb", "limit_kb", "failcnt", "since"],
+    required: 1,
+};
+pub const MEMINFO: RecordType = RecordType {
+    name: "MemInfo",
+    fields: &["scope", "counters", "since"],
+    required: 1,
+};
 pub const OOM: RecordType = RecordType {
     name: "OomInvocation",
-    fields: &["index", "seq", "ts_ns", "invoker", "gfp", "order", "constraint", "memcg", "candidates", "victims",
-        "outcome", "reason"],
+    fields: &[
+        "index",
+        "seq",
+        "ts_ns",
+        "invoker",
+        "gfp",
+        "order",
+        "constraint",
+        "memcg",
+        "candidates",
+        "victims",
+        "outcome",
+        "reason",
+    ],
     required: 4,
 };
 pub const VICTIM: RecordType = RecordType {
     name: "Victim",
-    fields: &["pid", "comm", "killed_seq", "killed_ts", "mm", "points", "woken_seq", "attempts", "outcome",
-        "done_seq", "exited"],
+    fields: &[
+        "pid",
+        "comm",
+        "killed_seq",
+        "killed_ts",
+        "mm",
+        "points",
+        "woken_seq",
+        "attempts",
+        "outcome",
+        "done_seq",
+        "exited",
+    ],
     required: 4,
 };
-pub const ANOMALY: RecordType = RecordType { name: "Anomaly", fields: &["seq", "kind", "message"], required: 3 };
+pub const ANOMALY: RecordType = RecordType {
+    name: "Anomaly",
+    fields: &["seq", "kind", "message"],
+    required: 3,
+};
 
 /// Every record type, the nested one (Holder, inside a Lock's holders and waiters) included.
-pub const RECORDS: &[&RecordType] = &[&TASK, &MM, &HOLDER, &LOCK, &ZONE, &MEMCG, &MEMINFO, &OOM, &VICTIM, &ANOMALY];
+pub const RECORDS: &[&RecordType] = &[
+    &TASK, &MM, &HOLDER, &LOCK, &ZONE, &MEMCG, &MEMINFO, &OOM, &VICTIM, &ANOMALY,
+];
 
 /// The state's tables in their stored order (a keyframe's pieces are numbered in it): name, record, paging.
 pub const TABLES: &[(&str, &RecordType, Paging)] = &[
@@ -176,12 +250,20 @@ impl Default for State {
 
 impl State {
     pub fn new() -> State {
-        State { seq: None, ts_ns: None, tables: std::array::from_fn(|i| Table::new(TABLES[i].2)) }
+        State {
+            seq: None,
+            ts_ns: None,
+            tables: std::array::from_fn(|i| Table::new(TABLES[i].2)),
+        }
     }
 
     /// The writer's state: tables that remember each key's value at the last keyframe.
     pub fn writer() -> State {
-        State { seq: None, ts_ns: None, tables: std::array::from_fn(|i| Table::writer(TABLES[i].2)) }
+        State {
+            seq: None,
+            ts_ns: None,
+            tables: std::array::from_fn(|i| Table::writer(TABLES[i].2)),
+        }
     }
 
     pub fn get(&self, table: usize, key: &Key) -> Result<Option<Rec>> {

@@ -54,7 +54,9 @@ impl Paging {
         match (self, key) {
             (Paging::Int, Key::Int(i)) => i >> 4,
             (_, Key::Str(s)) => (crc32fast::hash(s.as_bytes()) & 0xF) as i64,
-            (_, Key::Zone(..)) => (crc32fast::hash(key.value().to_string().as_bytes()) & 0xF) as i64,
+            (_, Key::Zone(..)) => {
+                (crc32fast::hash(key.value().to_string().as_bytes()) & 0xF) as i64
+            }
             (_, Key::Int(i)) => (crc32fast::hash(i.to_string().as_bytes()) & 0xF) as i64,
         }
     }
@@ -91,7 +93,11 @@ pub struct Lazy {
 
 impl Lazy {
     fn new(r: PageRef, known: BTreeMap<Key, Option<Rec>>) -> Lazy {
-        Lazy { r, known, whole: OnceLock::new() }
+        Lazy {
+            r,
+            known,
+            whole: OnceLock::new(),
+        }
     }
 
     /// The whole page: the loaded one with what is known laid over it.
@@ -142,23 +148,50 @@ pub struct Table {
 
 impl std::fmt::Debug for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Table({} entries in {} pages)", self.len, self.pages.len())
+        write!(
+            f,
+            "Table({} entries in {} pages)",
+            self.len,
+            self.pages.len()
+        )
     }
 }
 
 impl Table {
     pub fn new(paging: Paging) -> Table {
-        Table { paging, pages: BTreeMap::new(), len: 0, source: None, unread: None, dirty: None }
+        Table {
+            paging,
+            pages: BTreeMap::new(),
+            len: 0,
+            source: None,
+            unread: None,
+            dirty: None,
+        }
     }
 
     /// The writer's table (`dirty` kept).
     pub fn writer(paging: Paging) -> Table {
-        Table { dirty: Some(HashMap::new()), ..Table::new(paging) }
+        Table {
+            dirty: Some(HashMap::new()),
+            ..Table::new(paging)
+        }
     }
 
     /// A table whose pages are all still in the file: `unread` says where each is, `source` loads them.
-    pub fn lazy(paging: Paging, len: usize, source: Arc<dyn PageSource>, unread: Arc<dyn UnreadIndex>) -> Table {
-        Table { paging, pages: BTreeMap::new(), len, source: Some(source), unread: Some(unread), dirty: None }
+    pub fn lazy(
+        paging: Paging,
+        len: usize,
+        source: Arc<dyn PageSource>,
+        unread: Arc<dyn UnreadIndex>,
+    ) -> Table {
+        Table {
+            paging,
+            pages: BTreeMap::new(),
+            len,
+            source: Some(source),
+            unread: Some(unread),
+            dirty: None,
+        }
     }
 
     pub fn paging(&self) -> Paging {
@@ -183,7 +216,9 @@ impl Table {
             return Ok(Some(s.clone()));
         }
         Ok(match &self.unread {
-            Some(u) => u.get(p)?.map(|r| Slot::Lazy(Arc::new(Lazy::new(r, BTreeMap::new())))),
+            Some(u) => u
+                .get(p)?
+                .map(|r| Slot::Lazy(Arc::new(Lazy::new(r, BTreeMap::new())))),
             None => None,
         })
     }
@@ -197,7 +232,8 @@ impl Table {
             };
             match r {
                 Some(r) => {
-                    self.pages.insert(p, Slot::Lazy(Arc::new(Lazy::new(r, BTreeMap::new()))));
+                    self.pages
+                        .insert(p, Slot::Lazy(Arc::new(Lazy::new(r, BTreeMap::new()))));
                 }
                 None => return Ok(None),
             }
@@ -206,7 +242,9 @@ impl Table {
     }
 
     fn source(&self) -> &dyn PageSource {
-        self.source.as_deref().expect("a lazy page in a table with no page source")
+        self.source
+            .as_deref()
+            .expect("a lazy page in a table with no page source")
     }
 
     pub fn get(&self, key: &Key) -> Result<Option<Rec>> {
@@ -240,7 +278,9 @@ impl Table {
     /// Lay records of page `p` whose values are known (None: known to be absent) over the page if it is not
     /// loaded yet, without loading it. The caller vouches for them, as nothing checks a loaded page either.
     pub fn know(&mut self, p: i64, known: BTreeMap<Key, Option<Rec>>) -> Result<()> {
-        let Some(slot) = self.slot_mut(p)? else { return Ok(()) };
+        let Some(slot) = self.slot_mut(p)? else {
+            return Ok(());
+        };
         if let Slot::Lazy(lazy) = slot {
             if lazy.loaded().is_some() {
                 return Ok(());
@@ -261,12 +301,18 @@ impl Table {
                 _ => None,
             };
             if !dirty.contains_key(&key) {
-                self.dirty.as_mut().unwrap().insert(key.clone(), old.clone());
+                self.dirty
+                    .as_mut()
+                    .unwrap()
+                    .insert(key.clone(), old.clone());
             }
             if old.is_none() {
                 self.len += 1;
             }
-            let slot = self.pages.entry(p).or_insert_with(|| Slot::Loaded(Arc::new(Page::new())));
+            let slot = self
+                .pages
+                .entry(p)
+                .or_insert_with(|| Slot::Loaded(Arc::new(Page::new())));
             if let Slot::Loaded(page) = slot {
                 Arc::make_mut(page).insert(key, rec);
             }
@@ -275,7 +321,8 @@ impl Table {
         let source = self.source.clone();
         let grew = match self.slot_mut(p)? {
             None => {
-                self.pages.insert(p, Slot::Loaded(Arc::new(Page::from([(key, rec)]))));
+                self.pages
+                    .insert(p, Slot::Loaded(Arc::new(Page::from([(key, rec)]))));
                 true
             }
             Some(slot) => Self::set_in(slot, source.as_deref(), key, rec)?,
@@ -287,7 +334,12 @@ impl Table {
     }
 
     /// Set `key` in a slot this table owns from now on; whether the table grew.
-    fn set_in(slot: &mut Slot, source: Option<&dyn PageSource>, key: Key, rec: Rec) -> Result<bool> {
+    fn set_in(
+        slot: &mut Slot,
+        source: Option<&dyn PageSource>,
+        key: Key,
+        rec: Rec,
+    ) -> Result<bool> {
         if let Slot::Lazy(lazy) = slot {
             if lazy.loaded().is_none() {
                 if let Some(known) = lazy.known.get(&key) {
@@ -306,7 +358,9 @@ impl Table {
                     return Ok(grew);
                 }
             }
-            let page = lazy.resolve(source.expect("a lazy page with no source"))?.clone();
+            let page = lazy
+                .resolve(source.expect("a lazy page with no source"))?
+                .clone();
             *slot = Slot::Loaded(page);
         }
         match slot {
@@ -322,8 +376,12 @@ impl Table {
     pub fn delete(&mut self, key: &Key) -> Result<()> {
         let p = self.paging.page_of(key);
         if self.dirty.is_some() {
-            let Some(Slot::Loaded(page)) = self.pages.get_mut(&p) else { return Ok(()) };
-            let Some(old) = Arc::make_mut(page).remove(key) else { return Ok(()) };
+            let Some(Slot::Loaded(page)) = self.pages.get_mut(&p) else {
+                return Ok(());
+            };
+            let Some(old) = Arc::make_mut(page).remove(key) else {
+                return Ok(());
+            };
             let empty = page.is_empty();
             let dirty = self.dirty.as_mut().unwrap();
             dirty.entry(key.clone()).or_insert(Some(old));
@@ -338,7 +396,9 @@ impl Table {
         }
         let source = self.source.clone();
         let unread = self.unread.is_some();
-        let Some(slot) = self.slot_mut(p)? else { return Ok(()) };
+        let Some(slot) = self.slot_mut(p)? else {
+            return Ok(());
+        };
         let mut now_empty = false;
         if let Slot::Lazy(lazy) = slot {
             if lazy.loaded().is_none() && lazy.known.contains_key(key) {
@@ -348,7 +408,9 @@ impl Table {
                 self.len -= 1;
                 return Ok(());
             }
-            let page = lazy.resolve(source.as_deref().expect("a lazy page with no source"))?.clone();
+            let page = lazy
+                .resolve(source.as_deref().expect("a lazy page with no source"))?
+                .clone();
             *slot = Slot::Loaded(page);
         }
         if let Slot::Loaded(page) = slot {
@@ -421,7 +483,11 @@ impl Table {
     pub fn items(&self) -> Result<Vec<(Key, Rec)>> {
         let mut out = Vec::with_capacity(self.len);
         for slot in self.slots()?.values() {
-            out.extend(self.page_in(slot)?.iter().map(|(k, v)| (k.clone(), v.clone())));
+            out.extend(
+                self.page_in(slot)?
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            );
         }
         if self.paging != Paging::Int {
             out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -459,9 +525,14 @@ impl Table {
             if same_slot(x, y) {
                 continue;
             }
-            let (Some(x), Some(y)) = (loaded(x), loaded(y)) else { return Ok(None) };
+            let (Some(x), Some(y)) = (loaded(x), loaded(y)) else {
+                return Ok(None);
+            };
             let empty = Page::new();
-            let (x, y) = (x.as_deref().unwrap_or(&empty), y.as_deref().unwrap_or(&empty));
+            let (x, y) = (
+                x.as_deref().unwrap_or(&empty),
+                y.as_deref().unwrap_or(&empty),
+            );
             for k in x.keys().chain(y.keys()) {
                 if x.get(k) != y.get(k) && !out.contains(k) {
                     out.push(k.clone());
@@ -515,25 +586,52 @@ mod tests {
 
     impl UnreadIndex for Index {
         fn get(&self, page: i64) -> Result<Option<PageRef>> {
-            Ok(self.0.contains(&page).then_some(PageRef { k: page, slot: 0, patch: None }))
+            Ok(self.0.contains(&page).then_some(PageRef {
+                k: page,
+                slot: 0,
+                patch: None,
+            }))
         }
         fn all(&self) -> Result<Vec<(i64, PageRef)>> {
-            Ok(self.0.iter().map(|p| (*p, PageRef { k: *p, slot: 0, patch: None })).collect())
+            Ok(self
+                .0
+                .iter()
+                .map(|p| {
+                    (
+                        *p,
+                        PageRef {
+                            k: *p,
+                            slot: 0,
+                            patch: None,
+                        },
+                    )
+                })
+                .collect())
         }
     }
 
     fn lazy_table() -> (Table, Arc<Pages>) {
         let mut pages = BTreeMap::new();
-        pages.insert(0, Page::from([(Key::Int(1), rec("a")), (Key::Int(2), rec("b"))]));
+        pages.insert(
+            0,
+            Page::from([(Key::Int(1), rec("a")), (Key::Int(2), rec("b"))]),
+        );
         pages.insert(1, Page::from([(Key::Int(16), rec("p"))]));
         let source = Arc::new(Pages(pages, Mutex::new(vec![])));
-        (Table::lazy(Paging::Int, 3, source.clone(), Arc::new(Index(vec![0, 1]))), source)
+        (
+            Table::lazy(Paging::Int, 3, source.clone(), Arc::new(Index(vec![0, 1]))),
+            source,
+        )
     }
 
     #[test]
     fn known_records_need_no_page() {
         let (mut t, source) = lazy_table();
-        t.know(0, BTreeMap::from([(Key::Int(1), Some(rec("A"))), (Key::Int(4), None)])).unwrap();
+        t.know(
+            0,
+            BTreeMap::from([(Key::Int(1), Some(rec("A"))), (Key::Int(4), None)]),
+        )
+        .unwrap();
         assert_eq!(t.get(&Key::Int(1)).unwrap(), Some(rec("A")));
         assert_eq!(t.get(&Key::Int(4)).unwrap(), None);
         t.set(Key::Int(4), rec("d")).unwrap();
@@ -542,7 +640,10 @@ mod tests {
         assert_eq!(t.get(&Key::Int(2)).unwrap(), Some(rec("b")));
         assert_eq!(*source.1.lock().unwrap(), vec![0]);
         let keys: Vec<Key> = t.keys().unwrap();
-        assert_eq!(keys, vec![Key::Int(1), Key::Int(2), Key::Int(4), Key::Int(16)]);
+        assert_eq!(
+            keys,
+            vec![Key::Int(1), Key::Int(2), Key::Int(4), Key::Int(16)]
+        );
     }
 
     #[test]
@@ -556,7 +657,10 @@ mod tests {
         assert_eq!(a.changed_keys(&b).unwrap(), Some(vec![Key::Int(1)]));
         b.delete(&Key::Int(40)).unwrap();
         assert_eq!(b.len(), 1);
-        assert_eq!(a.changed_keys(&b).unwrap(), Some(vec![Key::Int(1), Key::Int(40)]));
+        assert_eq!(
+            a.changed_keys(&b).unwrap(),
+            Some(vec![Key::Int(1), Key::Int(40)])
+        );
     }
 
     #[test]
@@ -586,7 +690,10 @@ mod tests {
     #[test]
     fn string_pages_match_python() {
         // zlib.crc32(b"mmap_lock") & 0xF, and of repr((0, 'Normal')), computed by CPython
-        assert_eq!(Paging::Str.page_of(&Key::Str(Str::from("mmap_lock"))), (crc32fast::hash(b"mmap_lock") & 15) as i64);
+        assert_eq!(
+            Paging::Str.page_of(&Key::Str(Str::from("mmap_lock"))),
+            (crc32fast::hash(b"mmap_lock") & 15) as i64
+        );
         assert_eq!(
             Paging::Tuple.page_of(&Key::Zone(0, Str::from("Normal"))),
             (crc32fast::hash(b"(0, 'Normal')") & 15) as i64

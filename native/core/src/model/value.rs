@@ -238,7 +238,11 @@ fn py_float(x: f64) -> String {
     if x.is_nan() {
         "nan".into()
     } else if x.is_infinite() {
-        if x > 0.0 { "inf".into() } else { "-inf".into() }
+        if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
     } else if x == x.trunc() && x.abs() < 1e16 {
         format!("{x:.1}")
     } else {
@@ -266,7 +270,11 @@ fn py_repr_bytes(b: &[u8]) -> String {
 /// `repr(s)` as CPython writes it: single quotes unless the text holds one and no double quote, and escapes
 /// for backslashes, the quote, and characters that are not printable.
 pub fn py_repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -331,7 +339,10 @@ mod tests {
         assert_eq!(py_repr_str("Normal"), "'Normal'");
         assert_eq!(py_repr_str("it's"), "\"it's\"");
         assert_eq!(py_repr_str("a\x1bb"), "'a\\x1bb'");
-        assert_eq!(Value::list(vec![Value::Int(0), Value::str("DMA")]).to_string(), "(0, 'DMA')");
+        assert_eq!(
+            Value::list(vec![Value::Int(0), Value::str("DMA")]).to_string(),
+            "(0, 'DMA')"
+        );
         assert_eq!(Value::list(vec![Value::Int(0)]).to_string(), "(0,)");
         assert_eq!(Value::Nil.repr(), "None");
     }

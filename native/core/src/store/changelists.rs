@@ -37,11 +37,22 @@ pub struct ChangeListWriter {
 
 impl ChangeListWriter {
     pub fn new(chunk: usize) -> ChangeListWriter {
-        ChangeListWriter { chunk, pending: HashMap::new(), order: Vec::new(), held: 0, directory: Vec::new(), directory_at: HashMap::new() }
+        ChangeListWriter {
+            chunk,
+            pending: HashMap::new(),
+            order: Vec::new(),
+            held: 0,
+            directory: Vec::new(),
+            directory_at: HashMap::new(),
+        }
     }
 
     /// Add each key's ascending seqs, all after the ones it already has; `emit(payload) -> offset`.
-    pub fn extend_many(&mut self, items: Vec<(ListKey, Vec<i64>)>, emit: &mut dyn FnMut(&[u8]) -> Result<i64>) -> Result<()> {
+    pub fn extend_many(
+        &mut self,
+        items: Vec<(ListKey, Vec<i64>)>,
+        emit: &mut dyn FnMut(&[u8]) -> Result<i64>,
+    ) -> Result<()> {
         for (key, seqs) in items {
             self.held += seqs.len();
             let pending = match self.pending.get_mut(&key) {
@@ -65,7 +76,9 @@ impl ChangeListWriter {
     }
 
     fn flush(&mut self, key: &ListKey, emit: &mut dyn FnMut(&[u8]) -> Result<i64>) -> Result<()> {
-        let Some(seqs) = self.pending.remove(key) else { return Ok(()) };
+        let Some(seqs) = self.pending.remove(key) else {
+            return Ok(());
+        };
         self.order.retain(|k| k != key);
         self.held -= seqs.len();
         for chunk in seqs.chunks(self.chunk) {
@@ -81,7 +94,9 @@ impl ChangeListWriter {
                 self.directory.push((key.clone(), Vec::new()));
                 self.directory.len() - 1
             });
-            self.directory[at].1.push((chunk[0], *chunk.last().unwrap(), offset));
+            self.directory[at]
+                .1
+                .push((chunk[0], *chunk.last().unwrap(), offset));
         }
         Ok(())
     }
@@ -142,7 +157,11 @@ impl ChangeListIndex {
                 (Some("e"), Value::Str(s)) => ListKey::Entity(s.clone()),
                 _ => continue, // a key this version never asks for
             };
-            let (firsts, lasts, offsets) = (ints(&e[2]).ok_or_else(bad)?, ints(&e[3]).ok_or_else(bad)?, ints(&e[4]).ok_or_else(bad)?);
+            let (firsts, lasts, offsets) = (
+                ints(&e[2]).ok_or_else(bad)?,
+                ints(&e[3]).ok_or_else(bad)?,
+                ints(&e[4]).ok_or_else(bad)?,
+            );
             if firsts.len() != lasts.len() || lasts.len() != offsets.len() {
                 return Err(bad());
             }
@@ -152,8 +171,15 @@ impl ChangeListIndex {
     }
 
     /// The first seq of `key` greater than `after`; `load(offset)` gives a chunk's seqs.
-    pub fn next(&self, key: &ListKey, after: i64, load: &dyn Fn(i64) -> Result<std::sync::Arc<Vec<i64>>>) -> Result<Option<i64>> {
-        let Some((_, lasts, offsets)) = self.dir.get(key) else { return Ok(None) };
+    pub fn next(
+        &self,
+        key: &ListKey,
+        after: i64,
+        load: &dyn Fn(i64) -> Result<std::sync::Arc<Vec<i64>>>,
+    ) -> Result<Option<i64>> {
+        let Some((_, lasts, offsets)) = self.dir.get(key) else {
+            return Ok(None);
+        };
         let c = lasts.partition_point(|l| *l <= after);
         if c == lasts.len() {
             return Ok(None);
@@ -163,8 +189,15 @@ impl ChangeListIndex {
     }
 
     /// The last seq of `key` smaller than `before`.
-    pub fn prev(&self, key: &ListKey, before: i64, load: &dyn Fn(i64) -> Result<std::sync::Arc<Vec<i64>>>) -> Result<Option<i64>> {
-        let Some((firsts, _, offsets)) = self.dir.get(key) else { return Ok(None) };
+    pub fn prev(
+        &self,
+        key: &ListKey,
+        before: i64,
+        load: &dyn Fn(i64) -> Result<std::sync::Arc<Vec<i64>>>,
+    ) -> Result<Option<i64>> {
+        let Some((firsts, _, offsets)) = self.dir.get(key) else {
+            return Ok(None);
+        };
         let c = firsts.partition_point(|f| *f < before);
         if c == 0 {
             return Ok(None);

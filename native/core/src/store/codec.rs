@@ -9,7 +9,10 @@
 
 use std::sync::Arc;
 
-use super::msgpack::{pack, pack_array_len, pack_bin, pack_int, pack_map_len, pack_opt_int, pack_str, Malformed, Reader};
+use super::msgpack::{
+    pack, pack_array_len, pack_bin, pack_int, pack_map_len, pack_opt_int, pack_str, Malformed,
+    Reader,
+};
 use crate::error::{Error, Result};
 use crate::model::schema::{kind_id, KINDS};
 use crate::model::value::{Str, Value};
@@ -30,23 +33,41 @@ pub struct Schema {
 impl Schema {
     pub fn current() -> Schema {
         let names = KINDS.iter().map(|(k, _)| Str::from(*k)).collect();
-        let fields = KINDS.iter().map(|(_, f)| f.iter().map(|x| Str::from(*x)).collect()).collect();
+        let fields = KINDS
+            .iter()
+            .map(|(_, f)| f.iter().map(|x| Str::from(*x)).collect())
+            .collect();
         Schema::new(names, fields).expect("the current schema maps onto itself")
     }
 
     pub fn new(names: Vec<Str>, fields: Vec<Vec<Str>>) -> Result<Schema> {
         let mut map: Vec<(u8, Vec<Option<usize>>)> = Vec::with_capacity(names.len());
         for (name, fs) in names.iter().zip(fields.iter()) {
-            let id = kind_id(name)
-                .ok_or_else(|| Error::Trace(format!("bad event schema (a kind this version does not know: {name})")))?;
+            let id = kind_id(name).ok_or_else(|| {
+                Error::Trace(format!(
+                    "bad event schema (a kind this version does not know: {name})"
+                ))
+            })?;
             let now = KINDS[id as usize].1;
-            map.push((id, fs.iter().map(|f| now.iter().position(|n| **n == **f)).collect()));
+            map.push((
+                id,
+                fs.iter()
+                    .map(|f| now.iter().position(|n| **n == **f))
+                    .collect(),
+            ));
         }
         let current = names.len() == KINDS.len()
             && map.iter().enumerate().all(|(i, (id, pos))| {
-                *id as usize == i && pos.len() == KINDS[i].1.len() && pos.iter().enumerate().all(|(j, p)| *p == Some(j))
+                *id as usize == i
+                    && pos.len() == KINDS[i].1.len()
+                    && pos.iter().enumerate().all(|(j, p)| *p == Some(j))
             });
-        Ok(Schema { names, fields, map, current })
+        Ok(Schema {
+            names,
+            fields,
+            map,
+            current,
+        })
     }
 
     /// `[[name, [fields…]], …]`, as stored in the meta block and the index.
@@ -56,7 +77,10 @@ impl Schema {
                 .iter()
                 .zip(self.fields.iter())
                 .map(|(n, fs)| {
-                    Value::list(vec![Value::Str(n.clone()), Value::list(fs.iter().map(|f| Value::Str(f.clone())).collect())])
+                    Value::list(vec![
+                        Value::Str(n.clone()),
+                        Value::list(fs.iter().map(|f| Value::Str(f.clone())).collect()),
+                    ])
                 })
                 .collect(),
         )
@@ -68,9 +92,14 @@ impl Schema {
         let mut names = Vec::new();
         let mut fields = Vec::new();
         for k in kinds {
-            let pair = k.as_list().filter(|p| p.len() == 2).ok_or_else(|| bad("a kind is not a [name, fields] pair"))?;
+            let pair = k
+                .as_list()
+                .filter(|p| p.len() == 2)
+                .ok_or_else(|| bad("a kind is not a [name, fields] pair"))?;
             names.push(Str::from(pair[0].to_string()));
-            let fs = pair[1].as_list().ok_or_else(|| bad("fields are not a list"))?;
+            let fs = pair[1]
+                .as_list()
+                .ok_or_else(|| bad("fields are not a list"))?;
             fields.push(fs.iter().map(|f| Str::from(f.to_string())).collect());
         }
         Schema::new(names, fields)
@@ -161,7 +190,8 @@ fn malformed(e: Malformed) -> Error {
 impl EventBlock {
     /// Decode a block's payload (msgpack bytes) by the file's `schema`.
     pub fn decode(payload: &[u8], schema: &Schema, where_: &str) -> Result<EventBlock> {
-        EventBlock::decode_inner(payload, schema).map_err(|e| Error::Trace(format!("{where_}: bad event block ({e})")))
+        EventBlock::decode_inner(payload, schema)
+            .map_err(|e| Error::Trace(format!("{where_}: bad event block ({e})")))
     }
 
     fn decode_inner(payload: &[u8], schema: &Schema) -> Result<EventBlock> {
@@ -176,7 +206,10 @@ impl EventBlock {
         let n = raw_kinds.len();
         let mut kinds = Vec::with_capacity(n);
         for &k in &raw_kinds {
-            let (id, _) = schema.map.get(k as usize).ok_or_else(|| bad("unknown event kind id"))?;
+            let (id, _) = schema
+                .map
+                .get(k as usize)
+                .ok_or_else(|| bad("unknown event kind id"))?;
             kinds.push(*id);
         }
         let column = |r: &mut Reader| -> Result<()> {
@@ -189,15 +222,23 @@ impl EventBlock {
         let mut ts = Vec::with_capacity(n);
         let mut t = first_ts;
         for _ in 0..n {
-            t = t.checked_add(r.int().map_err(m)?).ok_or_else(|| bad("a time out of range"))?;
+            t = t
+                .checked_add(r.int().map_err(m)?)
+                .ok_or_else(|| bad("a time out of range"))?;
             ts.push(t);
         }
         column(&mut r)?;
-        let pids = (0..n).map(|_| r.opt_int().map_err(m)).collect::<Result<Vec<_>>>()?;
+        let pids = (0..n)
+            .map(|_| r.opt_int().map_err(m))
+            .collect::<Result<Vec<_>>>()?;
         column(&mut r)?;
-        let files = (0..n).map(|_| r.opt_int().map_err(m)).collect::<Result<Vec<_>>>()?;
+        let files = (0..n)
+            .map(|_| r.opt_int().map_err(m))
+            .collect::<Result<Vec<_>>>()?;
         column(&mut r)?;
-        let lines = (0..n).map(|_| Ok(r.opt_int().map_err(m)?.unwrap_or(0))).collect::<Result<Vec<_>>>()?;
+        let lines = (0..n)
+            .map(|_| Ok(r.opt_int().map_err(m)?.unwrap_or(0)))
+            .collect::<Result<Vec<_>>>()?;
         column(&mut r)?;
         let mut inferred = Vec::with_capacity(n);
         for _ in 0..n {
@@ -205,7 +246,9 @@ impl EventBlock {
                 Vec::new()
             } else {
                 let k = r.array_len().map_err(m)?;
-                (0..k).map(|_| Ok(Str::from(r.str().map_err(m)?))).collect::<Result<Vec<_>>>()?
+                (0..k)
+                    .map(|_| Ok(Str::from(r.str().map_err(m)?)))
+                    .collect::<Result<Vec<_>>>()?
             });
         }
         column(&mut r)?;
@@ -231,8 +274,13 @@ impl EventBlock {
             let mut extra = Vec::new();
             for j in 0..len {
                 if j + 1 == len && j >= positions.len() && r.at_map() {
-                    let Value::Map(map) = r.value().map_err(m)? else { unreachable!("a map was next") };
-                    extra.extend(map.iter().map(|(k, v)| (Str::from(k.to_string()), v.clone())));
+                    let Value::Map(map) = r.value().map_err(m)? else {
+                        unreachable!("a map was next")
+                    };
+                    extra.extend(
+                        map.iter()
+                            .map(|(k, v)| (Str::from(k.to_string()), v.clone())),
+                    );
                     continue;
                 }
                 let v = r.value().map_err(m)?;
@@ -314,7 +362,9 @@ mod tests {
 
     #[test]
     fn a_block_round_trips() {
-        let mut a = Event::new(100, kind::OOM_KILL, Some(3163)).with("comm", "a.out").with("points", 900);
+        let mut a = Event::new(100, kind::OOM_KILL, Some(3163))
+            .with("comm", "a.out")
+            .with("points", 900);
         a.src = Some((0, 12));
         a.set_inferred([Str::from("points")]);
         a.set("custom", Value::Int(7));
@@ -336,14 +386,22 @@ mod tests {
     fn an_older_schema_is_read_by_name() {
         // a file whose `task` kind had its fields in another order and one more field
         let mut names: Vec<Str> = KINDS.iter().map(|(k, _)| Str::from(*k)).collect();
-        let mut fields: Vec<Vec<Str>> = KINDS.iter().map(|(_, f)| f.iter().map(|x| Str::from(*x)).collect()).collect();
+        let mut fields: Vec<Vec<Str>> = KINDS
+            .iter()
+            .map(|(_, f)| f.iter().map(|x| Str::from(*x)).collect())
+            .collect();
         fields[0] = vec![Str::from("comm"), Str::from("gone"), Str::from("tgid")];
         names.truncate(26);
         let schema = Schema::new(names, fields).unwrap();
         assert!(!schema.is_current());
-        let e = Event::new(5, kind::TASK, Some(1)).with("comm", "x").with("tgid", 1);
+        let e = Event::new(5, kind::TASK, Some(1))
+            .with("comm", "x")
+            .with("tgid", 1);
         // written in the old layout by hand
-        let old = Event { values: vec![Value::str("x"), Value::Int(9), Value::Int(1)], ..e.clone() };
+        let old = Event {
+            values: vec![Value::str("x"), Value::Int(9), Value::Int(1)],
+            ..e.clone()
+        };
         let mut out = Vec::new();
         block_payload(0, &[old], &mut out);
         let block = EventBlock::decode(&out, &schema, "t").unwrap();

@@ -104,12 +104,16 @@ pub fn trailer_bytes(index_offset: u64, version: u16) -> Vec<u8> {
 /// The format version of a header, after checking its magic and CRC.
 pub fn check_header(data: &[u8], name: &str) -> Result<u16> {
     if data.len() < HEADER_SIZE || &data[..8] != MAGIC {
-        return Err(Error::Trace(format!("{name}: not an oomtrace file (no OOMTRACE header)")));
+        return Err(Error::Trace(format!(
+            "{name}: not an oomtrace file (no OOMTRACE header)"
+        )));
     }
     let version = u16::from_le_bytes([data[8], data[9]]);
     let stored = u32::from_le_bytes(data[12..16].try_into().unwrap());
     if crc(&[&data[..12]]) != stored {
-        return Err(Error::Trace(format!("{name}: header at offset 0 is damaged (CRC mismatch)")));
+        return Err(Error::Trace(format!(
+            "{name}: header at offset 0 is damaged (CRC mismatch)"
+        )));
     }
     if version > FORMAT_VERSION {
         return Err(Error::Version(format!(
@@ -152,11 +156,22 @@ pub fn decompress(data: &[u8], where_: &str, dict: Option<&[u8]>) -> Result<Vec<
     }
     let size = match zstd::zstd_safe::get_frame_content_size(data) {
         Ok(Some(n)) => n,
-        Ok(None) => return Err(Error::Trace(format!("{where_}: cannot decompress (no content size in the zstd frame)"))),
-        Err(_) => return Err(Error::Trace(format!("{where_}: cannot decompress (not a zstd frame)"))),
+        Ok(None) => {
+            return Err(Error::Trace(format!(
+                "{where_}: cannot decompress (no content size in the zstd frame)"
+            )))
+        }
+        Err(_) => {
+            return Err(Error::Trace(format!(
+                "{where_}: cannot decompress (not a zstd frame)"
+            )))
+        }
     };
     if size > MAX_INFLATED as u64 {
-        return Err(Error::Trace(format!("{where_}: decompresses to more than {} MiB", MAX_INFLATED >> 20)));
+        return Err(Error::Trace(format!(
+            "{where_}: decompresses to more than {} MiB",
+            MAX_INFLATED >> 20
+        )));
     }
     if size > data.len() as u64 * ZSTD_MAX_EXPANSION {
         return Err(Error::Trace(format!(
@@ -194,13 +209,20 @@ pub fn decompress(data: &[u8], where_: &str, dict: Option<&[u8]>) -> Result<Vec<
 }
 
 /// Decompressors by dictionary fingerprint.
-type CachedDecompressors = Vec<(Option<(usize, usize, u32)>, zstd::bulk::Decompressor<'static>)>;
+type CachedDecompressors = Vec<(
+    Option<(usize, usize, u32)>,
+    zstd::bulk::Decompressor<'static>,
+)>;
 
 /// A dictionary's address, length and the CRC of its ends: the same dictionary whenever it matches (another one
 /// at a freed address would have to agree on both ends too), for a fraction of hashing it whole.
 fn fingerprint(d: &[u8]) -> (usize, usize, u32) {
     let edge = d.len().min(4096);
-    (d.as_ptr() as usize, d.len(), crc(&[&d[..edge], &d[d.len() - edge..]]))
+    (
+        d.as_ptr() as usize,
+        d.len(),
+        crc(&[&d[..edge], &d[d.len() - edge..]]),
+    )
 }
 
 thread_local! {
@@ -216,7 +238,10 @@ fn inflate(data: &[u8], where_: &str, dict: Option<&[u8]>) -> Result<Vec<u8>> {
     loop {
         if out.len() == out.capacity() {
             if out.len() >= MAX_INFLATED {
-                return Err(Error::Trace(format!("{where_}: decompresses to more than {} MiB", MAX_INFLATED >> 20)));
+                return Err(Error::Trace(format!(
+                    "{where_}: decompresses to more than {} MiB",
+                    MAX_INFLATED >> 20
+                )));
             }
             out.reserve((out.len()).clamp(4096, MAX_INFLATED - out.len()));
         }
@@ -248,7 +273,8 @@ pub fn deflate_for_tests(data: &[u8], dict: Option<&[u8]>) -> Vec<u8> {
         c.set_dictionary(d).expect("zlib dictionary");
     }
     let mut out = Vec::with_capacity(data.len() + 64);
-    c.compress_vec(data, &mut out, flate2::FlushCompress::Finish).expect("zlib");
+    c.compress_vec(data, &mut out, flate2::FlushCompress::Finish)
+        .expect("zlib");
     out
 }
 
@@ -259,9 +285,15 @@ pub fn ints_to_bytes(values: &[i64]) -> Vec<u8> {
 
 pub fn ints_from_bytes(data: &[u8]) -> Result<Vec<i64>> {
     if data.len() % 8 != 0 {
-        return Err(Error::Trace(format!("integer column of {} bytes is not a multiple of 8", data.len())));
+        return Err(Error::Trace(format!(
+            "integer column of {} bytes is not a multiple of 8",
+            data.len()
+        )));
     }
-    Ok(data.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect())
+    Ok(data
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+        .collect())
 }
 
 pub fn read_all(mut r: impl Read) -> std::io::Result<Vec<u8>> {
@@ -296,7 +328,10 @@ mod tests {
 
     #[test]
     fn lying_zstd_frames_are_refused() {
-        let z = Compressor::new(5, None).unwrap().compress(&vec![7u8; 1 << 20]).unwrap();
+        let z = Compressor::new(5, None)
+            .unwrap()
+            .compress(&vec![7u8; 1 << 20])
+            .unwrap();
         assert!(decompress(&z[..z.len() - 3], "t", None).is_err());
         let mut claims = z.clone();
         claims[5] ^= 0x40; // the content size field
@@ -307,7 +342,10 @@ mod tests {
     fn header_and_trailer() {
         let h = header_bytes(2);
         assert_eq!(check_header(&h, "x").unwrap(), 2);
-        assert!(matches!(check_header(&header_bytes(9), "x"), Err(Error::Version(_))));
+        assert!(matches!(
+            check_header(&header_bytes(9), "x"),
+            Err(Error::Version(_))
+        ));
         let mut bad = h.clone();
         bad[9] ^= 1;
         assert!(check_header(&bad, "x").is_err());

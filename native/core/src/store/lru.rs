@@ -14,7 +14,10 @@ pub struct Lru<K, V> {
 
 impl<K: Eq + Hash + Clone, V: Clone> Lru<K, V> {
     pub fn new(cap: usize) -> Lru<K, V> {
-        Lru { cap, inner: Mutex::new((HashMap::with_capacity(cap + 1), 0)) }
+        Lru {
+            cap,
+            inner: Mutex::new((HashMap::with_capacity(cap + 1), 0)),
+        }
     }
 
     pub fn get(&self, key: &K) -> Option<V> {
@@ -33,7 +36,11 @@ impl<K: Eq + Hash + Clone, V: Clone> Lru<K, V> {
         let tick = g.1;
         g.0.insert(key, (value, tick));
         if g.0.len() > self.cap {
-            if let Some(oldest) = g.0.iter().min_by_key(|(_, (_, t))| *t).map(|(k, _)| k.clone()) {
+            if let Some(oldest) =
+                g.0.iter()
+                    .min_by_key(|(_, (_, t))| *t)
+                    .map(|(k, _)| k.clone())
+            {
                 g.0.remove(&oldest);
             }
         }

@@ -1,7 +1,7 @@
 //! The `.oomtrace` file: streaming writer, lazy reader, index, keyframes, verify and repair.
 
-pub mod codec;
 pub mod changelists;
+pub mod codec;
 pub mod compressor;
 pub mod format;
 pub mod lru;

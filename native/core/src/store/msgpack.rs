@@ -168,7 +168,11 @@ impl<'a> Reader<'a> {
 
     fn take(&mut self, n: usize) -> Parsed<&'a [u8]> {
         if n > self.data.len() - self.pos {
-            return bad(format!("{n} bytes declared at byte {}, {} left", self.pos, self.data.len() - self.pos));
+            return bad(format!(
+                "{n} bytes declared at byte {}, {} left",
+                self.pos,
+                self.data.len() - self.pos
+            ));
         }
         let s = &self.data[self.pos..self.pos + n];
         self.pos += n;
@@ -187,7 +191,10 @@ impl<'a> Reader<'a> {
     fn count(&mut self, n: u64, per: usize) -> Parsed<usize> {
         let left = (self.data.len() - self.pos) as u64;
         if n.saturating_mul(per as u64) > left {
-            return bad(format!("a container of {n} elements at byte {} with {left} bytes left", self.pos));
+            return bad(format!(
+                "a container of {n} elements at byte {} with {left} bytes left",
+                self.pos
+            ));
         }
         Ok(n as usize)
     }
@@ -201,7 +208,10 @@ impl<'a> Reader<'a> {
     }
 
     fn peek(&self) -> Parsed<u8> {
-        self.data.get(self.pos).copied().ok_or_else(|| Malformed(format!("the payload ends at byte {}", self.pos)))
+        self.data
+            .get(self.pos)
+            .copied()
+            .ok_or_else(|| Malformed(format!("the payload ends at byte {}", self.pos)))
     }
 
     /// Consume a nil if one comes next.
@@ -249,7 +259,8 @@ impl<'a> Reader<'a> {
             0xe0..=0xff => b as i8 as i64,
             0xcc..=0xcf => {
                 let u = self.be(1 << (b - 0xcc))?;
-                i64::try_from(u).map_err(|_| Malformed(format!("an integer out of range at byte {at}")))?
+                i64::try_from(u)
+                    .map_err(|_| Malformed(format!("an integer out of range at byte {at}")))?
             }
             0xd0 => self.be(1)? as u8 as i8 as i64,
             0xd1 => self.be(2)? as u16 as i16 as i64,
@@ -288,7 +299,8 @@ impl<'a> Reader<'a> {
             _ => return bad(format!("a string expected at byte {}", self.pos - 1)),
         };
         let at = self.pos;
-        std::str::from_utf8(self.take(n)?).map_err(|_| Malformed(format!("a string at byte {at} that is not UTF-8")))
+        std::str::from_utf8(self.take(n)?)
+            .map_err(|_| Malformed(format!("a string at byte {at} that is not UTF-8")))
     }
 
     fn value_at(&mut self, depth: usize) -> Parsed<Value> {
@@ -335,7 +347,12 @@ impl<'a> Reader<'a> {
                 self.map(n, depth)?
             }
             0xe0..=0xff => Value::Int(b as i8 as i64),
-            _ => return bad(format!("byte {b:#04x} at {} (an extension type or unused)", self.pos - 1)),
+            _ => {
+                return bad(format!(
+                    "byte {b:#04x} at {} (an extension type or unused)",
+                    self.pos - 1
+                ))
+            }
         })
     }
 
@@ -393,8 +410,15 @@ mod tests {
     #[test]
     fn integers_as_python_msgpack_writes_them() {
         let cases: &[(i64, &[u8])] = &[
-            (0, &[0x00]), (127, &[0x7f]), (128, &[0xcc, 0x80]), (255, &[0xcc, 0xff]), (256, &[0xcd, 1, 0]),
-            (-1, &[0xff]), (-32, &[0xe0]), (-33, &[0xd0, 0xdf]), (-129, &[0xd1, 0xff, 0x7f]),
+            (0, &[0x00]),
+            (127, &[0x7f]),
+            (128, &[0xcc, 0x80]),
+            (255, &[0xcc, 0xff]),
+            (256, &[0xcd, 1, 0]),
+            (-1, &[0xff]),
+            (-32, &[0xe0]),
+            (-33, &[0xd0, 0xdf]),
+            (-129, &[0xd1, 0xff, 0x7f]),
             (1 << 32, &[0xcf, 0, 0, 0, 1, 0, 0, 0, 0]),
         ];
         for (i, bytes) in cases {

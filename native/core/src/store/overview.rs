@@ -42,7 +42,8 @@ impl OverviewWriter {
         let half = BUCKETS / 2;
         for i in 0..half {
             for k in 0..nk {
-                self.counts[i * nk + k] = self.counts[2 * i * nk + k] + self.counts[(2 * i + 1) * nk + k];
+                self.counts[i * nk + k] =
+                    self.counts[2 * i * nk + k] + self.counts[(2 * i + 1) * nk + k];
             }
             self.fmin[i] = self.fmin[2 * i].min(self.fmin[2 * i + 1]);
             self.fmax[i] = self.fmax[2 * i].max(self.fmax[2 * i + 1]);
@@ -91,7 +92,11 @@ impl OverviewWriter {
         for (k, _) in KINDS {
             pack_str(k, out);
         }
-        for (name, col) in [("counts", &self.counts), ("fmin", &self.fmin), ("fmax", &self.fmax)] {
+        for (name, col) in [
+            ("counts", &self.counts),
+            ("fmin", &self.fmin),
+            ("fmax", &self.fmax),
+        ] {
             pack_str(name, out);
             pack_bin(&ints_to_bytes(col), out);
         }
@@ -119,19 +124,37 @@ pub struct Overview {
 impl Overview {
     pub fn decode(payload: &Value, where_: &str) -> Result<Overview> {
         let bad = |m: &str| Error::Trace(format!("{where_}: bad overview ({m})"));
-        let Value::Map(m) = payload else { return Err(bad("not a map")) };
-        let get = |name: &str| m.iter().find(|(k, _)| k.as_str() == Some(name)).map(|(_, v)| v);
+        let Value::Map(m) = payload else {
+            return Err(bad("not a map"));
+        };
+        let get = |name: &str| {
+            m.iter()
+                .find(|(k, _)| k.as_str() == Some(name))
+                .map(|(_, v)| v)
+        };
         let int = |name: &str| get(name).and_then(Value::as_int).ok_or_else(|| bad(name));
         let bytes = |name: &str| match get(name) {
             Some(Value::Bin(b)) => ints_from_bytes(b),
             _ => Err(bad(name)),
         };
         let (t0, width) = (int("t0")?, int("width")?);
-        let kinds: Vec<String> = get("kinds").and_then(Value::as_list).ok_or_else(|| bad("kinds"))?.iter().map(|k| k.to_string()).collect();
+        let kinds: Vec<String> = get("kinds")
+            .and_then(Value::as_list)
+            .ok_or_else(|| bad("kinds"))?
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
         let (base, fmin, fmax) = (bytes("counts")?, bytes("fmin")?, bytes("fmax")?);
         let nk = kinds.len();
-        if nk == 0 || base.len() != nk * BUCKETS || fmin.len() != BUCKETS || fmax.len() != BUCKETS || width <= 0 {
-            return Err(Error::Trace(format!("{where_}: overview has the wrong size")));
+        if nk == 0
+            || base.len() != nk * BUCKETS
+            || fmin.len() != BUCKETS
+            || fmax.len() != BUCKETS
+            || width <= 0
+        {
+            return Err(Error::Trace(format!(
+                "{where_}: overview has the wrong size"
+            )));
         }
         let mut levels = vec![(base, fmin, fmax)];
         let mut n = BUCKETS;
@@ -148,7 +171,12 @@ impl Overview {
             let hi2 = (0..n).map(|i| hi[2 * i].max(hi[2 * i + 1])).collect();
             levels.push((merged, lo2, hi2));
         }
-        Ok(Overview { t0, width, kinds, levels })
+        Ok(Overview {
+            t0,
+            width,
+            kinds,
+            levels,
+        })
     }
 
     /// `buckets` equal slices of [t0, t1). Each pyramid cell goes whole to the slice holding its middle, so counts
@@ -169,10 +197,13 @@ impl Overview {
         let mut fmin = vec![NONE_MIN; buckets];
         let mut fmax = vec![NONE_MAX; buckets];
         let first = ((t0 - self.t0).div_euclid(width)).max(0) as usize;
-        let last = (lo.len() as i64).min(-((-(t1 - self.t0)).div_euclid(width))).max(0) as usize;
+        let last = (lo.len() as i64)
+            .min(-((-(t1 - self.t0)).div_euclid(width)))
+            .max(0) as usize;
         for cell in first..last {
             let middle = self.t0 + cell as i64 * width + width / 2;
-            let b = (((middle - t0) as f64 / step).floor() as i64).clamp(0, buckets as i64 - 1) as usize;
+            let b = (((middle - t0) as f64 / step).floor() as i64).clamp(0, buckets as i64 - 1)
+                as usize;
             for k in 0..nk {
                 totals[b][k] += counts[cell * nk + k];
             }
@@ -183,7 +214,12 @@ impl Overview {
             .map(|b| Bucket {
                 t0_ns: t0 + (b as f64 * step) as i64,
                 t1_ns: t0 + ((b + 1) as f64 * step) as i64,
-                counts: totals[b].iter().enumerate().filter(|(_, v)| **v != 0).map(|(k, v)| (k, *v)).collect(),
+                counts: totals[b]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| **v != 0)
+                    .map(|(k, v)| (k, *v))
+                    .collect(),
                 free_min_kb: (fmin[b] != NONE_MIN).then_some(fmin[b]),
                 free_max_kb: (fmax[b] != NONE_MAX).then_some(fmax[b]),
             })

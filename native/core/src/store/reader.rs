@@ -23,7 +23,16 @@ use crate::model::value::Value;
 use crate::model::Event;
 
 /// The state tables of files written before the index named them (format 1 as first released).
-const LEGACY_TABLES: &[&str] = &["tasks", "mms", "locks", "zones", "memcgs", "ooms", "victims", "anomalies"];
+const LEGACY_TABLES: &[&str] = &[
+    "tasks",
+    "mms",
+    "locks",
+    "zones",
+    "memcgs",
+    "ooms",
+    "victims",
+    "anomalies",
+];
 
 pub struct Index {
     pub version: u16,
@@ -76,7 +85,9 @@ pub struct Trace {
 }
 
 fn field<'a>(m: &'a [(Value, Value)], name: &str) -> Option<&'a Value> {
-    m.iter().find(|(k, _)| k.as_str() == Some(name)).map(|(_, v)| v)
+    m.iter()
+        .find(|(k, _)| k.as_str() == Some(name))
+        .map(|(_, v)| v)
 }
 
 fn bytes_of(v: &Value) -> Result<Vec<i64>> {
@@ -97,7 +108,15 @@ impl Inner {
     pub fn read_raw(&self, offset: i64, expect: u8) -> Result<Vec<u8>> {
         let dict = self.dictionary_for(expect, offset)?;
         let at = |at, n| self.read_at(at, n);
-        Ok(read_raw_with(&self.name, offset, self.end, Some(expect), dict.as_deref().map(|d| d.as_slice()), at)?.1)
+        Ok(read_raw_with(
+            &self.name,
+            offset,
+            self.end,
+            Some(expect),
+            dict.as_deref().map(|d| d.as_slice()),
+            at,
+        )?
+        .1)
     }
 
     /// The decoded payload of the block of type `expect` at `offset`.
@@ -105,21 +124,38 @@ impl Inner {
         let raw = self.read_raw(offset, expect)?;
         unpack(&raw).map_err(|e| {
             let label = block_name(expect).unwrap_or("?");
-            Error::Trace(format!("{}: {label} block at offset {offset}: malformed payload ({})", self.name, e.0))
+            Error::Trace(format!(
+                "{}: {label} block at offset {offset}: malformed payload ({})",
+                self.name, e.0
+            ))
         })
     }
 
     /// The compression dictionary of a block: the last one before it that serves its kind, read once.
     fn dictionary_for(&self, kind: u8, offset: i64) -> Result<Option<Arc<Vec<u8>>>> {
-        let at = self.ix.dictionaries.iter().filter(|(at, kinds)| *at < offset && kinds.contains(&kind)).map(|(at, _)| *at).max();
+        let at = self
+            .ix
+            .dictionaries
+            .iter()
+            .filter(|(at, kinds)| *at < offset && kinds.contains(&kind))
+            .map(|(at, _)| *at)
+            .max();
         let Some(at) = at else { return Ok(None) };
         if let Some((_, d)) = self.zdicts.lock().unwrap().iter().find(|(o, _)| *o == at) {
             return Ok(Some(d.clone()));
         }
-        let payload = read_block_with(&self.name, at, self.end, Some(DICTIONARY), None, |o, n| self.read_at(o, n))?.1;
+        let payload = read_block_with(&self.name, at, self.end, Some(DICTIONARY), None, |o, n| {
+            self.read_at(o, n)
+        })?
+        .1;
         let zdict = match payload.as_list() {
             Some([_, Value::Bin(b)]) => Arc::new(b.to_vec()),
-            _ => return Err(Error::Trace(format!("{}: compression dictionary at offset {at}: bad compression dictionary", self.name))),
+            _ => {
+                return Err(Error::Trace(format!(
+                    "{}: compression dictionary at offset {at}: bad compression dictionary",
+                    self.name
+                )))
+            }
         };
         self.zdicts.lock().unwrap().push((at, zdict.clone()));
         Ok(Some(zdict))
@@ -130,8 +166,15 @@ impl Inner {
         self.blocks.get_or(&off, || {
             let where_ = format!("{}: events block at offset {off}", self.name);
             let block = EventBlock::decode(&self.read_raw(off, EVENTS)?, &self.ix.schema, &where_)?;
-            let end = self.ix.block_seq.get(b + 1).copied().unwrap_or(self.ix.count);
-            if block.first_seq != self.ix.block_seq[b] || block.first_seq + block.len() as i64 != end {
+            let end = self
+                .ix
+                .block_seq
+                .get(b + 1)
+                .copied()
+                .unwrap_or(self.ix.count);
+            if block.first_seq != self.ix.block_seq[b]
+                || block.first_seq + block.len() as i64 != end
+            {
                 return Err(Error::Trace(format!(
                     "{}: events block at offset {off} holds seqs {}..{}, the index says {}..{}",
                     self.name,
@@ -147,7 +190,11 @@ impl Inner {
 
     /// The block holding `seq` and the event's position in it.
     pub fn locate(&self, seq: i64) -> Result<(Arc<EventBlock>, usize)> {
-        let b = self.ix.block_seq.partition_point(|s| *s <= seq).saturating_sub(1);
+        let b = self
+            .ix
+            .block_seq
+            .partition_point(|s| *s <= seq)
+            .saturating_sub(1);
         let block = self.event_block(b)?;
         let i = (seq - block.first_seq) as usize;
         Ok((block, i))
@@ -156,7 +203,10 @@ impl Inner {
     fn chunk(&self, offset: i64) -> Result<Arc<Vec<i64>>> {
         self.chunks.get_or(&offset, || {
             let where_ = format!("{}: change list at offset {offset}", self.name);
-            Ok(Arc::new(decode_chunk(&self.read(offset, POSTINGS)?, &where_)?))
+            Ok(Arc::new(decode_chunk(
+                &self.read(offset, POSTINGS)?,
+                &where_,
+            )?))
         })
     }
 
@@ -165,8 +215,14 @@ impl Inner {
         if let Some(c) = &*g {
             return Ok(c.clone());
         }
-        let where_ = format!("{}: change-list directory at offset {}", self.name, self.ix.directory);
-        let c = Arc::new(ChangeListIndex::decode(&self.read(self.ix.directory, DIRECTORY)?, &where_)?);
+        let where_ = format!(
+            "{}: change-list directory at offset {}",
+            self.name, self.ix.directory
+        );
+        let c = Arc::new(ChangeListIndex::decode(
+            &self.read(self.ix.directory, DIRECTORY)?,
+            &where_,
+        )?);
         *g = Some(c.clone());
         Ok(c)
     }
@@ -183,7 +239,12 @@ pub fn read_block_with(
 ) -> Result<(u8, Value, i64)> {
     let (kind, raw, stop) = read_raw_with(name, offset, end, expect, dict, read)?;
     let label = block_name(kind).unwrap_or("?");
-    let value = unpack(&raw).map_err(|e| Error::Trace(format!("{name}: {label} block at offset {offset}: malformed payload ({})", e.0)))?;
+    let value = unpack(&raw).map_err(|e| {
+        Error::Trace(format!(
+            "{name}: {label} block at offset {offset}: malformed payload ({})",
+            e.0
+        ))
+    })?;
     Ok((kind, value, stop))
 }
 
@@ -197,7 +258,9 @@ pub fn read_raw_with(
     read: impl Fn(u64, usize) -> Result<Vec<u8>>,
 ) -> Result<(u8, Vec<u8>, i64)> {
     if offset < HEADER_SIZE as i64 || offset as u64 + BLOCK_HEAD as u64 > end {
-        return Err(Error::Trace(format!("{name}: block offset {offset} lies outside the file's {end} bytes")));
+        return Err(Error::Trace(format!(
+            "{name}: block offset {offset} lies outside the file's {end} bytes"
+        )));
     }
     let head = read(offset as u64, BLOCK_HEAD)?;
     let kind = head[0];
@@ -210,18 +273,29 @@ pub fn read_raw_with(
     }
     if let Some(e) = expect {
         if kind != e {
-            return Err(Error::Trace(format!("{where_}: expected a {} block", block_name(e).unwrap())));
+            return Err(Error::Trace(format!(
+                "{where_}: expected a {} block",
+                block_name(e).unwrap()
+            )));
         }
     }
     let stop = offset as u64 + BLOCK_HEAD as u64 + length;
     if length > MAX_PAYLOAD as u64 || stop > end {
-        return Err(Error::Trace(format!("{where_}: declared length {length} runs past the end of the file")));
+        return Err(Error::Trace(format!(
+            "{where_}: declared length {length} runs past the end of the file"
+        )));
     }
     let payload = read(offset as u64 + BLOCK_HEAD as u64, length as usize)?;
     if crc(&[&head[..5], &payload]) != stored {
-        return Err(Error::Trace(format!("{where_}: CRC mismatch (the block is damaged)")));
+        return Err(Error::Trace(format!(
+            "{where_}: CRC mismatch (the block is damaged)"
+        )));
     }
-    let payload = if uncompressed(kind) { payload } else { decompress(&payload, &where_, dict)? };
+    let payload = if uncompressed(kind) {
+        payload
+    } else {
+        decompress(&payload, &where_, dict)?
+    };
     Ok((kind, payload, stop as i64))
 }
 
@@ -229,10 +303,13 @@ impl Trace {
     pub fn open(path: impl AsRef<Path>) -> Result<Trace> {
         let path = path.as_ref().to_path_buf();
         let name = path.to_string_lossy().into_owned();
-        let file = File::open(&path).map_err(|e| Error::Trace(format!("{name}: cannot open ({e})")))?;
+        let file =
+            File::open(&path).map_err(|e| Error::Trace(format!("{name}: cannot open ({e})")))?;
         let size = file.metadata()?.len();
         if size < HEADER_SIZE as u64 {
-            return Err(Error::Trace(format!("{name}: not an oomtrace file ({size} bytes)")));
+            return Err(Error::Trace(format!(
+                "{name}: not an oomtrace file ({size} bytes)"
+            )));
         }
         let read = |at: u64, n: usize| -> Result<Vec<u8>> {
             let mut buf = vec![0u8; n];
@@ -240,20 +317,32 @@ impl Trace {
             Ok(buf)
         };
         let version = check_header(&read(0, HEADER_SIZE)?, &name)?;
-        let trailer = if size >= (HEADER_SIZE + TRAILER_SIZE) as u64 { read(size - TRAILER_SIZE as u64, TRAILER_SIZE)? } else { vec![] };
+        let trailer = if size >= (HEADER_SIZE + TRAILER_SIZE) as u64 {
+            read(size - TRAILER_SIZE as u64, TRAILER_SIZE)?
+        } else {
+            vec![]
+        };
         if trailer.len() < TRAILER_SIZE || &trailer[..8] != TRAILER_MAGIC {
-            return Err(Error::Truncated(format!("{name}: no trailer; the file was not finished (truncated at {size} bytes)")));
+            return Err(Error::Truncated(format!(
+                "{name}: no trailer; the file was not finished (truncated at {size} bytes)"
+            )));
         }
         if crc(&[&trailer[..20]]) != u32::from_le_bytes(trailer[20..24].try_into().unwrap()) {
-            return Err(Error::Trace(format!("{name}: trailer at offset {} is damaged (CRC mismatch)", size - TRAILER_SIZE as u64)));
+            return Err(Error::Trace(format!(
+                "{name}: trailer at offset {} is damaged (CRC mismatch)",
+                size - TRAILER_SIZE as u64
+            )));
         }
         let end = size - TRAILER_SIZE as u64;
         let index_at = u64::from_le_bytes(trailer[8..16].try_into().unwrap()) as i64;
         let (_, index, _) = read_block_with(&name, index_at, end, Some(INDEX), None, read)?;
         let where_ = format!("{name}: index block at offset {index_at}");
-        let ix = parse_index(&index, version).map_err(|e| Error::Trace(format!("{where_}: bad index ({e})")))?;
+        let ix = parse_index(&index, version)
+            .map_err(|e| Error::Trace(format!("{where_}: bad index ({e})")))?;
         if !consistent(&ix) {
-            return Err(Error::Trace(format!("{where_}: the index contradicts itself (event count, block or keyframe order)")));
+            return Err(Error::Trace(format!(
+                "{where_}: the index contradicts itself (event count, block or keyframe order)"
+            )));
         }
         let inner = Inner {
             name,
@@ -274,7 +363,10 @@ impl Trace {
             overview: Mutex::new(None),
             last: Mutex::new(None),
         };
-        Ok(Trace { path, inner: Arc::new(inner) })
+        Ok(Trace {
+            path,
+            inner: Arc::new(inner),
+        })
     }
 
     pub fn len(&self) -> i64 {
@@ -295,7 +387,10 @@ impl Trace {
 
     pub fn check_seq(&self, seq: i64) -> Result<i64> {
         if !(-1..self.len()).contains(&seq) {
-            return Err(Error::Value(format!("seq {seq} is outside 0..{}", self.len() - 1)));
+            return Err(Error::Value(format!(
+                "seq {seq} is outside 0..{}",
+                self.len() - 1
+            )));
         }
         Ok(seq)
     }
@@ -303,7 +398,9 @@ impl Trace {
     pub fn event(&self, seq: i64) -> Result<Event> {
         self.check_seq(seq)?;
         if seq < 0 {
-            return Err(Error::Value("seq -1 is the empty state before the first event, not an event".into()));
+            return Err(Error::Value(
+                "seq -1 is the empty state before the first event, not an event".into(),
+            ));
         }
         let (block, i) = self.inner.locate(seq)?;
         Ok(block.event(i))
@@ -330,7 +427,9 @@ impl Trace {
             return Ok(None);
         }
         let block = self.inner.event_block(b - 1)?;
-        Ok(Some(block.first_seq + block.ts.partition_point(|t| *t <= ts_ns) as i64 - 1))
+        Ok(Some(
+            block.first_seq + block.ts.partition_point(|t| *t <= ts_ns) as i64 - 1,
+        ))
     }
 
     /// The first seq after `edge` (forward) or the last before it matching every group of keys (each group a union).
@@ -350,7 +449,11 @@ impl Trace {
         let first_of = |group: &[ListKey], bound: i64| -> Result<Option<i64>> {
             let mut best: Option<i64> = None;
             for key in group {
-                let hit = if forward { idx.next(key, bound, &load)? } else { idx.prev(key, bound, &load)? };
+                let hit = if forward {
+                    idx.next(key, bound, &load)?
+                } else {
+                    idx.prev(key, bound, &load)?
+                };
                 if let Some(h) = hit {
                     best = Some(match best {
                         None => h,
@@ -381,7 +484,10 @@ impl Trace {
 
     /// Lines `first..=last` (1-based) of source `file`, clipped to what exists.
     pub fn source_lines(&self, first: i64, last: i64, file: i64) -> Result<Vec<String>> {
-        let Some((_, count, firsts, offsets)) = usize::try_from(file).ok().and_then(|f| self.inner.ix.sources.get(f)) else {
+        let Some((_, count, firsts, offsets)) = usize::try_from(file)
+            .ok()
+            .and_then(|f| self.inner.ix.sources.get(f))
+        else {
             return Ok(Vec::new());
         };
         let (first, last) = (first.max(1), last.min(*count));
@@ -409,8 +515,13 @@ impl Trace {
         self.inner.source_cache.get_or(&offset, || {
             let payload = self.inner.read(offset, SOURCE)?;
             match payload.as_list() {
-                Some([_, _, Value::Str(text), ..]) => Ok(Arc::new(text.split('\n').map(str::to_string).collect())),
-                _ => Err(Error::Trace(format!("{}: source text block at offset {offset}: bad payload", self.inner.name))),
+                Some([_, _, Value::Str(text), ..]) => {
+                    Ok(Arc::new(text.split('\n').map(str::to_string).collect()))
+                }
+                _ => Err(Error::Trace(format!(
+                    "{}: source text block at offset {offset}: bad payload",
+                    self.inner.name
+                ))),
             }
         })
     }
@@ -434,13 +545,22 @@ impl Trace {
 
     pub fn overview_kinds(&self) -> Result<Vec<String>> {
         self.overview(0, 0, 0)?;
-        Ok(self.inner.overview.lock().unwrap().as_ref().map(|o| o.kinds.clone()).unwrap_or_default())
+        Ok(self
+            .inner
+            .overview
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|o| o.kinds.clone())
+            .unwrap_or_default())
     }
 }
 
 fn parse_index(index: &Value, version: u16) -> Result<Index> {
     let bad = |m: &str| Error::Value(m.to_string());
-    let Value::Map(m) = index else { return Err(bad("not a map")) };
+    let Value::Map(m) = index else {
+        return Err(bad("not a map"));
+    };
     let get = |name: &str| field(m, name).ok_or_else(|| Error::Value(format!("no {name}")));
     let opt_int = |name: &str| -> Result<Option<i64>> {
         match get(name)? {
@@ -449,18 +569,33 @@ fn parse_index(index: &Value, version: u16) -> Result<Index> {
             _ => Err(Error::Value(format!("{name} is no integer"))),
         }
     };
-    let int = |name: &str| opt_int(name)?.ok_or_else(|| Error::Value(format!("{name} is no integer")));
-    let list = |name: &str| get(name)?.as_list().ok_or_else(|| Error::Value(format!("{name} is no list")));
+    let int =
+        |name: &str| opt_int(name)?.ok_or_else(|| Error::Value(format!("{name} is no integer")));
+    let list = |name: &str| {
+        get(name)?
+            .as_list()
+            .ok_or_else(|| Error::Value(format!("{name} is no list")))
+    };
     let schema = Schema::from_payload(get("schema")?)?;
     let names: Vec<String> = match field(m, "tables") {
-        Some(t) => t.as_list().ok_or_else(|| bad("tables"))?.iter().map(|x| x.to_string()).collect(),
+        Some(t) => t
+            .as_list()
+            .ok_or_else(|| bad("tables"))?
+            .iter()
+            .map(|x| x.to_string())
+            .collect(),
         None => LEGACY_TABLES.iter().map(|s| s.to_string()).collect(),
     };
     let mut tables = Vec::new();
     for n in &names {
-        let t = TABLES.iter().position(|(x, _, _)| x == n).ok_or_else(|| Error::Trace(format!("state tables this version does not know: {n}")))?;
+        let t = TABLES
+            .iter()
+            .position(|(x, _, _)| x == n)
+            .ok_or_else(|| Error::Trace(format!("state tables this version does not know: {n}")))?;
         if tables.contains(&t) {
-            return Err(Error::Trace("state tables this version does not know: a table twice".into()));
+            return Err(Error::Trace(
+                "state tables this version does not know: a table twice".into(),
+            ));
         }
         tables.push(t);
     }

@@ -47,7 +47,8 @@ struct Walk {
 impl Walk {
     fn open(path: &Path) -> Result<Walk> {
         let name = path.to_string_lossy().into_owned();
-        let file = File::open(path).map_err(|e| Error::Trace(format!("{name}: cannot open ({e})")))?;
+        let file =
+            File::open(path).map_err(|e| Error::Trace(format!("{name}: cannot open ({e})")))?;
         let size = file.metadata()?.len();
         Ok(Walk { file, size, name })
     }
@@ -61,13 +62,19 @@ impl Walk {
     /// A damaged header is one more problem (the blocks behind it may be whole); a newer version is a refusal.
     fn header(&self, scan: &mut Scan) -> Result<()> {
         if self.size < HEADER_SIZE as u64 {
-            return Err(Error::Trace(format!("{}: not an oomtrace file ({} bytes)", self.name, self.size)));
+            return Err(Error::Trace(format!(
+                "{}: not an oomtrace file ({} bytes)",
+                self.name, self.size
+            )));
         }
         match check_header(&self.read(0, HEADER_SIZE)?, &self.name) {
             Err(Error::Version(m)) => Err(Error::Version(m)),
             Err(e) => {
                 let m = e.to_string();
-                scan.problems.push(Problem { offset: 0, message: format!("damaged header: {}", strip(&m, &self.name)) });
+                scan.problems.push(Problem {
+                    offset: 0,
+                    message: format!("damaged header: {}", strip(&m, &self.name)),
+                });
                 Ok(())
             }
             Ok(_) => Ok(()),
@@ -82,13 +89,20 @@ impl Walk {
             let trailer = self.read(self.size - TRAILER_SIZE as u64, TRAILER_SIZE)?;
             if &trailer[..8] == TRAILER_MAGIC {
                 end = self.size - TRAILER_SIZE as u64;
-                if crc(&[&trailer[..20]]) != u32::from_le_bytes(trailer[20..24].try_into().unwrap()) {
-                    scan.problems.push(Problem { offset: end as i64, message: "trailer: CRC mismatch (the trailer is damaged)".into() });
+                if crc(&[&trailer[..20]]) != u32::from_le_bytes(trailer[20..24].try_into().unwrap())
+                {
+                    scan.problems.push(Problem {
+                        offset: end as i64,
+                        message: "trailer: CRC mismatch (the trailer is damaged)".into(),
+                    });
                 }
             }
         }
         if end == self.size {
-            scan.problems.push(Problem { offset: self.size as i64, message: "no trailer: the file was not finished or was cut short".into() });
+            scan.problems.push(Problem {
+                offset: self.size as i64,
+                message: "no trailer: the file was not finished or was cut short".into(),
+            });
         }
         let mut out = Vec::new();
         let mut zdicts: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
@@ -97,20 +111,42 @@ impl Walk {
             if offset as u64 + BLOCK_HEAD as u64 > end {
                 scan.truncated_at = Some(offset);
                 let stray = end - offset as u64;
-                scan.problems.push(Problem { offset, message: format!("{stray} stray bytes: a block header cut short") });
+                scan.problems.push(Problem {
+                    offset,
+                    message: format!("{stray} stray bytes: a block header cut short"),
+                });
                 break;
             }
             let head = self.read(offset as u64, BLOCK_HEAD)?;
-            let (kind, length) = (head[0], u32::from_le_bytes(head[1..5].try_into().unwrap()) as u64);
+            let (kind, length) = (
+                head[0],
+                u32::from_le_bytes(head[1..5].try_into().unwrap()) as u64,
+            );
             if block_name(kind).is_none() || offset as u64 + BLOCK_HEAD as u64 + length > end {
                 scan.truncated_at = Some(offset);
                 let label = block_name(kind).unwrap_or("block");
-                let what = if block_name(kind).is_some() { "cut short".to_string() } else { format!("unknown block type {kind}") };
-                scan.problems.push(Problem { offset, message: format!("{label} block: {what}; nothing after this offset can be read") });
+                let what = if block_name(kind).is_some() {
+                    "cut short".to_string()
+                } else {
+                    format!("unknown block type {kind}")
+                };
+                scan.problems.push(Problem {
+                    offset,
+                    message: format!(
+                        "{label} block: {what}; nothing after this offset can be read"
+                    ),
+                });
                 break;
             }
             let next = offset + BLOCK_HEAD as i64 + length as i64;
-            match read_raw_with(&self.name, offset, end, None, zdicts.get(&kind).map(Vec::as_slice), |a, n| self.read(a, n)) {
+            match read_raw_with(
+                &self.name,
+                offset,
+                end,
+                None,
+                zdicts.get(&kind).map(Vec::as_slice),
+                |a, n| self.read(a, n),
+            ) {
                 Ok((kind, raw, _)) => {
                     if kind == DICTIONARY {
                         match unpack(&raw).ok().as_ref().and_then(Value::as_list) {
@@ -121,13 +157,20 @@ impl Walk {
                                     }
                                 }
                             }
-                            _ => scan.problems.push(Problem { offset, message: "compression dictionary block: bad compression dictionary".into() }),
+                            _ => scan.problems.push(Problem {
+                                offset,
+                                message: "compression dictionary block: bad compression dictionary"
+                                    .into(),
+                            }),
                         }
                     }
                     scan.blocks += 1;
                     out.push((offset, kind, raw));
                 }
-                Err(e) => scan.problems.push(Problem { offset, message: strip(&e.to_string(), &self.name) }),
+                Err(e) => scan.problems.push(Problem {
+                    offset,
+                    message: strip(&e.to_string(), &self.name),
+                }),
             }
             offset = next;
         }
@@ -136,15 +179,25 @@ impl Walk {
 }
 
 fn strip(message: &str, name: &str) -> String {
-    message.strip_prefix(&format!("{name}: ")).unwrap_or(message).to_string()
+    message
+        .strip_prefix(&format!("{name}: "))
+        .unwrap_or(message)
+        .to_string()
 }
 
 fn meta_and_schema(raw: &[u8]) -> Result<(Value, Schema)> {
     let v = unpack(raw).map_err(|e| Error::Value(e.0))?;
-    let Value::Map(m) = &v else { return Err(Error::Value("not a map".into())) };
-    let get = |n: &str| m.iter().find(|(k, _)| k.as_str() == Some(n)).map(|(_, v)| v.clone());
+    let Value::Map(m) = &v else {
+        return Err(Error::Value("not a map".into()));
+    };
+    let get = |n: &str| {
+        m.iter()
+            .find(|(k, _)| k.as_str() == Some(n))
+            .map(|(_, v)| v.clone())
+    };
     let meta = get("meta").ok_or_else(|| Error::Value("no meta".into()))?;
-    let schema = Schema::from_payload(&get("schema").ok_or_else(|| Error::Value("no schema".into()))?)?;
+    let schema =
+        Schema::from_payload(&get("schema").ok_or_else(|| Error::Value("no schema".into()))?)?;
     Ok((meta, schema))
 }
 
@@ -161,12 +214,21 @@ fn check_payload(kind: u8, raw: &[u8], where_: &str, schema: &Schema) -> Result<
             let v = unpack(raw).map_err(|e| bad(format!("malformed payload ({})", e.0)))?;
             for (slot, blob) in v.as_list().unwrap_or(&[]).iter().enumerate() {
                 let w = format!("{where_}, page {slot}");
-                let Value::Bin(b) = blob else { return Err(bad(format!("page {slot} is not bytes"))) };
-                decode_page(&unpack(b).map_err(|e| Error::Trace(format!("{w}: malformed payload ({})", e.0)))?, &w)?;
+                let Value::Bin(b) = blob else {
+                    return Err(bad(format!("page {slot} is not bytes")));
+                };
+                decode_page(
+                    &unpack(b)
+                        .map_err(|e| Error::Trace(format!("{w}: malformed payload ({})", e.0)))?,
+                    &w,
+                )?;
             }
         }
         WORKSET => {
-            decode_workset(&unpack(raw).map_err(|e| bad(format!("malformed payload ({})", e.0)))?, where_)?;
+            decode_workset(
+                &unpack(raw).map_err(|e| bad(format!("malformed payload ({})", e.0)))?,
+                where_,
+            )?;
         }
         _ => {
             unpack(raw).map_err(|e| bad(format!("malformed payload ({})", e.0)))?;
@@ -177,7 +239,9 @@ fn check_payload(kind: u8, raw: &[u8], where_: &str, schema: &Schema) -> Result<
 
 fn require_blocks(scan: &Scan, name: &str) -> Result<()> {
     if scan.blocks == 0 && scan.problems.iter().any(|p| p.offset == 0) {
-        return Err(Error::Trace(format!("{name}: not an oomtrace file (no header and no readable block)")));
+        return Err(Error::Trace(format!(
+            "{name}: not an oomtrace file (no header and no readable block)"
+        )));
     }
     Ok(())
 }
@@ -186,7 +250,10 @@ fn require_blocks(scan: &Scan, name: &str) -> Result<()> {
 /// block of the type (and, for event blocks, the first seq) it says: a swapped or misplaced block is found.
 pub fn verify(path: &Path) -> Result<Scan> {
     let walk = Walk::open(path)?;
-    let mut scan = Scan { size: walk.size, ..Scan::default() };
+    let mut scan = Scan {
+        size: walk.size,
+        ..Scan::default()
+    };
     walk.header(&mut scan)?;
     let mut schema = Schema::current();
     let mut types: BTreeMap<i64, (u8, Option<i64>)> = BTreeMap::new();
@@ -194,11 +261,17 @@ pub fn verify(path: &Path) -> Result<Scan> {
     for (offset, kind, raw) in walk.blocks(&mut scan)? {
         let where_ = format!("{} block at offset {offset}", block_name(kind).unwrap());
         if first_block && offset == HEADER_SIZE as i64 && kind != META {
-            scan.problems.push(Problem { offset, message: format!("{where_}: the first block is not the meta block") });
+            scan.problems.push(Problem {
+                offset,
+                message: format!("{where_}: the first block is not the meta block"),
+            });
         }
         first_block = false;
         if let Err(e) = check_payload(kind, &raw, &where_, &schema) {
-            scan.problems.push(Problem { offset, message: e.to_string() });
+            scan.problems.push(Problem {
+                offset,
+                message: e.to_string(),
+            });
             continue;
         }
         if kind == META {
@@ -217,35 +290,57 @@ pub fn verify(path: &Path) -> Result<Scan> {
     if scan.problems.is_empty() {
         match Trace::open(path) {
             Ok(t) => index_points_right(&t, &types, scan.events, &mut scan),
-            Err(e) => scan.problems.push(Problem { offset: scan.size as i64, message: strip(&e.to_string(), &walk.name) }),
+            Err(e) => scan.problems.push(Problem {
+                offset: scan.size as i64,
+                message: strip(&e.to_string(), &walk.name),
+            }),
         }
     }
     Ok(scan)
 }
 
 /// Each index entry against the block at its offset.
-fn index_points_right(t: &Trace, types: &BTreeMap<i64, (u8, Option<i64>)>, events: i64, scan: &mut Scan) {
+fn index_points_right(
+    t: &Trace,
+    types: &BTreeMap<i64, (u8, Option<i64>)>,
+    events: i64,
+    scan: &mut Scan,
+) {
     let ix = t.index();
     let event_blocks = types.values().filter(|(k, _)| *k == EVENTS).count();
     if t.len() != events || ix.block_off.len() != event_blocks {
         scan.problems.push(Problem {
             offset: t.inner.end as i64,
-            message: format!("index lists {} events in {} blocks; the file holds {events} in {event_blocks}", t.len(), ix.block_off.len()),
+            message: format!(
+                "index lists {} events in {} blocks; the file holds {events} in {event_blocks}",
+                t.len(),
+                ix.block_off.len()
+            ),
         });
     }
-    let mut expect = |offset: i64, kind: u8, what: &str, seq: Option<i64>| {
-        match types.get(&offset) {
-            Some((k, s)) if *k == kind && (seq.is_none() || *s == seq) => {}
-            Some((k, s)) => {
-                let found = match s {
-                    Some(s) if *k == kind => format!("an {} block starting at seq {s}", block_name(*k).unwrap()),
-                    _ => format!("a {} block", block_name(*k).unwrap()),
-                };
-                let wanted = seq.map_or(String::new(), |s| format!(" starting at seq {s}"));
-                scan.problems.push(Problem { offset, message: format!("the index's {what} points at {found}, not a {} block{wanted}", block_name(kind).unwrap()) });
-            }
-            None => scan.problems.push(Problem { offset, message: format!("the index's {what} points at no block") }),
+    let mut expect = |offset: i64, kind: u8, what: &str, seq: Option<i64>| match types.get(&offset)
+    {
+        Some((k, s)) if *k == kind && (seq.is_none() || *s == seq) => {}
+        Some((k, s)) => {
+            let found = match s {
+                Some(s) if *k == kind => {
+                    format!("an {} block starting at seq {s}", block_name(*k).unwrap())
+                }
+                _ => format!("a {} block", block_name(*k).unwrap()),
+            };
+            let wanted = seq.map_or(String::new(), |s| format!(" starting at seq {s}"));
+            scan.problems.push(Problem {
+                offset,
+                message: format!(
+                    "the index's {what} points at {found}, not a {} block{wanted}",
+                    block_name(kind).unwrap()
+                ),
+            });
         }
+        None => scan.problems.push(Problem {
+            offset,
+            message: format!("the index's {what} points at no block"),
+        }),
     };
     for (i, (off, seq)) in ix.block_off.iter().zip(ix.block_seq.iter()).enumerate() {
         expect(*off, EVENTS, &format!("events block {i}"), Some(*seq));
@@ -274,7 +369,10 @@ fn index_points_right(t: &Trace, types: &BTreeMap<i64, (u8, Option<i64>)>, event
 /// Write to `out` a trace holding every whole event block and source chunk of `path`, in seq order.
 pub fn repair(path: &Path, out: &Path) -> Result<Scan> {
     let walk = Walk::open(path)?;
-    let mut scan = Scan { size: walk.size, ..Scan::default() };
+    let mut scan = Scan {
+        size: walk.size,
+        ..Scan::default()
+    };
     walk.header(&mut scan)?;
     let mut meta: Option<Value> = None;
     let mut schema = Schema::current();
@@ -306,17 +404,26 @@ pub fn repair(path: &Path, out: &Path) -> Result<Scan> {
                 },
                 SOURCE => match v()?.as_list() {
                     Some([Value::Int(id), Value::Int(first), Value::Str(text)]) => {
-                        chunks.entry(*id).or_default().push((*first, text.split('\n').map(Str::from).collect()));
+                        chunks
+                            .entry(*id)
+                            .or_default()
+                            .push((*first, text.split('\n').map(Str::from).collect()));
                     }
                     _ => return Err(Error::Value("not [id, first line, text]".into())),
                 },
-                EVENTS => blocks.push((offset, EventBlock::decode(&raw, &schema, &format!("events block at offset {offset}"))?)),
+                EVENTS => blocks.push((
+                    offset,
+                    EventBlock::decode(&raw, &schema, &format!("events block at offset {offset}"))?,
+                )),
                 _ => {}
             }
             Ok(())
         })();
         if let Err(e) = done {
-            scan.problems.push(Problem { offset, message: format!("{label} block: unusable ({e})") });
+            scan.problems.push(Problem {
+                offset,
+                message: format!("{label} block: unusable ({e})"),
+            });
         }
     }
     require_blocks(&scan, &walk.name)?;
@@ -324,10 +431,16 @@ pub fn repair(path: &Path, out: &Path) -> Result<Scan> {
     let in_file_order: Vec<i64> = blocks.iter().map(|(_, b)| b.first_seq).collect();
     blocks.sort_by_key(|(_, b)| b.first_seq);
     if in_file_order.windows(2).any(|w| w[0] > w[1]) {
-        scan.fixed.push("event blocks out of order in the file were put back in seq order".into());
+        scan.fixed
+            .push("event blocks out of order in the file were put back in seq order".into());
     }
     let mut w = TraceWriter::create(out, &scan.meta, false)?;
-    let last_source = sources.keys().chain(chunks.keys()).max().copied().unwrap_or(-1);
+    let last_source = sources
+        .keys()
+        .chain(chunks.keys())
+        .max()
+        .copied()
+        .unwrap_or(-1);
     for id in 0..=last_source {
         let name = sources.get(&id).cloned().unwrap_or_else(|| {
             scan.fixed.push(format!("source {id} had lost its name"));
@@ -340,8 +453,14 @@ pub fn repair(path: &Path, out: &Path) -> Result<Scan> {
         for (first, lines) in cs {
             if first > expected {
                 // keep later line numbers right
-                w.add_source_lines(id, std::iter::repeat_n(Str::from(""), (first - expected) as usize))?;
-                scan.fixed.push(format!("source {id}: lines {expected}..{} were lost", first - 1));
+                w.add_source_lines(
+                    id,
+                    std::iter::repeat_n(Str::from(""), (first - expected) as usize),
+                )?;
+                scan.fixed.push(format!(
+                    "source {id}: lines {expected}..{} were lost",
+                    first - 1
+                ));
             }
             expected = first + lines.len() as i64;
             w.add_source_lines(id, lines)?;
@@ -363,7 +482,9 @@ pub fn repair(path: &Path, out: &Path) -> Result<Scan> {
         }
     }
     if dropped > 0 {
-        scan.fixed.push(format!("{dropped} events earlier than the ones before them were dropped"));
+        scan.fixed.push(format!(
+            "{dropped} events earlier than the ones before them were dropped"
+        ));
     }
     w.close(&scan.meta)?;
     Ok(scan)

@@ -12,13 +12,16 @@ use std::sync::Arc;
 
 use super::format::{KEYFRAME, PAGE, WORKSET};
 use super::msgpack::{unpack, Malformed, Reader};
-use super::pages::{read_full_map, decode_page, decode_pieces, decode_workset, ints, table_of, FullMap, MapIndex, Patch};
+use super::pages::{
+    decode_page, decode_pieces, decode_workset, ints, read_full_map, table_of, FullMap, MapIndex,
+    Patch,
+};
 use super::reader::{Inner, Trace};
 use crate::error::{Error, Result};
+use crate::model::apply_only;
 use crate::model::state::{State, N_TABLES, TABLES};
 use crate::model::table::{Key, Page, PageRef, PageSource, Table, UnreadIndex};
 use crate::model::value::Value;
-use crate::model::apply_only;
 
 /// One keyframe block: the first keyframe's number, its full page map, and each keyframe's seq, time, table
 /// lengths, and (as stored) its pieces and pages gone.
@@ -74,26 +77,42 @@ impl Inner {
             let ix = &self.ix;
             let where_ = format!("{}: state page {slot} of keyframe {k}", self.name);
             let no_page = || Error::Trace(format!("{where_}: no such page"));
-            let ku = usize::try_from(k).ok().filter(|k| *k < ix.kf_first_block.len()).ok_or_else(no_page)?;
+            let ku = usize::try_from(k)
+                .ok()
+                .filter(|k| *k < ix.kf_first_block.len())
+                .ok_or_else(no_page)?;
             if slot < 0 {
                 return Err(no_page());
             }
             let b = ix.kf_first_block[ku] + slot / ix.pages_per_block;
-            let last = ix.kf_first_block.get(ku + 1).copied().unwrap_or(ix.page_block_off.len() as i64);
+            let last = ix
+                .kf_first_block
+                .get(ku + 1)
+                .copied()
+                .unwrap_or(ix.page_block_off.len() as i64);
             if !(0..last).contains(&b) {
                 return Err(no_page());
             }
             let offset = ix.page_block_off[b as usize];
             let i = (slot % ix.pages_per_block) as usize;
-            let blobs = self.page_blocks.get_or(&offset, || match self.read(offset, PAGE)? {
-                Value::List(l) => Ok(Arc::new(l.to_vec())),
-                _ => Err(Error::Trace(format!("{}: state page block at offset {offset}: not a list", self.name))),
-            })?;
-            let where_ = format!("{}: state page {i} of the block at offset {offset}", self.name);
+            let blobs = self
+                .page_blocks
+                .get_or(&offset, || match self.read(offset, PAGE)? {
+                    Value::List(l) => Ok(Arc::new(l.to_vec())),
+                    _ => Err(Error::Trace(format!(
+                        "{}: state page block at offset {offset}: not a list",
+                        self.name
+                    ))),
+                })?;
+            let where_ = format!(
+                "{}: state page {i} of the block at offset {offset}",
+                self.name
+            );
             let Some(Value::Bin(blob)) = blobs.get(i) else {
                 return Err(Error::Trace(format!("{where_}: no such page")));
             };
-            let payload = unpack(blob).map_err(|e| Error::Trace(format!("{where_}: malformed payload ({})", e.0)))?;
+            let payload = unpack(blob)
+                .map_err(|e| Error::Trace(format!("{where_}: malformed payload ({})", e.0)))?;
             Ok(Arc::new(decode_page(&payload, &where_)?.2))
         })
     }
@@ -101,7 +120,12 @@ impl Inner {
     fn group(&self, k: usize) -> Result<Arc<Group>> {
         let offset = self.ix.kf_off[k];
         let group = self.kf_groups.get_or(&offset, || {
-            let bad = |e: String| Error::Trace(format!("{}: keyframe at offset {offset}: bad keyframe ({e})", self.name));
+            let bad = |e: String| {
+                Error::Trace(format!(
+                    "{}: keyframe at offset {offset}: bad keyframe ({e})",
+                    self.name
+                ))
+            };
             let raw = self.read_raw(offset, KEYFRAME)?;
             let mut r = Reader::new(&raw);
             let m = |e: Malformed| bad(e.0);
@@ -122,12 +146,17 @@ impl Inner {
                 }
                 let mut by_table = [0usize; N_TABLES];
                 for (t, n) in self.ix.tables.iter().zip(lengths) {
-                    by_table[*t] = usize::try_from(n).map_err(|_| bad("a negative length".into()))?;
+                    by_table[*t] =
+                        usize::try_from(n).map_err(|_| bad("a negative length".into()))?;
                 }
                 let (pieces, gone) = (r.value().map_err(m)?, r.value().map_err(m)?);
                 records.push((seq, ts, by_table, pieces, gone));
             }
-            Ok(Arc::new(Group { first, full, records }))
+            Ok(Arc::new(Group {
+                first,
+                full,
+                records,
+            }))
         })?;
         let at = k as i64 - group.first;
         if !(0..group.records.len() as i64).contains(&at) {
@@ -146,7 +175,13 @@ impl Inner {
     fn page_map(&self, k: usize, group: &Group) -> Result<Vec<MapIndex>> {
         let where_ = format!("{}: keyframe at offset {}", self.name, self.ix.kf_off[k]);
         let mut maps: Vec<MapIndex> = (0..N_TABLES)
-            .map(|t| MapIndex::new(group.first, group.full[t].clone(), &format!("{where_}, table {}", TABLES[t].0)))
+            .map(|t| {
+                MapIndex::new(
+                    group.first,
+                    group.full[t].clone(),
+                    &format!("{where_}, table {}", TABLES[t].0),
+                )
+            })
             .collect();
         for j in group.first + 1..=k as i64 {
             let rec = &group.records[(j - group.first) as usize];
@@ -228,7 +263,11 @@ impl Trace {
         let seq = self.check_seq(seq)?;
         let inner = &self.inner;
         let k = inner.ix.kf_seq.partition_point(|s| *s <= seq) as i64 - 1;
-        let kf_seq = if k >= 0 { inner.ix.kf_seq[k as usize] } else { -1 };
+        let kf_seq = if k >= 0 {
+            inner.ix.kf_seq[k as usize]
+        } else {
+            -1
+        };
         let last = inner.last.lock().unwrap().clone();
         let (mut state, start) = match last {
             Some(l) if l.seq.is_some_and(|ls| kf_seq <= ls && ls <= seq) => {
@@ -246,5 +285,8 @@ impl Trace {
 
 /// For tests: every page a table's keyframe map knows, loaded.
 pub fn loaded_pages(t: &Table) -> Result<BTreeMap<i64, Arc<Page>>> {
-    t.slots()?.iter().map(|(p, s)| Ok((*p, t.page_in(s)?))).collect()
+    t.slots()?
+        .iter()
+        .map(|(p, s)| Ok((*p, t.page_in(s)?)))
+        .collect()
 }

@@ -11,7 +11,10 @@ use std::sync::Arc;
 use super::compressor::BlockCompressor;
 use super::format::{frame, DICTIONARY, KEYFRAME, PAGE, WORKSET};
 use super::msgpack::{pack_array_len, pack_bin, pack_int, pack_map_len, pack_opt_int, pack_str};
-use super::pages::{full_map_payload, page_payload, patch_payload, pieces_payload, record_diff, workset_payload, Patch};
+use super::pages::{
+    full_map_payload, page_payload, patch_payload, pieces_payload, record_diff, workset_payload,
+    Patch,
+};
 use super::tuning::Tuning;
 use crate::error::Result;
 use crate::model::schema::SCENE_CUTS;
@@ -98,14 +101,18 @@ impl<W: Write> StateTracker<W> {
         let base = self.n;
         let mut i = 0;
         while i < n {
-            let cut_from = i.max((self.kf_at + self.tuning.scene_cut_min_gap).saturating_sub(1 + base));
+            let cut_from =
+                i.max((self.kf_at + self.tuning.scene_cut_min_gap).saturating_sub(1 + base));
             let cut_to = n.saturating_sub(self.tuning.scene_cut_min_gap);
             let cut = (cut_from < cut_to)
                 .then(|| (cut_from..cut_to).find(|&j| SCENE_CUTS.contains(&events[j].kind)))
                 .flatten();
             let end = cut.map_or(n, |c| c + 1);
             for (j, e) in events.iter().enumerate().take(end).skip(i) {
-                let ev = Ev { seq: Some(first_seq + j as i64), ..Ev::of(e) };
+                let ev = Ev {
+                    seq: Some(first_seq + j as i64),
+                    ..Ev::of(e)
+                };
                 apply_only(&mut self.state, &ev)?;
             }
             self.state.seq = Some(first_seq + end as i64 - 1);
@@ -124,7 +131,9 @@ impl<W: Write> StateTracker<W> {
         let k = self.out.keyframe_seqs.len();
         self.working_set()?;
         let (blobs, mut pieces, mut gone) = self.changed_pages(k as i64);
-        self.out.keyframe_first_blocks.push(self.out.page_blocks.len() as i64);
+        self.out
+            .keyframe_first_blocks
+            .push(self.out.page_blocks.len() as i64);
         // pages go out in small blocks, so reading one page never inflates a whole keyframe's worth
         for chunk in blobs.chunks(self.tuning.pages_per_block) {
             let mut raw = Vec::new();
@@ -164,7 +173,12 @@ impl<W: Write> StateTracker<W> {
         self.group.push(entry);
         self.out.keyframe_seqs.push(s.seq.unwrap_or(-1));
         self.out.keyframe_worksets.push(-1);
-        self.kf_pages = Some(s.tables.iter().map(|t| t.page_numbers().into_iter().collect()).collect());
+        self.kf_pages = Some(
+            s.tables
+                .iter()
+                .map(|t| t.page_numbers().into_iter().collect())
+                .collect(),
+        );
         self.kf_at = self.n;
         if k + 1 == self.tuning.state_dictionary_at {
             if let Some(zdict) = self.compressor.dictionary()?.map(|d| d.to_vec()) {
@@ -211,13 +225,19 @@ impl<W: Write> StateTracker<W> {
         let mut gone = vec![Vec::new(); N_TABLES];
         for t in 0..N_TABLES {
             let table = &mut self.state.tables[t];
-            let dirty = table.dirty.as_mut().expect("the tracker's tables are writer tables");
+            let dirty = table
+                .dirty
+                .as_mut()
+                .expect("the tracker's tables are writer tables");
             if dirty.is_empty() {
                 continue;
             }
             let mut by_page: BTreeMap<i64, Vec<Key>> = BTreeMap::new();
             for key in dirty.keys() {
-                by_page.entry(TABLES[t].2.page_of(key)).or_default().push(key.clone());
+                by_page
+                    .entry(TABLES[t].2.page_of(key))
+                    .or_default()
+                    .push(key.clone());
             }
             dirty.clear();
             let table = &self.state.tables[t];
@@ -241,11 +261,20 @@ impl<W: Write> StateTracker<W> {
                     self.whole[t].insert(p, page.clone());
                     changed.clear();
                     blobs.push(blob);
-                    self.page_map[t].insert(p, PageRef { k, slot: blobs.len() as i64 - 1, patch: None });
+                    self.page_map[t].insert(
+                        p,
+                        PageRef {
+                            k,
+                            slot: blobs.len() as i64 - 1,
+                            patch: None,
+                        },
+                    );
                 } else {
                     let base = &self.whole[t][&p];
-                    let rows: BTreeMap<Key, Patch> =
-                        changed.iter().map(|key| (key.clone(), record_diff(base.get(key), page.get(key)))).collect();
+                    let rows: BTreeMap<Key, Patch> = changed
+                        .iter()
+                        .map(|key| (key.clone(), record_diff(base.get(key), page.get(key))))
+                        .collect();
                     patch_payload(t, p, &rows, &mut blob);
                     blobs.push(blob);
                     let r = self.page_map[t].get_mut(&p).unwrap();
@@ -259,13 +288,19 @@ impl<W: Write> StateTracker<W> {
     /// Write the working set of the interval ending now: the value at its keyframe of every record written since
     /// (None: absent then), on pages the keyframe had, so a reader replaying into the interval needs no page.
     fn working_set(&mut self) -> Result<()> {
-        let Some(before) = &self.kf_pages else { return Ok(()) };
-        let mut known: Vec<BTreeMap<i64, BTreeMap<Key, Option<Rec>>>> = vec![BTreeMap::new(); N_TABLES];
+        let Some(before) = &self.kf_pages else {
+            return Ok(());
+        };
+        let mut known: Vec<BTreeMap<i64, BTreeMap<Key, Option<Rec>>>> =
+            vec![BTreeMap::new(); N_TABLES];
         for (t, table) in self.state.tables.iter().enumerate() {
             for (key, old) in table.dirty.as_ref().expect("writer tables") {
                 let p = TABLES[t].2.page_of(key);
                 if before[t].contains(&p) {
-                    known[t].entry(p).or_default().insert(key.clone(), old.clone());
+                    known[t]
+                        .entry(p)
+                        .or_default()
+                        .insert(key.clone(), old.clone());
                 }
             }
         }
@@ -275,7 +310,11 @@ impl<W: Write> StateTracker<W> {
         let mut raw = Vec::new();
         workset_payload(&known, &mut raw);
         let at = self.emit(WORKSET, &raw)?;
-        *self.out.keyframe_worksets.last_mut().expect("a keyframe before this one") = at;
+        *self
+            .out
+            .keyframe_worksets
+            .last_mut()
+            .expect("a keyframe before this one") = at;
         Ok(())
     }
 
@@ -289,7 +328,11 @@ impl<W: Write> StateTracker<W> {
         let s = &self.state;
         let mut outcomes: Vec<(String, i64)> = Vec::new();
         for v in s.tables[T_VICTIMS].values()? {
-            let o = v[f::victim::OUTCOME].as_str().filter(|o| !o.is_empty()).unwrap_or("pending").to_string();
+            let o = v[f::victim::OUTCOME]
+                .as_str()
+                .filter(|o| !o.is_empty())
+                .unwrap_or("pending")
+                .to_string();
             match outcomes.iter_mut().find(|(name, _)| *name == o) {
                 Some(slot) => slot.1 += 1,
                 None => outcomes.push((o, 1)),

@@ -42,10 +42,19 @@ impl Tuning {
     /// Every size at least 1 (a zero would make a block that never fills or a loop that never ends).
     pub fn checked(self) -> Result<Tuning, String> {
         let t = self;
-        let sizes = [t.block_events, t.dictionary_at, t.scene_cut_min_gap, t.pages_per_block, t.full_map_every,
-                     t.state_dictionary_at, t.chunk];
+        let sizes = [
+            t.block_events,
+            t.dictionary_at,
+            t.scene_cut_min_gap,
+            t.pages_per_block,
+            t.full_map_every,
+            t.state_dictionary_at,
+            t.chunk,
+        ];
         if sizes.contains(&0) {
-            return Err(format!("every size of a writer's tuning must be at least 1: {t:?}"));
+            return Err(format!(
+                "every size of a writer's tuning must be at least 1: {t:?}"
+            ));
         }
         Ok(t)
     }

@@ -16,7 +16,9 @@ use super::changelists::{ChangeListWriter, ListKey};
 use super::codec::{block_payload, kind_names, Schema};
 use super::compressor::BlockCompressor;
 use super::format::*;
-use super::msgpack::{pack, pack_array_len, pack_bin, pack_int, pack_map_len, pack_opt_int, pack_str};
+use super::msgpack::{
+    pack, pack_array_len, pack_bin, pack_int, pack_map_len, pack_opt_int, pack_str,
+};
 use super::overview::OverviewWriter;
 use super::tracker::{StateTracker, Tracked};
 use super::tuning::Tuning;
@@ -46,7 +48,10 @@ type TrackerResult = Result<(Tracked, BufWriter<File>)>;
 
 enum Tracker {
     Local(StateTracker<BufWriter<File>>),
-    Thread { tx: Option<SyncSender<(i64, Vec<Event>)>>, handle: Option<JoinHandle<TrackerResult>> },
+    Thread {
+        tx: Option<SyncSender<(i64, Vec<Event>)>>,
+        handle: Option<JoinHandle<TrackerResult>>,
+    },
     Done,
 }
 
@@ -54,26 +59,37 @@ impl Tracker {
     fn thread(sink: BufWriter<File>, tuning: Tuning) -> Result<Tracker> {
         let mut tracker = StateTracker::new(sink, tuning)?;
         // a few blocks in flight: the bounded channel is the back-pressure when the state machine is the slower
-        let (tx, rx): (SyncSender<(i64, Vec<Event>)>, Receiver<(i64, Vec<Event>)>) = sync_channel(4);
-        let handle = std::thread::Builder::new().name("oomreplay-tracker".into()).spawn(move || {
-            for (first, events) in rx {
-                tracker.feed(first, &events)?;
-            }
-            tracker.finish()
-        })?;
-        Ok(Tracker::Thread { tx: Some(tx), handle: Some(handle) })
+        let (tx, rx): (SyncSender<(i64, Vec<Event>)>, Receiver<(i64, Vec<Event>)>) =
+            sync_channel(4);
+        let handle = std::thread::Builder::new()
+            .name("oomreplay-tracker".into())
+            .spawn(move || {
+                for (first, events) in rx {
+                    tracker.feed(first, &events)?;
+                }
+                tracker.finish()
+            })?;
+        Ok(Tracker::Thread {
+            tx: Some(tx),
+            handle: Some(handle),
+        })
     }
 
     fn feed(&mut self, first: i64, events: Vec<Event>) -> Result<()> {
         match self {
             Tracker::Local(t) => t.feed(first, &events),
             Tracker::Thread { tx, handle } => {
-                if tx.as_ref().is_some_and(|tx| tx.send((first, events)).is_ok()) {
+                if tx
+                    .as_ref()
+                    .is_some_and(|tx| tx.send((first, events)).is_ok())
+                {
                     return Ok(());
                 }
                 // the thread stopped: its error says why
                 tx.take();
-                Err(join(handle.take()).err().unwrap_or_else(|| Error::Value("the state tracker stopped".into())))
+                Err(join(handle.take())
+                    .err()
+                    .unwrap_or_else(|| Error::Value("the state tracker stopped".into())))
             }
             Tracker::Done => Err(Error::Value("the writer is closed".into())),
         }
@@ -94,8 +110,12 @@ impl Tracker {
 fn join(handle: Option<JoinHandle<TrackerResult>>) -> TrackerResult {
     match handle.map(JoinHandle::join) {
         Some(Ok(r)) => r,
-        Some(Err(_)) => Err(Error::Value("the trace writer's state tracker failed".into())),
-        None => Err(Error::Value("the trace writer's state tracker is gone".into())),
+        Some(Err(_)) => Err(Error::Value(
+            "the trace writer's state tracker failed".into(),
+        )),
+        None => Err(Error::Value(
+            "the trace writer's state tracker is gone".into(),
+        )),
     }
 }
 
@@ -123,18 +143,28 @@ pub struct TraceWriter {
 }
 
 /// Compress and frame a change-list chunk and write it at the end of the file; its offset.
-fn emit_postings(file: &mut Option<BufWriter<File>>, offset: &mut i64, compressor: &mut BlockCompressor, raw: &[u8]) -> Result<i64> {
+fn emit_postings(
+    file: &mut Option<BufWriter<File>>,
+    offset: &mut i64,
+    compressor: &mut BlockCompressor,
+    raw: &[u8],
+) -> Result<i64> {
     let z = compressor.compress(POSTINGS, raw)?;
     let mut framed = Vec::with_capacity(z.len() + BLOCK_HEAD);
     frame(POSTINGS, &z, &mut framed);
     let at = *offset;
-    file.as_mut().ok_or_else(|| Error::Value("the writer is closed".into()))?.write_all(&framed)?;
+    file.as_mut()
+        .ok_or_else(|| Error::Value("the writer is closed".into()))?
+        .write_all(&framed)?;
     *offset += framed.len() as i64;
     Ok(at)
 }
 
 fn partial(path: &Path, what: &str) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.{}{what}.partial", std::process::id()))
 }
 
@@ -145,7 +175,12 @@ impl TraceWriter {
     }
 
     /// `create` with other sizes (tests: small blocks and keyframes, early dictionaries).
-    pub fn create_tuned(path: impl AsRef<Path>, meta: &Value, parallel: bool, tuning: Tuning) -> Result<TraceWriter> {
+    pub fn create_tuned(
+        path: impl AsRef<Path>,
+        meta: &Value,
+        parallel: bool,
+        tuning: Tuning,
+    ) -> Result<TraceWriter> {
         let tuning = tuning.checked().map_err(Error::Value)?;
         let path = path.as_ref().to_path_buf();
         let (tmp, side) = (partial(&path, ""), partial(&path, ".state"));
@@ -174,7 +209,11 @@ impl TraceWriter {
         };
         let started = (|| -> Result<()> {
             let sink = BufWriter::with_capacity(1 << 20, File::create(&w.side)?);
-            w.tracker = if parallel { Tracker::thread(sink, tuning)? } else { Tracker::Local(StateTracker::new(sink, tuning)?) };
+            w.tracker = if parallel {
+                Tracker::thread(sink, tuning)?
+            } else {
+                Tracker::Local(StateTracker::new(sink, tuning)?)
+            };
             w.write(&header_bytes(FORMAT_VERSION))?;
             let mut raw = Vec::new();
             pack_map_len(2, &mut raw);
@@ -198,7 +237,10 @@ impl TraceWriter {
 
     fn write(&mut self, data: &[u8]) -> Result<i64> {
         let at = self.offset;
-        self.file.as_mut().ok_or_else(|| Error::Value("the writer is closed".into()))?.write_all(data)?;
+        self.file
+            .as_mut()
+            .ok_or_else(|| Error::Value("the writer is closed".into()))?
+            .write_all(data)?;
         self.offset += data.len() as i64;
         Ok(at)
     }
@@ -244,15 +286,27 @@ impl TraceWriter {
     }
 
     /// A `log` event (no pid) for each of the consecutive lines of source `file_id` from `first_line`.
-    pub fn append_logs(&mut self, ts: &[i64], texts: Vec<Str>, file_id: i64, first_line: i64) -> Result<()> {
+    pub fn append_logs(
+        &mut self,
+        ts: &[i64],
+        texts: Vec<Str>,
+        file_id: i64,
+        first_line: i64,
+    ) -> Result<()> {
         if ts.len() != texts.len() {
-            return Err(Error::Value(format!("{} times for {} lines", ts.len(), texts.len())));
+            return Err(Error::Value(format!(
+                "{} times for {} lines",
+                ts.len(),
+                texts.len()
+            )));
         }
         if ts.is_empty() {
             return Ok(());
         }
         if self.last_ts.is_some_and(|l| ts[0] < l) || ts.windows(2).any(|w| w[0] > w[1]) {
-            return Err(Error::Value(format!("log lines from {first_line} go back in time; sort or clamp before writing")));
+            return Err(Error::Value(format!(
+                "log lines from {first_line} go back in time; sort or clamp before writing"
+            )));
         }
         for (i, (t, text)) in ts.iter().zip(texts).enumerate() {
             let mut e = Event::new(*t, kind::LOG, None);
@@ -272,7 +326,10 @@ impl TraceWriter {
             return Ok(());
         }
         let first = self.n;
-        let events = std::mem::replace(&mut self.pending, Vec::with_capacity(self.tuning.block_events));
+        let events = std::mem::replace(
+            &mut self.pending,
+            Vec::with_capacity(self.tuning.block_events),
+        );
         let mut raw = Vec::with_capacity(events.len() * 32);
         block_payload(first, &events, &mut raw);
         let offset = self.emit(EVENTS, &raw)?;
@@ -348,7 +405,9 @@ impl TraceWriter {
             }
             kind::ZONE => {
                 let key = zone_key(&e.values[0], &e.values[1]);
-                let Key::Zone(node, zone) = &key else { unreachable!() };
+                let Key::Zone(node, zone) = &key else {
+                    unreachable!()
+                };
                 let name = Str::from(format!("zone:{node}:{zone}"));
                 if let Some(free) = e.values[2].as_int() {
                     self.free_total += free - self.free_by_zone.get(&key).copied().unwrap_or(0);
@@ -357,7 +416,10 @@ impl TraceWriter {
                 }
                 Some(name)
             }
-            kind::MEMCG => Some(Str::from(format!("memcg:{}", e.values[0].or(&Value::str("/"))))),
+            kind::MEMCG => Some(Str::from(format!(
+                "memcg:{}",
+                e.values[0].or(&Value::str("/"))
+            ))),
             _ => None,
         }
     }
@@ -365,7 +427,13 @@ impl TraceWriter {
     /// Declare a source file (a log, a recording); returns the id events use in `src`.
     pub fn add_source(&mut self, name: &str) -> Result<i64> {
         let id = self.sources.len() as i64;
-        self.sources.push(Source { name: Str::from(name), lines: 0, pending: Vec::new(), firsts: Vec::new(), offsets: Vec::new() });
+        self.sources.push(Source {
+            name: Str::from(name),
+            lines: 0,
+            pending: Vec::new(),
+            firsts: Vec::new(),
+            offsets: Vec::new(),
+        });
         let mut raw = Vec::new();
         pack_array_len(2, &mut raw);
         pack_int(id, &mut raw);
@@ -375,7 +443,11 @@ impl TraceWriter {
     }
 
     /// Append lines (without their newlines) to a source; they are numbered from 1 in order.
-    pub fn add_source_lines(&mut self, file_id: i64, lines: impl IntoIterator<Item = Str>) -> Result<()> {
+    pub fn add_source_lines(
+        &mut self,
+        file_id: i64,
+        lines: impl IntoIterator<Item = Str>,
+    ) -> Result<()> {
         let i = self.source_index(file_id)?;
         for line in lines {
             self.sources[i].pending.push(line);
@@ -447,7 +519,11 @@ impl TraceWriter {
         let file = self.file.as_mut().unwrap();
         std::io::copy(&mut File::open(&self.side)?, file)?;
         self.offset += tracked.size;
-        let moved = |v: &[i64]| -> Vec<i64> { v.iter().map(|o| if *o < 0 { *o } else { state_base + o }).collect() };
+        let moved = |v: &[i64]| -> Vec<i64> {
+            v.iter()
+                .map(|o| if *o < 0 { *o } else { state_base + o })
+                .collect()
+        };
         let mut raw = Vec::new();
         pack_map_len(15, &mut raw);
         pack_str("version", &mut raw);
@@ -516,7 +592,12 @@ impl TraceWriter {
         self.summary_payload(&tracked, &mut raw);
         let at = self.emit(INDEX, &raw)?;
         self.write(&trailer_bytes(at as u64, FORMAT_VERSION))?;
-        let mut file = self.file.take().unwrap().into_inner().map_err(|e| Error::Io(e.into_error()))?;
+        let mut file = self
+            .file
+            .take()
+            .unwrap()
+            .into_inner()
+            .map_err(|e| Error::Io(e.into_error()))?;
         file.flush()?;
         file.sync_all()?;
         drop(file);
@@ -536,8 +617,19 @@ impl TraceWriter {
             pack_int(*n, raw);
         }
         pack_str("kills", raw);
-        pack_int(self.kinds.iter().find(|(k, _)| *k == kind::OOM_KILL).map_or(0, |(_, n)| *n), raw);
-        for (name, n) in [("tasks", t.tasks), ("locks", t.locks), ("ooms", t.ooms), ("victims", t.victims)] {
+        pack_int(
+            self.kinds
+                .iter()
+                .find(|(k, _)| *k == kind::OOM_KILL)
+                .map_or(0, |(_, n)| *n),
+            raw,
+        );
+        for (name, n) in [
+            ("tasks", t.tasks),
+            ("locks", t.locks),
+            ("ooms", t.ooms),
+            ("victims", t.victims),
+        ] {
             pack_str(name, raw);
             pack_int(n as i64, raw);
         }

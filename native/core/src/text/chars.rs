@@ -49,7 +49,15 @@ static ASCII: [u8; 128] = {
 fn find(table: &[(u32, u32)], c: u32) -> Option<usize> {
     use std::cmp::Ordering;
     table
-        .binary_search_by(|&(lo, hi)| if hi < c { Ordering::Less } else if lo > c { Ordering::Greater } else { Ordering::Equal })
+        .binary_search_by(|&(lo, hi)| {
+            if hi < c {
+                Ordering::Less
+            } else if lo > c {
+                Ordering::Greater
+            } else {
+                Ordering::Equal
+            }
+        })
         .ok()
 }
 
@@ -69,7 +77,10 @@ fn decode(s: &[u8], i: usize) -> Option<(u32, usize)> {
         _ => return None,
     };
     let tail = s.get(i + 1..i + len)?;
-    Some((tail.iter().fold(init, |c, &t| (c << 6) | (t & 0x3f) as u32), len))
+    Some((
+        tail.iter().fold(init, |c, &t| (c << 6) | (t & 0x3f) as u32),
+        len,
+    ))
 }
 
 /// Python `\d` at `i`: the digit's value and the character's length.
@@ -90,7 +101,9 @@ pub fn digit(s: &[u8], i: usize) -> Option<(u32, usize)> {
 pub fn space(s: &[u8], i: usize) -> Option<usize> {
     match s.get(i) {
         Some(&b) if b < 0x80 => (ASCII[b as usize] & SPACE_ != 0).then_some(1),
-        Some(_) => decode(s, i).filter(|&(c, _)| in_ranges(SPACE, c)).map(|(_, len)| len),
+        Some(_) => decode(s, i)
+            .filter(|&(c, _)| in_ranges(SPACE, c))
+            .map(|(_, len)| len),
         None => None,
     }
 }
@@ -100,7 +113,9 @@ pub fn space(s: &[u8], i: usize) -> Option<usize> {
 pub fn word(s: &[u8], i: usize) -> Option<usize> {
     match s.get(i) {
         Some(&b) if b < 0x80 => (ASCII[b as usize] & WORD_ != 0).then_some(1),
-        Some(_) => decode(s, i).filter(|&(c, _)| in_ranges(WORD, c)).map(|(_, len)| len),
+        Some(_) => decode(s, i)
+            .filter(|&(c, _)| in_ranges(WORD, c))
+            .map(|(_, len)| len),
         None => None,
     }
 }
@@ -110,7 +125,9 @@ pub fn word(s: &[u8], i: usize) -> Option<usize> {
 pub fn non_space(s: &[u8], i: usize) -> Option<usize> {
     match s.get(i) {
         Some(&b) if b < 0x80 => (ASCII[b as usize] & SPACE_ == 0).then_some(1),
-        Some(_) => decode(s, i).filter(|&(c, _)| !in_ranges(SPACE, c)).map(|(_, len)| len),
+        Some(_) => decode(s, i)
+            .filter(|&(c, _)| !in_ranges(SPACE, c))
+            .map(|(_, len)| len),
         None => None,
     }
 }
@@ -177,16 +194,26 @@ pub fn digits(s: &[u8], mut i: usize) -> Digits {
         i += 1;
     }
     if s.get(i).is_none_or(|&b| b < 0x80 && !b.is_ascii_digit()) {
-        return Digits { end: i, count: i - start, value: Some(v) };
+        return Digits {
+            end: i,
+            count: i - start,
+            value: Some(v),
+        };
     }
     let mut value = Some(v);
     let mut count = i - start;
     while let Some((d, n)) = digit(s, i) {
-        value = value.and_then(|v| v.checked_mul(10)).and_then(|v| v.checked_add(d as u64));
+        value = value
+            .and_then(|v| v.checked_mul(10))
+            .and_then(|v| v.checked_add(d as u64));
         count += 1;
         i += n;
     }
-    Digits { end: i, count, value }
+    Digits {
+        end: i,
+        count,
+        value,
+    }
 }
 
 /// `str.isdigit()` of a whole string (non-empty, every character a digit in Python's wide sense).

@@ -14,7 +14,10 @@ use unicode::{DECIMAL, PRINTABLE, SPACE, WORD};
 fn within(table: &[(u32, u32)], c: char) -> Option<u32> {
     let c = c as u32;
     let i = table.partition_point(|&(_, hi)| hi < c);
-    table.get(i).filter(|&&(lo, _)| lo <= c).map(|&(lo, _)| c - lo)
+    table
+        .get(i)
+        .filter(|&&(lo, _)| lo <= c)
+        .map(|&(lo, _)| c - lo)
 }
 
 /// Python's `\s` (`str.isspace`, what `str.strip()`/`str.split()` take away).

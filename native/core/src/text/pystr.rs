@@ -100,7 +100,16 @@ mod tests {
         assert_eq!(py_int(" 1_000 "), Some(1000));
         assert_eq!(py_int("+\u{663}"), Some(3));
         assert_eq!(py_int("-5"), Some(-5));
-        for bad in ["", "_1", "1_", "1__0", "1.0", "0x10", "- 1", "9223372036854775808"] {
+        for bad in [
+            "",
+            "_1",
+            "1_",
+            "1__0",
+            "1.0",
+            "0x10",
+            "- 1",
+            "9223372036854775808",
+        ] {
             assert_eq!(py_int(bad), None, "{bad}");
         }
         assert_eq!(py_int("-9223372036854775808"), Some(i64::MIN));
