@@ -167,6 +167,21 @@ def test_a_command_that_does_not_exist_leaves_nothing(tmp_path: Path, nothing_le
     assert not (tmp_path / "rec.oomtrace").exists()
 
 
+def _runs_sleep(procs: Path) -> bool:
+    """Whether a process of the cgroup whose ``cgroup.procs`` this is runs ``sleep``."""
+    try:
+        pids = procs.read_text().split()
+    except OSError:
+        return False
+    for pid in pids:
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "sleep":
+                return True
+        except OSError:
+            continue
+    return False
+
+
 @needs_recording
 def test_ctrl_c_stops_cleans_up_and_converts(tmp_path: Path, nothing_left):
     out = tmp_path / "rec.oomtrace"
@@ -177,10 +192,12 @@ def test_ctrl_c_stops_cleans_up_and_converts(tmp_path: Path, nothing_left):
     try:
         cgroups = [Path(p) for p, t, o in record_sys._mounts() if (t == "cgroup" and "memory" in o) or t == "cgroup2"]
         deadline = time.monotonic() + 20
-        while not any((c / f"oomreplay-{proc.pid}" / "cgroup.procs").exists() and
-                      (c / f"oomreplay-{proc.pid}" / "cgroup.procs").read_text().strip() for c in cgroups):
+        # the command is in the recorder's cgroup and has become `sleep` (exec'd, so the recorder's Popen has
+        # returned and it holds the command): only then is Ctrl-C the interruption of a running command
+        while not any(_runs_sleep(c / f"oomreplay-{proc.pid}" / "cgroup.procs") for c in cgroups):
             assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.stderr else ""
             time.sleep(0.05)
+        time.sleep(0.2)  # Popen returns just after the exec: leave it that long
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
     finally:
