@@ -5,8 +5,9 @@
 The log repeats the corpus's dmesg-style OOM reports (with their times shifted forward) between stretches of
 ordinary kernel chatter, ``--chatter`` lines of it before each report line (9 by default: one report line in ten;
 a real log has far fewer report lines). Prints MB/s, lines/s and the converter's peak RSS (it runs
-in a child process, so the figure is its own), and the ratio to ``grep -c oom`` over the same file, timed in the
-same run.
+in a child process, so the figure is its own), beside baselines timed in the same run over the same file: the
+naive Python loop that only matches each line's printk stamp, ``grep -c oom``, ``cat`` and ``wc -l``.
+``--chatter 0`` gives an OOM-dense log (the reports only, over and over).
 """
 
 from __future__ import annotations
@@ -71,6 +72,26 @@ def build(path: Path, megabytes: int, chatter: int = 9, syslog: bool = False) ->
     return lines
 
 
+def stamp_loop(path: Path) -> float:
+    """Seconds for the naive Python loop that only matches each line's printk stamp: the baseline a converter
+    written in Python cannot beat."""
+    match = STAMP.match
+    t0 = time.perf_counter()
+    n = 0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if match(line) is not None:
+                n += 1
+    return time.perf_counter() - t0
+
+
+def timed(cmd: list[str]) -> float:
+    """Seconds for ``cmd`` with its output thrown away (``cat``: the physical limit of reading the file)."""
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=int, default=1024, help="size of the log to build (default 1024)")
@@ -87,6 +108,8 @@ def main() -> None:
         t0 = time.perf_counter()
         subprocess.run(["grep", "-c", "oom", str(log)], check=True, capture_output=True)
         grep_s = time.perf_counter() - t0
+        stamps_s = stamp_loop(log)
+        cat_s, wc_s = timed(["cat", str(log)]), timed(["wc", "-l", str(log)])
         probe = ("import resource, sys; from oomreplay.cli import main; sys.argv = ['oomreplay', 'convert', "
                  f"{str(log)!r}, '-o', {str(out)!r}]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
                  "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1], "
@@ -98,6 +121,9 @@ def main() -> None:
                   "mb_per_s": round(size / (1 << 20) / took, 1), "lines_per_s": round(lines / took),
                   "peak_rss_mb": round(int(done.stderr.strip().splitlines()[-1]) / 1024, 1),
                   "grep_c_oom_s": round(grep_s, 2), "convert_over_grep": round(took / grep_s, 1),
+                  "python_stamp_loop_mb_per_s": round(size / (1 << 20) / stamps_s, 1),
+                  "convert_over_stamp_loop": round(stamps_s / took, 2),
+                  "cat_mb_per_s": round(size / (1 << 20) / cat_s), "wc_l_mb_per_s": round(size / (1 << 20) / wc_s),
                   "trace_mb": round(out.stat().st_size / (1 << 20), 1)}
     if args.json:
         print(json.dumps(result))

@@ -95,12 +95,11 @@ def parse_only(path: Path) -> float:
     ``convert`` that is the ftrace converter's own."""
     probe = ("import time; from oomreplay.ingest.ftrace import FtraceText\n"
              "from oomreplay.ingest.sources import probe\n"
-             "t = time.perf_counter(); ftrace = FtraceText(); conv = ftrace.reader(0, 'auto'); n = 0\n"
+             "t = time.perf_counter(); ftrace = FtraceText(); reader = ftrace.reader(0, 'auto')\n"
              f"with probe({str(path)!r}) as source:\n"
-             "    for block in ftrace.lines(source):\n"
-             "        conv.feed_block(n + 1, block)\n"
-             "        n += len(block)\n"
-             "conv.finish()\n"
+             "    for chunk in ftrace.chunks(source):\n"
+             "        reader.read(chunk)\n"
+             "reader.end()\n"
              "print(time.perf_counter() - t)")
     done = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
     return float(done.stdout.strip().splitlines()[-1])

@@ -1,8 +1,10 @@
 """Type stubs of ``oomreplay._native``, the Rust core (native/py) bound with PyO3.
 
-Only ``oomreplay.model`` and ``oomreplay.store`` import it; everything else uses their names.
+``oomreplay.model`` and ``oomreplay.store`` import it for the events, the state and the store, ``oomreplay.ingest``
+for the converters' readers; everything else uses their names.
 """
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from os import PathLike
 from typing import Any, final
@@ -138,9 +140,13 @@ class NativeTrace:
     def overview(self, t0: int, t1: int, buckets: int) -> list[tuple[int, int, dict[str, int], int | None,
                                                                      int | None]]: ...
 
+FORMATS: tuple[str, ...]
+"""Every kernel log ``--format``."""
+
 @final
 class NativeWriter:
-    def __init__(self, path: str | PathLike[str], meta: Mapping[str, Any], parallel: bool = False) -> None: ...
+    def __init__(self, path: str | PathLike[str], meta: Mapping[str, Any], parallel: bool = False,
+                 tuning: Mapping[str, int] | None = None) -> None: ...
     def __len__(self) -> int: ...
     def append(self, ev: Event) -> int: ...
     def extend(self, events: Iterable[Event]) -> None: ...
@@ -158,3 +164,53 @@ def repair(path: str | PathLike[str], out: str | PathLike[str]) -> dict[str, Any
 
 def is_trace(path: str | PathLike[str]) -> bool:
     """Whether the file starts with the oomtrace magic bytes."""
+
+@final
+class LogReader:
+    """A kernel log's bytes into events (``klog::LogConverter``); runs of chatter as ``run_type(ts, texts, file_id,
+    first_line)`` when given, else as their events. ``prefilter=False``: every message to every family."""
+
+    file_id: int
+    recording: bool
+    clock: str | None
+    kernel: str | None
+    counts: Counter[str]
+    lines: int
+    unparsed: list[tuple[int, str]]
+    unparsed_count: int
+    overflow: list[int]
+    def __init__(self, file_id: int = 0, fmt: str = "auto", run_type: Any = None, prefilter: bool = True) -> None: ...
+    def sniff(self, head: Iterable[str]) -> None: ...
+    def feed(self, lineno: int, line: str) -> list[Event]: ...
+    def keep_lines(self) -> None: ...
+    def kept(self) -> list[tuple[int, str]]: ...
+    def read(self, chunk: bytes, writer: NativeWriter | None = None, append: bool = False) -> list[Any]: ...
+    def end(self, writer: NativeWriter | None = None, append: bool = False) -> list[Any]: ...
+
+@final
+class FtraceReader:
+    """An ftrace text's bytes into events (``ftrace::FtraceConverter``), its console lines read as a log's."""
+
+    file_id: int
+    recording: bool
+    clock: str
+    kernel: str | None
+    counts: Counter[str]
+    lines: int
+    warnings: list[str]
+    rejects: list[int]
+    lost_events: int
+    def __init__(self, file_id: int = 0) -> None: ...
+    @staticmethod
+    def looks_like(head: Iterable[str]) -> bool: ...
+    def sniff(self, head: Iterable[str]) -> None: ...
+    def keep_lines(self) -> None: ...
+    def kept(self) -> list[tuple[int, str]]: ...
+    def read(self, chunk: bytes, writer: NativeWriter | None = None, append: bool = False) -> list[Event]: ...
+    def end(self, writer: NativeWriter | None = None, append: bool = False) -> list[Event]: ...
+
+def split_prefix(line: str, fmt: str = "auto") -> tuple[str, int | None, int | None, bool, bool]:
+    """A log line's prefixes taken off: ``(text, mono_ns, wall_ns, kernel, yearless)``."""
+
+def console_line(line: str) -> tuple[int, str] | None:
+    """``(trace ts, message)`` of an ftrace ``printk:console`` line."""

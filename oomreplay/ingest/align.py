@@ -24,9 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
 
+from .. import _native
 from ..model import Event
-from .ftrace_line import parse_line, unquote
-from .log_scan import MATCH_CHARS
 from .logrun import log_event
 from .prefix import split_prefix
 
@@ -46,17 +45,12 @@ class Alignment:
 
 
 def _text(line: str) -> str:
-    return split_prefix(line[:MATCH_CHARS]).text.strip()
+    return split_prefix(line).text.strip()
 
 
 def console_texts(lines: dict[int, str]) -> list[tuple[int, str]]:
     """``(trace ts, message)`` of the ``printk:console`` lines among a recording's kept lines."""
-    out = []
-    for line in lines.values():
-        rec = parse_line(unquote(line[:MATCH_CHARS]))
-        if rec is not None and rec.event.rpartition(":")[2] == "console":
-            out.append((rec.ts_ns, rec.payload))
-    return out
+    return [found for line in lines.values() if (found := _native.console_line(line)) is not None]
 
 
 def estimate(log: list[Event], log_lines: dict[int, str], trace: list[Event],
@@ -68,11 +62,11 @@ def estimate(log: list[Event], log_lines: dict[int, str], trace: list[Event],
         for ev in log:
             if ev.src is not None and ev.src.line in log_lines:
                 line = log_lines[ev.src.line]
-                p = split_prefix(line[:MATCH_CHARS])
+                p = split_prefix(line)
                 if p.mono_ns is not None:
                     by_text[p.text.strip()].append(p.mono_ns)
         for ts, payload in consoles:
-            p = split_prefix(payload[:MATCH_CHARS])
+            p = split_prefix(payload)
             if p.mono_ns is not None:  # the console line carries its own printk stamp: the exact anchor
                 deltas.append(p.mono_ns - ts)
                 continue

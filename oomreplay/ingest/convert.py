@@ -1,8 +1,9 @@
 """``convert``: logs in, one trace out. The registry decides each input's format once (``registry.choose``); a
 scenario is a whole trace on its own, and any other input becomes a source of the trace (every line stored) and a
-stream of events; several inputs are merged by time. Memory stays bounded: lines stream through a read
-(``sources.CHUNK``) at a time, only the head of each input (``SNIFF_LINES``) is read ahead to pick its format and
-its clock. The exception: a kernel log merged with an ftrace recording is converted in memory first
+stream of events; several inputs are merged by time. A single input never leaves the native core: its reader
+cuts the bytes into lines, stores them and appends their events to the writer itself. Memory stays bounded:
+input streams through a read (``sources.CHUNK``) at a time, only the head of each input (``SNIFF_LINES``) is read
+ahead to pick its format and its clock. The exception: a kernel log merged with an ftrace recording is converted in memory first
 (``align.MAX_EVENTS`` at most), to put the recording on the log's clock and keep each fact both report once (see
 ``align``).
 """
@@ -12,10 +13,10 @@ from __future__ import annotations
 import heapq
 import os
 from bisect import bisect_left, bisect_right
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
-from itertools import chain, islice
+from itertools import chain
 from typing import Any
 
 from .._util.plural import count
@@ -28,7 +29,7 @@ from .logrun import LogRun
 from .prefix import FORMATS
 from .registry import choose
 from .report import ConvertReport, SourceReport
-from .sources import SNIFF_LINES, Probe, probe, read_ahead
+from .sources import Probe, probe
 
 #: kinds that show an OOM report was found; without any, the input is kept but the user is warned
 _OOM_KINDS = ("oom_invoke", "oom_kill", "oom_victim", "oom_end", "reaper_done", "oom_candidate", "alloc")
@@ -52,35 +53,29 @@ def _large(inputs: Sequence[str]) -> bool:
 Progress = Callable[[int], None]
 
 
-def _events(conv: LineReader, writer: TraceWriter, blocks: Iterator[list[str]], report: SourceReport,
-            keep: dict[int, str] | None = None, progress: Progress | None = None,
-            runs: bool = False) -> Iterator[Event | LogRun]:
-    """The events of one source, storing its lines as source text on the way, a block at a time; ``keep`` (when
-    merging a log with a recording) receives the lines the alignment may need: all of a log's, a recording's
-    ``console`` lines; ``progress`` is told the characters of each block read (about its bytes). With ``runs``,
-    stretches of chatter come as ``LogRun``s (for the writer's ``append_logs``), else as events."""
-    ahead = read_ahead(blocks, SNIFF_LINES)
-    conv.sniff(list(islice(chain.from_iterable(ahead), SNIFF_LINES)))
-    file_id, recording = conv.file_id, conv.recording
-    n = 0
-    for block in chain(ahead, blocks):
+def _events(reader: LineReader, writer: TraceWriter, chunks: Iterator[bytes], head: list[str],
+            report: SourceReport, progress: Progress | None = None, runs: bool = False,
+            append: bool = False) -> Iterator[Event | LogRun]:
+    """The events of one source, its lines stored as source text on the way, a read at a time; ``progress`` is
+    told the bytes of each read. With ``runs``, stretches of chatter come as ``LogRun``s (for the writer's
+    ``append_logs``), else as events. With ``append`` (the only input) the reader appends every event to the
+    writer itself, in the core, and nothing comes back."""
+    reader.sniff(head)
+    native = writer.native
+    for chunk in chunks:
         if progress is not None:
-            progress(sum(map(len, block)) + len(block))
-        writer.add_source_lines(file_id, block)
-        if keep is not None:
-            for i, line in enumerate(block, n + 1):
-                if not recording or "console" in line:
-                    keep[i] = line
-        for item in conv.feed_block(n + 1, block):
-            if runs or type(item) is not LogRun:
-                yield item
-            else:
-                yield from item.events()
-        n += len(block)
-    yield from conv.finish()
-    report.lines, report.clock, report.kernel, report.counts = n, conv.clock, conv.kernel, conv.counts
-    report.warnings = [f"{report.name}: {w}" for w in getattr(conv, "warnings", ())]
-    report.unparsed, report.unparsed_count = getattr(conv, "unparsed", []), getattr(conv, "unparsed_count", 0)
+            progress(len(chunk))
+        yield from _items(reader.read(chunk, native, append), runs)
+    yield from _items(reader.end(native, append), runs)
+    report.lines, report.clock, report.kernel, report.counts = reader.lines, reader.clock, reader.kernel, reader.counts
+    report.warnings = [f"{report.name}: {w}" for w in getattr(reader, "warnings", ())]
+    report.unparsed, report.unparsed_count = getattr(reader, "unparsed", []), getattr(reader, "unparsed_count", 0)
+
+
+def _items(items: list[Event | LogRun], runs: bool) -> Iterator[Event | LogRun]:
+    if runs:
+        return iter(items)
+    return chain.from_iterable(item.events() if type(item) is LogRun else (item,) for item in items)
 
 
 def _merge(streams: list[Iterator[Event | LogRun]]) -> Iterator[Event | LogRun]:
@@ -116,13 +111,14 @@ def _first_ts(item: Event | LogRun) -> int:
     return item.ts[0] if type(item) is LogRun else item.ts_ns  # type: ignore[union-attr]
 
 
-def _aligned(streams: list[Iterator[Event]], traces: list[bool], kept: list[dict[int, str] | None],
-             result: ConvertReport, writer: TraceWriter) -> Iterator[Event]:
+def _aligned(streams: list[Iterator[Event]], readers: list[LineReader], result: ConvertReport,
+             writer: TraceWriter) -> Iterator[Event]:
     """A kernel log and a recording (or more): converted in memory (at most ``align.MAX_EVENTS``), the
     recordings shifted onto the first printk-clocked log's clock, the facts both report kept once."""
     lists: list[list[Event]] = []
+    kept: list[dict[int, str]] = []
     total = 0
-    for s, stream in zip(result.sources, streams):
+    for s, stream, reader in zip(result.sources, streams, readers):
         events: list[Event] = []
         for ev in stream:
             events.append(ev)
@@ -131,19 +127,21 @@ def _aligned(streams: list[Iterator[Event]], traces: list[bool], kept: list[dict
                 raise ConvertError(f"{s.name}: more than {align.MAX_EVENTS:,} events in the merged inputs, too many "
                                    "to align in memory; convert the log and the recording separately")
         lists.append(events)
+        kept.append(dict(reader.kept()))
+    traces = [reader.recording for reader in readers]
     ref = next((i for i, t in enumerate(traces) if not t and result.sources[i].clock == "printk"), None)
     if ref is None:
         result.warnings.append("no kernel log with printk stamps among the inputs: the recordings keep the trace "
                                "clock, not aligned")
         return heapq.merge(*lists, key=lambda ev: ev.ts_ns)
-    log, log_lines, log_name = lists[ref], kept[ref] or {}, result.sources[ref].name
+    log, log_lines, log_name = lists[ref], kept[ref], result.sources[ref].name
     offsets = {}
     aligned = []
     for i, t in enumerate(traces):
         if not t:
             continue
         name = result.sources[i].name
-        a = align.estimate(log, log_lines, lists[i], align.console_texts(kept[i] or {}))
+        a = align.estimate(log, log_lines, lists[i], align.console_texts(kept[i]))
         if a.offset_ns is None:
             result.warnings.append(f"could not align {name} to {log_name}: no event seen by both; "
                                    f"{name} keeps the trace clock")
@@ -200,26 +198,29 @@ def _merged(probes: list[Probe], chosen: list[LineConverter], output: str | os.P
     result = ConvertReport(str(output))
     with TraceWriter(output, meta={"converter": "oomreplay convert"},
                      parallel=_large([p.path for p in probes])) as writer:
-        readers: list[tuple[LineReader, Iterator[list[str]]]] = []
+        readers: list[LineReader] = []
         for source, converter in zip(probes, chosen):
             file_id = writer.add_source(source.display)
             result.sources.append(SourceReport(source.display))
-            readers.append((converter.reader(file_id, fmt), converter.lines(source)))
-        traces = [reader.recording for reader, _ in readers]
+            readers.append(converter.reader(file_id, fmt))
+        traces = [reader.recording for reader in readers]
         mixed = any(traces) and not all(traces)  # a log and a recording: aligned, in memory
-        kept: list[dict[int, str] | None] = [{} if mixed else None for _ in readers]
-        streams = [_events(reader, writer, blocks, report, keep, progress, runs=not mixed)  # aligned inputs are
-                   for (reader, blocks), report, keep in zip(readers, result.sources, kept)]  # events in memory
-        if mixed:
-            merged = _aligned(streams, traces, kept, result, writer)
+        alone = len(readers) == 1
+        for reader in readers if mixed else ():
+            reader.keep_lines()
+        streams = [_events(reader, writer, converter.chunks(source), source.head, report, progress,
+                           runs=not mixed, append=alone)
+                   for reader, converter, source, report in zip(readers, chosen, probes, result.sources)]
+        if alone:
+            deque(streams[0], maxlen=0)  # runs the reader, which appends every event itself
         else:
-            merged = streams[0] if len(streams) == 1 else _merge(streams)
-        append, append_logs = writer.append, writer.append_logs
-        for item in merged:
-            if type(item) is LogRun:
-                append_logs(*item)
-            else:
-                append(item)
+            merged = _aligned(streams, readers, result, writer) if mixed else _merge(streams)
+            append, append_logs = writer.append, writer.append_logs
+            for item in merged:
+                if type(item) is LogRun:
+                    append_logs(*item)
+                else:
+                    append(item)
         if not any(s.lines for s in result.sources):
             raise ConvertError(f"{', '.join(s.name for s in result.sources)}: empty input, nothing to convert")
         kernels = sorted({s.kernel for s in result.sources if s.kernel})

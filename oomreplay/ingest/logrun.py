@@ -3,7 +3,6 @@ lines in bulk (``LogRun``, which the writer's ``append_logs`` takes whole)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 from ..model import Event, Src
@@ -26,13 +25,3 @@ class LogRun(NamedTuple):
         """The same events one by one, for where each must stand on its own (a merge by time)."""
         return [log_event(ts, text, Src(self.file_id, line))
                 for line, ts, text in zip(range(self.first_line, self.first_line + len(self.ts)), self.ts, self.texts)]
-
-
-def feed_each(feed: Callable[[int, str], list[Event]], first: int, lines: list[str]) -> list[Event]:
-    """The events of ``feed`` over the lines numbered from ``first``, in one list."""
-    out: list[Event] = []
-    for n, line in enumerate(lines, first):
-        events = feed(n, line)
-        if events:  # most lines of a recording wait in its reorder buffer: skip the empty extend
-            out.extend(events)
-    return out

@@ -2,7 +2,7 @@
 
 The file format (versions 6 and 7, compressed sections, options, per-CPU pages and the event formats it carries) is
 trace-cmd's own and changes with it; its report is the rendering every user already reads and the text parser
-already knows (``ftrace_line``). So the binary is never parsed here: ``trace-cmd report`` renders it and its text is
+already knows (the native ftrace converter). So the binary is never parsed here: ``trace-cmd report`` renders it and its text is
 streamed to the converter as any other input. Without trace-cmd the user is told in one line what to install or
 what to give instead.
 """
@@ -18,7 +18,7 @@ from .. import _native
 from .converter import LineReader
 from .errors import TraceDatError
 from .logrun import LogRun
-from .sources import Probe, blocks
+from .sources import Probe, chunks
 
 #: a trace.dat starts with these bytes (trace-cmd's ``tracecmd_output`` header: 0x17 0x08 'D' "tracing")
 MAGIC = b"\x17\x08Dtracing"
@@ -39,9 +39,9 @@ def report_command(path: str, display: str) -> list[str]:
     return [exe, "report", "-i", path]
 
 
-def rendered(probe: Probe) -> Iterator[list[str]]:
-    """The lines of ``trace-cmd report`` on the trace.dat ``probe`` (stdin is spooled to a temporary file first,
-    trace-cmd needs to seek), in blocks as ``sources.blocks`` splits a byte stream."""
+def rendered(probe: Probe) -> Iterator[bytes]:
+    """The text ``trace-cmd report`` renders of the trace.dat ``probe`` (stdin is spooled to a temporary file
+    first, trace-cmd needs to seek), a read at a time."""
     name, display = probe.path, probe.display
     with tempfile.TemporaryDirectory(prefix="oomreplay-dat-") as tmp:
         path = name
@@ -52,19 +52,19 @@ def rendered(probe: Probe) -> Iterator[list[str]]:
         cmd = report_command(path, display)
         with tempfile.TemporaryFile() as err:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
-            lines = 0
+            rendered_any = False
             try:
                 assert proc.stdout is not None
-                for block in blocks(proc.stdout, display, "trace-cmd report"):
-                    lines += len(block)
-                    yield block
+                for chunk in chunks(proc.stdout, display, "trace-cmd report"):
+                    rendered_any = True
+                    yield chunk
                 status = proc.wait()
             finally:
                 if proc.poll() is None:  # the reader stopped early: do not leave trace-cmd behind
                     proc.kill()
                     proc.wait()
                 proc.stdout.close()  # type: ignore[union-attr]
-            if status != 0 or lines == 0:  # trace-cmd renders a truncated file as nothing, and exits 0
+            if status != 0 or not rendered_any:  # trace-cmd renders a truncated file as nothing, and exits 0
                 err.seek(0)
                 said = [line for line in err.read().decode("utf-8", "replace").splitlines() if line.strip()]
                 why = said[-1].strip() if said else f"exit status {status}" if status else "it rendered no line"
@@ -81,7 +81,7 @@ class TraceDat:
     def sniff(self, probe: Probe, fmt: str) -> bool:
         return is_trace_dat(probe.raw)
 
-    def lines(self, probe: Probe) -> Iterator[list[str]]:
+    def chunks(self, probe: Probe) -> Iterator[bytes]:
         return rendered(probe)
 
     def reader(self, file_id: int, fmt: str) -> LineReader:

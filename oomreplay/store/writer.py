@@ -35,6 +35,11 @@ class TraceWriter:
         self._w = NativeWriter(self.path, self.meta, parallel, dict(tuning) if tuning else None)
         self._closed = False
 
+    @property
+    def native(self) -> NativeWriter:
+        """The core's writer, which the native converters append to themselves."""
+        return self._w
+
     def __len__(self) -> int:
         return len(self._w)
 

@@ -1,5 +1,5 @@
-"""The ftrace line grammar and the converter's handling of damaged or unordered recordings: the traces-raw samples
-parse without rejects, lost-event markers and a cut last line are reported, per-CPU disorder is sorted, a kill
+"""The converter's handling of damaged or unordered recordings: the traces-raw samples
+parse without rejects (the line grammar is tested in native/core/tests/ftrace_lines.rs), lost-event markers and a cut last line are reported, per-CPU disorder is sorted, a kill
 seen both as ``mark_victim`` and as a ``printk:console`` line is counted once, and ``convert`` picks the parser."""
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ import pytest
 
 from oomreplay import open_trace
 from oomreplay.ingest import convert
-from oomreplay.ingest.ftrace import FtraceConverter
-from oomreplay.ingest.ftrace_line import parse_line
 
 from ..conftest import CORPUS
+from .readers import read_ftrace
 
 RAW = CORPUS / "traces-raw"
 SAMPLES = sorted(p for p in RAW.glob("*.txt") if "_tracefs_" in p.name or "_trace-cmd_" in p.name) \
@@ -28,30 +27,14 @@ def _line(comm: str, pid: int, cpu: int, ts: str, event: str, payload: str) -> s
 @pytest.mark.parametrize("sample", SAMPLES, ids=[p.stem for p in SAMPLES])
 def test_raw_samples_parse_without_rejects(sample: Path):
     lines = sample.read_text().splitlines()
-    conv = FtraceConverter()
-    events = conv.convert(lines)
+    events, conv = read_ftrace(lines)
     assert conv.rejects == [] and conv.warnings == []
     assert {ev.src.line for ev in events} == set(range(1, len(lines) + 1))
-    assert sum(parse_line(line.lstrip("> ")) is not None for line in lines) > 0
-
-
-@pytest.mark.parametrize("line, fields", [
-    ("        allocate-502   [001] ....    91.836405: mark_victim: pid=502", ("allocate", 502, None, 1, "....")),
-    ("stress-33431   [001] ..... 13223.617311: reclaim_retry_zone: node=0", ("stress", 33431, None, 1, ".....")),
-    (" surfaceflinger-1155  ( 1155) [001] ...1 12839.528756: x: y", ("surfaceflinger", 1155, 1155, 1, "...1")),
-    ("     Web Content-77 (-------) [002] d..2. 1.000001: x: y", ("Web Content", 77, None, 2, "d..2.")),
-    ("buf-9:   oomr-dio-alloc-10921 [001]  1560.772700: mark_victim:    pid=1",
-     ("oomr-dio-alloc", 10921, None, 1, None)),
-])
-def test_line_columns(line, fields):
-    rec = parse_line(line)
-    assert rec is not None
-    assert (rec.comm, rec.pid, rec.tgid, rec.cpu) == fields[:4]
+    assert any(ev.ts_ns > 0 for ev in events), "no line was read as an event (with its time)"
 
 
 def test_lost_events_are_noted_and_reported():
-    conv = FtraceConverter()
-    events = conv.convert([_line("a", 1, 0, "1.000000", "sched_process_exit", "comm=a pid=1 prio=120"),
+    events, conv = read_ftrace([_line("a", 1, 0, "1.000000", "sched_process_exit", "comm=a pid=1 prio=120"),
                            "CPU:1 [LOST 42 EVENTS]",
                            _line("b", 2, 1, "1.500000", "sched_process_exit", "comm=b pid=2 prio=120")])
     notes = [e for e in events if e.kind == "note"]
@@ -63,8 +46,7 @@ def test_lost_events_are_noted_and_reported():
 def test_truncated_last_line_is_kept_and_reported():
     lines = [_line("a", 1, 0, "1.000000", "sched_process_exit", "comm=a pid=1 prio=120"),
              "           a-1       [000] ..."]
-    conv = FtraceConverter()
-    events = conv.convert(lines)
+    events, conv = read_ftrace(lines)
     assert [e.kind for e in events] == ["task_exit", "log"]
     assert conv.rejects == [] and conv.warnings == ["line 2: the last line is cut short; kept as text"]
 
@@ -86,8 +68,7 @@ def test_per_cpu_disorder_is_sorted(tmp_path: Path):
 
 
 def test_console_kill_is_counted_once():
-    conv = FtraceConverter()
-    events = conv.convert([
+    events, conv = read_ftrace([
         _line("grow", 42, 0, "2.000000", "mark_victim", "pid=42 comm=grow total-vm=10kB anon-rss=8kB "
               "file-rss:1kB shmem-rss:0kB uid=0 pgtables=4kB oom_score_adj=0"),
         _line("grow", 42, 0, "2.000100", "console", "Memory cgroup out of memory: Killed process 42 (grow) "
@@ -99,8 +80,7 @@ def test_console_kill_is_counted_once():
 
 
 def test_reaper_skips_after_the_mm_is_gone_are_not_lock_contention():
-    conv = FtraceConverter()
-    events = conv.convert([
+    events, conv = read_ftrace([
         _line("alloc", 7, 0, "1.000000", "mark_victim", "pid=7"),
         _line("alloc", 7, 0, "1.000100", "sched_process_exit", "comm=alloc pid=7 prio=120 group_dead=true"),
         _line("oom_reaper", 33, 1, "3.000000", "skip_task_reaping", "pid=7"),
@@ -122,16 +102,12 @@ def test_convert_picks_the_parser(tmp_path: Path):
 
 
 def test_event_names_are_mapped_with_or_without_their_system():
-    """Handlers are remembered by the name as printed (``oom:mark_victim``, ``mark_victim``), up to a bound: a
-    file of endless made-up names keeps them as text and does not grow the memory."""
-    from oomreplay.ingest import ftrace_tracepoints
-
+    """An event is mapped by its name as printed (``oom:mark_victim``, ``mark_victim``); a file of endless
+    made-up names keeps them as text."""
     lines = [f"a.out-42 [001] ..... {100 + i}.000000: sys{i}:made_up_{i}: x=1" for i in range(1500)]
     lines += ["a.out-42 [001] ..... 2000.000000: oom:mark_victim: pid=42",
               "a.out-42 [001] ..... 2001.000000: mark_victim: pid=43"]
-    conv = FtraceConverter()
-    events = conv.convert(lines)
-    assert len(conv._by_event) == ftrace_tracepoints._EVENT_NAMES_KEPT
+    events, conv = read_ftrace(lines)
     assert [ev.kind for ev in events].count("log") == 1500
     assert [ev.pid for ev in events if ev.kind == "oom_kill"] == [42, 43]
 
@@ -160,8 +136,7 @@ def test_header_lines_take_the_first_events_time(tmp_path: Path, header: list[st
 
 
 def test_a_recording_with_no_event_keeps_its_header_at_zero():
-    conv = FtraceConverter()
-    events = conv.convert(["# tracer: nop", "#"])
+    events, conv = read_ftrace(["# tracer: nop", "#"])
     assert [(e.kind, e.ts_ns) for e in events] == [("log", 0), ("log", 0)]
 
 

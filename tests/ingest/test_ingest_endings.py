@@ -1,5 +1,5 @@
 """OOM invocations that end without a kill (no killable process, panics) and the Mem-Info summary: every variant of
-kernel-formats.md §1.8 and §2.2 through ``LogConverter``, what ``apply`` makes of them, and the corpus logs that
+kernel-formats.md §1.8 and §2.2 through the native log reader, what ``apply`` makes of them, and the corpus logs that
 print them."""
 
 from __future__ import annotations
@@ -10,21 +10,19 @@ import pytest
 
 from oomreplay import open_trace
 from oomreplay.analysis.explain import explain
-from oomreplay.ingest import LogConverter, convert
+from oomreplay.ingest import LogReader, convert
 from oomreplay.model import Event, State, apply
 from oomreplay.model.events import KINDS
 
 from ..conftest import CORPUS
+from .readers import read_log
 
 LOGS = CORPUS / "logs"
 needs_corpus = pytest.mark.skipif(not LOGS.is_dir(), reason=f"the shared corpus is not at {LOGS}")
 
 
-def run(*lines: str) -> tuple[list[Event], LogConverter]:
-    conv = LogConverter()
-    conv.sniff(lines)
-    out = [ev for n, line in enumerate(lines, 1) for ev in conv.feed(n, line)]
-    return out + conv.finish(), conv
+def run(*lines: str) -> tuple[list[Event], LogReader]:
+    return read_log(lines)
 
 
 def replay(events: list[Event]) -> State:

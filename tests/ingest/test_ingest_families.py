@@ -1,16 +1,14 @@
-"""Each message family, in its historical variants and cut mid-field, through ``LogConverter``."""
+"""Each message family, in its historical variants and cut mid-field, through the native log reader."""
 
 from __future__ import annotations
 
-from oomreplay.ingest import LogConverter
 from oomreplay.model import Event
+
+from .readers import read_log
 
 
 def run(*lines: str) -> list[Event]:
-    conv = LogConverter()
-    conv.sniff(lines)
-    out = [ev for n, line in enumerate(lines, 1) for ev in conv.feed(n, line)]
-    return out + conv.finish()
+    return read_log(lines)[0]
 
 
 def kinds(events: list[Event], *wanted: str) -> list[Event]:
@@ -252,7 +250,6 @@ def test_call_trace_frames_are_attached_to_the_invocation():
 def test_report_lines_not_understood_are_collected_for_the_report():
     """A variant no family knows, inside an OOM report or a block, is kept as a log line and listed for --report;
     lines a family understood without an event of their own (the chosen victim, the task table's header) are not."""
-    conv = LogConverter()
     lines = ["[ 1.0] Out of memory: Kill process 7 (a.out) score 900 or sacrifice child",
              "[ 1.0] Killed process 7 (a.out) total-vm:100kB, anon-rss:50kB, file-rss:0kB, shmem-rss:0kB",
              "[ 1.1] [ pid ]   uid  tgid total_vm      rss nr_ptes swapents oom_score_adj name",
@@ -262,8 +259,7 @@ def test_report_lines_not_understood_are_collected_for_the_report():
              "[ 1.2]  #0: garbled",
              "[ 1.3] Out of memory and no killable processes, in a wording from the future",
              "[ 1.4] an ordinary line"]
-    conv.sniff(lines)
-    evs = list(conv.convert(lines))
+    evs, conv = read_log(lines)
     assert conv.unparsed == [(5, "[  8]  broken row"), (7, "#0: garbled"),
                              (8, "Out of memory and no killable processes, in a wording from the future")]
     assert conv.unparsed_count == 3

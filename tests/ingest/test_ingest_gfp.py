@@ -1,4 +1,5 @@
-"""Bare hex gfp masks (kernels before 4.6 print no names) decoded in the layout of their era, marked inferred."""
+"""Bare hex gfp masks (kernels before 4.6 print no names) decoded in the layout of their era, marked inferred (the
+table itself is tested in native/core/src/klog/gfp.rs)."""
 
 from __future__ import annotations
 
@@ -8,28 +9,6 @@ import pytest
 
 from oomreplay import open_trace
 from oomreplay.ingest import convert
-from oomreplay.ingest.gfp import decode, names
-
-
-@pytest.mark.parametrize("mask, expected", [
-    (0xD0, "GFP_KERNEL"),  # 3.x
-    (0x201DA, "GFP_HIGHUSER_MOVABLE|__GFP_COLD"),  # the real 3.x log value (kernel-formats.md §2.9)
-    (0x20, "GFP_ATOMIC"),
-    (0x24201CA, "GFP_HIGHUSER_MOVABLE|__GFP_COLD"),  # 4.x: what 4.9 prints next to the same value
-    (0x24000C0, "GFP_KERNEL"),
-    (0x2080020, "GFP_ATOMIC"),
-    (0x24040C0, "GFP_KERNEL|__GFP_COMP"),
-    (0x0, "0"),
-    (0x80000000, "0x80000000"),  # a bit no flag of the era explains stays hex
-])
-def test_names_in_the_era_layout(mask: int, expected: str):
-    assert names(mask) == expected
-
-
-def test_decode_keeps_the_kernels_own_names_and_marks_deductions():
-    assert decode("0x14200ca(GFP_HIGHUSER_MOVABLE)") == ("0x14200ca(GFP_HIGHUSER_MOVABLE)", False)
-    assert decode("0xd0") == ("0xd0(GFP_KERNEL)", True)
-    assert decode(None) == (None, False)
 
 
 def test_a_3x_header_and_a_stall_get_names_marked_inferred(tmp_path: Path):

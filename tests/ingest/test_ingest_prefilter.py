@@ -1,5 +1,7 @@
-"""The keyword prefilter in front of the message families is only a shortcut: it must never change what a log
-converts to. Every real log is converted with it and without it, and the events must be the same."""
+"""The shortcuts of the native log reader must never change what a log converts to: the keyword prefilter in
+front of the message families (every real log read with it and without it), and the bulk path that takes a
+stretch of chatter as one run (every real log, and tricky lines, read in blocks of many sizes against ``feed``
+line by line)."""
 
 from __future__ import annotations
 
@@ -12,14 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oomreplay import open_trace
-from oomreplay.ingest import convert, log_scan, report_machine
-from oomreplay.ingest.kernel_log import LogConverter
-from oomreplay.ingest.logrun import LogRun, feed_each
+from oomreplay.ingest import LogReader, convert
+from oomreplay.ingest.logrun import LogRun
 from oomreplay.ingest.sources import SNIFF_LINES
 
 convert_module = importlib.import_module("oomreplay.ingest.convert")
 
 from ..conftest import CORPUS
+from .readers import as_bytes
 
 INPUTS = (sorted((CORPUS / "logs").glob("*.log")) + sorted((CORPUS / "recorded").glob("*/dmesg.txt"))
           if CORPUS.is_dir() else [])
@@ -30,48 +32,40 @@ def _events(path: Path) -> list[dict]:
         return [e.to_dict() for e in t.events()]
 
 
-@pytest.mark.skipif(not INPUTS, reason=f"the shared corpus is not at {CORPUS}")
-@pytest.mark.parametrize("log", INPUTS, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_prefilter_changes_nothing(log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    convert([str(log)], tmp_path / "filtered.oomtrace")
-    monkeypatch.setattr(report_machine, "may_be_family", lambda msg: True)
-    convert([str(log)], tmp_path / "unfiltered.oomtrace")
-    assert _events(tmp_path / "filtered.oomtrace") == _events(tmp_path / "unfiltered.oomtrace")
+def _report(reader: LogReader) -> tuple:
+    return reader.counts, reader.unparsed, reader.unparsed_count, reader.kernel, reader.clock
 
 
-def test_every_report_mark_holds_a_report_word():
-    """``is_report`` looks for the marks only in a line holding one of the words: a mark without one would never
-    be found, and its not-understood lines never reported."""
-    for mark in log_scan.REPORT_MARKS:
-        assert log_scan.is_report(f"[ 1.0] something {mark} else"), mark
-        assert any(word in mark for word in log_scan.REPORT_WORDS), mark
-    assert not log_scan.is_report("usb 1-1: new high-speed USB device number 3 using xhci_hcd")
-    assert not log_scan.is_report("oom_score_adj changed")  # a word, but no mark
-
-
-def _line_by_line(lines: list[str], fmt: str = "auto") -> tuple:
-    conv = LogConverter(3, fmt)
-    conv.sniff(lines[:SNIFF_LINES])
-    events = feed_each(conv.feed, 1, lines) + conv.finish()
-    return events, conv.counts, conv.unparsed, conv.unparsed_count, conv.kernel, conv.clock
+def _line_by_line(lines: list[str], fmt: str = "auto", prefilter: bool = True) -> tuple:
+    reader = LogReader(3, fmt, None, prefilter)
+    reader.sniff(lines[:SNIFF_LINES])
+    events = [ev for n, line in enumerate(lines, 1) for ev in reader.feed(n, line)] + reader.end()
+    return (events, *_report(reader))
 
 
 def _in_blocks(lines: list[str], cuts: list[int], fmt: str = "auto") -> tuple:
-    """``feed_block`` over ``lines`` cut at ``cuts`` (as the reader's blocks would be), runs made events."""
-    conv = LogConverter(3, fmt)
-    conv.sniff(lines[:SNIFF_LINES])
+    """``read`` over the bytes of ``lines`` cut at ``cuts`` (as a file's reads would be), runs made events."""
+    reader = LogReader(3, fmt, LogRun)
+    reader.sniff(lines[:SNIFF_LINES])
     events: list = []
     runs = 0
     bounds = [0, *sorted(c for c in cuts if 0 < c < len(lines)), len(lines)]
     for a, b in zip(bounds, bounds[1:]):
-        for item in conv.feed_block(a + 1, lines[a:b]):
+        for item in reader.read(as_bytes(lines[a:b])) if a < b else ():
             if isinstance(item, LogRun):
                 runs += 1
                 events += item.events()
             else:
                 events.append(item)
-    events += conv.finish()
-    return (events, conv.counts, conv.unparsed, conv.unparsed_count, conv.kernel, conv.clock), runs
+    events += reader.end()
+    return (events, *_report(reader)), runs
+
+
+@pytest.mark.skipif(not INPUTS, reason=f"the shared corpus is not at {CORPUS}")
+@pytest.mark.parametrize("log", INPUTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_prefilter_changes_nothing(log: Path):
+    lines = log.read_text(errors="replace").splitlines()
+    assert _line_by_line(lines) == _line_by_line(lines, prefilter=False)
 
 
 CHATTER = ["usb 1-1: new high-speed USB device number 3 using xhci_hcd", "EXT4-fs (sda1): mounted filesystem",
@@ -166,20 +160,12 @@ def test_tricky_lines_in_bulk_change_nothing(picks: list[str], cuts: list[int], 
 
 def test_stretches_of_chatter_go_in_bulk_and_times_are_clamped():
     lines = [f"[    {s}] chatter {i}" for i, s in enumerate(["1.000000", "3.000000", "2.000000", "4.000000"])]
-    conv = LogConverter(0)
-    conv.sniff(lines)
-    (run,) = conv.feed_block(1, lines)
+    reader = LogReader(0, "auto", LogRun)
+    reader.sniff(lines)
+    (run,) = reader.read(as_bytes(lines))
     assert isinstance(run, LogRun)
     assert run.ts == [10**9, 3 * 10**9, 3 * 10**9, 4 * 10**9]  # the line stamped 2 s keeps the last time
     assert run.texts == [f"chatter {i}" for i in range(4)] and run.first_line == 1
-
-
-def test_a_line_holding_a_newline_is_read_line_by_line():
-    """The reader never makes such a line (it splits at newlines), but ``feed_block`` must not shift its lines if
-    a caller does."""
-    lines = ["[    0.000000] Linux version 6.1.0", "[    1.000000] a\n[    9.000000] b", "[    2.000000] c"]
-    got, runs = _in_blocks(lines, [])
-    assert got == _line_by_line(lines) and runs == 0
 
 
 def _expanded(items) -> list:
@@ -222,19 +208,26 @@ def test_runs_of_logs_one_after_the_other_stay_whole():
 
 
 @pytest.mark.skipif(not INPUTS, reason=f"the shared corpus is not at {CORPUS}")
-def test_logs_merged_in_runs_give_the_trace_of_their_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Two logs with chatter, interleaved in time, converted together: in runs, and line by line, the same
-    events."""
-    logs = []
+def test_logs_merged_in_runs_give_the_trace_of_their_lines(tmp_path: Path):
+    """Two logs with chatter, interleaved in time, converted together (their runs cut where the other's lines
+    fall): the events of both logs' lines one by one, merged by time."""
+    import heapq
+
+    logs, expected = [], []
     for i, log in enumerate(p for p in INPUTS if p.name == "dmesg.txt"):
         path = tmp_path / f"{i}.log"
-        path.write_text("\n".join(_interleaved(log.read_text(errors="replace").splitlines())) + "\n")
+        lines = _interleaved(log.read_text(errors="replace").splitlines())
+        path.write_text("\n".join(lines) + "\n")
         logs.append(str(path))
+        reader = LogReader(i, "auto")
+        reader.sniff(lines[:SNIFF_LINES])
+        expected.append([ev for n, line in enumerate(lines, 1) for ev in reader.feed(n, line)] + reader.end())
     assert len(logs) >= 2
     convert(logs[:2], tmp_path / "runs.oomtrace")
-    monkeypatch.setattr(LogConverter, "feed_block", lambda self, first, lines: feed_each(self.feed, first, lines))
-    convert(logs[:2], tmp_path / "lines.oomtrace")
-    assert _events(tmp_path / "runs.oomtrace") == _events(tmp_path / "lines.oomtrace")
+    merged = [ev.to_dict() for ev in heapq.merge(*expected[:2], key=lambda ev: ev.ts_ns)]
+    for seq, d in enumerate(merged):
+        d["seq"] = seq
+    assert _events(tmp_path / "runs.oomtrace") == merged
 
 
 def test_a_block_is_read_as_most_of_its_lines_are_written():
@@ -245,7 +238,7 @@ def test_a_block_is_read_as_most_of_its_lines_are_written():
                                                                    *dmesg]):
         got, runs = _in_blocks(lines, [])
         assert got == _line_by_line(lines)
-        conv = LogConverter(0)
-        conv.sniff(lines)
-        items = conv.feed_block(1, lines)
+        reader = LogReader(0, "auto", LogRun)
+        reader.sniff(lines)
+        items = reader.read(as_bytes(lines))
         assert sum(isinstance(item, LogRun) for item in items) == 1 and len(items) <= 2  # the odd line alone

@@ -6,7 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from oomreplay.ingest import LogConverter, split_prefix
+from oomreplay.ingest import split_prefix
+
+from .readers import read_log
 
 KILL = "Out of memory: Killed process 3163 (a.out) total-vm:4268108kB, anon-rss:2754236kB"
 STAMP = 493_791_708_000
@@ -74,10 +76,7 @@ def test_task_table_rows_and_brackets_are_not_stamps():
 
 
 def _times(lines: list[str]) -> list[int]:
-    conv = LogConverter()
-    conv.sniff(lines)
-    return [ev.ts_ns for n, line in enumerate(lines, 1) for ev in conv.feed(n, line)] + \
-        [ev.ts_ns for ev in conv.finish()]
+    return [ev.ts_ns for ev in read_log(lines)[0]]
 
 
 def test_unstamped_lines_inherit_and_backward_stamps_are_clamped():

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod ftrace;
+pub mod ingest;
 pub mod klog;
 pub mod model;
 pub mod text;

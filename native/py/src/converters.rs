@@ -1,20 +1,24 @@
 //! The core's converters as Python `LineReader`s (`oomreplay.ingest.converter.LineReader`): `LogReader` (a kernel
 //! log, `klog::LogConverter`) and `FtraceReader` (an ftrace recording, `ftrace::FtraceConverter`, its console lines
-//! read by the kernel-log converter). Each takes a block of lines as `list[str]` or, without a Python object per
-//! line, as the bytes of whole lines (`feed_bytes`); the conversion runs with the GIL released and hands back
-//! native `Event`s, and for a log the runs of chatter as `run_type(ts, texts, file_id, first_line)` (Python's
-//! `LogRun`) when a `run_type` was given, else as their events one by one.
+//! read by the kernel-log converter). Each takes the input's bytes as read, a chunk at a time, and with the GIL
+//! released cuts them into lines (`ingest::Lines`), stores each line as the trace's source text and converts it:
+//! `read(chunk, writer, append=True)` appends the events to the writer too, so that no Python object is made per
+//! line or event; without `append` the items come back (native `Event`s, and for a log the runs of chatter as
+//! `run_type(ts, texts, file_id, first_line)`, Python's `LogRun`, when a `run_type` was given), for a merge by time.
 //!
-//! `convert_lines(kind, data, ...)` converts a whole buffer at once: `(events, report)`.
+//! `split_prefix` and `console_line` give the alignment of a log with a recording (`ingest/align.py`) the same
+//! reading of a line the converters have.
 
-use oomreplay_core::ftrace::FtraceConverter;
-use oomreplay_core::klog::{Format, Item, LogConverter, SNIFF_LINES};
-use oomreplay_core::model::Event;
+use oomreplay_core::ftrace::{self, FtraceConverter, Parsed};
+use oomreplay_core::ingest::{self, Keep, LineConverter, Pump};
+use oomreplay_core::klog::{self, Format, Item, LogConverter, MATCH_CHARS, SNIFF_LINES};
+use oomreplay_core::text::pystr::cut_chars;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::event::PyEvent;
+use crate::writer::{written, PyWriter};
 
 fn format_of(fmt: &str) -> PyResult<Format> {
     Format::parse(fmt).ok_or_else(|| PyValueError::new_err(format!("unknown log format '{fmt}'")))
@@ -43,21 +47,57 @@ fn strings(head: &Bound<'_, PyAny>, limit: usize) -> PyResult<Vec<String>> {
     Ok(out)
 }
 
-fn push_events(py: Python<'_>, list: &Bound<'_, PyList>, events: Vec<Event>) -> PyResult<()> {
-    for e in events {
-        list.append(Py::new(py, PyEvent::wrap(e))?)?;
-    }
-    Ok(())
-}
-
-/// A kernel log's lines into events: Python's `LogConverter(file_id, fmt)`.
-#[pyclass(name = "LogReader", module = "oomreplay._native")]
-pub struct PyLogReader {
-    conv: LogConverter,
+/// What both readers share: the lines cut and stored, the converter, and how the items go on.
+struct Reading<C> {
+    conv: C,
+    pump: Pump,
     run_type: Option<Py<PyAny>>,
 }
 
-impl PyLogReader {
+impl<C: LineConverter + Send> Reading<C> {
+    fn new(conv: C, file_id: i64, run_type: Option<Py<PyAny>>) -> Reading<C> {
+        Reading {
+            conv,
+            pump: Pump::new(file_id, Keep::None),
+            run_type,
+        }
+    }
+
+    /// `chunk` (or, with `end`, the input's last line and what the converter still holds) through the pump.
+    fn run(
+        &mut self,
+        py: Python<'_>,
+        chunk: Option<&[u8]>,
+        writer: Option<&Bound<'_, PyWriter>>,
+        append: bool,
+    ) -> PyResult<Py<PyList>> {
+        let mut guard;
+        let (w, path) = match writer {
+            Some(w) => {
+                guard = w.borrow_mut();
+                let (w, path) = guard.native()?;
+                (Some(w), path.to_owned())
+            }
+            None if append => return Err(PyValueError::new_err("append needs a writer")),
+            None => (None, Default::default()),
+        };
+        let (conv, pump) = (&mut self.conv, &mut self.pump);
+        let items = py.detach(|| -> oomreplay_core::Result<Vec<Item>> {
+            let mut items = Vec::new();
+            let mut w = w;
+            match chunk {
+                Some(chunk) => pump.push(chunk, conv, w.as_deref_mut(), &mut items)?,
+                None => pump.end(conv, w.as_deref_mut(), &mut items)?,
+            }
+            if let (true, Some(w)) = (append, w) {
+                ingest::append(w, items.drain(..))?;
+            }
+            Ok(items)
+        });
+        let items = written(&path, items)?;
+        self.items(py, items)
+    }
+
     fn items(&self, py: Python<'_>, items: Vec<Item>) -> PyResult<Py<PyList>> {
         let list = PyList::empty(py);
         for item in items {
@@ -73,7 +113,11 @@ impl PyLogReader {
                             run.first_line,
                         ))?)?;
                     }
-                    None => push_events(py, &list, run.events())?,
+                    None => {
+                        for e in run.events() {
+                            list.append(Py::new(py, PyEvent::wrap(e))?)?;
+                        }
+                    }
                 },
             }
         }
@@ -81,20 +125,43 @@ impl PyLogReader {
     }
 }
 
+/// A kernel log's lines into events.
+#[pyclass(name = "LogReader", module = "oomreplay._native")]
+pub struct PyLogReader {
+    r: Reading<LogConverter>,
+}
+
 #[pymethods]
 impl PyLogReader {
+    /// `prefilter=False` hands every kernel message to every family (slower, the same events: its test).
     #[new]
-    #[pyo3(signature = (file_id=0, fmt="auto", run_type=None))]
-    fn new(file_id: i64, fmt: &str, run_type: Option<Py<PyAny>>) -> PyResult<Self> {
+    #[pyo3(signature = (file_id=0, fmt="auto", run_type=None, prefilter=true))]
+    fn new(
+        file_id: i64,
+        fmt: &str,
+        run_type: Option<Py<PyAny>>,
+        prefilter: bool,
+    ) -> PyResult<Self> {
+        let mut conv = LogConverter::new(file_id, format_of(fmt)?);
+        conv.prefilter = prefilter;
         Ok(PyLogReader {
-            conv: LogConverter::new(file_id, format_of(fmt)?),
-            run_type,
+            r: Reading::new(conv, file_id, run_type),
         })
+    }
+
+    /// The events of one line, as it is (no source text stored, no run of chatter made): the reference the
+    /// bulk path of `read` is tested against.
+    fn feed(&mut self, py: Python<'_>, lineno: i64, line: &str) -> PyResult<Vec<Py<PyEvent>>> {
+        let mut out = Vec::new();
+        self.r.conv.feed(lineno, line, &mut out);
+        out.into_iter()
+            .map(|e| Py::new(py, PyEvent::wrap(e)))
+            .collect()
     }
 
     #[getter]
     fn file_id(&self) -> i64 {
-        self.conv.file_id
+        self.r.conv.file_id
     }
 
     /// A kernel log is no recording on the trace clock.
@@ -105,107 +172,88 @@ impl PyLogReader {
 
     #[getter]
     fn clock(&self) -> Option<&'static str> {
-        self.conv.clock.map(|c| c.name())
+        self.r.conv.clock.map(|c| c.name())
     }
 
     #[getter]
     fn kernel(&self) -> Option<String> {
-        self.conv.kernel.clone()
+        self.r.conv.kernel.clone()
     }
 
     #[getter]
     fn counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        counter(py, self.conv.counts())
+        counter(py, self.r.conv.counts())
+    }
+
+    /// Lines read so far.
+    #[getter]
+    fn lines(&self) -> i64 {
+        self.r.pump.count()
     }
 
     /// Lines inside a report that no parser understood: `(line, text)`, the first `UNPARSED_KEPT`.
     #[getter]
     fn unparsed(&self) -> Vec<(i64, String)> {
-        self.conv.unparsed.clone()
+        self.r.conv.unparsed.clone()
     }
 
     #[getter]
     fn unparsed_count(&self) -> u64 {
-        self.conv.unparsed_count
+        self.r.conv.unparsed_count
     }
 
-    /// Lines kept as text for a number too large for an i64 (Python's converter would have read it).
+    /// Lines kept as text for a number too large for the kernel's types.
     #[getter]
     fn overflow(&self) -> Vec<i64> {
-        self.conv.overflow.clone()
-    }
-
-    /// Lines whose events were lost as Python's converter loses them (a hold started over another).
-    #[getter]
-    fn dropped(&self) -> Vec<i64> {
-        self.conv.dropped.clone()
+        self.r.conv.overflow.clone()
     }
 
     /// Pick the clock from the first lines (at most `SNIFF_LINES` are read).
     fn sniff(&mut self, head: &Bound<'_, PyAny>) -> PyResult<()> {
         let head = strings(head, SNIFF_LINES)?;
-        self.conv.sniff(&head);
+        self.r.conv.sniff(&head);
         Ok(())
     }
 
-    /// The events of one line.
-    fn feed(&mut self, py: Python<'_>, lineno: i64, line: &str) -> PyResult<Vec<Py<PyEvent>>> {
-        let mut out = Vec::new();
-        self.conv.feed(lineno, line, &mut out);
-        out.into_iter()
-            .map(|e| Py::new(py, PyEvent::wrap(e)))
-            .collect()
+    /// Keep a copy of every line read, for `kept` (a log aligned with a recording is matched on them).
+    fn keep_lines(&mut self) {
+        self.r.pump.keep(Keep::All);
     }
 
-    /// The events of the lines numbered from `first`, runs of chatter in bulk.
-    fn feed_block(
+    /// The lines kept since the last call, by line number.
+    fn kept(&mut self) -> Vec<(i64, String)> {
+        std::mem::take(&mut self.r.pump.kept)
+    }
+
+    /// The lines `chunk` completes: stored as source text in `writer`, converted, and their items returned, or
+    /// with `append` appended to the writer.
+    #[pyo3(signature = (chunk, writer=None, append=false))]
+    fn read(
         &mut self,
         py: Python<'_>,
-        first: i64,
-        lines: Vec<String>,
+        chunk: &[u8],
+        writer: Option<&Bound<'_, PyWriter>>,
+        append: bool,
     ) -> PyResult<Py<PyList>> {
-        let conv = &mut self.conv;
-        let items = py.detach(|| {
-            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-            let mut items = Vec::new();
-            conv.feed_lines(first, &refs, &mut items);
-            items
-        });
-        self.items(py, items)
+        self.r.run(py, Some(chunk), writer, append)
     }
 
-    /// `feed_block` over the bytes of whole lines (each ending with a newline; a CR before it goes, invalid
-    /// UTF-8 becomes U+FFFD, as `sources.py` reads them): `(lines read, items)`.
-    fn feed_bytes(
+    /// The last line (when the input does not end with a newline), then what is still held, as `read` does.
+    #[pyo3(signature = (writer=None, append=false))]
+    fn end(
         &mut self,
         py: Python<'_>,
-        first: i64,
-        data: &[u8],
-    ) -> PyResult<(usize, Py<PyList>)> {
-        let conv = &mut self.conv;
-        let (n, items) = py.detach(|| {
-            let mut items = Vec::new();
-            let n = conv.feed_block(first, data, &mut items);
-            (n, items)
-        });
-        Ok((n, self.items(py, items)?))
-    }
-
-    /// What is still held once the input ends.
-    fn finish(&mut self, py: Python<'_>) -> PyResult<Vec<Py<PyEvent>>> {
-        let mut out = Vec::new();
-        self.conv.finish(&mut out);
-        out.into_iter()
-            .map(|e| Py::new(py, PyEvent::wrap(e)))
-            .collect()
+        writer: Option<&Bound<'_, PyWriter>>,
+        append: bool,
+    ) -> PyResult<Py<PyList>> {
+        self.r.run(py, None, writer, append)
     }
 }
 
-/// An ftrace recording's lines into events: Python's `FtraceConverter(file_id)`.
+/// An ftrace recording's lines into events.
 #[pyclass(name = "FtraceReader", module = "oomreplay._native")]
 pub struct PyFtraceReader {
-    conv: FtraceConverter<LogConverter>,
-    file_id: i64,
+    r: Reading<FtraceConverter<LogConverter>>,
 }
 
 #[pymethods]
@@ -214,8 +262,7 @@ impl PyFtraceReader {
     #[pyo3(signature = (file_id=0))]
     fn new(file_id: i64) -> Self {
         PyFtraceReader {
-            conv: FtraceConverter::with_log_parser(file_id),
-            file_id,
+            r: Reading::new(FtraceConverter::with_log_parser(file_id), file_id, None),
         }
     }
 
@@ -230,7 +277,7 @@ impl PyFtraceReader {
 
     #[getter]
     fn file_id(&self) -> i64 {
-        self.file_id
+        self.r.pump.file_id()
     }
 
     #[getter]
@@ -240,159 +287,106 @@ impl PyFtraceReader {
 
     #[getter]
     fn clock(&self) -> &'static str {
-        self.conv.report().clock
+        self.r.conv.report().clock
     }
 
     #[getter]
     fn kernel(&self) -> Option<String> {
-        self.conv.report().kernel.clone()
+        self.r.conv.report().kernel.clone()
     }
 
     #[getter]
     fn counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        counter(py, self.conv.report().counts_by_name())
+        counter(py, self.r.conv.report().counts_by_name())
     }
 
     #[getter]
     fn warnings(&self) -> Vec<String> {
-        self.conv.report().warnings.clone()
+        self.r.conv.report().warnings.clone()
+    }
+
+    /// Event lines whose payload did not parse (kept as text).
+    #[getter]
+    fn rejects(&self) -> Vec<i64> {
+        self.r.conv.report().rejects.clone()
+    }
+
+    /// Events the lost-event markers say were lost.
+    #[getter]
+    fn lost_events(&self) -> u128 {
+        self.r.conv.report().lost_events
+    }
+
+    #[getter]
+    fn lines(&self) -> i64 {
+        self.r.pump.count()
     }
 
     /// A recording decides nothing from its head.
     fn sniff(&mut self, _head: &Bound<'_, PyAny>) {}
 
-    fn feed(&mut self, py: Python<'_>, lineno: i64, line: &str) -> PyResult<Vec<Py<PyEvent>>> {
-        let mut out = Vec::new();
-        self.conv.feed(lineno, line, &mut out);
-        out.into_iter()
-            .map(|e| Py::new(py, PyEvent::wrap(e)))
-            .collect()
+    /// Keep a copy of the `printk:console` lines read, for `kept`.
+    fn keep_lines(&mut self) {
+        self.r.pump.keep(Keep::Console);
     }
 
-    fn feed_block(
+    fn kept(&mut self) -> Vec<(i64, String)> {
+        std::mem::take(&mut self.r.pump.kept)
+    }
+
+    #[pyo3(signature = (chunk, writer=None, append=false))]
+    fn read(
         &mut self,
         py: Python<'_>,
-        first: i64,
-        lines: Vec<String>,
-    ) -> PyResult<Vec<Py<PyEvent>>> {
-        let conv = &mut self.conv;
-        let out = py.detach(|| {
-            let mut out = Vec::new();
-            for (i, line) in lines.iter().enumerate() {
-                conv.feed(first + i as i64, line, &mut out);
-            }
-            out
-        });
-        out.into_iter()
-            .map(|e| Py::new(py, PyEvent::wrap(e)))
-            .collect()
+        chunk: &[u8],
+        writer: Option<&Bound<'_, PyWriter>>,
+        append: bool,
+    ) -> PyResult<Py<PyList>> {
+        self.r.run(py, Some(chunk), writer, append)
     }
 
-    fn feed_bytes(
+    #[pyo3(signature = (writer=None, append=false))]
+    fn end(
         &mut self,
         py: Python<'_>,
-        first: i64,
-        data: &[u8],
-    ) -> PyResult<(i64, Vec<Py<PyEvent>>)> {
-        let conv = &mut self.conv;
-        let (n, out) = py.detach(|| {
-            let mut out = Vec::new();
-            let n = conv.feed_block(first, data, &mut out);
-            (n, out)
-        });
-        Ok((
-            n,
-            out.into_iter()
-                .map(|e| Py::new(py, PyEvent::wrap(e)))
-                .collect::<PyResult<_>>()?,
-        ))
-    }
-
-    fn finish(&mut self, py: Python<'_>) -> PyResult<Vec<Py<PyEvent>>> {
-        let mut out = Vec::new();
-        self.conv.finish(&mut out);
-        out.into_iter()
-            .map(|e| Py::new(py, PyEvent::wrap(e)))
-            .collect()
+        writer: Option<&Bound<'_, PyWriter>>,
+        append: bool,
+    ) -> PyResult<Py<PyList>> {
+        self.r.run(py, None, writer, append)
     }
 }
 
-/// `convert_lines(kind, data, file_id=0, first_line=1, fmt="auto")`: the whole lines in `data` (bytes) converted
-/// at once by the `"log"` or `"ftrace"` converter, its head sniffed first: `(events, report)`, the report a dict
-/// of `lines`, `counts`, `clock`, `kernel` (and for a log `unparsed_count`).
+/// `split_prefix(line, fmt="auto")`: a log line's prefixes taken off, as the converter reads them:
+/// `(text, mono_ns, wall_ns, kernel, yearless)`.
 #[pyfunction]
-#[pyo3(signature = (kind, data, file_id=0, first_line=1, fmt="auto"))]
-pub fn convert_lines(
-    py: Python<'_>,
-    kind: &str,
-    data: &[u8],
-    file_id: i64,
-    first_line: i64,
-    fmt: &str,
-) -> PyResult<(Vec<Py<PyEvent>>, Py<PyDict>)> {
-    let head: Vec<String> = String::from_utf8_lossy(&data[..data.len().min(1 << 20)])
-        .split('\n')
-        .take(SNIFF_LINES)
-        .map(|l| l.strip_suffix('\r').unwrap_or(l).to_owned())
-        .collect();
-    let report = PyDict::new(py);
-    let events = match kind {
-        "log" => {
-            let fmt = format_of(fmt)?;
-            let (events, conv, n) = py.detach(|| {
-                let mut conv = LogConverter::new(file_id, fmt);
-                conv.sniff(&head);
-                let mut items = Vec::new();
-                let n = conv.feed_block(first_line, data, &mut items);
-                let mut events = Vec::with_capacity(items.len());
-                for item in items {
-                    match item {
-                        Item::Event(e) => events.push(e),
-                        Item::Run(r) => events.extend(r.events()),
-                    }
-                }
-                conv.finish(&mut events);
-                (events, conv, n)
-            });
-            report.set_item("lines", n)?;
-            report.set_item("counts", counter(py, conv.counts())?)?;
-            report.set_item("clock", conv.clock.map(|c| c.name()))?;
-            report.set_item("kernel", conv.kernel.clone())?;
-            report.set_item("unparsed_count", conv.unparsed_count)?;
-            events
-        }
-        "ftrace" => {
-            let (events, conv, n) = py.detach(|| {
-                let mut conv = FtraceConverter::with_log_parser(file_id);
-                let mut events = Vec::new();
-                let n = conv.feed_block(first_line, data, &mut events);
-                conv.finish(&mut events);
-                (events, conv, n)
-            });
-            let r = conv.report();
-            report.set_item("lines", n)?;
-            report.set_item("counts", counter(py, r.counts_by_name())?)?;
-            report.set_item("clock", r.clock)?;
-            report.set_item("kernel", r.kernel.clone())?;
-            report.set_item("warnings", r.warnings.clone())?;
-            events
-        }
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "unknown converter '{other}' (log or ftrace)"
-            )))
-        }
-    };
-    let events = events
-        .into_iter()
-        .map(|e| Py::new(py, PyEvent::wrap(e)))
-        .collect::<PyResult<_>>()?;
-    Ok((events, report.unbind()))
+#[pyo3(signature = (line, fmt="auto"))]
+fn split_prefix(line: &str, fmt: &str) -> PyResult<(String, Option<i64>, Option<i64>, bool, bool)> {
+    let p = klog::split_prefix(cut_chars(line, MATCH_CHARS), format_of(fmt)?);
+    Ok((
+        p.text.into_owned(),
+        p.mono_ns,
+        p.wall_ns,
+        p.kernel,
+        p.yearless,
+    ))
 }
 
-/// Adds the readers and `convert_lines` to the module.
+/// `console_line(line)`: `(trace ts, message)` of an ftrace `printk:console` line, else None.
+#[pyfunction]
+fn console_line(line: &str) -> Option<(i64, String)> {
+    match ftrace::parse_line(ftrace::unquote(cut_chars(line, ftrace::MATCH_CHARS))) {
+        Parsed::Event(rec) if rec.event.rsplit(':').next() == Some("console") => {
+            Some((rec.ts_ns, rec.payload.to_owned()))
+        }
+        _ => None,
+    }
+}
+
+/// Adds the readers and the line functions to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyLogReader>()?;
     m.add_class::<PyFtraceReader>()?;
-    m.add_function(wrap_pyfunction!(convert_lines, m)?)
+    m.add("FORMATS", Format::NAMES)?;
+    m.add_function(wrap_pyfunction!(split_prefix, m)?)?;
+    m.add_function(wrap_pyfunction!(console_line, m)?)
 }

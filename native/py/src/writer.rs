@@ -39,19 +39,27 @@ pub struct PyWriter {
     path: std::path::PathBuf,
 }
 
-fn open(w: &mut Option<TraceWriter>) -> PyResult<&mut TraceWriter> {
-    w.as_mut()
-        .ok_or_else(|| PyValueError::new_err("the writer is closed"))
+impl PyWriter {
+    /// The core's writer, for a converter that appends to it itself, and what an error of it becomes.
+    pub fn native(&mut self) -> PyResult<(&mut TraceWriter, &std::path::Path)> {
+        let w = open(&mut self.w)?;
+        Ok((w, &self.path))
+    }
 }
 
 /// The writer only writes: an I/O error (a full disk, a quota, a file-size limit) is one saying which file.
-fn written<T>(path: &std::path::Path, r: oomreplay_core::Result<T>) -> PyResult<T> {
+pub fn written<T>(path: &std::path::Path, r: oomreplay_core::Result<T>) -> PyResult<T> {
     r.map_err(|e| match e {
         Error::Io(io) => {
             PyOSError::new_err(format!("{}: cannot write the trace ({io})", path.display()))
         }
         other => err(other),
     })
+}
+
+fn open(w: &mut Option<TraceWriter>) -> PyResult<&mut TraceWriter> {
+    w.as_mut()
+        .ok_or_else(|| PyValueError::new_err("the writer is closed"))
 }
 
 #[pymethods]

@@ -27,7 +27,12 @@ pub enum Format {
 }
 
 impl Format {
-    /// `FORMATS`, by name.
+    /// Every `--format`, as the CLI offers them.
+    pub const NAMES: [&'static str; 7] = [
+        "auto", "dmesg", "syslog", "journal", "kmsg", "logcat", "plain",
+    ];
+
+    /// By name (one of `NAMES`).
     pub fn parse(name: &str) -> Option<Format> {
         Some(match name {
             "auto" => Format::Auto,
