@@ -115,10 +115,12 @@ class Diff(NamedTuple):
         """One or two sentences: how each side ended (untrusted comms inside: escape for the output)."""
         if self.outcomes_same:
             n = len(self.differences())
+            # the same ending told by both: in the words of the side that says more (numbered attempts, blockers)
+            told = max(self.a.summary, self.b.summary, key=len)
             if n == 0 and not self.kernel_differences():
-                return f"A and B tell the same story: {self.a.summary}."
+                return f"A and B tell the same story: {told}."
             what = f"{n} step{'s' if n != 1 else ''} of their stories" if n else "their kernels"
-            return f"Both end the same way ({self.a.summary}), but {what} differ."
+            return f"Both end the same way ({told}), but {what} differ."
         return f"A: {self.a.summary}; B: {self.b.summary}."
 
     def swapped(self) -> Diff:

@@ -39,7 +39,8 @@ def step(e: StoryEvent) -> str:
 def _side_line(label: str, s: Side) -> str:
     kills = sum(e.kind == "kill" for e in s.story)
     ooms = sum(e.kind == "invoke" for e in s.story)
-    span = "" if s.span_ns is None else f"; {delay(s.span_ns)} from the first invocation to the last outcome"
+    first = "the first invocation" if ooms else "the first kill"
+    span = "" if s.span_ns is None else f"; {delay(s.span_ns)} from {first} to the last outcome"
     return (f"{label}: {s.name} (kernel {s.kernel}; {count(ooms, 'OOM invocation')}, {count(kills, 'kill')}{span})")
 
 
@@ -101,7 +102,7 @@ def lines(diff: Diff, markdown: bool = False, all_: bool = False) -> list[str]:
             out.append(f"- {safe(step(e))}{note}: {where}" if markdown else f"  {visible(step(e))}{note}  {where}")
     hidden = [p for p in diff.pairs if p.differs(True) and not p.differs(all_)]
     if hidden:
-        out += ["", safe(f"{count(len(hidden), 'more step')} differ in amounts, order or what a source can show "
+        out += ["", safe(f"{count(len(hidden), 'more step')} differ only in amounts, order or what a source can show "
                          "(stall counts, delays, rss, fields one side does not record); --all lists them.")]
     kernel = diff.kernel_differences(all_)
     if kernel:
