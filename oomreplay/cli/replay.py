@@ -39,10 +39,30 @@ def replay(
     seq: Annotated[Optional[int], typer.Option(help="Start after this event.", min=0)] = None,
     at: Annotated[Optional[float], typer.Option(help="Start at this time (seconds, the trace's clock).")] = None,
     theme: Annotated[Optional[str], typer.Option(help=THEME_HELP)] = None,
+    against: Annotated[Optional[Path], typer.Option(help="Another incident to show beside it, its cursor following "
+                                                         "along the aligned stories (see `oomreplay diff`).")] = None,
 ) -> None:
     """Step through an incident: tasks, memory, locks, the reaper and the log, following one cursor. A log or a
     recording is converted first (once: the result is cached by content)."""
+    if against is not None:
+        _replay_against(trace_path, against)
+        return
     _replay(trace_path, seq, theme, at)
+
+
+def _replay_against(a: Path, b: Path) -> None:
+    """``replay A --against B``: both converted as ``diff`` does, then the side-by-side app."""
+    from .diff import traces_for
+
+    for p in (a, b):
+        if not p.is_file():
+            raise UserError(f"{visible(p)}: no such file")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError("replay needs a terminal; `oomreplay diff` prints the comparison as text")
+    ta, tb = traces_for(a, b)
+    from ..tui.against import AgainstApp
+
+    AgainstApp(ta, tb, str(a), str(b)).run()
 
 
 def present(
