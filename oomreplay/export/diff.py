@@ -16,6 +16,8 @@ from .._util.safetext import markdown_text, visible
 from ..analysis.diff import Diff, FieldDiff, Pair, Side
 from ..analysis.outcome import delay
 from ..analysis.story import StoryEvent
+from ..review.chapters import Chapter
+from ..store import Trace
 
 
 def value(v: Any) -> str:
@@ -136,3 +138,29 @@ def to_json(diff: Diff, all_: bool = False) -> dict:
                        "a_at": p.a_at, "b_at": p.b_at, "diffs": [d._asdict() for d in p.diffs if d.major or all_]}
                       for p in diff.pairs if p.differs(all_)],
             "kernel": [d._asdict() for d in diff.kernel_differences(all_)]}
+
+
+def chapters(diff: Diff, trace: Trace) -> list[Chapter]:
+    """The reported differences as chapters of A's story (``story --against``): each at A's step, or where B's
+    extra step would be in A. The verdict opens the first chapter's note; names in notes are Markdown-escaped,
+    since a note is read as Markdown."""
+    out: list[Chapter] = []
+    for p in sorted(diff.differences(), key=lambda p: (p.a_at, p.b_at)):
+        seq = max(0, min(p.a_at, len(trace) - 1))
+        if not len(trace):
+            break
+        ev = trace.event(seq)
+        if p.a is not None and p.b is not None:
+            title = f"Differs: {step(p.a)}"
+            rows = [f"- {markdown_text(f)}: A {markdown_text(va)}, B {markdown_text(vb)}"
+                    for f, va, vb in _pair_rows(p, False)]
+            note = "\n".join(rows + [f"- seqs: A {_seq(p.a)}, B {_seq(p.b)}"])
+        else:
+            one, label = (p.a, "A") if p.b is None else (p.b, "B")
+            assert one is not None
+            title = f"Only in {label}: {step(one)}"
+            note = f"{label} seq {_seq(one)}" + ("" if label == "A" else f", after A seq {p.a_at}")
+        if not out:
+            note = f"**Verdict.** {markdown_text(diff.verdict)}\n\n{note}"
+        out.append(Chapter(title, note, seq, ev.ts_ns, ev.kind, ev.pid, dict(ev.fields), "difference"))
+    return out
