@@ -141,10 +141,12 @@ def to_json(diff: Diff, all_: bool = False) -> dict:
 
 
 def chapters(diff: Diff, trace: Trace) -> list[Chapter]:
-    """The reported differences as chapters of A's story (``story --against``): each at A's step, or where B's
-    extra step would be in A. The verdict opens the first chapter's note; names in notes are Markdown-escaped,
+    """The reported differences as chapters of A's story (``story`` / ``present --against``): each at A's step,
+    or where B's extra step would be in A (those at the same place in one chapter). The verdict opens the first chapter's note; names in notes are Markdown-escaped,
     since a note is read as Markdown."""
     out: list[Chapter] = []
+    firsts: dict[int, str] = {}  # the title of the first difference at each seq
+    merged: dict[int, int] = {}  # how many more were merged into it
     for p in sorted(diff.differences(), key=lambda p: (p.a_at, p.b_at)):
         seq = max(0, min(p.a_at, len(trace) - 1))
         if not len(trace):
@@ -160,7 +162,14 @@ def chapters(diff: Diff, trace: Trace) -> list[Chapter]:
             assert one is not None
             title = f"Only in {label}: {step(one)}"
             note = f"{label} seq {_seq(one)}" + ("" if label == "A" else f", after A seq {p.a_at}")
+        if out and out[-1].seq == seq:  # one chapter per place in A: a presenter's cursor stops there once
+            merged[seq] = merged.get(seq, 0) + 1
+            last = out[-1]
+            out[-1] = last._replace(title=f"{firsts[seq]} (and {count(merged[seq], 'more difference')})",
+                                    note=f"{last.note}\n\n{markdown_text(title)}:\n\n{note}")
+            continue
         if not out:
             note = f"**Verdict.** {markdown_text(diff.verdict)}\n\n{note}"
+        firsts[seq] = title
         out.append(Chapter(title, note, seq, ev.ts_ns, ev.kind, ev.pid, dict(ev.fields), "difference"))
     return out

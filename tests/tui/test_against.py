@@ -105,3 +105,26 @@ def test_both_layouts_draw_names_as_text(pair: tuple[Path, Path], size: tuple[in
         await press(pilot, app, "G")
         assert "[bold]x[/]\\x1b[31m" in shown(app, "a")  # markup shown as written, the escape escaped
     run(AgainstApp(a, b), script, size=size)
+
+
+def test_present_against_walks_the_differences(pair: tuple[Path, Path]):
+    """``present A --against B``: the chapters are the differences, in A's order, the first one opened."""
+    from oomreplay.export.diff import chapters
+    from oomreplay.tui.app import ReplayApp
+
+    from ..pilots import settle as settle_replay
+
+    a, b = pair
+    with open_trace(a) as ta, open_trace(b) as tb:
+        told = chapters(compare(ta, tb), ta)
+    assert told and told[0].title.startswith("Only in B: ")
+
+    async def main() -> None:
+        app = ReplayApp(a, present=True, chapters=told)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle_replay(pilot, app)
+            assert [c.seq for c in app.chapters] == [c.seq for c in told]
+            assert app.cursor == told[0].seq
+            card = str(app.query_one("#chapter-title").render())
+            assert f"1/{len(told)}" in card and "Only in B: " in card
+    asyncio.run(main())
