@@ -129,7 +129,8 @@ def summary(found: list[Outcome], story: list[StoryEvent]) -> str:
     if ends:
         e = ends[-1]
         why = f" ({e.value('reason')})" if e.value("reason") else ""
-        return ("the kernel panicked" if e.value("outcome") == "panic" else "the OOM killer found nothing to kill") + why
+        said = "the kernel panicked" if e.value("outcome") == "panic" else "the OOM killer found nothing to kill"
+        return said + why
     invocations = sum(e.kind == "invoke" for e in story)
     if invocations:
         return f"{count(invocations, 'OOM invocation')} and no kill"

@@ -100,7 +100,8 @@ def lines(diff: Diff, markdown: bool = False, all_: bool = False) -> list[str]:
             other = "B" if label == "A" else "A"
             note = f" ({other}'s source cannot show this)" if p.note == "unrecorded" else ""
             at = p.b_at if label == "A" else p.a_at
-            where = f"seq {_seq(e)}, after {other} seq {at}" if at >= 0 else f"seq {_seq(e)}, before {other}'s first step"
+            where = (f"seq {_seq(e)}, after {other} seq {at}" if at >= 0 else
+                     f"seq {_seq(e)}, before {other}'s first step")
             out.append(f"- {safe(step(e))}{note}: {where}" if markdown else f"  {visible(step(e))}{note}  {where}")
     hidden = [p for p in diff.pairs if p.differs(True) and not p.differs(all_)]
     if hidden:
@@ -142,8 +143,8 @@ def to_json(diff: Diff, all_: bool = False) -> dict:
 
 def chapters(diff: Diff, trace: Trace) -> list[Chapter]:
     """The reported differences as chapters of A's story (``story`` / ``present --against``): each at A's step,
-    or where B's extra step would be in A (those at the same place in one chapter). The verdict opens the first chapter's note; names in notes are Markdown-escaped,
-    since a note is read as Markdown."""
+    or where B's extra step would be in A (those at the same place share one chapter). The verdict opens the first
+    chapter's note; names in notes are Markdown-escaped, since a note is read as Markdown."""
     out: list[Chapter] = []
     firsts: dict[int, str] = {}  # the title of the first difference at each seq
     merged: dict[int, int] = {}  # how many more were merged into it

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from oomreplay import Event
-
 from ..analysis.difftraces import S, episode, written
 from ..commands import cli
 from ..conftest import corpus_file
