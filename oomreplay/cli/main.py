@@ -9,7 +9,7 @@ import sys
 import typer
 
 from ..store import TraceError
-from . import convert, explain, record, replay, review, trace
+from . import convert, diff, explain, record, replay, review, trace
 from .common import UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -20,6 +20,7 @@ app.command()(trace.events)
 app.command()(trace.state)
 app.command()(explain.explain)
 app.command()(explain.export)
+app.command()(diff.diff)
 app.command("verify")(trace.verify_cmd)
 app.command("repair")(trace.repair_cmd)
 app.command()(convert.convert)

@@ -17,7 +17,7 @@ from .trace import info
 
 
 def _replay(trace_path: Path, seq: int | None = None, theme: str | None = None, at: float | None = None,
-            present: bool = False) -> None:
+            present: bool = False, against: Path | None = None) -> None:
     """Run the TUI on a trace or on anything `convert` reads; Textual is imported here so the other commands never
     pay for it."""
     if not trace_path.is_file():
@@ -28,10 +28,23 @@ def _replay(trace_path: Path, seq: int | None = None, theme: str | None = None, 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("replay needs a terminal; `oomreplay state` prints one instant as text")
     trace = trace_for(trace_path)
+    told = _difference_chapters(trace_path, against) if against is not None else None
     from ..tui.app import ReplayApp
 
     ReplayApp(trace, seq=seq, theme=theme, at_ns=None if at is None else round(at * 1e9), present=present,
-              notes_for=trace_path).run()
+              notes_for=trace_path, chapters=told).run()
+
+
+def _difference_chapters(a: Path, b: Path) -> list:
+    """``present --against``: A's differences with B as chapters, computed before the TUI starts."""
+    from ..analysis.diff import compare
+    from ..export.diff import chapters
+    from .common import opened
+    from .diff import traces_for
+
+    ta, tb = traces_for(a, b)
+    with opened(ta) as trace_a, opened(tb) as trace_b:
+        return chapters(compare(trace_a, trace_b, str(a), str(b)), trace_a)
 
 
 def replay(
@@ -39,18 +52,40 @@ def replay(
     seq: Annotated[Optional[int], typer.Option(help="Start after this event.", min=0)] = None,
     at: Annotated[Optional[float], typer.Option(help="Start at this time (seconds, the trace's clock).")] = None,
     theme: Annotated[Optional[str], typer.Option(help=THEME_HELP)] = None,
+    against: Annotated[Optional[Path], typer.Option(help="Another incident to show beside it, its cursor following "
+                                                         "along the aligned stories (see `oomreplay diff`).")] = None,
 ) -> None:
     """Step through an incident: tasks, memory, locks, the reaper and the log, following one cursor. A log or a
     recording is converted first (once: the result is cached by content)."""
+    if against is not None:
+        _replay_against(trace_path, against)
+        return
     _replay(trace_path, seq, theme, at)
+
+
+def _replay_against(a: Path, b: Path) -> None:
+    """``replay A --against B``: both converted as ``diff`` does, then the side-by-side app."""
+    from .diff import traces_for
+
+    for p in (a, b):
+        if not p.is_file():
+            raise UserError(f"{visible(p)}: no such file")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError("replay needs a terminal; `oomreplay diff` prints the comparison as text")
+    ta, tb = traces_for(a, b)
+    from ..tui.against import AgainstApp
+
+    AgainstApp(ta, tb, str(a), str(b)).run()
 
 
 def present(
     trace_path: Annotated[Path, typer.Argument(metavar="PATH", help="A trace, or a log or recording to convert.")],
     theme: Annotated[Optional[str], typer.Option(help=THEME_HELP)] = None,
+    against: Annotated[Optional[Path], typer.Option(help="Walk the differences with this incident instead, one "
+                                                         "chapter each (see `oomreplay diff`).")] = None,
 ) -> None:
     """Walk an audience through an incident: the marks (or the key moments) as chapters, PgDn/PgUp between them."""
-    _replay(trace_path, theme=theme, present=True)
+    _replay(trace_path, theme=theme, present=True, against=against)
 
 
 def themes() -> None:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from .._util.safetext import visible
 from .common import UserError, opened, seconds, trace_for
+
+if TYPE_CHECKING:
+    from ..review.chapters import Chapter
+    from ..store import Trace
 
 
 class NotesFormat(str, Enum):
@@ -80,6 +85,8 @@ def story(
     trace_path: Annotated[Path, typer.Argument(metavar="PATH", help="A trace, or the log or recording it came from.")],
     out: Annotated[Path, typer.Option("-o", "--output", help="The directory to write index.md and index.html in.")],
     size: Annotated[str, typer.Option(help="Screenshot size, COLUMNSxROWS.")] = "160x48",
+    against: Annotated[Optional[Path], typer.Option(help="Tell the differences with this incident instead, one "
+                                                         "chapter each (see `oomreplay diff`).")] = None,
 ) -> None:
     """Each mark (or key moment) with its note, state tables and a TUI screenshot, as DIR/index.md and index.html."""
     from ..export.story import write_story
@@ -89,8 +96,11 @@ def story(
     columns_rows = _size(size)
     if not trace_path.is_file():
         raise UserError(f"{visible(trace_path)}: no such file")
+    told = None
+    if against is not None:
+        told = _differences(trace_path, against)
     try:
-        result = write_story(trace_for(trace_path), out, screenshots, columns_rows, notes_for=trace_path)
+        result = write_story(trace_for(trace_path), out, screenshots, columns_rows, notes_for=trace_path, told=told)
     except NotesError as e:
         raise UserError(visible(e)) from None
     for mark in result.missing:
@@ -98,3 +108,17 @@ def story(
                    f"{seconds(mark.anchor.ts_ns)} s) is not in the trace", err=True)
     origins = sorted({ch.origin for ch in result.chapters}) or ["none"]
     typer.echo(f"{visible(out / 'index.html')}: {len(result.chapters)} chapters (from {', '.join(origins)})")
+
+
+def _differences(a: Path, b: Path) -> Callable[[Trace], list[Chapter]]:
+    """The chapters of ``story --against``: A's differences with B, compared once both are traces."""
+    from ..analysis.diff import compare
+    from ..export.diff import chapters as difference_chapters
+    from .diff import traces_for
+
+    _, tb = traces_for(a, b)
+
+    def told(trace: Trace) -> list[Chapter]:
+        with opened(tb) as other:
+            return difference_chapters(compare(trace, other, str(a), str(b)), trace)
+    return told

@@ -140,15 +140,17 @@ def page(trace: Trace, story: list[Chapter], svgs: list[str]) -> str:
 
 
 def write_story(trace_path: str | os.PathLike, out_dir: str | os.PathLike, shoot: Screenshots,
-                size: tuple[int, int] = DEFAULT_SIZE, notes_for: str | os.PathLike | None = None) -> Story:
+                size: tuple[int, int] = DEFAULT_SIZE, notes_for: str | os.PathLike | None = None,
+                told: Callable[[Trace], list[Chapter]] | None = None) -> Story:
     """Write ``index.md``, ``index.html`` and one SVG per chapter (taken by ``shoot``, made offline here) into
     ``out_dir`` (created if needed); the marks are those beside ``notes_for`` (the log a cached trace was converted
     from), else beside the trace. Raises ``NotesError`` for a broken notes sidecar, ``TraceError`` for a broken
-    trace."""
+    trace. ``told``, when given, makes the chapters instead (``story --against``: the differences with another
+    incident)."""
     out = Path(out_dir)
     notes = Notes.load(notes_for if notes_for is not None else trace_path)
     with open_trace(trace_path) as trace:
-        story, missing = chapters(trace, notes)
+        story, missing = (told(trace), []) if told is not None else chapters(trace, notes)
         svgs = [offline_svg(svg) for svg in shoot(trace_path, [ch.seq for ch in story], size, notes_for)]
         out.mkdir(parents=True, exist_ok=True)
         result = Story(story, missing)

@@ -63,7 +63,8 @@ class ReplayApp(Marking, Playback):
     BINDINGS = keys.BINDINGS
 
     def __init__(self, trace_path: str | Path, seq: int | None = None, theme: str | Path | None = None,
-                 at_ns: int | None = None, present: bool = False, notes_for: str | Path | None = None) -> None:
+                 at_ns: int | None = None, present: bool = False, notes_for: str | Path | None = None,
+                 chapters: Iterable[Chapter] | None = None) -> None:
         super().__init__()
         # Themes are registered here, not in on_mount: CSS variables must exist before the stylesheet is parsed.
         chosen = resolve(theme)
@@ -88,6 +89,8 @@ class ReplayApp(Marking, Playback):
         #: The marks (with their seqs; None: their event is gone) and the chapters, as the loader last sent them.
         self.marks: tuple[Placed, ...] = ()
         self.chapters: tuple[Chapter, ...] = ()
+        #: Chapters given by the caller (``present --against``: the differences), in place of the marks'.
+        self.fixed_chapters = tuple(chapters) if chapters is not None else None
         self.presenting = present
         #: Id of the latest request; a frame answering it is the cursor's.
         self.request_id = 0
@@ -313,6 +316,8 @@ class ReplayApp(Marking, Playback):
             self._answered(result.request_id)
         first_time = result.request_id is None
         self.marks, self.chapters = result.marks, result.chapters
+        if self.fixed_chapters is not None:
+            self.chapters = self.fixed_chapters
         self.query_one(Timeline).show_marks([m.anchor.ts_ns for m, seq in self.marks if seq is not None])
         if result.error:
             self.notify(result.error, title="notes", severity="error", timeout=6, markup=False)
