@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +88,9 @@ class Loader:
             return
         with trace:
             try:
-                emit(Opened(trace_info(trace)))
+                # the name the user gave: a log replayed through the cache is shown as the log, not as the
+                # cache's content-hash file name
+                emit(Opened(replace(trace_info(trace), name=visible(self.notes_for.name))))
             except TraceError as e:
                 emit(Failed(visible(e)))
                 return

@@ -35,7 +35,8 @@ from .marking import Marking
 from .messages import LoaderResult, Scrubbed
 from .playback import DEFAULT_SPEED, TICKS, Playback
 from .screens.explain import ExplainScreen
-from .screens.help import HelpScreen
+from .layout import Layout
+from .screens.help import HelpScreen, help_rows
 from .screens.prompt import PromptScreen, parse_position
 from .themes import ReplayTheme, SyntaxColours, bundled_themes, resolve
 from .widgets.chapter import ChapterCard
@@ -51,7 +52,7 @@ from .widgets.timeline import Timeline
 ZOOM_MIN_NS = 1_000
 
 
-class ReplayApp(Marking, Playback):
+class ReplayApp(Marking, Playback, Layout):
     """Replays one trace; ``seq`` (or ``at_ns``, a time) is where to start, ``theme`` a bundled theme's name, a
     Textual theme's name or a theme file (see themes/README.md; a bad one raises ``ThemeError`` before anything
     starts), ``present`` starts in presentation mode, ``notes_for`` is the file whose notes sidecar holds the marks
@@ -125,7 +126,7 @@ class ReplayApp(Marking, Playback):
         for panel, title in (("memory", "memory"), ("locks", "locks"), ("reaper", "reaper"), ("timeline", "timeline"),
                              ("log", "log")):
             self.query_one(f"#{panel}").border_title = title
-        self.query_one(ReplayHeader).show_opening(self.trace_path.name)
+        self.query_one(ReplayHeader).show_opening(visible(self.loader.notes_for.name))
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._player = self.set_interval(1 / TICKS, self._tick, pause=True)
         self.run_worker(lambda: self.loader.run(self._emit), thread=True, group="loader", exit_on_error=False)
@@ -272,7 +273,7 @@ class ReplayApp(Marking, Playback):
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
         else:
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(help_rows(self, (TasksPanel, LogPanel))))
 
     @on(Scrubbed)
     def _scrubbed(self, message: Scrubbed) -> None:
