@@ -176,7 +176,8 @@ class Loader:
     def _explain(self, opened: _Open, request_id: int, request: Explain) -> Result:
         kernel, violations = self._checks(opened.trace)
         ex = explain(opened.trace, request.seq, kernel=kernel, violations=violations)
-        return Explained(request_id, findings(opened.trace, ex))
+        later = opened.frames.hindsight.later(request.seq, opened.trace.state_at(request.seq))
+        return Explained(request_id, findings(opened.trace, ex, later))
 
     def _zoom(self, opened: _Open, request_id: int, request: Zoom) -> Result:
         return Zoomed(request_id, request.t0, request.t1, opened.trace.overview(request.t0, request.t1, ZOOM_BUCKETS))
