@@ -29,13 +29,14 @@ from ..review.notes import Placed
 from ..session.frame import Frame, TraceInfo
 from ..session.loader import Loader
 from ..session.messages import (Explain, Explained, Failed, Find, FindViolation, Loaded, Marks, Missed, Opened,
-                                Request, Result, Search, Seek, SeekTime, Zoom, Zoomed)
+                                Request, Result, Search, Seek, SeekTime, Spanned, Zoom, Zoomed)
 from . import keys
 from .marking import Marking
 from .messages import LoaderResult, Scrubbed
 from .playback import DEFAULT_SPEED, TICKS, Playback
 from .screens.explain import ExplainScreen
 from .layout import Layout
+from .markers import Markers
 from .screens.help import HelpScreen, help_rows
 from .screens.prompt import PromptScreen, parse_position
 from .themes import ReplayTheme, SyntaxColours, bundled_themes, resolve
@@ -52,7 +53,7 @@ from .widgets.timeline import Timeline
 ZOOM_MIN_NS = 1_000
 
 
-class ReplayApp(Marking, Playback, Layout):
+class ReplayApp(Marking, Playback, Layout, Markers):
     """Replays one trace; ``seq`` (or ``at_ns``, a time) is where to start, ``theme`` a bundled theme's name, a
     Textual theme's name or a theme file (see themes/README.md; a bad one raises ``ThemeError`` before anything
     starts), ``present`` starts in presentation mode, ``notes_for`` is the file whose notes sidecar holds the marks
@@ -347,7 +348,7 @@ class ReplayApp(Marking, Playback, Layout):
     #: How each result the loader sends is applied (see ``session.messages``).
     _APPLY: ClassVar[dict[type, Callable[[ReplayApp, Any], None]]] = {
         Opened: _apply_opened, Loaded: _apply_loaded, Marks: _apply_marks, Zoomed: _apply_zoomed,
-        Explained: _apply_explained, Missed: _apply_missed, Failed: _apply_failed,
+        Explained: _apply_explained, Missed: _apply_missed, Failed: _apply_failed, Spanned: Markers._apply_spanned,
     }
 
     def _show(self, frame: Frame) -> None:
