@@ -36,6 +36,7 @@ from .messages import LoaderResult, Scrubbed
 from .playback import DEFAULT_SPEED, TICKS, Playback
 from .screens.explain import ExplainScreen
 from .layout import Layout
+from .listing import Listing
 from .markers import Markers
 from .screens.help import HelpScreen, help_rows
 from .screens.prompt import PromptScreen, parse_position
@@ -53,7 +54,7 @@ from .widgets.timeline import Timeline
 ZOOM_MIN_NS = 1_000
 
 
-class ReplayApp(Marking, Playback, Layout, Markers):
+class ReplayApp(Marking, Playback, Layout, Markers, Listing):
     """Replays one trace; ``seq`` (or ``at_ns``, a time) is where to start, ``theme`` a bundled theme's name, a
     Textual theme's name or a theme file (see themes/README.md; a bad one raises ``ThemeError`` before anything
     starts), ``present`` starts in presentation mode, ``notes_for`` is the file whose notes sidecar holds the marks
@@ -85,8 +86,9 @@ class ReplayApp(Marking, Playback, Layout, Markers):
         self.playing = False
         self.speed = DEFAULT_SPEED  # index into SPEEDS
         self._due = 0.0  # events owed to playback since the last step
-        #: The last ``/`` search, which n / N repeat.
+        #: The last ``/`` search, which n / N repeat, and the request that last looked for it.
         self.search_text: str | None = None
+        self._search_request: tuple[int, str] = (-1, "")
         #: The marks (with their seqs; None: their event is gone) and the chapters, as the loader last sent them.
         self.marks: tuple[Placed, ...] = ()
         self.chapters: tuple[Chapter, ...] = ()
@@ -201,12 +203,14 @@ class ReplayApp(Marking, Playback, Layout, Markers):
             self._request(SeekTime(where[1]))
 
     def action_search(self) -> None:
-        self.push_screen(PromptScreen("Search events and log lines", "text to find (case ignored); n / N repeat",
-                                      self.search_text or ""), self._searched)
+        self.push_screen(PromptScreen("Search events and log lines",
+                                      "a regular expression (case ignored); n / N repeat", self.search_text or ""),
+                         self._searched)
 
     def _searched(self, answer: str | None) -> None:
         if answer is not None:
             self.search_text = answer
+            self.count_hits(answer)  # for "hit k of n", in a worker of its own
             self.action_search_again(True)
 
     def action_search_again(self, forward: bool) -> None:
@@ -214,6 +218,7 @@ class ReplayApp(Marking, Playback, Layout, Markers):
             self.notify("nothing searched yet (/ searches)", timeout=2, markup=False)
             return
         self._request(Search(self.search_text, forward, self.cursor))
+        self._search_request = (self.request_id, self.search_text)
 
     def action_screenshot(self) -> None:
         """The screen as an SVG to paste into a review: NAME-seqN.svg in the current directory."""
@@ -308,6 +313,8 @@ class ReplayApp(Marking, Playback, Layout, Markers):
             self.cursor = result.frame.seq
             if result.note:
                 self.notify(result.note, timeout=4, markup=False)
+            if self._search_request[0] == result.request_id:
+                self._show_hit(self._search_request[1], result.frame.seq)
         self._show(result.frame)
 
     def _apply_marks(self, result: Marks) -> None:
