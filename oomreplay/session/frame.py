@@ -20,7 +20,7 @@ from .hindsight import Hindsight, Later
 from .lockorder import ordered_locks
 
 #: Lines of log or events shown either side of the cursor's event.
-LOG_CONTEXT = 6
+LOG_CONTEXT = 30  # enough for the log full screen (L) at 60 rows, and to scroll a little
 #: Wait-for chains listed at most (the longest first would cost a sort of all of them; these are in pid order).
 MAX_CHAINS = 8
 

@@ -62,7 +62,7 @@ class ReplayApp(Marking, Playback, Layout, Markers, Listing):
 
     CSS_PATH = "replay.tcss"
     TITLE = "oomreplay"
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall"), (44, "-very-tall")]
     BINDINGS = keys.BINDINGS
 
     def __init__(self, trace_path: str | Path, seq: int | None = None, theme: str | Path | None = None,

@@ -26,7 +26,7 @@ def _who(h: Holder, comms: dict[int, str], waiting: bool) -> Content:
                             (inferred, "$text-muted italic"))
 
 
-class LocksPanel(Panel):
+class LocksPanel(Panel, can_focus=True):
     """Per lock: its name, then a line per holder and per waiter."""
 
     def show(self, frame: Frame | None) -> None:
