@@ -130,6 +130,7 @@ class ReplayApp(Marking, Playback, Layout, Markers, Listing):
                              ("log", "log")):
             self.query_one(f"#{panel}").border_title = title
         self.query_one(ReplayHeader).show_opening(visible(self.loader.notes_for.name))
+        self.query_one(TasksPanel).focus()  # ↑/↓ select a task from the start; tab moves on to the other panels
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._player = self.set_interval(1 / TICKS, self._tick, pause=True)
         self.run_worker(lambda: self.loader.run(self._emit), thread=True, group="loader", exit_on_error=False)
