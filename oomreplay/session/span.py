@@ -81,7 +81,8 @@ def outcomes(before: State, after: State) -> list[str]:
         old_flags = set(before.mms[key].flags) if key in before.mms else set()
         added, removed = set(mm.flags) - old_flags, old_flags - set(mm.flags)
         if added or removed:
-            out.append(f"mm {mm.id}: " + " ".join([f"+{f}" for f in sorted(added)] + [f"-{f}" for f in sorted(removed)]))
+            signs = [f"+{f}" for f in sorted(added)] + [f"-{f}" for f in sorted(removed)]
+            out.append(f"mm {mm.id}: " + " ".join(signs))
     for name in sorted(set(before.locks.keys()) | set(after.locks.keys())):
         was = {h.pid for h in before.locks[name].holders} if name in before.locks else set()
         now = {h.pid for h in after.locks[name].holders} if name in after.locks else set()

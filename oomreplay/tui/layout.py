@@ -69,7 +69,8 @@ class Layout(App[None]):
             low, high = FRACTIONS
             styles = panel.styles
             scalar = styles.width if panel.id == "tasks" else styles.height
-            now = int(scalar.value) if scalar is not None and scalar.unit == Unit.FRACTION else 3 if panel.id == "tasks" else 1
+            default = 3 if panel.id == "tasks" else 1  # the stylesheet's shares
+            now = int(scalar.value) if scalar is not None and scalar.unit == Unit.FRACTION else default
             share = min(max(now + delta, low), high)
             value = Scalar(share, Unit.FRACTION, Unit.WIDTH if panel.id == "tasks" else Unit.HEIGHT)
             if panel.id == "tasks":

@@ -1,5 +1,5 @@
-"""``E``: the event list, filtered as one types (``kind:… pid:… comm:… cpu:…`` and a regular expression), Enter on
-an event moves the cursor there.
+"""``E``: the event list, filtered as one types (``kind:… pid:… comm:… cpu:…`` and a regular expression), Enter
+on an event moves the cursor there.
 
 The filtering is ``session.eventfilter``, run in a thread worker with a trace handle of this screen's own (a
 ``Trace`` may be read from several threads): the UI loop only paints the rows it sends back, and the replay's

@@ -42,6 +42,7 @@ class ReplayHeader(Panel):
             where = f"seq {frame.seq}/{info.count - 1}"
         event = describe(frame.event) if frame.event is not None else ""
         # what changes with every step first, so a narrow terminal cuts the trace's name, not the cursor
-        self.paint(Content.assemble((where, "bold"), "  t ", when, f"  {self.play}".rstrip(), (f"  {self.markers}".rstrip(), "$warning"), "  ",
+        self.paint(Content.assemble((where, "bold"), "  t ", when, f"  {self.play}".rstrip(),
+                                     (f"  {self.markers}".rstrip(), "$warning"), "  ",
                                      (info.name, "$accent"), "  kernel ", info.kernel, "\n",
                                      (event, "$text-muted")))
