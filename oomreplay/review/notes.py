@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .._util.resources import is_bundled, user_data_dir
 from .._util.tomllines import TomlLines
 from ..model import KINDS, Event
 from ..store import Trace
@@ -100,8 +101,12 @@ def find(trace: Trace, anchor: Anchor) -> int | None:
 
 
 def sidecar(trace_path: str | os.PathLike) -> Path:
-    """``NAME.oomtrace`` -> ``NAME.oomtrace.notes.toml``, in the same directory."""
+    """``NAME.oomtrace`` -> ``NAME.oomtrace.notes.toml``, in the same directory; for a bundled incident (the demo),
+    in the user's data directory instead (``$XDG_DATA_HOME/oomreplay/notes``): inside the installed package a
+    mark is lost on reinstall and cannot be written at all on a read-only install."""
     p = Path(trace_path)
+    if is_bundled(p):
+        return user_data_dir() / "notes" / (p.name + SUFFIX)
     return p.with_name(p.name + SUFFIX)
 
 
@@ -187,6 +192,7 @@ class Notes:
         """Write the sidecar atomically: a temporary file in the same directory, renamed over the old one, so a
         crash or a full disk leaves the previous notes whole."""
         data = self.dumps().encode("utf-8")
+        self.path.parent.mkdir(parents=True, exist_ok=True)  # the data directory, the first time
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(fd, "wb") as fp:

@@ -15,9 +15,12 @@ from .._util.safetext import visible
 from ..analysis import WaitGraph, holding_mark, mm_locks, other_involved, task_is_involved, wait_graph
 from ..model import Event, Lock, Memcg, MemInfo, State, Task, Victim, Zone
 from ..store import Trace
+from .hindsight import MM_LOCK as HINDSIGHT_MM
+from .hindsight import Hindsight, Later
+from .lockorder import ordered_locks
 
 #: Lines of log or events shown either side of the cursor's event.
-LOG_CONTEXT = 6
+LOG_CONTEXT = 30  # enough for the log full screen (L) at 60 rows, and to scroll a little
 #: Wait-for chains listed at most (the longest first would cost a sort of all of them; these are in pid order).
 MAX_CHAINS = 8
 
@@ -75,6 +78,8 @@ class Frame:
     #: victim pid -> who holds or waits for the mm lock the reaper needs (made visible; "?" when only a lock of
     #: that name is known, from a lockdep dump)
     blockers: dict[int, str] = field(default_factory=dict)
+    #: what the next lockdep dump will say that is not known yet at this moment (``hindsight``)
+    later: Later | None = None
 
 
 def _rss_kb(t: Task) -> int:
@@ -139,9 +144,11 @@ def wait_chains(graph: WaitGraph, comms: dict[int, str]) -> list[str]:
     return out[:MAX_CHAINS]
 
 
-def reaper_blockers(state: State, victims: list[Victim], comms: dict[int, str]) -> dict[int, str]:
+def reaper_blockers(state: State, victims: list[Victim], comms: dict[int, str],
+                    later: Later | None = None) -> dict[int, str]:
     """For each victim not yet reaped: ``mmap_sem: 63 (khugepaged) w, waiting 5`` from the locks the reaper's
-    trylock would meet (``analysis.mm_locks``)."""
+    trylock would meet (``analysis.mm_locks``); when the state knows none, what the next lock dump will say of
+    the mm lock, marked as such (``hindsight``)."""
     out = {}
     for v in victims:
         if v.outcome == "reaped" or v.exited:
@@ -155,6 +162,10 @@ def reaper_blockers(state: State, victims: list[Victim], comms: dict[int, str]) 
             waiting = [str(w.pid) for w in lk.waiters]
             parts.append(f"{visible(lk.name)}{mark}: " + ", ".join(held or ["no holder"])
                          + (f"; waiting {', '.join(waiting)}" if waiting else ""))
+        if not parts and later is not None:
+            parts = [f"{name}? ({later.label()}): " + ", ".join(
+                f"{h.pid}" + (f" ({h.comm})" if h.comm else "") for h in held)
+                for name, held in later.locks if HINDSIGHT_MM.search(name)]
         if parts:
             out[v.pid] = "; ".join(parts)
     return out
@@ -206,6 +217,8 @@ class FrameBuilder:
         self.trace = trace
         self.rows = RowCache()
         self._last: _Built | None = None
+        #: the trace's lock dumps, found once (the builder is made in the loader's thread, before any frame)
+        self.hindsight = Hindsight(trace)
 
     def build(self, seq: int) -> Frame:
         """Read the state after ``seq`` and everything the panels need from it.
@@ -237,7 +250,8 @@ class FrameBuilder:
         # victim, every mm), and listing them again at each step would cost in proportion to the trace
         before = last.frame if last is not None else None
         victims = before.victims if before is not None and "victims" in same else state.victims.values()
-        locks = before.locks if before is not None and "locks" in same else state.locks.values()
+        locks = (before.locks if before is not None and {"locks", "victims"} <= same
+                 else ordered_locks(state.locks.values(), victims))
         zones = before.zones if before is not None and "zones" in same else state.zones.values()
         memcgs = before.memcgs if before is not None and "memcgs" in same else state.memcgs.values()
         meminfo = before.meminfo if before is not None and "meminfo" in same else state.meminfo.values()
@@ -248,10 +262,12 @@ class FrameBuilder:
         wanted = {v.pid for v in victims} | held.keys() | waits.keys()
         comms = {pid: visible(t.comm or "") for pid in wanted if (t := state.tasks.get(pid)) is not None}
         log_title, log_lines = _log(trace, seq, event)
+        later = self.hindsight.later(seq, state)
         frame = Frame(seq=seq, ts_ns=state.ts_ns, event=event, tasks=tasks, involved=frozenset(involved),
                       changed=changed, zones=zones, meminfo=meminfo, memcgs=memcgs, locks=locks,
                       victims=victims, oom_skip=oom_skip, log_title=log_title, log_lines=log_lines, comms=comms,
-                      chains=wait_chains(wait_graph(state), comms), blockers=reaper_blockers(state, victims, comms))
+                      chains=wait_chains(wait_graph(state), comms),
+                      blockers=reaper_blockers(state, victims, comms, later), later=later)
         self._last = _Built(state, frame, held, waits, index, flagged, others)
         return frame
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,10 @@ from ..review.notes import Anchor, Mark, Notes, NotesError
 from ..store import Trace, TraceError, open_trace
 from .findings import findings
 from .frame import FrameBuilder, trace_info
-from .messages import (Explain, Explained, Failed, Find, FindViolation, Loaded, MarkEdit, Marks, Missed, Opened,
-                       Request, Result, Search, Seek, SeekTime, Zoom, Zoomed)
+from .messages import (Between, Explain, Explained, Failed, Find, FindViolation, Loaded, MarkEdit, Marks, Missed,
+                       Opened, Request, Result, Search, Seek, SeekTime, Spanned, Zoom, Zoomed)
 from .search import Interrupted, find_text
+from .span import span
 
 #: Overview buckets fetched for a zoomed timeline (a terminal is rarely wider).
 ZOOM_BUCKETS = 256
@@ -88,7 +89,9 @@ class Loader:
             return
         with trace:
             try:
-                emit(Opened(trace_info(trace)))
+                # the name the user gave: a log replayed through the cache is shown as the log, not as the
+                # cache's content-hash file name
+                emit(Opened(replace(trace_info(trace), name=visible(self.notes_for.name))))
             except TraceError as e:
                 emit(Failed(visible(e)))
                 return
@@ -174,10 +177,17 @@ class Loader:
     def _explain(self, opened: _Open, request_id: int, request: Explain) -> Result:
         kernel, violations = self._checks(opened.trace)
         ex = explain(opened.trace, request.seq, kernel=kernel, violations=violations)
-        return Explained(request_id, findings(opened.trace, ex))
+        later = opened.frames.hindsight.later(request.seq, opened.trace.state_at(request.seq))
+        return Explained(request_id, findings(opened.trace, ex, later))
 
     def _zoom(self, opened: _Open, request_id: int, request: Zoom) -> Result:
         return Zoomed(request_id, request.t0, request.t1, opened.trace.overview(request.t0, request.t1, ZOOM_BUCKETS))
+
+    def _between(self, opened: _Open, request_id: int, request: Between) -> Result | None:
+        try:
+            return Spanned(request_id, span(opened.trace, request.a, request.b, self._superseded))
+        except Interrupted:
+            return None  # a newer request answers for this one
 
     def _edit(self, opened: _Open, request_id: int, edit: MarkEdit) -> Result:
         """Apply one edit and save the sidecar; on failure the file and the marks stay as they were."""
@@ -209,4 +219,5 @@ class Loader:
 _HANDLERS: dict[type, Callable[[Loader, _Open, int, Any], Result | None]] = {
     Seek: Loader._seek, SeekTime: Loader._seek_time, Find: Loader._find, Search: Loader._search,
     FindViolation: Loader._find_violation, Explain: Loader._explain, Zoom: Loader._zoom, MarkEdit: Loader._edit,
+    Between: Loader._between,
 }

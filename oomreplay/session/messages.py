@@ -12,6 +12,7 @@ from ..review.chapters import Chapter
 from ..review.notes import Mark, Placed
 from .findings import Findings
 from .frame import Frame, TraceInfo
+from .span import Span
 
 # -- requests: the app to the loader ---------------------------------------------------------------------------
 
@@ -75,6 +76,14 @@ class Zoom:
 
 
 @dataclass(frozen=True)
+class Between:
+    """What happened between markers A and B (the cursor stays)."""
+
+    a: int
+    b: int
+
+
+@dataclass(frozen=True)
 class MarkEdit:
     """Mark the event ``seq`` (``old`` None), change the mark ``old``, or delete it (``title`` None)."""
 
@@ -85,7 +94,7 @@ class MarkEdit:
 
 
 #: Requests of which only the latest pending one is served (a ``MarkEdit`` is never dropped: see ``Loader``).
-Request = Seek | SeekTime | Find | Search | FindViolation | Explain | Zoom
+Request = Seek | SeekTime | Find | Search | FindViolation | Explain | Zoom | Between
 
 # -- results: the loader to the app ----------------------------------------------------------------------------
 
@@ -125,6 +134,14 @@ class Zoomed:
 
 
 @dataclass(frozen=True)
+class Spanned:
+    """The answer to a ``Between``."""
+
+    request_id: int
+    span: Span
+
+
+@dataclass(frozen=True)
 class Missed:
     """A request that found nothing to go to: the cursor stays where it is."""
 
@@ -151,4 +168,4 @@ class Marks:
     error: str | None = None
 
 
-Result = Opened | Loaded | Explained | Zoomed | Marks | Missed | Failed
+Result = Opened | Loaded | Explained | Zoomed | Marks | Missed | Failed | Spanned

@@ -1,4 +1,4 @@
-"""``/`` search: the next event whose text or source line contains a string, scanned in the loader's thread.
+"""``/`` search: the next event whose text or source line matches a regular expression, scanned in the loader's thread.
 
 A search is the one request whose cost grows with the trace, so it runs in chunks and gives up as soon as a
 newer request is waiting: a user who typed the wrong word and pressed an arrow key is never kept waiting.
@@ -6,6 +6,7 @@ newer request is waiting: a user who typed the wrong word and pressed an arrow k
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from ..store import Trace
@@ -37,10 +38,19 @@ def _source_text(trace: Trace, evs: list) -> dict[int, str]:
     return out
 
 
+def pattern_of(text: str) -> re.Pattern[str]:
+    """``text`` as a case-ignoring regular expression, or, when it is not one (``a.out[``), as the literal text."""
+    try:
+        return re.compile(text, re.IGNORECASE)
+    except re.error:
+        return re.compile(re.escape(text), re.IGNORECASE)
+
+
 def find_text(trace: Trace, text: str, origin: int, forward: bool, cancelled: Callable[[], bool]) -> int | None:
-    """The first event after (or last before) ``origin`` whose description or source line contains ``text``,
-    ignoring case; raises ``Interrupted`` when ``cancelled()`` turns true between chunks."""
-    needle = text.casefold()
+    """The first event after (or last before) ``origin`` whose description or source line matches ``text`` (a
+    regular expression, case ignored; see ``pattern_of``); raises ``Interrupted`` when ``cancelled()`` turns true
+    between chunks."""
+    needle = pattern_of(text)
     n = len(trace)
     start = origin + 1 if forward else origin - 1
     while 0 <= start < n:
@@ -48,7 +58,7 @@ def find_text(trace: Trace, text: str, origin: int, forward: bool, cancelled: Ca
         evs = list(trace.events(lo, hi))
         sources = _source_text(trace, evs)
         for ev in evs if forward else reversed(evs):
-            if needle in describe(ev).casefold() or needle in sources.get(ev.seq, "").casefold():
+            if needle.search(describe(ev)) or needle.search(sources.get(ev.seq, "")):
                 return ev.seq
         start = hi if forward else lo - 1
         if cancelled():

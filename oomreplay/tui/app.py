@@ -29,13 +29,16 @@ from ..review.notes import Placed
 from ..session.frame import Frame, TraceInfo
 from ..session.loader import Loader
 from ..session.messages import (Explain, Explained, Failed, Find, FindViolation, Loaded, Marks, Missed, Opened,
-                                Request, Result, Search, Seek, SeekTime, Zoom, Zoomed)
+                                Request, Result, Search, Seek, SeekTime, Spanned, Zoom, Zoomed)
 from . import keys
 from .marking import Marking
 from .messages import LoaderResult, Scrubbed
 from .playback import DEFAULT_SPEED, TICKS, Playback
 from .screens.explain import ExplainScreen
-from .screens.help import HelpScreen
+from .layout import Layout
+from .listing import Listing
+from .markers import Markers
+from .screens.help import HelpScreen, help_rows
 from .screens.prompt import PromptScreen, parse_position
 from .themes import ReplayTheme, SyntaxColours, bundled_themes, resolve
 from .widgets.chapter import ChapterCard
@@ -51,7 +54,7 @@ from .widgets.timeline import Timeline
 ZOOM_MIN_NS = 1_000
 
 
-class ReplayApp(Marking, Playback):
+class ReplayApp(Marking, Playback, Layout, Markers, Listing):
     """Replays one trace; ``seq`` (or ``at_ns``, a time) is where to start, ``theme`` a bundled theme's name, a
     Textual theme's name or a theme file (see themes/README.md; a bad one raises ``ThemeError`` before anything
     starts), ``present`` starts in presentation mode, ``notes_for`` is the file whose notes sidecar holds the marks
@@ -59,7 +62,7 @@ class ReplayApp(Marking, Playback):
 
     CSS_PATH = "replay.tcss"
     TITLE = "oomreplay"
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall"), (44, "-very-tall")]
     BINDINGS = keys.BINDINGS
 
     def __init__(self, trace_path: str | Path, seq: int | None = None, theme: str | Path | None = None,
@@ -84,8 +87,9 @@ class ReplayApp(Marking, Playback):
         self.playing = False
         self.speed = DEFAULT_SPEED  # index into SPEEDS
         self._due = 0.0  # events owed to playback since the last step
-        #: The last ``/`` search, which n / N repeat.
+        #: The last ``/`` search, which n / N repeat, and the request that last looked for it.
         self.search_text: str | None = None
+        self._search_request: tuple[int, str] = (-1, "")
         #: The marks (with their seqs; None: their event is gone) and the chapters, as the loader last sent them.
         self.marks: tuple[Placed, ...] = ()
         self.chapters: tuple[Chapter, ...] = ()
@@ -128,7 +132,8 @@ class ReplayApp(Marking, Playback):
         for panel, title in (("memory", "memory"), ("locks", "locks"), ("reaper", "reaper"), ("timeline", "timeline"),
                              ("log", "log")):
             self.query_one(f"#{panel}").border_title = title
-        self.query_one(ReplayHeader).show_opening(self.trace_path.name)
+        self.query_one(ReplayHeader).show_opening(visible(self.loader.notes_for.name))
+        self.query_one(TasksPanel).focus()  # ↑/↓ select a task from the start; tab moves on to the other panels
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._player = self.set_interval(1 / TICKS, self._tick, pause=True)
         self.run_worker(lambda: self.loader.run(self._emit), thread=True, group="loader", exit_on_error=False)
@@ -202,12 +207,14 @@ class ReplayApp(Marking, Playback):
             self._request(SeekTime(where[1]))
 
     def action_search(self) -> None:
-        self.push_screen(PromptScreen("Search events and log lines", "text to find (case ignored); n / N repeat",
-                                      self.search_text or ""), self._searched)
+        self.push_screen(PromptScreen("Search events and log lines",
+                                      "a regular expression (case ignored); n / N repeat", self.search_text or ""),
+                         self._searched)
 
     def _searched(self, answer: str | None) -> None:
         if answer is not None:
             self.search_text = answer
+            self.count_hits(answer)  # for "hit k of n", in a worker of its own
             self.action_search_again(True)
 
     def action_search_again(self, forward: bool) -> None:
@@ -215,6 +222,7 @@ class ReplayApp(Marking, Playback):
             self.notify("nothing searched yet (/ searches)", timeout=2, markup=False)
             return
         self._request(Search(self.search_text, forward, self.cursor))
+        self._search_request = (self.request_id, self.search_text)
 
     def action_screenshot(self) -> None:
         """The screen as an SVG to paste into a review: NAME-seqN.svg in the current directory."""
@@ -275,7 +283,7 @@ class ReplayApp(Marking, Playback):
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
         else:
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(help_rows(self, (TasksPanel, LogPanel))))
 
     @on(Scrubbed)
     def _scrubbed(self, message: Scrubbed) -> None:
@@ -309,6 +317,8 @@ class ReplayApp(Marking, Playback):
             self.cursor = result.frame.seq
             if result.note:
                 self.notify(result.note, timeout=4, markup=False)
+            if self._search_request[0] == result.request_id:
+                self._show_hit(self._search_request[1], result.frame.seq)
         self._show(result.frame)
 
     def _apply_marks(self, result: Marks) -> None:
@@ -351,7 +361,7 @@ class ReplayApp(Marking, Playback):
     #: How each result the loader sends is applied (see ``session.messages``).
     _APPLY: ClassVar[dict[type, Callable[[ReplayApp, Any], None]]] = {
         Opened: _apply_opened, Loaded: _apply_loaded, Marks: _apply_marks, Zoomed: _apply_zoomed,
-        Explained: _apply_explained, Missed: _apply_missed, Failed: _apply_failed,
+        Explained: _apply_explained, Missed: _apply_missed, Failed: _apply_failed, Spanned: Markers._apply_spanned,
     }
 
     def _show(self, frame: Frame) -> None:

@@ -177,8 +177,8 @@ def test_help_and_quit(incident: Path):
     async def script(pilot: Pilot, app: ReplayApp) -> None:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        assert "previous / next OOM kill" in str(app.screen.query_one("#help-keys").render())
-        await pilot.press("x")
+        assert "next OOM kill" in app.screen.text()
+        await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         await pilot.press("q")
         assert not app.is_running

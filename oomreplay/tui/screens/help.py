@@ -1,53 +1,70 @@
-"""The key list, over the replay; any key closes it."""
+"""The key list, over the replay: every key by group with what it does, generated from the bindings (``keyhelp``).
+
+It scrolls (↑/↓, PgUp/PgDn, the wheel), since at 80×24 the list is longer than the screen; Escape, ``q``, ``?`` or
+Enter close it.
+"""
 
 from __future__ import annotations
 
-from textual import events
-from textual.app import ComposeResult
-from textual.containers import Vertical
+from collections.abc import Iterable
+from dataclasses import replace
+
+from rich.cells import cell_len
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.widgets import Static
 
-KEYS: tuple[tuple[str, str], ...] = (
-    ("← / →", "previous / next event"),
-    ("shift+← / shift+→", "10 events back / forward"),
-    ("PgUp / PgDn", "1 % of the trace (at least 100 events) back / forward"),
-    ("[ / ]", "previous / next OOM kill"),
-    ("{ / }", "previous / next reaper attempt"),
-    (", / .", "previous / next event of the selected task (↑/↓ select in the tasks panel)"),
-    (":", "go to a seq (1234, #1234) or a time (1338.05, 1338s)"),
-    ("/  n / N", "search events and log lines; next / previous hit"),
-    ("space  + / -", "play / pause; faster / slower"),
-    ("o", "tasks: next sort order (pid, rss, oom_score_adj, state, comm)"),
-    ("v / V", "next / previous invariant violation"),
-    ("e", "explain this moment (Enter on a finding: go to its evidence)"),
-    ("m / '", "mark this event (title, Markdown note) / the marks: go, edit, delete"),
-    ("p", "presentation mode: ←/→, PgUp/PgDn move between chapters; space plays to the next"),
-    ("g / G", "first / last event"),
-    ("f", "tasks: all, or only those involved in the OOM"),
-    ("s", "save a screenshot (SVG) in the current directory"),
-    ("t", "next colour theme"),
-    ("ctrl+p", "command palette: every action by name"),
-    ("click the timeline", "jump there (drag to scrub)"),
-    ("z / Z", "timeline: zoom in around the cursor / out"),
-    ("?", "this help"),
-    ("q", "quit"),
-)
+from ..keyhelp import SCREEN_ACTIONS, KeyRow, key_rows
+
+#: The keys' column, in cells: longer keys (the timeline's "click / drag") push their text along instead.
+KEYS_WIDTH = 12
+
+
+def help_rows(app: App[object], panels: Iterable[type[Widget]]) -> list[KeyRow]:
+    """The rows for the app's bindings (its own and its bases'), the screen's focus keys and the ``panels``' own
+    keys, each key shown as Textual shows it (never a binding's footer label, such as ``[/]`` for ``]`` alone)."""
+    bindings: list[BindingType] = []
+    for cls in type(app).__mro__:
+        bindings += vars(cls).get("BINDINGS", [])
+    bindings += [b for b in Binding.make_bindings(Screen.BINDINGS) if b.action in SCREEN_ACTIONS]
+    for panel in panels:
+        bindings += panel.BINDINGS
+    return key_rows(bindings, lambda b: app.get_key_display(replace(b, key_display=None)))
 
 
 class HelpScreen(ModalScreen[None]):
-    """Lists ``KEYS``; closes on any key or click."""
+    """``rows`` are what ``help_rows`` makes of the app's, the screen's and the panels' bindings."""
+
+    BINDINGS = [Binding("escape,q,question_mark,enter", "close", "close")]
+
+    def __init__(self, rows: list[KeyRow]) -> None:
+        super().__init__()
+        self.rows = rows
 
     def compose(self) -> ComposeResult:
-        text = Content("\n").join(Content.assemble((k.ljust(20), "bold"), v) for k, v in KEYS)
+        width = min(max((cell_len(r.keys) for r in self.rows), default=0), KEYS_WIDTH) + 2
         with Vertical(id="help"):
-            yield Static(Content.styled("Keys", "bold underline"))
-            yield Static(text, id="help-keys")
+            yield Static(Content.assemble(("Keys", "bold underline"),
+                                          ("   ↑/↓ PgUp/PgDn scroll · Esc closes", "$text-muted")))
+            with VerticalScroll(id="help-scroll"):
+                group = None
+                for row in self.rows:
+                    if row.group != group:
+                        group = row.group
+                        yield Static(Content.styled(group, "bold $accent"), classes="help-group")
+                    keys = row.keys.ljust(width) if cell_len(row.keys) < width else row.keys + "  "
+                    yield Static(Content.assemble((keys, "bold"), row.text), classes="help-row")
 
-    def on_key(self, event: events.Key) -> None:
-        event.stop()
-        self.dismiss()
+    def on_mount(self) -> None:
+        self.query_one("#help-scroll").focus()
 
-    def on_click(self) -> None:
+    def text(self) -> str:
+        """Everything the help lists, as plain text (what a test or a screen reader reads)."""
+        return "\n".join(str(w.render()) for w in self.query(".help-group, .help-row"))
+
+    def action_close(self) -> None:
         self.dismiss()

@@ -14,10 +14,16 @@ class ReplayHeader(Panel):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.play = ""
+        self.markers = ""  # markers A and B and the time between them
         self._last: tuple[TraceInfo, Frame] | None = None
 
     def show_play(self, play: str) -> None:
         self.play = play
+        if self._last is not None:
+            self.show(*self._last)
+
+    def show_markers(self, markers: str) -> None:
+        self.markers = markers
         if self._last is not None:
             self.show(*self._last)
 
@@ -36,6 +42,7 @@ class ReplayHeader(Panel):
             where = f"seq {frame.seq}/{info.count - 1}"
         event = describe(frame.event) if frame.event is not None else ""
         # what changes with every step first, so a narrow terminal cuts the trace's name, not the cursor
-        self.paint(Content.assemble((where, "bold"), "  t ", when, f"  {self.play}".rstrip(), "  ",
+        self.paint(Content.assemble((where, "bold"), "  t ", when, f"  {self.play}".rstrip(),
+                                     (f"  {self.markers}".rstrip(), "$warning"), "  ",
                                      (info.name, "$accent"), "  kernel ", info.kernel, "\n",
                                      (event, "$text-muted")))

@@ -1,6 +1,7 @@
 """Locks held or waited for: first the wait-for chains (who waits behind whom, through which lock), then each
-lock with who holds it (mode, since which event) and who waits; lockdep-dump holdings, whose start is unknown,
-are marked as inferred."""
+lock with who holds it (mode, since which event) and who waits, the victims' mm locks first (the frame orders
+them); lockdep-dump holdings, whose start is unknown, are marked as inferred. Last, what the next lockdep dump
+will print that this moment does not know yet, under "known from the dump at seq N" (``session.hindsight``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ..._util.safetext import visible
 from ...analysis import holding_mark
 from ...model import Holder
 from ...session.frame import Frame
+from ...session.hindsight import Later
 from .panel import Panel
 
 #: More locks than this are counted, not listed: a panel of a thousand lines helps no one.
@@ -24,7 +26,7 @@ def _who(h: Holder, comms: dict[int, str], waiting: bool) -> Content:
                             (inferred, "$text-muted italic"))
 
 
-class LocksPanel(Panel):
+class LocksPanel(Panel, can_focus=True):
     """Per lock: its name, then a line per holder and per waiter."""
 
     def show(self, frame: Frame | None) -> None:
@@ -38,4 +40,20 @@ class LocksPanel(Panel):
             lines += [Content.assemble(("  waiting ", "$warning"), _who(w, frame.comms, True)) for w in lk.waiters]
         if len(frame.locks) > MAX_LOCKS:
             lines.append(Content(f"… {len(frame.locks) - MAX_LOCKS} more locks"))
-        self.paint(Content("\n").join(lines) if lines else Content("no lock held or waited for"))
+        if not lines:
+            lines.append(Content("no lock held or waited for, as far as this moment knows"
+                                 if frame.later else "no lock held or waited for"))
+        if frame.later is not None:
+            lines += _later(frame.later)
+        self.paint(Content("\n").join(lines))
+
+
+def _later(later: Later) -> list[Content]:
+    """The next dump's holdings, each lock with its holders on one line (they were printed with no order)."""
+    lines = [Content.styled(f"{later.label()}:", "$warning italic")]
+    for name, held in later.locks[:MAX_LOCKS]:
+        who = [Content.assemble(f"{h.pid} ", (h.comm, "$accent")) for h in held]
+        lines.append(Content.assemble((name, "bold"), "? held by ", Content(", ").join(who)))
+    if len(later.locks) > MAX_LOCKS:
+        lines.append(Content(f"… {len(later.locks) - MAX_LOCKS} more locks in that dump"))
+    return lines

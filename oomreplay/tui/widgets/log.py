@@ -8,6 +8,7 @@ from collections import OrderedDict
 from rich.segment import Segment
 from rich.style import Style
 from textual.content import Content, Span
+from textual.binding import Binding
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
@@ -42,7 +43,7 @@ def around(lines: list, current: int, height: int) -> list:
     return lines[start:start + height]
 
 
-class LogPanel(Widget):
+class LogPanel(Widget, can_focus=True):
     """Plain text only: log lines come from the traced machine (already made visible by the frame). One row per
     line (long ones are cut, not wrapped), centred on the cursor's line, so that line is always in view.
 
@@ -53,6 +54,11 @@ class LogPanel(Widget):
 
     #: Strips kept per (line, is current): enough for the lines around a few hundred steps.
     KEPT = 512
+    #: Focused (or full screen, ``L``), the log scrolls through the lines the frame carries around the cursor.
+    BINDINGS = [Binding("up", "scroll_lines(-1)", show=False), Binding("down", "scroll_lines(1)", show=False),
+                Binding("shift+up", "scroll_lines(-10)", show=False),
+                Binding("shift+down", "scroll_lines(10)", show=False),
+                Binding("home", "scroll_lines(0)", show=False)]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -61,14 +67,26 @@ class LogPanel(Widget):
         self._strips: OrderedDict[tuple[bool, str], Strip] = OrderedDict()
         self._lexed: OrderedDict[str, Content] = OrderedDict()  # each line as lexed, in the plain rows' prefix
         self._base = Style()  # the panel's own style, set by each render_lines
+        self.shift = 0  # lines scrolled from the cursor's line; a new frame centres again
+
+    def action_scroll_lines(self, delta: int) -> None:
+        self.shift = 0 if delta == 0 else self.shift + delta
+        self._layout(self.frame)
 
     def show(self, frame: Frame | None) -> None:
+        if frame is not self.frame:
+            self.shift = 0
+        self._layout(frame)
+
+    def _layout(self, frame: Frame | None) -> None:
         self.frame = frame
         shown: list[tuple[bool, str]] = []
         if frame is not None:
             if self.border_subtitle != frame.log_title:
                 self.border_subtitle = frame.log_title
             current_at = next((i for i, (current, _) in enumerate(frame.log_lines) if current), 0)
+            self.shift = min(max(self.shift, -current_at), max(len(frame.log_lines) - 1 - current_at, 0))
+            current_at += self.shift
             shown = [(bool(current), text) for current, text in
                      around(frame.log_lines, current_at, self.content_region.height)] or [(False, "no log line")]
         if len(shown) != len(self._shown):
@@ -122,7 +140,7 @@ class LogPanel(Widget):
         return strip.crop_extend(0, width, list(strip)[0].style if key[0] and strip.cell_length else base)
 
     def on_resize(self) -> None:
-        self.show(self.frame)
+        self._layout(self.frame)
 
     def recolour(self) -> None:
         """Draw again with the app's current syntax colours (after a theme change)."""

@@ -105,7 +105,7 @@ def meminfo_line(m: MemInfo) -> Content:
     return Content.assemble(("Mem-Info kB ", "$text-muted"), " ".join(parts))
 
 
-class MemoryPanel(Panel):
+class MemoryPanel(Panel, can_focus=True):
     """One line per zone, then one per memcg, the last Mem-Info summary, then the sparkline."""
 
     _lows: tuple[TraceInfo, list[int | None]] | None = None  # the sparkline's values, for the trace shown

@@ -25,7 +25,7 @@ def _victim_line(v: Victim, frame: Frame) -> Content:
     return Content.assemble(line, "\n  needs ", (blocker, "$warning")) if blocker else line
 
 
-class ReaperPanel(Panel):
+class ReaperPanel(Panel, can_focus=True):
     """One line per victim."""
 
     def show(self, frame: Frame | None) -> None:
