@@ -12,7 +12,7 @@ use super::oom::{self, Chosen};
 use super::oom_more::{self, Summary};
 use super::prefix::{split_prefix, Format, Prefixed};
 use super::scan::Found;
-use super::{gfp, locks, tasks};
+use super::{gfp, locks, reaper, tasks};
 pub use crate::model::event::log_event;
 use crate::model::schema::{fields_of, kind, kind_name};
 use crate::model::{Event, Src, Str, Value};
@@ -40,8 +40,9 @@ const MEMCG_MATES: [&str; 4] = [
     "Memory cgroup min protection",
 ];
 /// What a message must start with or contain for any family to accept it (oom, memory, locks, tasks).
-pub const FAMILY_STARTS: [&str; 16] = [
+pub const FAMILY_STARTS: [&str; 17] = [
     "CPU: ",
+    "oom killer ",
     "Pid: ",
     "oom_reaper: ",
     "oom-kill:",
@@ -291,6 +292,8 @@ pub struct LogConverter {
     /// lines whose events were lost because a hold was started over another (Python's converter loses them
     /// too: `_start_hold` drops the event held and those behind it; kept in step, and listed here)
     pub dropped: Vec<i64>,
+    /// pids the reaper has printed a round's outcome for (a second round means a new mark, reaper.rs)
+    reaper_rounds: rustc_hash::FxHashSet<i64>,
 }
 
 impl LogConverter {
@@ -322,6 +325,7 @@ impl LogConverter {
             unparsed_count: 0,
             overflow: Vec::new(),
             dropped: Vec::new(),
+            reaper_rounds: Default::default(),
         }
     }
 
@@ -736,27 +740,16 @@ impl LogConverter {
         }
         let r = oom::reaper(msg);
         if let Some(f) = self.found(r, src) {
-            let mut attempt = ev(ts, kind::REAPER_ATTEMPT, Some(f.pid), src);
-            attempt.set(
-                "outcome",
-                Value::str(if f.reaped { "reaped" } else { "lock_busy" }),
-            );
-            attempt.set("comm", opt_str(f.comm));
-            inferred(&mut attempt, &["outcome"]);
-            let mut done = ev(ts, kind::REAPER_DONE, Some(f.pid), src);
-            done.set("comm", opt_str(f.comm));
-            done.set(
-                "outcome",
-                Value::str(if f.reaped { "reaped" } else { "unable" }),
-            );
-            for &(k, v) in &f.kb {
-                done.set(k, Value::Int(v));
+            let era = reaper::era(self.kernel.as_deref());
+            let again = !f.giving_up && !self.reaper_rounds.insert(f.pid);
+            return Fam::Events(reaper::reaper_events(&f, era, again, ts, src));
+        }
+        if msg.starts_with("oom killer ") {
+            let r = reaper::pinned(msg);
+            if let Some(p) = self.found(r, src) {
+                let era = reaper::era(self.kernel.as_deref());
+                return Fam::Events(reaper::pinned_events(&p, era, ts, src));
             }
-            let mut skip = ev(ts, kind::FLAG_SET, Some(f.pid), src);
-            skip.set("flag", Value::str("MMF_OOM_SKIP"));
-            skip.set("target", Value::str("mm"));
-            inferred(&mut skip, &["flag"]);
-            return Fam::Events(vec![attempt, done, skip]);
         }
         if let Some(end) = oom_more::ending(msg) {
             let invoker = self.invocation.flatten();
