@@ -260,3 +260,36 @@ fn the_repeated_rounds_of_a_4_6_era_log() {
     assert_eq!(attempts(&v).len(), 10);
     assert!(s.tables[T_ANOMALIES].is_empty());
 }
+
+#[test]
+fn an_exiting_victim_is_a_skipped_candidate() {
+    // 5.10 -> 6.x __oom_kill_process: `"%s: OOM victim %d (%s) is already exiting. Skip killing the task\n"`,
+    // printed when find_lock_task_mm() finds no mm, and it returns: no mark_oom_victim, no TIF_MEMDIE
+    let events = convert(&[
+        "[  100.000002] Out of memory: OOM victim 3001 (a.out) is already exiting. Skip killing the task",
+    ]);
+    assert!(events
+        .iter()
+        .all(|e| !matches!(kind_name(e.kind), "oom_victim" | "oom_kill" | "flag_set")));
+    let s = replay(&events);
+    assert!(s.get(T_VICTIMS, &Key::Int(3001)).unwrap().is_none());
+}
+
+#[test]
+fn a_global_oom_is_not_in_the_victims_memcg() {
+    // ≥ 5.0 dump_oom_summary: `,global_oom` for a global OOM, `,task_memcg=` is only where the victim lives
+    let events = convert(&[
+        "[  100.000001] oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/system.slice/app.service,task=a.out,pid=3001,uid=0",
+        "[  100.000002] Out of memory: Killed process 3001 (a.out) total-vm:4268108kB, anon-rss:2754236kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:5000kB oom_score_adj:0",
+    ]);
+    let kill = events
+        .iter()
+        .find(|e| kind_name(e.kind) == "oom_kill")
+        .unwrap();
+    assert!(kill.get("memcg").is_nil());
+    assert_eq!(
+        kill.get("task_memcg").as_str(),
+        Some("/system.slice/app.service")
+    );
+    assert_eq!(kill.get("constraint").as_str(), Some("CONSTRAINT_NONE"));
+}

@@ -904,6 +904,18 @@ impl LogConverter {
             Ok(None)
         };
         if let Some(v) = self.found(r, src) {
+            if v.exiting {
+                // 5.10 -> 6.x __oom_kill_process: find_lock_task_mm() found no thread with an mm, so it prints
+                // this and returns: no SIGKILL, no mark_oom_victim, no reaper. A candidate skipped, not a
+                // victim (kernel-audit F15): the task, with why it was passed over.
+                let mut e = ev(ts, kind::TASK, Some(v.pid), src);
+                e.set("comm", opt_str(v.comm));
+                e.set(
+                    "oom_skipped",
+                    Value::str("already exiting: no mm left, not marked"),
+                );
+                return Fam::Events(vec![e]);
+            }
             let mut e = ev(ts, kind::OOM_VICTIM, Some(v.pid), src);
             e.set("comm", opt_str(v.comm));
             return Fam::Events(vec![e, Self::memdie(ts, v.pid, src)]);
@@ -960,11 +972,11 @@ impl LogConverter {
         let summary = self.summary.take();
         match summary {
             Some(s) if s.pid == Some(pid) => {
-                let memcg = match s.oom_memcg.as_deref() {
-                    Some(m) if !m.is_empty() => Some(m),
-                    _ => s.task_memcg.as_deref(),
-                };
+                // only `oom_memcg=` names the OOM's memcg (mem_cgroup_print_oom_context prints `,global_oom`
+                // otherwise); `task_memcg=` is where the victim lives, kept apart (kernel-audit F17)
+                let memcg = s.oom_memcg.as_deref().filter(|m| !m.is_empty());
                 e.set("memcg", opt_str(memcg));
+                e.set("task_memcg", opt_str(s.task_memcg.as_deref()));
                 e.set("constraint", opt_str(s.constraint.as_deref()));
             }
             _ => {
