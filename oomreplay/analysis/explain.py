@@ -12,7 +12,8 @@ from typing import Any, NamedTuple
 from ..store import Trace
 from .evidence import Evidence, cite
 from .invariants import ENDED_BY, RULES, Violation, check_all
-from .kernel import Kernel, kernel_of
+from ..model import State
+from .kernel import NEWEST, Kernel, kernel_of
 from .oom import OomCause, oom_causes
 from .reaper import Reaped, ReaperFailure, reaped, unreaped, why_unreaped
 from .waitfor import WaitGraph, wait_graph
@@ -70,8 +71,9 @@ def explain(trace: Trace, seq: int | None = None, *, kernel: Kernel | None = Non
     done = tuple(reaped(trace, state))
     graph = wait_graph(state)
     upto = tuple(v for v in violations if v.seq <= seq)
-    findings = ([f for c in ooms for f in _oom_findings(trace, c)] + [f for r in failures for f in _failure_findings(r)]
-                + [_reaped_finding(r) for r in done] + _graph_findings(trace, graph)
+    findings = ([f for c in ooms for f in _oom_findings(trace, c)]
+                + [f for r in failures for f in _failure_findings(r, state, kernel)]
+                + [_reaped_finding(r, state, kernel) for r in done] + _graph_findings(trace, graph)
                 + _invariant_findings(kernel, upto))
     return Explanation(seq, state.ts_ns, kernel, ooms, failures, done, graph, upto, tuple(findings))
 
@@ -160,12 +162,49 @@ def _ending_text(c: OomCause) -> str:
     return f"OOM #{c.index + 1} ended without a kill at {_s(c.end.ts_ns)}: {why}.{panic}"
 
 
-def _failure_findings(r: ReaperFailure) -> list[Finding]:
-    failed = r.attempts
+#: The reaper's constants, unchanged 4.6 -> 6.x (mm/oom_kill.c): tries per round and the sleep between them.
+_TRIES, _SLEEP_S = 10, 0.1
+
+
+def _timer(kernel: Kernel) -> str:
+    """OOM_REAPER_DELAY (queue_oom_reaper, 5.18+ and some stable backports): the first try waits 2 s."""
+    newer = kernel.within((((5, 18, 0), NEWEST),))
+    if newer is False:
+        return ""
+    return (" The first try came no earlier than 2 s after the kill (OOM_REAPER_DELAY, queue_oom_reaper"
+            + (", 5.18+)." if newer else ", if this kernel is 5.18+ or has the backport)."))
+
+
+def _flag_after(kernel: Kernel, reaped: bool) -> str:
+    """What the reaper left behind on this kernel, or every possibility when the version range spans them."""
+    rules = [(((4, 6, 0), (4, 7, 0)), "4.6: TIF_MEMDIE cleared" if reaped else "4.6: nothing"),
+             (((4, 7, 0), (4, 8, 0)), "4.7: MMF_OOM_REAPED set, TIF_MEMDIE cleared" if reaped else
+              "4.7: TIF_MEMDIE cleared"),
+             (((4, 8, 0), (4, 9, 0)), "4.8: MMF_OOM_REAPED set, TIF_MEMDIE cleared" if reaped else
+              "4.8: MMF_OOM_NOT_REAPABLE set, TIF_MEMDIE cleared"),
+             (((4, 9, 0), NEWEST), "4.9+: MMF_OOM_SKIP set")]
+    fits = [text for span, text in rules if kernel.within((span,)) is not False]
+    if len(fits) == 1:
+        return f" Then, as on {fits[0]}."
+    return f" What it then set depends on the version, which the log does not pin down: {'; '.join(fits)}."
+
+
+def _failure_findings(r: ReaperFailure, state: State, kernel: Kernel) -> list[Finding]:
+    v = state.victims.get(r.victim)
     gave_up = f" and gave up at seq {r.done.seq}" if r.done else ""
-    ev = tuple(failed) + ((r.done,) if r.done else ())
-    out = [_finding("reaper", f"The OOM reaper could not reap {_who(r.victim, r.comm)}: {len(failed)} "
-                    f"attempt{'s' if len(failed) != 1 else ''} failed{gave_up}.", ev)]
+    ev = tuple(r.attempts) + ((r.done,) if r.done else ())
+    if v is not None and v.implied:
+        # a log's "unable to reap": one line after MAX_OOM_REAP_RETRIES failed tries HZ/10 apart (oom_reap_task)
+        tries = (f"{len(v.attempts)} attempts over about {(len(v.attempts)) * _SLEEP_S:.0f} s (inferred: the kernel "
+                 f"prints only the last; each try is followed by a {_SLEEP_S * 1000:.0f} ms sleep) failed")
+        inferred = True
+    else:
+        n = len(v.attempts) if v is not None else len(r.attempts)
+        tries = f"{n} attempt{'s' if n != 1 else ''} failed"
+        inferred = False
+    rounds = f" (round {v.rounds}: the OOM killer queued it again, as 4.6-4.8 do)" if v is not None and v.rounds > 1 else ""
+    out = [_finding("reaper", f"The OOM reaper could not reap {_who(r.victim, r.comm)}: {tries}{gave_up}{rounds}."
+                    + _timer(kernel) + (_flag_after(kernel, False) if r.done else ""), ev, inferred)]
     lock = r.lock or "the victim's mmap lock"
     out.append(_finding("reaper", f"Each attempt needs {lock} of mm {r.mm} for read (a trylock); confidence "
                         f"{r.confidence}: {CONFIDENCE[r.confidence]}.", (), r.confidence != "high"))
@@ -178,10 +217,18 @@ def _failure_findings(r: ReaperFailure) -> list[Finding]:
     return out
 
 
-def _reaped_finding(r: Reaped) -> Finding:
-    after = f", {r.after_kill_ns / 1e9:.3f} s after the kill" if r.after_kill_ns is not None else ""
-    return _finding("reaper", f"The OOM reaper reaped {_who(r.victim, r.comm)} at {_s(r.done.ts_ns)}{after}.",
-                    (r.done,))
+def _reaped_finding(r: Reaped, state: State, kernel: Kernel) -> Finding:
+    v = state.victims.get(r.victim)
+    if r.after_kill_ns is not None:
+        after = f", {r.after_kill_ns / 1e9:.3f} s after the kill"
+    else:
+        after = ", killed before the log starts (when is unknown)"
+    which = ""
+    if v is not None and v.unseen:
+        # "reaped process" is printed by the successful try; up to nine silent failures may come before it
+        which = f" on attempt {len(v.attempts)}–{len(v.attempts) + v.unseen} (earlier failures print nothing)"
+    return _finding("reaper", f"The OOM reaper reaped {_who(r.victim, r.comm)} at {_s(r.done.ts_ns)}{after}{which}."
+                    + _timer(kernel) + _flag_after(kernel, True), (r.done,), bool(which))
 
 
 def _graph_findings(trace: Trace, g: WaitGraph) -> list[Finding]:

@@ -1,7 +1,7 @@
 """Which kernel wrote a trace, as a range of versions, and the OOM rules that changed between versions.
 
 The rules the invariants check are not the same on every kernel (kernel-formats.md §1.9, §1.10, §6): before 4.6
-there is no reaper; 4.6 and 4.7 end a victim only when it is reaped or exits; 4.8 also when the reaper gives up;
+there is no reaper; 4.6 ends a victim only when it is reaped or exits; 4.7-4.8 also when the reaper gives up;
 from 4.9 ``MMF_OOM_SKIP`` ends it; several mm flags exist only in some versions. A log usually names its kernel
 (the ``CPU: … Comm: …`` line, kept in the trace's meta); a dmesg excerpt often does not, and then the words the
 kernel printed bound the version instead: an ``oom_reaper`` line means ≥ 4.6, a lock called ``mmap_sem`` < 5.8,
@@ -28,7 +28,9 @@ _LOCK_EVENTS_READ = 10_000
 ENDINGS: tuple[tuple[Version, str], ...] = (
     (OLDEST, "exit"),  # no reaper: TIF_MEMDIE (≤4.4) / the victim's exit
     ((4, 6, 0), "reaped"),  # the 4.6 reaper clears TIF_MEMDIE when it reaps; after ten failures nothing changes
-    ((4, 8, 0), "reaper_done"),  # 4.8: exit_oom_victim() whether the reaper reaped or gave up
+    # 4.7-4.8 oom_reap_task: exit_oom_victim() after the loop whether it reaped or gave up, and the scan waits on
+    # signal->oom_victims only (kernel-audit F4)
+    ((4, 7, 0), "reaper_done"),
     ((4, 9, 0), "oom_skip"),  # ≥4.9: the reaper always sets MMF_OOM_SKIP when it is done; so does exit
 )
 
@@ -36,7 +38,7 @@ ENDINGS: tuple[tuple[Version, str], ...] = (
 FLAG_VERSIONS: dict[str, tuple[tuple[Version, Version], ...]] = {
     "MMF_OOM_SKIP": (((4, 9, 0), NEWEST),),
     "MMF_UNSTABLE": (((4, 9, 0), NEWEST),),
-    "MMF_OOM_REAPED": (((4, 8, 0), (4, 9, 0)),),
+    "MMF_OOM_REAPED": (((4, 7, 0), (4, 9, 0)),),  # defined in 4.7.4 include/linux/sched.h (kernel-audit F4)
     "MMF_OOM_NOT_REAPABLE": (((4, 8, 0), (4, 9, 0)),),
     "MMF_OOM_VICTIM": (((4, 14, 177), (4, 15, 0)), ((4, 15, 0), (6, 1, 0))),
     "MMF_OOM_REAP_QUEUED": (((4, 14, 177), (4, 15, 0)), ((4, 19, 78), (4, 20, 0)), ((5, 0, 0), NEWEST)),

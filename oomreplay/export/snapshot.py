@@ -11,7 +11,7 @@ from typing import Any
 from .._util.plural import count
 from .._util.safetext import markdown_text, visible
 from ..analysis import holding_mark, involved_pids
-from ..model import Lock, State, Task, reaper_status
+from ..model import Lock, State, Task, attempts_text, reaper_status
 
 Table = tuple[list[str], list[list[str]]]  # header, rows
 
@@ -73,7 +73,7 @@ def reaper_table(state: State) -> Table:
     for v in state.victims.values():
         mm = state.mms.get(v.mm) if v.mm is not None else None
         skip = "MMF_OOM_SKIP" in mm.flags if mm else False
-        rows.append([str(v.pid), visible(v.comm or ""), str(v.killed_seq), f"{len(v.attempts)}/10",
+        rows.append([str(v.pid), visible(v.comm or ""), str(v.killed_seq) if v.killed_seq is not None else "before the log", attempts_text(v),
                      ", ".join(v.attempts[-3:]), reaper_status(v), "yes" if skip else ""])
     return ["victim", "comm", "killed at seq", "attempts", "last outcomes", "reaper", "MMF_OOM_SKIP"], rows
 

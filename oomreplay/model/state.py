@@ -106,8 +106,8 @@ class OomInvocation(NamedTuple):
 class Victim(NamedTuple):
     pid: int
     comm: str | None
-    killed_seq: int | None
-    killed_ts: int
+    killed_seq: int | None  # None: killed before the trace starts (a reaper line without its kill), time unknown
+    killed_ts: int | None
     mm: int | None = None
     points: int | None = None
     woken_seq: int | None = None  # when the reaper was woken for it
@@ -115,6 +115,28 @@ class Victim(NamedTuple):
     outcome: str | None = None  # "reaped" / "unable" once the reaper is done with it
     done_seq: int | None = None
     exited: bool = False
+    rounds: int = 0  # reaper rounds (oom_reap_task runs): more than one only on 4.6-4.8, which re-queue a victim
+    unseen: int = 0  # attempts of this round that may have failed silently before the recorded ones ("reaped")
+    implied: int = 0  # attempts of this round implied by a later one's number ("unable to reap" = ten), inferred
+    marked: bool = False  # made a victim by mark_oom_victim with no kill seen (task_will_free_mem)
+
+
+def attempts_text(v: Victim, limit: int = 10) -> str:
+    """The current reaper round's attempts as the kernel allows them: "attempts 10/10 (inferred)" for a log's
+    "unable to reap", "attempt 1–10/10" for a "reaped" line that may follow silent failures; never more than the
+    kernel's ``limit`` per round (a trace claiming more says so)."""
+    n = len(v.attempts)
+    if v.unseen:
+        text = f"attempt {n}–{min(n + v.unseen, limit)}/{limit}"
+    else:
+        text = f"attempts {min(n, limit)}/{limit}"
+    if n > limit:
+        text += f" (+{n - limit} beyond the kernel's limit)"
+    if v.implied:
+        text += " (inferred)"
+    if v.rounds > 1:
+        text += f", round {v.rounds}"
+    return text
 
 
 def reaper_status(v: Victim) -> str:
@@ -142,4 +164,4 @@ _native.register_records({cls.__name__: cls for cls in (
     Task, Mm, Holder, Lock, Zone, Memcg, MemInfo, OomInvocation, Victim, Anomaly)}, Src)
 
 __all__ = ["TABLES", "Anomaly", "Holder", "Lock", "Memcg", "MemInfo", "Mm", "OomInvocation", "State", "Table", "Task",
-           "Victim", "Zone", "reaper_status"]
+           "Victim", "Zone", "attempts_text", "reaper_status"]

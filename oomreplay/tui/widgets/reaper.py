@@ -6,19 +6,23 @@ from __future__ import annotations
 from textual.content import Content
 
 from ..._util.safetext import visible
-from ...model import MAX_OOM_REAP_RETRIES, Victim, reaper_status
+from ...model import MAX_OOM_REAP_RETRIES, Victim, attempts_text, reaper_status
 from ...session.frame import Frame
 from .panel import Panel
 
 
 def _victim_line(v: Victim, frame: Frame) -> Content:
-    attempts = f"attempts {len(v.attempts)}/{MAX_OOM_REAP_RETRIES}"
+    attempts = attempts_text(v, MAX_OOM_REAP_RETRIES)
     last = f" [{', '.join(v.attempts[-3:])}]" if v.attempts else ""
     outcome = reaper_status(v)
     skip = v.mm is not None and v.mm in frame.oom_skip
     comm = frame.comms.get(v.pid) or visible(v.comm or "")
-    since = f" +{(frame.ts_ns - v.killed_ts) / 1e9:.3f} s" if frame.ts_ns is not None else ""
-    line = Content.assemble(f"{v.pid} ", (comm, "$accent"), f" killed #{v.killed_seq}{since}  {attempts}{last}  ",
+    if v.killed_seq is None or v.killed_ts is None:  # a reaper line without its kill: before the log, time unknown
+        killed = "killed before the log"
+    else:
+        since = f" +{(frame.ts_ns - v.killed_ts) / 1e9:.3f} s" if frame.ts_ns is not None else ""
+        killed = f"{'marked' if v.marked else 'killed'} #{v.killed_seq}{since}"
+    line = Content.assemble(f"{v.pid} ", (comm, "$accent"), f" {killed}  {attempts}{last}  ",
                             (outcome, "$error bold" if outcome == "unable" else "bold"),
                             ("  MMF_OOM_SKIP" if skip else "", "$warning"))
     blocker = frame.blockers.get(v.pid)

@@ -12,7 +12,7 @@ use super::oom::{self, Chosen};
 use super::oom_more::{self, Summary};
 use super::prefix::{split_prefix, Format, Prefixed};
 use super::scan::Found;
-use super::{gfp, locks, tasks};
+use super::{gfp, locks, reaper, tasks};
 pub use crate::model::event::log_event;
 use crate::model::schema::{fields_of, kind, kind_name};
 use crate::model::{Event, Src, Str, Value};
@@ -40,8 +40,9 @@ const MEMCG_MATES: [&str; 4] = [
     "Memory cgroup min protection",
 ];
 /// What a message must start with or contain for any family to accept it (oom, memory, locks, tasks).
-pub const FAMILY_STARTS: [&str; 16] = [
+pub const FAMILY_STARTS: [&str; 17] = [
     "CPU: ",
+    "oom killer ",
     "Pid: ",
     "oom_reaper: ",
     "oom-kill:",
@@ -294,6 +295,8 @@ pub struct LogConverter {
     /// Whether a message goes to the families only when it may be one of theirs (`may_be_family`): a shortcut
     /// that must change nothing, which the tests check by turning it off.
     pub prefilter: bool,
+    /// pids the reaper has printed a round's outcome for (a second round means a new mark, reaper.rs)
+    reaper_rounds: rustc_hash::FxHashSet<i64>,
 }
 
 impl LogConverter {
@@ -326,6 +329,7 @@ impl LogConverter {
             overflow: Vec::new(),
             dropped: Vec::new(),
             prefilter: true,
+            reaper_rounds: Default::default(),
         }
     }
 
@@ -740,27 +744,16 @@ impl LogConverter {
         }
         let r = oom::reaper(msg);
         if let Some(f) = self.found(r, src) {
-            let mut attempt = ev(ts, kind::REAPER_ATTEMPT, Some(f.pid), src);
-            attempt.set(
-                "outcome",
-                Value::str(if f.reaped { "reaped" } else { "lock_busy" }),
-            );
-            attempt.set("comm", opt_str(f.comm));
-            inferred(&mut attempt, &["outcome"]);
-            let mut done = ev(ts, kind::REAPER_DONE, Some(f.pid), src);
-            done.set("comm", opt_str(f.comm));
-            done.set(
-                "outcome",
-                Value::str(if f.reaped { "reaped" } else { "unable" }),
-            );
-            for &(k, v) in &f.kb {
-                done.set(k, Value::Int(v));
+            let era = reaper::era(self.kernel.as_deref());
+            let again = !f.giving_up && !self.reaper_rounds.insert(f.pid);
+            return Fam::Events(reaper::reaper_events(&f, era, again, ts, src));
+        }
+        if msg.starts_with("oom killer ") {
+            let r = reaper::pinned(msg);
+            if let Some(p) = self.found(r, src) {
+                let era = reaper::era(self.kernel.as_deref());
+                return Fam::Events(reaper::pinned_events(&p, era, ts, src));
             }
-            let mut skip = ev(ts, kind::FLAG_SET, Some(f.pid), src);
-            skip.set("flag", Value::str("MMF_OOM_SKIP"));
-            skip.set("target", Value::str("mm"));
-            inferred(&mut skip, &["flag"]);
-            return Fam::Events(vec![attempt, done, skip]);
         }
         if let Some(end) = oom_more::ending(msg) {
             let invoker = self.invocation.flatten();
@@ -915,6 +908,18 @@ impl LogConverter {
             Ok(None)
         };
         if let Some(v) = self.found(r, src) {
+            if v.exiting {
+                // 5.10 -> 6.x __oom_kill_process: find_lock_task_mm() found no thread with an mm, so it prints
+                // this and returns: no SIGKILL, no mark_oom_victim, no reaper. A candidate skipped, not a
+                // victim (kernel-audit F15): the task, with why it was passed over.
+                let mut e = ev(ts, kind::TASK, Some(v.pid), src);
+                e.set("comm", opt_str(v.comm));
+                e.set(
+                    "oom_skipped",
+                    Value::str("already exiting: no mm left, not marked"),
+                );
+                return Fam::Events(vec![e]);
+            }
             let mut e = ev(ts, kind::OOM_VICTIM, Some(v.pid), src);
             e.set("comm", opt_str(v.comm));
             return Fam::Events(vec![e, Self::memdie(ts, v.pid, src)]);
@@ -971,11 +976,11 @@ impl LogConverter {
         let summary = self.summary.take();
         match summary {
             Some(s) if s.pid == Some(pid) => {
-                let memcg = match s.oom_memcg.as_deref() {
-                    Some(m) if !m.is_empty() => Some(m),
-                    _ => s.task_memcg.as_deref(),
-                };
+                // only `oom_memcg=` names the OOM's memcg (mem_cgroup_print_oom_context prints `,global_oom`
+                // otherwise); `task_memcg=` is where the victim lives, kept apart (kernel-audit F17)
+                let memcg = s.oom_memcg.as_deref().filter(|m| !m.is_empty());
                 e.set("memcg", opt_str(memcg));
+                e.set("task_memcg", opt_str(s.task_memcg.as_deref()));
                 e.set("constraint", opt_str(s.constraint.as_deref()));
             }
             _ => {

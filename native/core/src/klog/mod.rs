@@ -26,6 +26,7 @@ mod oom_more;
 mod prefix;
 mod prefix_dmesg;
 mod prefix_syslog;
+mod reaper;
 mod scan;
 mod tasks;
 mod wall;
@@ -47,5 +48,6 @@ pub mod families {
     pub use super::oom_more::{
         ending, lmk_kill, stack_line, summary, table_header, table_row, victim_without_kill,
     };
+    pub use super::reaper::{era, pinned, reaper_events, Era};
     pub use super::tasks::{hung, task_line};
 }

@@ -366,11 +366,14 @@ pub fn kb_fields(
     Ok(out)
 }
 
-/// `oom_reaper: reaped process …, now anon-rss:…` / `unable to reap pid:…` (4.8: `giving up pid:`).
+/// `oom_reaper: reaped process …, now anon-rss:…` / `unable to reap pid:…` / 4.8's `giving up pid:`, printed
+/// after a second "unable" for the same mm (what each means is `reaper.rs`).
 pub struct Reaped<'a> {
     pub pid: i64,
     pub comm: Option<&'a str>,
     pub reaped: bool,
+    /// 4.8's `giving up pid:` (not another round: a flag)
+    pub giving_up: bool,
     pub kb: Vec<(&'static str, i64)>,
 }
 
@@ -397,15 +400,19 @@ pub fn reaper(msg: &str) -> Found<Reaped<'_>> {
             pid: pid(&msg[p0..p1])?,
             comm: Some(&msg[c0..c1]),
             reaped: true,
+            giving_up: false,
             kb,
         }));
     }
     let unable = (|| {
-        let a = lit(msg, 12, "unable to reap").or_else(|| lit(msg, 12, "giving up"))?;
+        let (a, giving_up) = match lit(msg, 12, "unable to reap") {
+            Some(a) => (a, false),
+            None => (lit(msg, 12, "giving up")?, true),
+        };
         let p0 = lit(msg, a, " pid:")?;
-        Some((p0, digits1(msg, p0)?))
+        Some((p0, digits1(msg, p0)?, giving_up))
     })();
-    let Some((p0, p1)) = unable else {
+    let Some((p0, p1, giving_up)) = unable else {
         return Ok(None);
     };
     let comm = lit(msg, p1, " (").and_then(|c0| {
@@ -417,6 +424,7 @@ pub fn reaper(msg: &str) -> Found<Reaped<'_>> {
         pid: pid(&msg[p0..p1])?,
         comm,
         reaped: false,
+        giving_up,
         kb: Vec::new(),
     }))
 }

@@ -75,6 +75,8 @@ pub fn summary(msg: &str) -> Option<Summary> {
 pub struct Victim<'a> {
     pub pid: i64,
     pub comm: Option<&'a str>,
+    /// "is already exiting. Skip killing the task": not marked at all (see converter)
+    pub exiting: bool,
 }
 
 /// `victim_without_kill(msg)`: `OOM victim N (c) is already exiting` searched anywhere, or `Current (N) has a
@@ -92,6 +94,7 @@ pub fn victim_without_kill(msg: &str) -> Found<Victim<'_>> {
                 return Ok(Some(Victim {
                     pid: pid(&msg[p0..p1])?,
                     comm: Some(&msg[c0..c0 + c]),
+                    exiting: true,
                 }));
             }
         }
@@ -105,6 +108,7 @@ pub fn victim_without_kill(msg: &str) -> Found<Victim<'_>> {
                 return Ok(Some(Victim {
                     pid: pid(&msg[p0..p1])?,
                     comm: None,
+                    exiting: false,
                 }));
             }
         }

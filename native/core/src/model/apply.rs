@@ -10,19 +10,16 @@ use std::sync::Arc;
 
 use super::event::Event;
 use super::schema::{
-    flag_is_mm, kind, kind_name, ALLOC_OUTCOMES, LOCK_MODES, MAX_OOM_REAP_RETRIES,
-    OOM_END_OUTCOMES, OOM_END_REASONS, REAPER_ATTEMPT_OUTCOMES, REAPER_DONE_OUTCOMES,
+    flag_is_mm, kind, kind_name, ALLOC_OUTCOMES, LOCK_MODES, OOM_END_OUTCOMES, OOM_END_REASONS,
 };
-use super::state::{f, record, State, ANOMALY, HOLDER, LOCK, MEMCG, MM, OOM, TASK, VICTIM, ZONE};
+use super::state::{f, record, State, ANOMALY, HOLDER, LOCK, MEMCG, MM, OOM, TASK, ZONE};
 use super::state::{
     T_ANOMALIES, T_LOCKS, T_MEMCGS, T_MEMINFO, T_MMS, T_OOMS, T_TASKS, T_VICTIMS, T_ZONES,
 };
-use super::table::{Key, Rec};
+use super::table::Key;
 use super::value::{Str, Value};
+use super::victims;
 use crate::error::Result;
-
-/// A victim keeps the outcomes of at most this many reaper attempts (the kernel makes ten).
-const ATTEMPTS_KEPT: usize = 2 * MAX_OOM_REAP_RETRIES;
 
 /// One event as the handlers read it: its fields by position in the current schema.
 pub struct Ev<'a> {
@@ -47,12 +44,12 @@ impl<'a> Ev<'a> {
     }
 
     #[inline]
-    fn v(&self, i: usize) -> &'a Value {
+    pub(super) fn v(&self, i: usize) -> &'a Value {
         static NIL: Value = Value::Nil;
         self.vals.get(i).unwrap_or(&NIL)
     }
 
-    fn inferred(&self, name: &str) -> bool {
+    pub(super) fn inferred(&self, name: &str) -> bool {
         self.inferred.iter().any(|f| &**f == name)
     }
 }
@@ -105,22 +102,22 @@ pub fn apply_only(s: &mut State, e: &Ev) -> Result<()> {
         ),
         kind::OOM_INVOKE => on_oom_invoke(s, e),
         kind::OOM_CANDIDATE => on_oom_candidate(s, e),
-        kind::OOM_KILL => on_oom_kill(s, e),
-        kind::OOM_VICTIM => on_oom_victim(s, e),
+        kind::OOM_KILL => victims::on_oom_kill(s, e),
+        kind::OOM_VICTIM => victims::on_oom_victim(s, e),
         kind::OOM_END => on_oom_end(s, e),
-        kind::REAPER_WAKE => on_reaper_wake(s, e),
-        kind::REAPER_ATTEMPT => on_reaper_attempt(s, e),
-        kind::REAPER_DONE => on_reaper_done(s, e),
+        kind::REAPER_WAKE => victims::on_reaper_wake(s, e),
+        kind::REAPER_ATTEMPT => victims::on_reaper_attempt(s, e),
+        kind::REAPER_DONE => victims::on_reaper_done(s, e),
         _ => Ok(()),
     }
 }
 
 /// `{pid}` as the Python model wrote it.
-fn show(pid: Option<i64>) -> String {
+pub(super) fn show(pid: Option<i64>) -> String {
     pid.map_or_else(|| "None".to_string(), |p| p.to_string())
 }
 
-fn anomaly(s: &mut State, seq: Option<i64>, kind: &str, message: String) -> Result<()> {
+pub(super) fn anomaly(s: &mut State, seq: Option<i64>, kind: &str, message: String) -> Result<()> {
     let n = s.tables[T_ANOMALIES].len() as i64;
     let rec = record(
         &ANOMALY,
@@ -129,11 +126,11 @@ fn anomaly(s: &mut State, seq: Option<i64>, kind: &str, message: String) -> Resu
     s.set(T_ANOMALIES, Key::Int(n), rec)
 }
 
-fn one_of(v: &Value, allowed: &[&str]) -> bool {
+pub(super) fn one_of(v: &Value, allowed: &[&str]) -> bool {
     v.as_str().is_some_and(|s| allowed.contains(&s))
 }
 
-fn list(items: Vec<Value>) -> Value {
+pub(super) fn list(items: Vec<Value>) -> Value {
     Value::List(Arc::from(items))
 }
 
@@ -145,7 +142,7 @@ fn task_values(s: &State, pid: i64) -> Result<Vec<Value>> {
 }
 
 /// Create or update a task: each said (not Nil) change, and `since` = this event.
-fn update_task(
+pub(super) fn update_task(
     s: &mut State,
     seq: Option<i64>,
     pid: Option<i64>,
@@ -429,7 +426,7 @@ fn on_lock_held(s: &mut State, e: &Ev) -> Result<()> {
 
 // -- flags ------------------------------------------------------------------------------------------------------
 
-fn names(v: &Value) -> Vec<Value> {
+pub(super) fn names(v: &Value) -> Vec<Value> {
     v.as_list().map(|l| l.to_vec()).unwrap_or_default()
 }
 
@@ -637,7 +634,7 @@ fn on_meminfo(s: &mut State, e: &Ev) -> Result<()> {
 
 // -- the OOM killer ---------------------------------------------------------------------------------------------
 
-fn set_oom(s: &mut State, rec: Vec<Value>) -> Result<()> {
+pub(super) fn set_oom(s: &mut State, rec: Vec<Value>) -> Result<()> {
     let index = rec[f::oom::INDEX].as_int().unwrap_or(0);
     s.set(T_OOMS, Key::Int(index), rec)
 }
@@ -741,167 +738,6 @@ fn on_oom_end(s: &mut State, e: &Ev) -> Result<()> {
     last[f::oom::REASON] = reason.clone();
     set_oom(s, last)?;
     update_task(s, e.seq, e.pid, &[(f::task::COMM, e.v(2))])
-}
-
-/// The victim record of `pid`, a new one (killed now, its mm its process's) if it is not one yet.
-fn victim(s: &State, e: &Ev, pid: i64, comm: &Value) -> Result<Vec<Value>> {
-    if let Some(v) = s.get(T_VICTIMS, &Key::Int(pid))? {
-        return Ok(v.to_vec());
-    }
-    let t = s.get(T_TASKS, &Key::Int(pid))?;
-    let mm = t
-        .as_ref()
-        .and_then(|t| t[f::task::TGID].as_int())
-        .unwrap_or(pid);
-    let task_comm = t
-        .as_ref()
-        .map(|t| t[f::task::COMM].clone())
-        .unwrap_or_default();
-    let comm = comm.or(&task_comm).clone();
-    Ok(record(
-        &VICTIM,
-        &[
-            Value::Int(pid),
-            comm,
-            e.seq.into(),
-            Value::Int(e.ts),
-            Value::Int(mm),
-        ],
-    ))
-}
-
-fn on_oom_kill(s: &mut State, e: &Ev) -> Result<()> {
-    let Some(pid) = e.pid else {
-        return anomaly(s, e.seq, "oom_kill", "kill names no victim".into());
-    };
-    if let Some(old) = s.get(T_VICTIMS, &Key::Int(pid))? {
-        if old[f::victim::OUTCOME].is_nil() && !old[f::victim::EXITED].truthy() {
-            anomaly(
-                s,
-                e.seq,
-                "oom_kill",
-                format!("{pid} killed again while still a pending victim"),
-            )?;
-        }
-    }
-    update_task(
-        s,
-        e.seq,
-        Some(pid),
-        &[
-            (f::task::COMM, e.v(0)),
-            (f::task::OOM_SCORE_ADJ, e.v(8)),
-            (f::task::ANON_KB, e.v(3)),
-            (f::task::FILE_KB, e.v(4)),
-            (f::task::SHMEM_KB, e.v(5)),
-        ],
-    )?;
-    let t: Rec = s.get(T_TASKS, &Key::Int(pid))?.expect("just set");
-    let mm = t[f::task::TGID].as_int().unwrap_or(pid);
-    let v = record(
-        &VICTIM,
-        &[
-            Value::Int(pid),
-            t[f::task::COMM].clone(),
-            e.seq.into(),
-            Value::Int(e.ts),
-            Value::Int(mm),
-            e.v(1).clone(),
-        ],
-    );
-    s.set(T_VICTIMS, Key::Int(pid), v)?;
-    if let Some(last) = s.last_oom()? {
-        // the kill completes the invocation it answers
-        let mut last = last.to_vec();
-        let mut victims = names(&last[f::oom::VICTIMS]);
-        if !victims.contains(&Value::Int(pid)) {
-            victims.push(Value::Int(pid));
-        }
-        last[f::oom::VICTIMS] = list(victims);
-        last[f::oom::CONSTRAINT] = last[f::oom::CONSTRAINT].or(e.v(11)).clone();
-        last[f::oom::MEMCG] = last[f::oom::MEMCG].or(e.v(9)).clone();
-        set_oom(s, last)?;
-    }
-    Ok(())
-}
-
-fn on_oom_victim(s: &mut State, e: &Ev) -> Result<()> {
-    let Some(pid) = e.pid else { return Ok(()) };
-    if s.get(T_VICTIMS, &Key::Int(pid))?.is_none() {
-        let v = victim(s, e, pid, e.v(0))?;
-        s.set(T_VICTIMS, Key::Int(pid), v)?;
-    }
-    Ok(())
-}
-
-fn on_reaper_wake(s: &mut State, e: &Ev) -> Result<()> {
-    let Some(pid) = e.pid else { return Ok(()) };
-    let mut v = victim(s, e, pid, e.v(0))?;
-    v[f::victim::WOKEN_SEQ] = e.seq.into();
-    s.set(T_VICTIMS, Key::Int(pid), v)
-}
-
-fn on_reaper_attempt(s: &mut State, e: &Ev) -> Result<()> {
-    let Some(pid) = e.pid else { return Ok(()) };
-    let mut v = victim(s, e, pid, e.v(2))?;
-    let outcome = e.v(1);
-    if !one_of(outcome, REAPER_ATTEMPT_OUTCOMES) {
-        let msg = format!(
-            "reaper attempt on {pid}: unknown outcome {}",
-            outcome.repr()
-        );
-        anomaly(s, e.seq, "reaper_attempt", msg)?;
-    }
-    let mut attempts = names(&v[f::victim::ATTEMPTS]);
-    let made = attempts.len() + 1;
-    let n = e.v(0);
-    if !n.is_nil() && *n != Value::Int(made as i64) {
-        anomaly(
-            s,
-            e.seq,
-            "reaper_attempt",
-            format!("reaper attempt {n} on {pid} follows {} attempts", made - 1),
-        )?;
-    }
-    if made > MAX_OOM_REAP_RETRIES {
-        let msg =
-            format!("reaper attempt {made} on {pid}: the kernel stops at {MAX_OOM_REAP_RETRIES}");
-        anomaly(s, e.seq, "reaper_attempt", msg)?;
-    }
-    attempts.push(outcome.clone());
-    let keep = attempts.len().saturating_sub(ATTEMPTS_KEPT);
-    v[f::victim::ATTEMPTS] = list(attempts.split_off(keep));
-    s.set(T_VICTIMS, Key::Int(pid), v)
-}
-
-fn on_reaper_done(s: &mut State, e: &Ev) -> Result<()> {
-    let Some(pid) = e.pid else { return Ok(()) };
-    let outcome = e.v(0);
-    if !one_of(outcome, REAPER_DONE_OUTCOMES) {
-        anomaly(
-            s,
-            e.seq,
-            "reaper_done",
-            format!("reaper done with {pid}: unknown outcome {}", outcome.repr()),
-        )?;
-    }
-    let mut v = victim(s, e, pid, e.v(4))?;
-    v[f::victim::OUTCOME] = outcome.clone();
-    v[f::victim::DONE_SEQ] = e.seq.into();
-    s.set(T_VICTIMS, Key::Int(pid), v)?;
-    if outcome.as_str() == Some("reaped") {
-        update_task(
-            s,
-            e.seq,
-            Some(pid),
-            &[
-                (f::task::ANON_KB, e.v(1)),
-                (f::task::FILE_KB, e.v(2)),
-                (f::task::SHMEM_KB, e.v(3)),
-            ],
-        )?;
-    }
-    Ok(())
 }
 
 /// The kind name of an anomaly's event, for callers that format their own.

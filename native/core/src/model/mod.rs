@@ -6,6 +6,7 @@ pub mod schema;
 pub mod state;
 pub mod table;
 pub mod value;
+mod victims;
 
 pub use apply::{apply, apply_only, Ev};
 pub use event::{Event, Src};

@@ -164,7 +164,11 @@ pub mod kind {
 /// Values of enumerated fields; apply records anything else as an anomaly rather than failing.
 pub const LOCK_MODES: &[&str] = &["r", "w"];
 pub const ALLOC_OUTCOMES: &[&str] = &["ok", "fail", "stall"];
-pub const REAPER_ATTEMPT_OUTCOMES: &[&str] = &["reaped", "lock_busy", "skipped"];
+/// `lock_busy`: the mmap lock's read trylock failed; `notifier_busy`: an MMU notifier refused the non-blocking
+/// invalidate (≥ 4.19, `__oom_reap_task_mm` returns false); `failed`: a failed try whose cause the trace does not
+/// say (a log's "unable to reap" on ≥ 4.19 or an unknown kernel); `skipped`: nothing to reap (MMF_OOM_SKIP set).
+pub const REAPER_ATTEMPT_OUTCOMES: &[&str] =
+    &["reaped", "lock_busy", "skipped", "notifier_busy", "failed"];
 pub const REAPER_DONE_OUTCOMES: &[&str] = &["reaped", "unable"];
 /// How an OOM invocation ends without a kill: nothing it may kill, or a panic.
 pub const OOM_END_OUTCOMES: &[&str] = &["no_killable", "panic"];

@@ -28,7 +28,8 @@ impl RecordType {
                 "flags" | "inferred_flags" | "lowmem_reserve_kb" | "counters" | "victims"
                 | "attempts" | "holders" | "waiters",
             ) => Value::List(Arc::from(Vec::new())),
-            (_, "exited" | "inferred") => Value::Bool(false),
+            (_, "exited" | "inferred" | "marked") => Value::Bool(false),
+            ("Victim", "rounds" | "unseen" | "implied") => Value::Int(0),
             ("OomInvocation", "candidates") => Value::Int(0),
             _ => Value::Nil,
         }
@@ -127,6 +128,13 @@ pub const VICTIM: RecordType = RecordType {
         "outcome",
         "done_seq",
         "exited",
+        // reaper rounds (oom_reap_task runs) so far; attempts of this round a log's line leaves unseen before
+        // the recorded ones (0–9 silent failures before "reaped") or implies without a line of their own (the
+        // nine failures before "unable to reap"); a victim marked by mark_oom_victim with no kill seen
+        "rounds",
+        "unseen",
+        "implied",
+        "marked",
     ],
     required: 4,
 };
@@ -217,11 +225,17 @@ pub mod f {
     }
     pub mod victim {
         pub const COMM: usize = 1;
+        pub const KILLED_SEQ: usize = 2;
+        pub const KILLED_TS: usize = 3;
         pub const WOKEN_SEQ: usize = 6;
         pub const ATTEMPTS: usize = 7;
         pub const OUTCOME: usize = 8;
         pub const DONE_SEQ: usize = 9;
         pub const EXITED: usize = 10;
+        pub const ROUNDS: usize = 11;
+        pub const UNSEEN: usize = 12;
+        pub const IMPLIED: usize = 13;
+        pub const MARKED: usize = 14;
     }
 }
 
