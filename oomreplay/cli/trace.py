@@ -156,3 +156,5 @@ def repair_cmd(
     typer.echo(f"{out}: {count(scan.events, 'event')} recovered from {trace_path}")
     for p in scan.problems:
         typer.echo(f"  skipped at offset {p.offset}: {p.message}")
+    for fixed in scan.fixed:
+        typer.echo(f"  fixed: {fixed}")

@@ -31,8 +31,8 @@ pub const STOP_WORDS: [&str; 12] = [
 
 static STOPS: super::needles::Lazy = super::needles::Lazy::new(&STOP_WORDS);
 
-/// `DMESG_STAMP` at `i`: `\[\s*(\d{1,12})\.(\d{6})\] ?(?:\[\s*[TC]\d{1,10}\] ?)?`: its end and time (None
-/// when it does not fit an i64 of ns, as `feed` reads it).
+/// `DMESG_STAMP` at `i`: `\[\s*(\d{1,12})\.(\d{6})\] ?(?:\[\s*[TC]\d{1,10}\] ?)?`: its end and time (no
+/// stamp when it does not fit an i64 of ns: `feed` reads such a line).
 #[inline]
 fn stamp6(s: &str, i: usize) -> Option<(usize, Option<i64>)> {
     if byte(s, i) != Some(b'[') {
@@ -55,11 +55,12 @@ fn stamp6(s: &str, i: usize) -> Option<(usize, Option<i64>)> {
             }
         }
     }
+    // a stamp past i64 ns is no chatter: `feed` keeps its whole line as text (`Prefixed::overflow`)
     let ns = number(&s[a..b])
         .ok()
         .and_then(|v| v.checked_mul(1_000_000_000))
-        .and_then(|v| v.checked_add(number(&s[c..d]).ok()? * 1000));
-    Some((end, ns))
+        .and_then(|v| v.checked_add(number(&s[c..d]).ok()? * 1000))?;
+    Some((end, Some(ns)))
 }
 
 /// `_START` at `i`: a family's start after blanks, or a journal's `HOST kernel: `.

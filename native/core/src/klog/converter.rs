@@ -407,15 +407,20 @@ impl LogConverter {
     pub fn feed(&mut self, lineno: i64, line: &str, out: &mut Vec<Event>) {
         let start = out.len();
         let p = split_prefix(cut_chars(line, MATCH_CHARS), self.fmt);
-        let ts = self.time(&p);
         let src = (self.file_id, lineno);
         let mut new: Vec<Event> = Vec::new();
         let mut started = false;
-        if !p.kernel {
+        if p.overflow {
+            // a time past the trace's range: the whole line as text, at the last time (see `Prefixed::overflow`)
+            self.overflow.push(lineno);
+            new.push(log_event(self.last_ts, line, src));
+        } else if !p.kernel {
+            let ts = self.time(&p);
             self.holder = None;
             self.columns = None;
             new.push(log_event(ts, &p.text, src));
         } else {
+            let ts = self.time(&p);
             let msg = strip(&p.text);
             if self.hold.is_some() && self.continue_hold(msg, ts, src, out) {
                 let made: Vec<Event> = out[start..].to_vec();

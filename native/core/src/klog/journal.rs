@@ -40,8 +40,11 @@ pub fn record(s: &str) -> Option<Prefixed<'static>> {
     };
     let mono = either("_SOURCE_MONOTONIC_TIMESTAMP", "__MONOTONIC_TIMESTAMP");
     let wall = either("_SOURCE_REALTIME_TIMESTAMP", "__REALTIME_TIMESTAMP");
-    // `int(x) * 1000` for both in one try: either failing leaves both unknown
-    let (mono_ns, wall_ns) = match (micros_ns(mono), micros_ns(wall)) {
+    // `int(x) * 1000` for both in one try: either failing leaves both unknown; a number past the trace's range
+    // (journald writes u64 µs, the trace holds i64 ns) or not finite flags the line, kept as text
+    let (m, w) = (micros_ns(mono), micros_ns(wall));
+    let overflow = m == Err(Unreadable::TooLarge) || w == Err(Unreadable::TooLarge);
+    let (mono_ns, wall_ns) = match (m, w) {
         (Ok(m), Ok(w)) => (m, w),
         _ => (None, None),
     };
@@ -57,20 +60,47 @@ pub fn record(s: &str) -> Option<Prefixed<'static>> {
         wall_ns,
         kernel,
         yearless: false,
+        overflow,
     })
 }
 
-/// `int(v) * 1000 if v is not None else None`; Err where `int()` raises (or the value does not fit an i64).
-fn micros_ns(v: Option<&Json>) -> Result<Option<i64>, ()> {
+/// Why a journal time was not read: not a number `int()` takes, or a number no kernel clock reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unreadable {
+    NoNumber,
+    TooLarge,
+}
+
+/// `int(v) * 1000 if v is not None else None`; Err where `int()` raises (`NoNumber`), or where the value does
+/// not fit an i64 of ns or is not finite (`Infinity`, `NaN`: `TooLarge`).
+fn micros_ns(v: Option<&Json>) -> Result<Option<i64>, Unreadable> {
+    let big = Unreadable::TooLarge;
     let us = match v {
         None | Some(Json::Null) => return Ok(None),
         Some(Json::Bool(b)) => *b as i64,
-        Some(Json::Int(lit)) => lit.parse::<i64>().map_err(|_| ())?,
+        // a JSON integer literal is digits with an optional sign: one that does not parse is too large
+        Some(Json::Int(lit)) => lit.parse::<i64>().map_err(|_| big)?,
         Some(Json::Float(x)) if x.is_finite() && x.trunc().abs() < 9.2e18 => x.trunc() as i64,
-        Some(Json::Str(s)) => py_int(s).ok_or(())?,
-        Some(_) => return Err(()),
+        Some(Json::Float(_)) => return Err(big),
+        Some(Json::Str(s)) => match py_int(s) {
+            Some(v) => v,
+            None if is_integer_text(s) => return Err(big),
+            None => return Err(Unreadable::NoNumber),
+        },
+        Some(_) => return Err(Unreadable::NoNumber),
     };
-    us.checked_mul(1000).map(Some).ok_or(())
+    us.checked_mul(1000).map(Some).ok_or(big)
+}
+
+/// What `int()` would read as an integer, whatever its size: blanks, a sign, ASCII digits (underscores
+/// between them), blanks.
+fn is_integer_text(s: &str) -> bool {
+    let t = s.trim();
+    let t = t.strip_prefix(['+', '-']).unwrap_or(t);
+    !t.is_empty()
+        && t.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+        && !t.starts_with('_')
+        && !t.ends_with('_')
 }
 
 /// `str(v)`.
@@ -251,5 +281,32 @@ mod tests {
             ("5", Some(0), false)
         );
         assert!(record(r#"["MESSAGE"]"#).is_none() && record(r#"{"MSG": 1}"#).is_none());
+    }
+
+    #[test]
+    fn times_past_the_trace_flag_the_line() {
+        for mono in [
+            "12345678901234567890123456",
+            "\"12345678901234567890123456\"",
+            "Infinity",
+            "-Infinity",
+            "NaN",
+            "1e300",
+            "9223372036854776",
+        ] {
+            let p = record(&format!(
+                r#"{{"MESSAGE": "x", "__MONOTONIC_TIMESTAMP": {mono}}}"#
+            ))
+            .unwrap();
+            assert_eq!((p.mono_ns, p.overflow), (None, true), "{mono}");
+        }
+        // not a number at all: unknown, as `int()` fails, but no overflow
+        let p = record(r#"{"MESSAGE": "x", "__MONOTONIC_TIMESTAMP": "soon"}"#).unwrap();
+        assert_eq!((p.mono_ns, p.overflow), (None, false));
+        let p = record(r#"{"MESSAGE": "x", "__MONOTONIC_TIMESTAMP": 9223372036854775}"#).unwrap();
+        assert_eq!(
+            (p.mono_ns, p.overflow),
+            (Some(9_223_372_036_854_775_000), false)
+        );
     }
 }

@@ -72,6 +72,10 @@ pub struct Prefixed<'a> {
     pub kernel: bool,
     /// the wall time had no year (syslog, logcat): the converter rolls it forward across New Year
     pub yearless: bool,
+    /// the line's own time does not fit the trace (a printk stamp, kmsg or journal time past i64 nanoseconds,
+    /// which no kernel prints: `local_clock()` would have to run for 292 years): the converter keeps the whole
+    /// line as a `log` event and lists it in `overflow`, rather than parse it at a time it does not say
+    pub overflow: bool,
 }
 
 impl<'a> Prefixed<'a> {
@@ -83,6 +87,7 @@ impl<'a> Prefixed<'a> {
             wall_ns: None,
             kernel: true,
             yearless: false,
+            overflow: false,
         }
     }
 
@@ -93,6 +98,7 @@ impl<'a> Prefixed<'a> {
             wall_ns,
             kernel: false,
             yearless,
+            overflow: false,
         }
     }
 }
@@ -159,13 +165,15 @@ fn level(s: &str) -> Option<usize> {
 }
 
 /// `_KERNEL_STAMP` at the start of `s`: an optional printk stamp `[ sec.frac] `, an optional caller id
-/// `[T123] `; the message follows. A stamp too large for an i64 of ns is read, as no time.
+/// `[T123] `; the message follows. A stamp too large for an i64 of ns is read, as no time, and flagged.
 pub fn kernel_stamp(s: &str, wall_ns: Option<i64>, yearless: bool) -> Prefixed<'_> {
     let mut i = 0;
     let mut mono = None;
+    let mut overflow = false;
     if let Some((end, ns)) = printk_stamp(s) {
         i = end;
         mono = ns;
+        overflow = ns.is_none();
     }
     if let Some(end) = caller_id(s, i) {
         i = end;
@@ -176,6 +184,7 @@ pub fn kernel_stamp(s: &str, wall_ns: Option<i64>, yearless: bool) -> Prefixed<'
         wall_ns,
         kernel: true,
         yearless,
+        overflow,
     }
 }
 
@@ -261,6 +270,12 @@ pub fn split_prefix(line: &str, fmt: Format) -> Prefixed<'_> {
                     }
                     return p;
                 }
+                if p.overflow {
+                    return Prefixed {
+                        overflow: true,
+                        ..Prefixed::plain(s)
+                    };
+                }
             }
             if auto || fmt == Format::Dmesg {
                 if let Some((end, wall)) = prefix_dmesg::dmesg_t(s) {
@@ -273,6 +288,7 @@ pub fn split_prefix(line: &str, fmt: Format) -> Prefixed<'_> {
                 if let Some((end, mono)) = prefix_dmesg::kmsg(s) {
                     return Prefixed {
                         mono_ns: mono,
+                        overflow: mono.is_none(),
                         ..Prefixed::plain(&s[end..])
                     };
                 }

@@ -233,5 +233,6 @@ pub fn logcat(s: &str) -> Option<Prefixed<'_>> {
         wall_ns: wall_ns(&civil),
         kernel: tag == "lowmemorykiller" || tag == "lmkd",
         yearless: true,
+        overflow: false,
     })
 }

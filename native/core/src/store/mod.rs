@@ -8,6 +8,7 @@ pub mod lru;
 pub mod msgpack;
 pub mod overview;
 pub mod pages;
+pub mod partials;
 pub mod reader;
 pub mod repair;
 pub mod seek;

@@ -106,6 +106,8 @@ impl Walk {
         }
         let mut out = Vec::new();
         let mut zdicts: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
+        let mut seen: Vec<Vec<u8>> = Vec::new();
+        let mut retry: Vec<(i64, usize)> = Vec::new();
         let mut offset = HEADER_SIZE as i64;
         while (offset as u64) < end {
             if offset as u64 + BLOCK_HEAD as u64 > end {
@@ -151,6 +153,7 @@ impl Walk {
                     if kind == DICTIONARY {
                         match unpack(&raw).ok().as_ref().and_then(Value::as_list) {
                             Some([kinds, Value::Bin(zd)]) => {
+                                seen.push(zd.to_vec());
                                 for k in kinds.as_list().unwrap_or(&[]) {
                                     if let Some(k) = k.as_int() {
                                         zdicts.insert(k as u8, zd.to_vec());
@@ -167,13 +170,38 @@ impl Walk {
                     scan.blocks += 1;
                     out.push((offset, kind, raw));
                 }
-                Err(e) => scan.problems.push(Problem {
-                    offset,
-                    message: strip(&e.to_string(), &self.name),
-                }),
+                Err(e) => {
+                    if !uncompressed(kind) {
+                        retry.push((offset, scan.problems.len()));
+                    }
+                    scan.problems.push(Problem {
+                        offset,
+                        message: strip(&e.to_string(), &self.name),
+                    })
+                }
             }
             offset = next;
         }
+        // a block moved before the dictionary it was compressed with: tried again with every dictionary met
+        let mut recovered = Vec::new();
+        for (at, problem) in retry {
+            let found = seen.iter().find_map(|zd| {
+                read_raw_with(&self.name, at, end, None, Some(zd), |a, n| self.read(a, n)).ok()
+            });
+            if let Some((kind, raw, _)) = found {
+                scan.blocks += 1;
+                out.push((at, kind, raw));
+                recovered.push(problem);
+            }
+        }
+        for i in recovered.into_iter().rev() {
+            let p = scan.problems.remove(i);
+            scan.fixed.push(format!(
+                "the block at offset {} lay before its compression dictionary",
+                p.offset
+            ));
+        }
+        out.sort_by_key(|(at, _, _)| *at);
         Ok(out)
     }
 }
@@ -287,16 +315,39 @@ pub fn verify(path: &Path) -> Result<Scan> {
         types.insert(offset, (kind, first_seq));
     }
     require_blocks(&scan, &walk.name)?;
-    if scan.problems.is_empty() {
-        match Trace::open(path) {
-            Ok(t) => index_points_right(&t, &types, scan.events, &mut scan),
-            Err(e) => scan.problems.push(Problem {
-                offset: scan.size as i64,
-                message: strip(&e.to_string(), &walk.name),
-            }),
+    // the index against the blocks even when something else is wrong (a meta block swapped with an events
+    // block is found first as "not the meta block"; where each entry points is the rest of the story); a
+    // damaged block is reported once, not again by every entry pointing at it
+    let damaged: Vec<i64> = scan.problems.iter().map(|p| p.offset).collect();
+    match Trace::open(path) {
+        Ok(t) => {
+            let mut found = Scan::default();
+            index_points_right(&t, &types, scan.events, &mut found);
+            scan.problems.extend(
+                found
+                    .problems
+                    .into_iter()
+                    .filter(|p| !damaged.contains(&p.offset)),
+            );
         }
+        Err(e) if scan.problems.is_empty() => scan.problems.push(Problem {
+            offset: scan.size as i64,
+            message: strip(&e.to_string(), &walk.name),
+        }),
+        Err(_) => {}
     }
     Ok(scan)
+}
+
+/// "an events block", "a meta block".
+fn a_block(kind: u8) -> String {
+    let name = block_name(kind).unwrap_or("unknown");
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name} block")
 }
 
 /// Each index entry against the block at its offset.
@@ -324,16 +375,16 @@ fn index_points_right(
         Some((k, s)) => {
             let found = match s {
                 Some(s) if *k == kind => {
-                    format!("an {} block starting at seq {s}", block_name(*k).unwrap())
+                    format!("{} starting at seq {s}", a_block(*k))
                 }
-                _ => format!("a {} block", block_name(*k).unwrap()),
+                _ => a_block(*k),
             };
             let wanted = seq.map_or(String::new(), |s| format!(" starting at seq {s}"));
             scan.problems.push(Problem {
                 offset,
                 message: format!(
-                    "the index's {what} points at {found}, not a {} block{wanted}",
-                    block_name(kind).unwrap()
+                    "the index's {what} points at {found}, not {}{wanted}",
+                    a_block(kind)
                 ),
             });
         }
@@ -381,6 +432,11 @@ pub fn repair(path: &Path, out: &Path) -> Result<Scan> {
     let mut blocks: Vec<(i64, EventBlock)> = Vec::new();
     for (offset, kind, raw) in walk.blocks(&mut scan)? {
         let label = block_name(kind).unwrap();
+        if kind == META && offset != HEADER_SIZE as i64 && meta.is_none() {
+            scan.fixed.push(format!(
+                "the meta block was at offset {offset}, not first: it was put back in front"
+            ));
+        }
         let done: Result<()> = (|| {
             let v = || unpack(&raw).map_err(|e| Error::Value(e.0));
             match kind {

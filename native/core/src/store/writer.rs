@@ -183,6 +183,8 @@ impl TraceWriter {
     ) -> Result<TraceWriter> {
         let tuning = tuning.checked().map_err(Error::Value)?;
         let path = path.as_ref().to_path_buf();
+        // a writer of this target killed before now left its temporaries: they go (see `partials`)
+        super::partials::remove_stale(&path);
         let (tmp, side) = (partial(&path, ""), partial(&path, ".state"));
         let file = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
         let mut w = TraceWriter {
