@@ -50,6 +50,10 @@ _STR_KEYS = {"name", "comm", "task", "mm", "lock", "mode", "site", "gfp", "outco
 _TOML_LINE = re.compile(r"at line (\d+)")
 
 
+#: the latest time a step may be at: the trace's clock is i64 nanoseconds
+_MAX_AT = (2**63 - 1) / 1e9
+
+
 class _Compiler:
     def __init__(self, path: str, text: str) -> None:
         self.path = path
@@ -59,12 +63,15 @@ class _Compiler:
         except tomllib.TOMLDecodeError as e:
             m = _TOML_LINE.search(str(e))
             raise ScenarioError(f"{path}:{m.group(1) if m else 1}: bad TOML: {e}") from None
+        except ValueError as e:  # an integer of more digits than Python reads (4,300)
+            raise ScenarioError(f"{path}: a number too long to read: {e}") from None
         steps = self.doc.get("step")
         first = steps[0].get("at") if isinstance(steps, list) and steps and isinstance(steps[0], dict) else None
         self.state = State()
         self.events: list[Event] = []
         self.line = 1
-        self.ts = round(first * 1e9) if isinstance(first, (int, float)) and not isinstance(first, bool) else 0
+        self.ts = round(first * 1e9) if isinstance(first, (int, float)) and not isinstance(first, bool) \
+            and 0 <= first <= _MAX_AT else 0
         self.tasks: dict[str, dict[str, Any]] = {}
         self.mms: dict[str, int] = {}
         self.locks: set[str] = set()
@@ -89,12 +96,15 @@ class _Compiler:
                 if key in _STR_KEYS and not isinstance(value, str):
                     self.fail(f"'{key}' must be a string, not {value!r}")
                 if key == "at" and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                    or not math.isfinite(value) or value < 0):
+                                    or not math.isfinite(value) or not 0 <= value <= _MAX_AT):
                     self.fail(f"'at' must be a time in seconds, not {value!r}")
         return out
 
     def emit(self, kind: str, pid: int | None, fields: dict[str, Any], what: str) -> None:
-        ev = Event(self.ts, kind, pid, fields, src=(0, self.line), seq=len(self.events))
+        try:
+            ev = Event(self.ts, kind, pid, fields, src=(0, self.line), seq=len(self.events))
+        except (ValueError, OverflowError) as e:  # a number the kernel's types cannot hold (an id past 64 bits)
+            self.fail(f"{what}: {e}")
         before = len(self.state.anomalies)
         apply_fields(self.state, ev.seq, ev.ts_ns, ev.kind, ev.pid, ev.fields, ev.inferred)
         if len(self.state.anomalies) > before:

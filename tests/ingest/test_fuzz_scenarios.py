@@ -38,10 +38,6 @@ def _mutated(choices: list[tuple[int, str]], cuts: list[int]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# Open (issue 23): a number past 64 bits in a scenario (`id = 18446744073709551616`) reaches Event() unchecked and
-# raises ValueError from the native event, not ScenarioError; the fix belongs in scenario_compiler.py, which
-# another change owns. Remove the mark with that fix (strict: it fails once the bug is gone).
-@pytest.mark.xfail(strict=True, raises=(ValueError, OverflowError), reason="issue 23: scenario numbers unchecked")
 @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(choices=st.lists(st.tuples(st.integers(min_value=0), HOSTILE), min_size=1, max_size=4),
