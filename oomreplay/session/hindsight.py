@@ -12,11 +12,11 @@ cursor. Nothing per step grows with the trace; it grows with the one dump shown 
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from typing import NamedTuple
 
 from .._util.safetext import visible
+from ..analysis.reaper import MM_LOCK
 from ..model import KIND_NAMES, State
 from ..store import Trace
 
@@ -26,8 +26,6 @@ INSIDE_A_DUMP = ("lock_held", "task", "log")
 ENDS_A_DUMP = tuple(k for k in KIND_NAMES if k not in INSIDE_A_DUMP)
 #: Events past which hindsight stops: a later incident's dump says nothing about this one.
 NEW_INCIDENT = ["oom_invoke", "oom_kill"]
-#: Both spellings of the mm lock (the reaper's trylock target), listed first.
-MM_LOCK = re.compile(r"mmap_(sem|lock)\b")
 #: Holdings kept per dump: a dump on a machine with thousands of tasks stays a bounded cost per step.
 MAX_HELD = 512
 

@@ -85,7 +85,7 @@ def test_each_svg_parses_and_shows_the_victim(story: Path):
         assert "a.out" in text, path.name
         assert "https://" not in path.read_text(encoding="utf-8")
     # The TUI was drawn at each chapter's seq: the header says so.
-    assert re.search(r"seq\s+4/46", "".join(ET.parse(svgs[1]).getroot().itertext()).replace("\xa0", " "))
+    assert re.search(r"seq\s+4/\d+\b", "".join(ET.parse(svgs[1]).getroot().itertext()).replace("\xa0", " "))
 
 
 def test_key_moments_when_nothing_is_marked(tmp_path: Path):

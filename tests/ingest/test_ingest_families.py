@@ -93,9 +93,11 @@ def test_reaper_lines():
     assert [(d.pid, d.get("outcome")) for d in done] == [(348, "reaped"), (3163, "unable"), (9, "reaped")]
     assert done[0].get("shmem_rss_kb") == 4
     attempts = kinds(evs, "reaper_attempt")
-    assert [a.get("outcome") for a in attempts] == ["reaped", "lock_busy", "reaped"]
-    skip = [e for e in kinds(evs, "flag_set") if e.get("flag") == "MMF_OOM_SKIP"]
-    assert [e.pid for e in skip] == [348, 3163, 9] and all(e.inferred == {"flag"} for e in skip)
+    # no kernel named: a failed round may be the mm lock or (from 4.19) an MMU notifier, and the flag the reaper
+    # sets depends on the version (none on 4.6, MMF_OOM_REAPED on 4.7-4.8, MMF_OOM_SKIP from 4.9): none inferred
+    assert [a.get("outcome") for a in attempts] == ["reaped", "failed", "reaped"]
+    assert [a.get("n") for a in attempts][1] == 10 and "n" in attempts[1].inferred
+    assert not [e for e in kinds(evs, "flag_set") if e.get("flag") == "MMF_OOM_SKIP"]
 
 
 def test_lockdep_formats():
@@ -181,8 +183,10 @@ def test_android_low_memory_killers():
 
 
 def test_victim_without_kill_line():
+    """5.10+'s ``oom_kill_process`` on a task already exiting: it has no mm left, so nothing is marked (no
+    TIF_MEMDIE, no victim pending): a skipped candidate."""
     evs = run("Out of memory: OOM victim 12 (x) is already exiting. Skip killing the task")
-    assert [(e.kind, e.pid) for e in evs] == [("oom_victim", 12), ("flag_set", 12)]
+    assert [(e.kind, e.pid) for e in evs] == [("task", 12)]
 
 
 def test_unknown_lines_are_log_events_with_their_text():

@@ -436,7 +436,11 @@ def test_a_file_written_before_later_tables_and_fields_still_reads(tmp_path: Pat
     before, now = old.state_at(len(old) - 1), fresh.state_at(len(fresh) - 1)
     assert len(before.meminfo) == 0
     assert dict(before.tasks.items()) == dict(now.tasks.items()) and len(before.tasks) > 0
-    assert dict(before.victims.items()) == dict(now.victims.items()) and len(before.victims) == 1
+    # the reaper's rounds were counted later (issue 18): the old file has them at their defaults, the rest agrees
+    later = ("rounds", "unseen", "implied", "marked")
+    assert all(getattr(v, f) == type(v)._field_defaults[f] for v in before.victims.values() for f in later)
+    assert {p: v._replace(**{f: getattr(now.victims[p], f) for f in later}) for p, v in before.victims.items()} == \
+        dict(now.victims.items()) and len(before.victims) == 1
     assert [o.victims for o in before.ooms.values()] == [o.victims for o in now.ooms.values()]
     assert all(o.outcome is None for o in before.ooms.values())
     for seq in range(-1, len(old)):  # every keyframe and replay in between decodes
