@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from baselines import regex_loop, timed  # beside this script
+
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 STAMP = re.compile(r"^\[\s*\d+\.\d{6}\]")
 CHATTER = ["usb 1-1: new high-speed USB device number {n} using xhci_hcd",
@@ -72,26 +74,6 @@ def build(path: Path, megabytes: int, chatter: int = 9, syslog: bool = False) ->
     return lines
 
 
-def stamp_loop(path: Path) -> float:
-    """Seconds for the naive Python loop that only matches each line's printk stamp: the baseline a converter
-    written in Python cannot beat."""
-    match = STAMP.match
-    t0 = time.perf_counter()
-    n = 0
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if match(line) is not None:
-                n += 1
-    return time.perf_counter() - t0
-
-
-def timed(cmd: list[str]) -> float:
-    """Seconds for ``cmd`` with its output thrown away (``cat``: the physical limit of reading the file)."""
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=int, default=1024, help="size of the log to build (default 1024)")
@@ -108,7 +90,7 @@ def main() -> None:
         t0 = time.perf_counter()
         subprocess.run(["grep", "-c", "oom", str(log)], check=True, capture_output=True)
         grep_s = time.perf_counter() - t0
-        stamps_s = stamp_loop(log)
+        stamps_s = regex_loop(log, STAMP)
         cat_s, wc_s = timed(["cat", str(log)]), timed(["wc", "-l", str(log)])
         probe = ("import resource, sys; from oomreplay.cli import main; sys.argv = ['oomreplay', 'convert', "
                  f"{str(log)!r}, '-o', {str(out)!r}]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
