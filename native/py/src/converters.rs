@@ -125,130 +125,147 @@ impl<C: LineConverter + Send> Reading<C> {
     }
 }
 
+/// The methods both readers share, around each one's own: a `#[pymethods]` block is one per class, so the
+/// shared ones are written once here and the block is made for each (`keep` says which lines `kept` keeps).
+macro_rules! reader_methods {
+    ($reader:ty, $keep:expr, $keep_doc:literal, { $($own:tt)* }) => {
+        #[pymethods]
+        impl $reader {
+            $($own)*
+
+            /// Lines read so far.
+            #[getter]
+            fn lines(&self) -> i64 {
+                self.r.pump.count()
+            }
+
+            #[doc = $keep_doc]
+            fn keep_lines(&mut self) {
+                self.r.pump.keep($keep);
+            }
+
+            /// The lines kept since the last call, by line number.
+            fn kept(&mut self) -> Vec<(i64, String)> {
+                std::mem::take(&mut self.r.pump.kept)
+            }
+
+            /// The lines `chunk` completes: stored as source text in `writer`, converted, and their items
+            /// returned, or with `append` appended to the writer.
+            #[pyo3(signature = (chunk, writer=None, append=false))]
+            fn read(
+                &mut self,
+                py: Python<'_>,
+                chunk: &[u8],
+                writer: Option<&Bound<'_, PyWriter>>,
+                append: bool,
+            ) -> PyResult<Py<PyList>> {
+                self.r.run(py, Some(chunk), writer, append)
+            }
+
+            /// The last line (when the input does not end with a newline), then what is still held, as `read`
+            /// does.
+            #[pyo3(signature = (writer=None, append=false))]
+            fn end(
+                &mut self,
+                py: Python<'_>,
+                writer: Option<&Bound<'_, PyWriter>>,
+                append: bool,
+            ) -> PyResult<Py<PyList>> {
+                self.r.run(py, None, writer, append)
+            }
+        }
+    };
+}
+
 /// A kernel log's lines into events.
 #[pyclass(name = "LogReader", module = "oomreplay._native")]
 pub struct PyLogReader {
     r: Reading<LogConverter>,
 }
 
-#[pymethods]
-impl PyLogReader {
-    /// `prefilter=False` hands every kernel message to every family (slower, the same events: its test).
-    #[new]
-    #[pyo3(signature = (file_id=0, fmt="auto", run_type=None, prefilter=true))]
-    fn new(
-        file_id: i64,
-        fmt: &str,
-        run_type: Option<Py<PyAny>>,
-        prefilter: bool,
-    ) -> PyResult<Self> {
-        let mut conv = LogConverter::new(file_id, format_of(fmt)?);
-        conv.prefilter = prefilter;
-        Ok(PyLogReader {
-            r: Reading::new(conv, file_id, run_type),
-        })
-    }
+reader_methods!(
+    PyLogReader,
+    Keep::All,
+    "Keep a copy of every line read, for `kept` (a log aligned with a \
+recording is matched on them).",
+    {
+        /// `prefilter=False` hands every kernel message to every family (slower, the same events: its test).
+        #[new]
+        #[pyo3(signature = (file_id=0, fmt="auto", run_type=None, prefilter=true))]
+        fn new(
+            file_id: i64,
+            fmt: &str,
+            run_type: Option<Py<PyAny>>,
+            prefilter: bool,
+        ) -> PyResult<Self> {
+            let mut conv = LogConverter::new(file_id, format_of(fmt)?);
+            conv.prefilter = prefilter;
+            Ok(PyLogReader {
+                r: Reading::new(conv, file_id, run_type),
+            })
+        }
 
-    /// The events of one line, as it is (no source text stored, no run of chatter made): the reference the
-    /// bulk path of `read` is tested against.
-    fn feed(&mut self, py: Python<'_>, lineno: i64, line: &str) -> PyResult<Vec<Py<PyEvent>>> {
-        let mut out = Vec::new();
-        self.r.conv.feed(lineno, line, &mut out);
-        out.into_iter()
-            .map(|e| Py::new(py, PyEvent::wrap(e)))
-            .collect()
-    }
+        /// The events of one line, as it is (no source text stored, no run of chatter made): the reference the
+        /// bulk path of `read` is tested against.
+        fn feed(&mut self, py: Python<'_>, lineno: i64, line: &str) -> PyResult<Vec<Py<PyEvent>>> {
+            let mut out = Vec::new();
+            self.r.conv.feed(lineno, line, &mut out);
+            out.into_iter()
+                .map(|e| Py::new(py, PyEvent::wrap(e)))
+                .collect()
+        }
 
-    #[getter]
-    fn file_id(&self) -> i64 {
-        self.r.conv.file_id
-    }
+        #[getter]
+        fn file_id(&self) -> i64 {
+            self.r.conv.file_id
+        }
 
-    /// A kernel log is no recording on the trace clock.
-    #[getter]
-    fn recording(&self) -> bool {
-        false
-    }
+        /// A kernel log is no recording on the trace clock.
+        #[getter]
+        fn recording(&self) -> bool {
+            false
+        }
 
-    #[getter]
-    fn clock(&self) -> Option<&'static str> {
-        self.r.conv.clock.map(|c| c.name())
-    }
+        #[getter]
+        fn clock(&self) -> Option<&'static str> {
+            self.r.conv.clock.map(|c| c.name())
+        }
 
-    #[getter]
-    fn kernel(&self) -> Option<String> {
-        self.r.conv.kernel.clone()
-    }
+        #[getter]
+        fn kernel(&self) -> Option<String> {
+            self.r.conv.kernel.clone()
+        }
 
-    #[getter]
-    fn counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        counter(py, self.r.conv.counts())
-    }
+        #[getter]
+        fn counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+            counter(py, self.r.conv.counts())
+        }
 
-    /// Lines read so far.
-    #[getter]
-    fn lines(&self) -> i64 {
-        self.r.pump.count()
-    }
+        /// Lines inside a report that no parser understood: `(line, text)`, the first `UNPARSED_KEPT`.
+        #[getter]
+        fn unparsed(&self) -> Vec<(i64, String)> {
+            self.r.conv.unparsed.clone()
+        }
 
-    /// Lines inside a report that no parser understood: `(line, text)`, the first `UNPARSED_KEPT`.
-    #[getter]
-    fn unparsed(&self) -> Vec<(i64, String)> {
-        self.r.conv.unparsed.clone()
-    }
+        #[getter]
+        fn unparsed_count(&self) -> u64 {
+            self.r.conv.unparsed_count
+        }
 
-    #[getter]
-    fn unparsed_count(&self) -> u64 {
-        self.r.conv.unparsed_count
-    }
+        /// Lines kept as text for a number too large for the kernel's types.
+        #[getter]
+        fn overflow(&self) -> Vec<i64> {
+            self.r.conv.overflow.clone()
+        }
 
-    /// Lines kept as text for a number too large for the kernel's types.
-    #[getter]
-    fn overflow(&self) -> Vec<i64> {
-        self.r.conv.overflow.clone()
+        /// Pick the clock from the first lines (at most `SNIFF_LINES` are read).
+        fn sniff(&mut self, head: &Bound<'_, PyAny>) -> PyResult<()> {
+            let head = strings(head, SNIFF_LINES)?;
+            self.r.conv.sniff(&head);
+            Ok(())
+        }
     }
-
-    /// Pick the clock from the first lines (at most `SNIFF_LINES` are read).
-    fn sniff(&mut self, head: &Bound<'_, PyAny>) -> PyResult<()> {
-        let head = strings(head, SNIFF_LINES)?;
-        self.r.conv.sniff(&head);
-        Ok(())
-    }
-
-    /// Keep a copy of every line read, for `kept` (a log aligned with a recording is matched on them).
-    fn keep_lines(&mut self) {
-        self.r.pump.keep(Keep::All);
-    }
-
-    /// The lines kept since the last call, by line number.
-    fn kept(&mut self) -> Vec<(i64, String)> {
-        std::mem::take(&mut self.r.pump.kept)
-    }
-
-    /// The lines `chunk` completes: stored as source text in `writer`, converted, and their items returned, or
-    /// with `append` appended to the writer.
-    #[pyo3(signature = (chunk, writer=None, append=false))]
-    fn read(
-        &mut self,
-        py: Python<'_>,
-        chunk: &[u8],
-        writer: Option<&Bound<'_, PyWriter>>,
-        append: bool,
-    ) -> PyResult<Py<PyList>> {
-        self.r.run(py, Some(chunk), writer, append)
-    }
-
-    /// The last line (when the input does not end with a newline), then what is still held, as `read` does.
-    #[pyo3(signature = (writer=None, append=false))]
-    fn end(
-        &mut self,
-        py: Python<'_>,
-        writer: Option<&Bound<'_, PyWriter>>,
-        append: bool,
-    ) -> PyResult<Py<PyList>> {
-        self.r.run(py, None, writer, append)
-    }
-}
+);
 
 /// An ftrace recording's lines into events.
 #[pyclass(name = "FtraceReader", module = "oomreplay._native")]
@@ -256,105 +273,74 @@ pub struct PyFtraceReader {
     r: Reading<FtraceConverter<LogConverter>>,
 }
 
-#[pymethods]
-impl PyFtraceReader {
-    #[new]
-    #[pyo3(signature = (file_id=0))]
-    fn new(file_id: i64) -> Self {
-        PyFtraceReader {
-            r: Reading::new(FtraceConverter::with_log_parser(file_id), file_id, None),
+reader_methods!(
+    PyFtraceReader,
+    Keep::Console,
+    "Keep a copy of the `printk:console` lines read, for `kept`.",
+    {
+        #[new]
+        #[pyo3(signature = (file_id=0))]
+        fn new(file_id: i64) -> Self {
+            PyFtraceReader {
+                r: Reading::new(FtraceConverter::with_log_parser(file_id), file_id, None),
+            }
         }
-    }
 
-    /// Whether lines that start so are an ftrace recording (what `convert` asks before choosing a reader).
-    #[staticmethod]
-    fn looks_like(head: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let head = strings(head, SNIFF_LINES)?;
-        Ok(FtraceConverter::<LogConverter>::sniff(
-            &head.iter().map(String::as_str).collect::<Vec<_>>(),
-        ))
-    }
+        /// Whether lines that start so are an ftrace recording (what `convert` asks before choosing a reader).
+        #[staticmethod]
+        fn looks_like(head: &Bound<'_, PyAny>) -> PyResult<bool> {
+            let head = strings(head, SNIFF_LINES)?;
+            Ok(FtraceConverter::<LogConverter>::sniff(
+                &head.iter().map(String::as_str).collect::<Vec<_>>(),
+            ))
+        }
 
-    #[getter]
-    fn file_id(&self) -> i64 {
-        self.r.pump.file_id()
-    }
+        #[getter]
+        fn file_id(&self) -> i64 {
+            self.r.pump.file_id()
+        }
 
-    #[getter]
-    fn recording(&self) -> bool {
-        true
-    }
+        #[getter]
+        fn recording(&self) -> bool {
+            true
+        }
 
-    #[getter]
-    fn clock(&self) -> &'static str {
-        self.r.conv.report().clock
-    }
+        #[getter]
+        fn clock(&self) -> &'static str {
+            self.r.conv.report().clock
+        }
 
-    #[getter]
-    fn kernel(&self) -> Option<String> {
-        self.r.conv.report().kernel.clone()
-    }
+        #[getter]
+        fn kernel(&self) -> Option<String> {
+            self.r.conv.report().kernel.clone()
+        }
 
-    #[getter]
-    fn counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        counter(py, self.r.conv.report().counts_by_name())
-    }
+        #[getter]
+        fn counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+            counter(py, self.r.conv.report().counts_by_name())
+        }
 
-    #[getter]
-    fn warnings(&self) -> Vec<String> {
-        self.r.conv.report().warnings.clone()
-    }
+        #[getter]
+        fn warnings(&self) -> Vec<String> {
+            self.r.conv.report().warnings.clone()
+        }
 
-    /// Event lines whose payload did not parse (kept as text).
-    #[getter]
-    fn rejects(&self) -> Vec<i64> {
-        self.r.conv.report().rejects.clone()
-    }
+        /// Event lines whose payload did not parse (kept as text).
+        #[getter]
+        fn rejects(&self) -> Vec<i64> {
+            self.r.conv.report().rejects.clone()
+        }
 
-    /// Events the lost-event markers say were lost.
-    #[getter]
-    fn lost_events(&self) -> u128 {
-        self.r.conv.report().lost_events
-    }
+        /// Events the lost-event markers say were lost.
+        #[getter]
+        fn lost_events(&self) -> u128 {
+            self.r.conv.report().lost_events
+        }
 
-    #[getter]
-    fn lines(&self) -> i64 {
-        self.r.pump.count()
+        /// A recording decides nothing from its head.
+        fn sniff(&mut self, _head: &Bound<'_, PyAny>) {}
     }
-
-    /// A recording decides nothing from its head.
-    fn sniff(&mut self, _head: &Bound<'_, PyAny>) {}
-
-    /// Keep a copy of the `printk:console` lines read, for `kept`.
-    fn keep_lines(&mut self) {
-        self.r.pump.keep(Keep::Console);
-    }
-
-    fn kept(&mut self) -> Vec<(i64, String)> {
-        std::mem::take(&mut self.r.pump.kept)
-    }
-
-    #[pyo3(signature = (chunk, writer=None, append=false))]
-    fn read(
-        &mut self,
-        py: Python<'_>,
-        chunk: &[u8],
-        writer: Option<&Bound<'_, PyWriter>>,
-        append: bool,
-    ) -> PyResult<Py<PyList>> {
-        self.r.run(py, Some(chunk), writer, append)
-    }
-
-    #[pyo3(signature = (writer=None, append=false))]
-    fn end(
-        &mut self,
-        py: Python<'_>,
-        writer: Option<&Bound<'_, PyWriter>>,
-        append: bool,
-    ) -> PyResult<Py<PyList>> {
-        self.r.run(py, None, writer, append)
-    }
-}
+);
 
 /// `split_prefix(line, fmt="auto")`: a log line's prefixes taken off, as the converter reads them:
 /// `(text, mono_ns, wall_ns, kernel, yearless)`.

@@ -6,10 +6,12 @@
 
 use std::borrow::Cow;
 
-use super::converter::{Clock, Item, LogConverter, LogRun, FAMILY_STARTS, MATCH_CHARS};
+use super::converter::{LogConverter, MATCH_CHARS};
 use super::months::month;
 use super::prefix_syslog::bsd_shape;
+use super::run::{Clock, Item, LogRun};
 use super::scan::{byte, drun, lit, number, spaces};
+use super::words::FAMILY_STARTS;
 use crate::model::Event;
 use crate::text::is_space;
 

@@ -1,20 +1,22 @@
 //! The kernel-log converter: dmesg (plain, `-T`, `-r`, kdump, serial consoles), syslog (RFC 3164 and ISO
 //! stamps), journalctl (short, short-iso, short-monotonic, JSON), `/dev/kmsg`, logcat and pasted or quoted
-//! logs, into events with the output of Python's `oomreplay.ingest.kernel_log.LogConverter`, line for line
-//! (`tests/compare_klog.py` checks it on the corpus).
+//! logs, into events (what every corpus log gives is kept as digests: `tests/ingest/test_corpus_golden.py`).
 //!
 //! - `prefix` (with `prefix_dmesg`, `prefix_syslog`, `journal`, `json`, `months`, `wall`): what precedes a
 //!   message, and the time it says;
 //! - `oom`, `oom_more`, `memory`, `locks`, `tasks`, `gfp`: the families, each recogniser a hand-written reading
 //!   of its Python regex (`scan` holds the pieces), stateless;
-//! - `converter`: the state machine that ties a report's lines together; `bulk`: chatter in runs.
+//! - `converter`: the state machine that ties a report's lines together (`hold`: the event a later line completes;
+//!   `dispatch`: which family reads a line, by the `words` found in it); `bulk`: chatter in runs (`run`).
 //!
-//! Where Python's `int` has no bound and an i64 has one, a recogniser says `Overflow` and the line stays a `log`
-//! event; the converter lists such lines in `overflow` (a hostile input only: no kernel prints such numbers).
+//! A number past what the kernel's types hold makes a recogniser say `Overflow` and the line stays a `log` event;
+//! the converter lists such lines in `overflow` (a hostile input only: no kernel prints such numbers).
 
 mod bulk;
 mod converter;
+mod dispatch;
 mod gfp;
+mod hold;
 mod journal;
 mod json;
 mod locks;
@@ -27,16 +29,18 @@ mod prefix;
 mod prefix_dmesg;
 mod prefix_syslog;
 mod reaper;
+mod run;
 mod scan;
+mod stack;
 mod tasks;
 mod wall;
+mod words;
 
 pub use bulk::STOP_WORDS;
-pub use converter::{
-    log_event, may_be_family, Clock, Item, LogConverter, LogRun, MATCH_CHARS, SNIFF_LINES,
-    UNPARSED_KEPT,
-};
+pub use converter::{log_event, LogConverter, MATCH_CHARS, SNIFF_LINES, UNPARSED_KEPT};
 pub use prefix::{split_prefix, Format, Prefixed};
+pub use run::{Clock, Item, LogRun};
+pub use words::may_be_family;
 
 /// The recognisers, for tests and benchmarks.
 pub mod families {
@@ -46,8 +50,9 @@ pub mod families {
     };
     pub use super::oom::{chosen, cpu_line, invoke, killed, reaper, sharing};
     pub use super::oom_more::{
-        ending, lmk_kill, stack_line, summary, table_header, table_row, victim_without_kill,
+        ending, lmk_kill, summary, table_header, table_row, victim_without_kill,
     };
     pub use super::reaper::{era, pinned, reaper_events, Era};
+    pub use super::stack::stack_line;
     pub use super::tasks::{hung, task_line};
 }

@@ -9,16 +9,13 @@
 use std::sync::Arc;
 
 use super::event::Event;
-use super::schema::{
-    flag_is_mm, kind, kind_name, ALLOC_OUTCOMES, LOCK_MODES, OOM_END_OUTCOMES, OOM_END_REASONS,
-};
-use super::state::{f, record, State, ANOMALY, HOLDER, LOCK, MEMCG, MM, OOM, TASK, ZONE};
-use super::state::{
-    T_ANOMALIES, T_LOCKS, T_MEMCGS, T_MEMINFO, T_MMS, T_OOMS, T_TASKS, T_VICTIMS, T_ZONES,
-};
+use super::schema::{flag_is_mm, kind, kind_name};
+use super::state::{f, record, State, ANOMALY, MM, TASK};
+use super::state::{T_ANOMALIES, T_MMS, T_TASKS, T_VICTIMS};
 use super::table::Key;
 use super::value::{Str, Value};
 use super::victims;
+use super::{locks::*, memory::*, ooms::*};
 use crate::error::Result;
 
 /// One event as the handlers read it: its fields by position in the current schema.
@@ -134,7 +131,7 @@ pub(super) fn list(items: Vec<Value>) -> Value {
     Value::List(Arc::from(items))
 }
 
-fn task_values(s: &State, pid: i64) -> Result<Vec<Value>> {
+pub(super) fn task_values(s: &State, pid: i64) -> Result<Vec<Value>> {
     Ok(match s.get(T_TASKS, &Key::Int(pid))? {
         Some(t) => t.to_vec(),
         None => record(&TASK, &[Value::Int(pid)]),
@@ -160,12 +157,12 @@ pub(super) fn update_task(
 }
 
 /// `update_task` with the event's field at each `(field, task field)` pair: the replay's hot path.
-fn task_fields(s: &mut State, e: &Ev, pairs: &[(usize, usize)]) -> Result<()> {
+pub(super) fn task_fields(s: &mut State, e: &Ev, pairs: &[(usize, usize)]) -> Result<()> {
     let changes: Vec<(usize, &Value)> = pairs.iter().map(|&(from, to)| (to, e.v(from))).collect();
     update_task(s, e.seq, e.pid, &changes)
 }
 
-fn on_task_exit(s: &mut State, e: &Ev) -> Result<()> {
+pub(super) fn on_task_exit(s: &mut State, e: &Ev) -> Result<()> {
     let (x, yes) = (Value::str("X"), Value::Bool(true));
     update_task(
         s,
@@ -187,7 +184,7 @@ fn on_task_exit(s: &mut State, e: &Ev) -> Result<()> {
     Ok(())
 }
 
-fn on_fork(s: &mut State, e: &Ev) -> Result<()> {
+pub(super) fn on_fork(s: &mut State, e: &Ev) -> Result<()> {
     let Some(child) = e.v(0).as_int() else {
         return anomaly(
             s,
@@ -222,215 +219,11 @@ fn on_fork(s: &mut State, e: &Ev) -> Result<()> {
 
 // -- locks ------------------------------------------------------------------------------------------------------
 
-fn lock_key(name: &Value) -> Key {
-    match name {
-        Value::Str(s) => Key::Str(s.clone()),
-        other => Key::Str(Str::from(other.to_string())),
-    }
-}
-
-/// The lock an event names, after checking its name and mode (recording anomalies); None when it names none.
-fn lock_name(s: &mut State, e: &Ev, kind: &str) -> Result<Option<Value>> {
-    let name = e.v(0);
-    if !name.truthy() {
-        anomaly(
-            s,
-            e.seq,
-            kind,
-            format!("{kind} by {} names no lock", show(e.pid)),
-        )?;
-        return Ok(None);
-    }
-    let mode = e.v(1);
-    if !mode.is_nil() && !one_of(mode, LOCK_MODES) {
-        anomaly(
-            s,
-            e.seq,
-            kind,
-            format!("lock {name}: unknown mode {}", mode.repr()),
-        )?;
-    }
-    Ok(Some(name.clone()))
-}
-
-/// A lock's record as values, a new one if unseen.
-fn lock_values(s: &State, name: &Value) -> Result<Vec<Value>> {
-    Ok(match s.get(T_LOCKS, &lock_key(name))? {
-        Some(l) => l.to_vec(),
-        None => record(&LOCK, &[name.clone()]),
-    })
-}
-
-fn holders(v: &Value) -> Vec<Value> {
-    v.as_list().map(|l| l.to_vec()).unwrap_or_default()
-}
-
-fn holder_pid(h: &Value) -> Option<i64> {
-    h.as_list()
-        .and_then(|h| h.get(f::holder::PID))
-        .and_then(Value::as_int)
-}
-
-fn holder_field(h: &Value, i: usize) -> &Value {
-    static NIL: Value = Value::Nil;
-    h.as_list().and_then(|h| h.get(i)).unwrap_or(&NIL)
-}
-
-fn holder(pid: Option<i64>, mode: Value, seq: Option<i64>, site: Value, inferred: bool) -> Value {
-    list(record(
-        &HOLDER,
-        &[pid.into(), mode, seq.into(), site, Value::Bool(inferred)],
-    ))
-}
-
-/// Keep the lock with its new holders and waiters, or drop it once nobody holds or waits for it.
-fn store_lock(
-    s: &mut State,
-    lk: &[Value],
-    holders: Vec<Value>,
-    waiters: Vec<Value>,
-    mm: &Value,
-) -> Result<()> {
-    let key = lock_key(&lk[f::lock::NAME]);
-    if holders.is_empty() && waiters.is_empty() {
-        return s.tables[T_LOCKS].delete(&key);
-    }
-    let mm = if mm.is_nil() {
-        lk[f::lock::MM].clone()
-    } else {
-        mm.clone()
-    };
-    s.set(
-        T_LOCKS,
-        key,
-        vec![lk[f::lock::NAME].clone(), list(holders), list(waiters), mm],
-    )
-}
-
-/// The lock an acquire or release names; the common case (a name and a known mode) skips `lock_name`'s checks.
-fn named_lock(s: &mut State, e: &Ev, kind: &str) -> Result<Option<Vec<Value>>> {
-    let (name, mode) = (e.v(0), e.v(1));
-    if !name.truthy() || (!mode.is_nil() && !one_of(mode, LOCK_MODES)) {
-        match lock_name(s, e, kind)? {
-            Some(name) => return lock_values(s, &name).map(Some),
-            None => return Ok(None),
-        }
-    }
-    lock_values(s, name).map(Some)
-}
-
-fn on_lock_acquire(s: &mut State, e: &Ev) -> Result<()> {
-    let Some(lk) = named_lock(s, e, "lock_acquire")? else {
-        return Ok(());
-    };
-    let w = Value::str("w");
-    let mode = e.v(1).or(&w).clone();
-    let mut hs = holders(&lk[f::lock::HOLDERS]);
-    if !hs.is_empty() {
-        let seen: Vec<&Value> = hs
-            .iter()
-            .filter(|h| !holder_field(h, f::holder::INFERRED).truthy() && holder_pid(h) != e.pid)
-            .collect();
-        if !seen.is_empty()
-            && (mode == w || seen.iter().any(|h| *holder_field(h, f::holder::MODE) == w))
-        {
-            let others: Vec<String> = seen
-                .iter()
-                .map(|h| holder_field(h, f::holder::PID).to_string())
-                .collect();
-            let msg = format!(
-                "{} took {} ({mode}) while {} held it",
-                show(e.pid),
-                lk[0],
-                others.join(", ")
-            );
-            anomaly(s, e.seq, "lock_acquire", msg)?;
-        }
-        // an acquisition supersedes a holding only inferred from an older dump
-        hs.retain(|h| !(holder_pid(h) == e.pid && holder_field(h, f::holder::INFERRED).truthy()));
-    }
-    hs.push(holder(
-        e.pid,
-        mode,
-        e.seq,
-        e.v(2).clone(),
-        e.inferred("lock"),
-    ));
-    let mut waiters = holders(&lk[f::lock::WAITERS]);
-    waiters.retain(|w| holder_pid(w) != e.pid); // its wait is over
-    store_lock(s, &lk, hs, waiters, e.v(3))
-}
-
-fn on_lock_contended(s: &mut State, e: &Ev) -> Result<()> {
-    let Some(name) = lock_name(s, e, "lock_contended")? else {
-        return Ok(());
-    };
-    let lk = lock_values(s, &name)?;
-    let mut waiters = holders(&lk[f::lock::WAITERS]);
-    if waiters.iter().any(|w| holder_pid(w) == e.pid) {
-        return Ok(());
-    }
-    let mode = e.v(1).or(&Value::str("w")).clone();
-    waiters.push(holder(
-        e.pid,
-        mode,
-        e.seq,
-        e.v(2).clone(),
-        e.inferred("lock"),
-    ));
-    store_lock(s, &lk, holders(&lk[f::lock::HOLDERS]), waiters, e.v(3))
-}
-
-/// Releases the latest holding by the pid; from a task that only waited, it ends the wait (a failed try).
-fn on_lock_release(s: &mut State, e: &Ev) -> Result<()> {
-    let Some(lk) = named_lock(s, e, "lock_release")? else {
-        return Ok(());
-    };
-    let mut hs = holders(&lk[f::lock::HOLDERS]);
-    let waiters = holders(&lk[f::lock::WAITERS]);
-    if let Some(i) = hs.iter().rposition(|h| holder_pid(h) == e.pid) {
-        hs.remove(i);
-        return store_lock(s, &lk, hs, waiters, &Value::Nil);
-    }
-    if waiters.iter().any(|w| holder_pid(w) == e.pid) {
-        let waiters = waiters
-            .into_iter()
-            .filter(|w| holder_pid(w) != e.pid)
-            .collect();
-        return store_lock(s, &lk, hs, waiters, &Value::Nil);
-    }
-    anomaly(
-        s,
-        e.seq,
-        "lock_release",
-        format!("{} released {}, which it did not hold", show(e.pid), lk[0]),
-    )
-}
-
-fn on_lock_held(s: &mut State, e: &Ev) -> Result<()> {
-    let Some(name) = lock_name(s, e, "lock_held")? else {
-        return Ok(());
-    };
-    if e.pid.is_none() {
-        return Ok(());
-    }
-    update_task(s, e.seq, e.pid, &[(f::task::COMM, e.v(4))])?;
-    let lk = lock_values(s, &name)?;
-    let mut hs = holders(&lk[f::lock::HOLDERS]);
-    if hs.iter().any(|h| holder_pid(h) == e.pid) {
-        return Ok(()); // a later dump showing the same holding again
-    }
-    hs.push(holder(e.pid, e.v(1).clone(), e.seq, e.v(2).clone(), true));
-    store_lock(s, &lk, hs, holders(&lk[f::lock::WAITERS]), &Value::Nil)
-}
-
-// -- flags ------------------------------------------------------------------------------------------------------
-
 pub(super) fn names(v: &Value) -> Vec<Value> {
     v.as_list().map(|l| l.to_vec()).unwrap_or_default()
 }
 
-fn with_flag(
+pub(super) fn with_flag(
     flags: &Value,
     inferred: &Value,
     flag: &Value,
@@ -451,7 +244,7 @@ fn with_flag(
     (list(fl), list(inf))
 }
 
-fn mm_id(s: &State, e: &Ev) -> Result<Option<i64>> {
+pub(super) fn mm_id(s: &State, e: &Ev) -> Result<Option<i64>> {
     let mm = e.v(2);
     if !mm.is_nil() {
         return Ok(mm.as_int());
@@ -463,7 +256,7 @@ fn mm_id(s: &State, e: &Ev) -> Result<Option<i64>> {
     }))
 }
 
-fn on_flag(s: &mut State, e: &Ev, on: bool) -> Result<()> {
+pub(super) fn on_flag(s: &mut State, e: &Ev, on: bool) -> Result<()> {
     let kind = if on { "flag_set" } else { "flag_clear" };
     let flag = e.v(0);
     if !flag.truthy() {
@@ -529,216 +322,6 @@ fn on_flag(s: &mut State, e: &Ev, on: bool) -> Result<()> {
 }
 
 // -- memory -----------------------------------------------------------------------------------------------------
-
-fn on_alloc(s: &mut State, e: &Ev) -> Result<()> {
-    let outcome = e.v(2);
-    if !outcome.is_nil() && !one_of(outcome, ALLOC_OUTCOMES) {
-        let msg = format!(
-            "allocation by {}: unknown outcome {}",
-            show(e.pid),
-            outcome.repr()
-        );
-        anomaly(s, e.seq, "alloc", msg)?;
-    }
-    let Some(pid) = e.pid else { return Ok(()) };
-    let mut t = task_values(s, pid)?;
-    t[f::task::ALLOC] = list(vec![
-        e.v(0).clone(),
-        e.v(1).clone(),
-        outcome.clone(),
-        e.v(3).clone(),
-    ]);
-    t[f::task::SINCE] = e.seq.into();
-    s.set(T_TASKS, Key::Int(pid), t)
-}
-
-/// How zone events name a zone: (node, zone name); a non-NUMA log says no node, which is node 0.
-pub fn zone_key(node: &Value, zone: &Value) -> Key {
-    let node = if node.truthy() {
-        node.as_int().unwrap_or(0)
-    } else {
-        0
-    };
-    let zone = match zone {
-        Value::Str(z) if !z.is_empty() => z.clone(),
-        z if z.truthy() => Str::from(z.to_string()),
-        _ => Str::from("?"),
-    };
-    Key::Zone(node, zone)
-}
-
-/// `rec` with each said change, and `since` (at `since`) set to this event.
-fn updated(rec: &mut [Value], since: usize, seq: Option<i64>, changes: &[(usize, Value)]) {
-    for (i, v) in changes {
-        if !v.is_nil() {
-            rec[*i] = v.clone();
-        }
-    }
-    rec[since] = seq.into();
-}
-
-fn on_zone(s: &mut State, e: &Ev) -> Result<()> {
-    let key = zone_key(e.v(0), e.v(1));
-    let Key::Zone(node, name) = &key else {
-        unreachable!()
-    };
-    let mut z = match s.get(T_ZONES, &key)? {
-        Some(z) => z.to_vec(),
-        None => record(&ZONE, &[Value::Int(*node), Value::Str(name.clone())]),
-    };
-    let reserve = match e.v(7) {
-        Value::Nil => Value::Nil,
-        Value::List(l) => Value::List(l.clone()),
-        other => list(vec![other.clone()]),
-    };
-    let changes: Vec<(usize, Value)> = (2..7)
-        .map(|i| (i, e.v(i).clone()))
-        .chain(std::iter::once((7, reserve)))
-        .collect();
-    updated(&mut z, f::zone::SINCE, e.seq, &changes);
-    if let Some(free) = z[f::zone::FREE_KB].as_int().filter(|f| *f < 0) {
-        anomaly(
-            s,
-            e.seq,
-            "zone",
-            format!("zone {node}:{name} free memory below zero ({free} kB)"),
-        )?;
-    }
-    s.set(T_ZONES, key, z)
-}
-
-fn on_memcg(s: &mut State, e: &Ev) -> Result<()> {
-    let path = e.v(0).or(&Value::str("/")).clone();
-    let key = lock_key(&path);
-    let mut m = match s.get(T_MEMCGS, &key)? {
-        Some(m) => m.to_vec(),
-        None => record(&MEMCG, &[path]),
-    };
-    let changes: Vec<(usize, Value)> = (1..4).map(|i| (i, e.v(i).clone())).collect();
-    updated(&mut m, f::memcg::SINCE, e.seq, &changes);
-    s.set(T_MEMCGS, key, m)
-}
-
-/// A new summary replaces the last one whole: a counter this one lacks is unknown now, not unchanged.
-fn on_meminfo(s: &mut State, e: &Ev) -> Result<()> {
-    let names = super::schema::fields_of(kind::MEMINFO);
-    let counters: Vec<Value> = names
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !e.v(*i).is_nil())
-        .map(|(i, n)| list(vec![Value::str(n), e.v(i).clone()]))
-        .collect();
-    let rec = vec![Value::str("global"), list(counters), e.seq.into()];
-    s.set(T_MEMINFO, Key::Str(Str::from("global")), rec)
-}
-
-// -- the OOM killer ---------------------------------------------------------------------------------------------
-
-pub(super) fn set_oom(s: &mut State, rec: Vec<Value>) -> Result<()> {
-    let index = rec[f::oom::INDEX].as_int().unwrap_or(0);
-    s.set(T_OOMS, Key::Int(index), rec)
-}
-
-fn on_oom_invoke(s: &mut State, e: &Ev) -> Result<()> {
-    let index = s.tables[T_OOMS].len() as i64;
-    let rec = record(
-        &OOM,
-        &[
-            Value::Int(index),
-            e.seq.into(),
-            Value::Int(e.ts),
-            e.pid.into(),
-            e.v(0).clone(),
-            e.v(1).clone(),
-            e.v(3).clone(),
-            e.v(4).clone(),
-        ],
-    );
-    set_oom(s, rec)?;
-    update_task(
-        s,
-        e.seq,
-        e.pid,
-        &[(f::task::COMM, e.v(5)), (f::task::OOM_SCORE_ADJ, e.v(2))],
-    )
-}
-
-fn on_oom_candidate(s: &mut State, e: &Ev) -> Result<()> {
-    update_task(
-        s,
-        e.seq,
-        e.pid,
-        &[
-            (f::task::TGID, e.v(0)),
-            (f::task::COMM, e.v(7)),
-            (f::task::OOM_SCORE_ADJ, e.v(6)),
-        ],
-    )?;
-    if let Some(last) = s.last_oom()? {
-        let mut last = last.to_vec();
-        last[f::oom::CANDIDATES] = Value::Int(last[f::oom::CANDIDATES].as_int().unwrap_or(0) + 1);
-        set_oom(s, last)?;
-    }
-    Ok(())
-}
-
-/// Ends the current invocation without a kill. A log that starts after the report's header gets the invocation
-/// it implies, so the ending is not lost, and an anomaly saying so.
-fn on_oom_end(s: &mut State, e: &Ev) -> Result<()> {
-    let (outcome, reason) = (e.v(0), e.v(1));
-    if !one_of(outcome, OOM_END_OUTCOMES) {
-        anomaly(
-            s,
-            e.seq,
-            "oom_end",
-            format!(
-                "OOM ended by {}: unknown outcome {}",
-                show(e.pid),
-                outcome.repr()
-            ),
-        )?;
-    }
-    if !reason.is_nil() && !one_of(reason, OOM_END_REASONS) {
-        anomaly(
-            s,
-            e.seq,
-            "oom_end",
-            format!(
-                "OOM ended by {}: unknown reason {}",
-                show(e.pid),
-                reason.repr()
-            ),
-        )?;
-    }
-    let mut last = match s.last_oom()? {
-        Some(l) if !l[f::oom::VICTIMS].truthy() => l.to_vec(),
-        _ => {
-            anomaly(
-                s,
-                e.seq,
-                "oom_end",
-                format!("OOM ended ({outcome}) with no invocation seen before it"),
-            )?;
-            let index = s.tables[T_OOMS].len() as i64;
-            record(
-                &OOM,
-                &[
-                    Value::Int(index),
-                    e.seq.into(),
-                    Value::Int(e.ts),
-                    e.pid.into(),
-                ],
-            )
-        }
-    };
-    if last[f::oom::INVOKER].is_nil() {
-        last[f::oom::INVOKER] = e.pid.into();
-    }
-    last[f::oom::OUTCOME] = outcome.clone();
-    last[f::oom::REASON] = reason.clone();
-    set_oom(s, last)?;
-    update_task(s, e.seq, e.pid, &[(f::task::COMM, e.v(2))])
-}
 
 /// The kind name of an anomaly's event, for callers that format their own.
 pub fn kind_label(id: u8) -> &'static str {

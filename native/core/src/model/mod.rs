@@ -2,6 +2,9 @@
 
 pub mod apply;
 pub mod event;
+mod locks;
+mod memory;
+mod ooms;
 pub mod schema;
 pub mod state;
 pub mod table;
@@ -10,6 +13,7 @@ mod victims;
 
 pub use apply::{apply, apply_only, Ev};
 pub use event::{Event, Src};
+pub use memory::zone_key;
 pub use state::State;
 pub use table::{Key, Page, PageRef, Rec, Table};
 pub use value::{Str, Value};

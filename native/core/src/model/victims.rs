@@ -17,7 +17,8 @@
 //! time), not the reaper event's instant. A victim first named by `oom_victim` (mark_oom_victim with no kill
 //! seen: a dying task given the reserves by `task_will_free_mem`, 4.9 → 6.x) is `marked`, not killed.
 
-use super::apply::{anomaly, list, names, one_of, set_oom, update_task, Ev};
+use super::apply::{anomaly, list, names, one_of, update_task, Ev};
+use super::ooms::set_oom;
 use super::schema::{MAX_OOM_REAP_RETRIES, REAPER_ATTEMPT_OUTCOMES, REAPER_DONE_OUTCOMES};
 use super::state::{f, record, State, T_TASKS, T_VICTIMS, VICTIM};
 use super::table::{Key, Rec};

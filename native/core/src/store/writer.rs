@@ -23,11 +23,11 @@ use super::overview::OverviewWriter;
 use super::tracker::{StateTracker, Tracked};
 use super::tuning::Tuning;
 use crate::error::{Error, Result};
-use crate::model::apply::zone_key;
 use crate::model::schema::{kind, KINDS};
 use crate::model::state::TABLES;
 use crate::model::table::Key;
 use crate::model::value::{Str, Value};
+use crate::model::zone_key;
 use crate::model::Event;
 
 const DICTIONARY_SHARES: &[(u8, usize)] = &[(EVENTS, 128 << 10), (POSTINGS, 32 << 10)];
