@@ -40,3 +40,37 @@ class ProgressLine:
     def close(self) -> None:
         self.stream.write("\r\x1b[K")
         self.stream.flush()
+
+
+class ProgressBar:
+    """Callable with (items done, bytes done) after each item of a known number of items and bytes: a bar, the
+    percentage of the bytes, the items, how much and how fast; the same redraw rule as ``ProgressLine``."""
+
+    WIDTH = 24
+
+    def __init__(self, label: str, items: int, total: int, noun: str = "files", stream: TextIO | None = None) -> None:
+        self.label, self.items, self.total, self.noun = label, items, total, noun
+        self.stream = stream or sys.stderr
+        self.done = self.done_bytes = 0
+        self._start = self._drawn = time.monotonic()
+
+    def __call__(self, done: int, done_bytes: int) -> None:
+        self.done, self.done_bytes = done, done_bytes
+        now = time.monotonic()
+        if now - self._drawn >= REDRAW_S or done == self.items:
+            self._drawn = now
+            self.stream.write(f"\r{self.text(now)}\x1b[K")
+            self.stream.flush()
+
+    def text(self, now: float | None = None) -> str:
+        elapsed = max((now or time.monotonic()) - self._start, 1e-9)
+        part = self.done_bytes / self.total if self.total else (self.done / self.items if self.items else 1.0)
+        part = min(max(part, 0.0), 1.0)
+        filled = round(part * self.WIDTH)
+        mb = self.done_bytes / 1e6
+        return (f"{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {100 * part:3.0f} % "
+                f"{self.done:,}/{self.items:,} {self.noun}, {mb:,.1f} MB, {mb / elapsed:,.1f} MB/s")
+
+    def close(self) -> None:
+        self.stream.write("\r\x1b[K")
+        self.stream.flush()

@@ -9,7 +9,7 @@ import sys
 import typer
 
 from ..store import TraceError
-from . import convert, diff, explain, record, replay, review, trace
+from . import convert, diff, explain, fleet, record, replay, review, trace
 from .common import UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -33,6 +33,7 @@ app.command()(review.notes)
 app.command()(review.story)
 app.command()(replay.serve)
 app.command("serve-app", hidden=True)(replay.serve_app)
+app.add_typer(fleet.app, name="fleet")
 
 
 def main() -> None:

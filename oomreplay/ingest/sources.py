@@ -77,6 +77,11 @@ class Probe:
             self._chunks = self._decompressed()
         return chain(self._ahead, self._chunks)
 
+    @property
+    def compression(self) -> str | None:
+        """``gzip``, ``xz`` or ``bzip2`` when the input is stored so (by its magic bytes), else None."""
+        return next((label for magic, _, label in _MAGIC if self.raw.startswith(magic)), None)
+
     def _decompressed(self) -> Iterator[bytes]:
         stream, kind = self.stream, "text"
         for magic, opener, label in _MAGIC:
