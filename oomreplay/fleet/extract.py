@@ -181,7 +181,7 @@ class _Fold:
                "anon_rss_kb": parts[0], "file_rss_kb": parts[1], "shmem_rss_kb": parts[2],
                "total_vm_kb": fields.get("total_vm_kb"), "pgtables_kb": fields.get("pgtables_kb"),
                "oom_score_adj": fields.get("oom_score_adj"), "uid": fields.get("uid"),
-               "constraint": fields.get("constraint"), "memcg": fields.get("memcg"),
+               "oom_constraint": fields.get("constraint"), "memcg": fields.get("memcg"),
                "task_memcg": fields.get("task_memcg"), "killer": fields.get("killer"), "outcome": None}
         inc.kill = inc.kill or row
         self.current = None  # the kill ends its report
@@ -243,16 +243,16 @@ class _Fold:
         for inc in self.incidents:
             oom = invocations.get(inc.model) if inc.model is not None else None
             kill = inc.kill
-            constraint = (oom.constraint if oom else None) or (kill["constraint"] if kill else None)
+            constraint = (oom.constraint if oom else None) or (kill["oom_constraint"] if kill else None)
             memcg = (oom.memcg if oom else None) or (kill["memcg"] if kill else None)
             outcome = (oom.outcome if oom else None) or ("killed" if kill else None)
             invoker = oom.invoker if oom else None
             task = state.tasks.get(invoker) if invoker is not None else None
             rows.append({
                 "line": inc.line, "seq": inc.seq, "ts_ns": inc.ts, "incident": inc.number, "implied": not inc.header,
-                "scope": _scope(constraint, memcg, kill, inc), "constraint": constraint, "memcg": memcg,
+                "scope": _scope(constraint, memcg, kill, inc), "oom_constraint": constraint, "memcg": memcg,
                 "invoker": invoker, "invoker_comm": task.comm if task else None,
-                "gfp": oom.gfp if oom else None, "order": oom.order if oom else None,
+                "gfp": oom.gfp if oom else None, "alloc_order": oom.order if oom else None,
                 "end_ns": inc.end_ts, "end_line": inc.end_line, "candidates": oom.candidates if oom else 0,
                 "victim": kill["pid"] if kill else None, "victim_comm": kill["comm"] if kill else None,
                 "outcome": outcome, "reason": oom.reason if oom else None})

@@ -29,7 +29,7 @@ def safe(name: str) -> str:
 def from_path(path: str, root: str | None) -> str:
     """The first directory under ``root`` that holds ``path`` (``logs/web-7/kern.log`` scanned as ``logs``: web-7);
     a file at the top (or given itself) is its name without rotation and compression suffixes."""
-    rel = os.path.relpath(path, root) if root is not None and os.path.isdir(root) else os.path.basename(path)
+    rel = os.path.relpath(path, root) if root is not None else os.path.basename(path)
     parts = rel.split(os.sep)
     if len(parts) > 1 and parts[0] not in (os.curdir, os.pardir):
         return safe(parts[0])
