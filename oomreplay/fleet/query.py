@@ -103,31 +103,50 @@ def _views(con: Any) -> None:
                 "replace(file, '''', '''\\''''') || ''' --seq ' || seq")
 
 
+def _cached(ds: Dataset, listing: dict[str, dict[str, tuple[int, int]]]) -> Any:
+    """A read-only connection to the dataset's cache, refreshed to ``listing`` first if it needs to be; raises
+    ``duckdb.Error`` or ``OSError`` when it cannot be (locked by another refresh, not writable)."""
+    db = duckdb()
+    path = ds.root / CACHE
+    if path.exists():
+        con = db.connect(str(path), read_only=True)
+        if _known(con) == listing:
+            return con
+        con.close()
+    path.parent.mkdir(exist_ok=True)
+    try:
+        con = db.connect(str(path))
+    except db.Error as e:
+        if "lock" in str(e).lower():
+            raise
+        path.unlink(missing_ok=True)  # a cache another DuckDB cannot read: made again
+        con = db.connect(str(path))
+    try:
+        _refresh(con, listing)
+    finally:
+        con.close()
+    return db.connect(str(path), read_only=True)
+
+
+def refresh(dataset: str | os.PathLike) -> bool:
+    """Bring the dataset's cache up to date now (what a scan does once it is committed, so that the next query
+    finds it ready); False when it cannot be written."""
+    ds = Dataset.open(dataset)
+    try:
+        _cached(ds, _listing(ds)).close()
+        return True
+    except (duckdb().Error, OSError):
+        return False
+
+
 def connect(dataset: str | os.PathLike, cache: bool = True) -> Any:
     """A read-only DuckDB connection with the dataset's tables as views (its cache refreshed first)."""
     db = duckdb()
     ds = Dataset.open(dataset)
     listing = _listing(ds)
-    path = ds.root / CACHE
     if cache:
         try:
-            if path.exists():
-                con = db.connect(str(path), read_only=True)
-                if _known(con) == listing:
-                    _views(con)
-                    return con
-                con.close()
-            path.parent.mkdir(exist_ok=True)
-            try:
-                con = db.connect(str(path))
-            except db.Error as e:
-                if "lock" in str(e).lower():
-                    raise
-                path.unlink(missing_ok=True)  # a cache another DuckDB cannot read: made again
-                con = db.connect(str(path))
-            _refresh(con, listing)
-            con.close()
-            con = db.connect(str(path), read_only=True)
+            con = _cached(ds, listing)
             _views(con)
             return con
         except (db.Error, OSError):

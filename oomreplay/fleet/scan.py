@@ -28,7 +28,7 @@ from .schema import EVENT_TABLES, TABLES
 FLUSH_ROWS = 1_000_000
 #: at most this many files are handed to the local workers ahead of the results read back
 AHEAD_PER_JOB = 8
-#: ``--jobs`` starts its processes (about a second: each imports pyarrow) only for at least this many bytes
+#: ``--jobs`` starts its processes (about a second: their server imports pyarrow) only for this many bytes or more
 POOL_FROM_BYTES = 16 << 20
 #: statuses that are a problem with the file (``--strict`` fails on them)
 BAD = ("error", "damaged")
@@ -102,8 +102,13 @@ def local(tasks: list[Task], jobs: int, host_from: str, fmt: str) -> Iterator[di
         for t in tasks:
             yield extract_task(t.path, t.root, host_from, fmt)
         return
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        # the server imports the extraction and pyarrow once, and each worker is a fork of it
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__, "pyarrow"])
+    else:
+        ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
         todo = iter(tasks)
         running = set()
         try:
@@ -140,9 +145,9 @@ def on_dask(tasks: list[Task], client: Any, host_from: str, fmt: str) -> Iterato
 
 def scan(paths: Sequence[str | os.PathLike], dataset: str | os.PathLike, *, host_from: str = "path", jobs: int = 1,
          dask: Any = None, include: Sequence[str] = (), fmt: str = "auto", progress: Progress | None = None,
-         planned: Callable[[int, int], None] | None = None) -> ScanReport:
+         planned: Callable[[int, int], None] | None = None, cache: bool = True) -> ScanReport:
     """Scan ``paths`` into ``dataset`` (made if absent). ``planned`` is told how many files and bytes will be read
-    before the first is; ``progress`` after each."""
+    before the first is; ``progress`` after each. ``cache``: refresh the query cache at the end (``query``)."""
     if host_from not in ("path", "prefix"):
         raise ValueError(f"--host-from {host_from!r}: path or prefix")
     pa = pyarrow()
@@ -211,6 +216,11 @@ def scan(paths: Sequence[str | os.PathLike], dataset: str | os.PathLike, *, host
     ds.commit(files, {"id": scan_id, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "files_read": len(tasks),
                       "new": report.new, "changed": report.changed, "bytes": report.size,
                       "seconds": round(report.seconds, 3)}, replaced)
+    if cache:
+        from .query import refresh
+
+        refresh(dataset)  # the next query finds the cache ready
+    report.seconds = time.perf_counter() - t0
     return report
 
 
