@@ -86,6 +86,9 @@ def scan(
     from ..fleet import _deps
     from ..fleet.scan import scan as run_scan
 
+    for p in paths:
+        if not p.exists():
+            raise UserError(f"{visible(p)}: no such file or directory")
     _deps.pyarrow()
     if dask is not None:
         _deps.distributed()

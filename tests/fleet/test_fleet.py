@@ -189,9 +189,12 @@ def test_bad_files_are_rows_of_files_and_the_scan_goes_on(tmp_path: Path):
     assert got["empty.log"][0] == "error" and "empty" in got["empty.log"][1]
     status, error, kills = got["truncated.log.gz"]
     assert status == "damaged" and "damaged gzip data" in error and kills > 1  # the rows before the damage
-    # --strict: the same scan, exit 2 (a rescan of a bad file reads it again: it is not skipped as unchanged)
+    # --strict: the same scan, exit 2; a path that is not there is refused before anything is read
     r = cli("fleet", "scan", str(tmp_path / "logs"), "-o", str(tmp_path / "strict"), "--strict")
     assert r.returncode == 2 and "3 files with errors" in r.stdout
+    r = cli("fleet", "scan", str(tmp_path / "nowhere"), "-o", str(tmp_path / "none"))
+    assert r.returncode == 2 and "nowhere: no such file or directory" in r.stderr
+    assert not (tmp_path / "none").exists()
 
 
 def test_query_formats_and_the_replay_command(tmp_path: Path):
