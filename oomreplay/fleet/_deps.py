@@ -4,6 +4,8 @@ saying what to install."""
 
 from __future__ import annotations
 
+import importlib
+import sys
 from types import ModuleType
 
 INSTALL = "pip install 'oomreplay[fleet]'"
@@ -14,8 +16,11 @@ class MissingExtra(ImportError):
 
 
 def _load(name: str, package: str) -> ModuleType:
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
     try:
-        return __import__(name, fromlist=["_"])
+        return importlib.import_module(name)
     except ImportError as e:
         raise MissingExtra(f"oomreplay fleet needs {package}, which is not installed ({e}); install the fleet "
                            f"extra: {INSTALL}") from None

@@ -296,7 +296,8 @@ class FileRows:
         pa = pyarrow()
         from .schema import arrow_schema
 
-        out = {name: pa.Table.from_pydict(cols, schema=arrow_schema(name)) for name, cols in self.columns.items()}
+        out = {name: pa.Table.from_pydict(cols, schema=arrow_schema(name)) if cols["file"]
+               else arrow_schema(name).empty_table() for name, cols in self.columns.items()}
         out["files"] = pa.Table.from_pydict({k: [v] for k, v in self.file.items()}, schema=arrow_schema("files"))
         return out
 

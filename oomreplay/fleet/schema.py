@@ -9,6 +9,7 @@ dataset of another version.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 #: bumped on any change to the tables below
@@ -173,6 +174,7 @@ def _arrow_type(pa: Any, name: str) -> Any:
             "bool": pa.bool_(), "timestamp": pa.timestamp("us")}[name]
 
 
+@lru_cache(maxsize=None)
 def arrow_schema(table: str, stored: bool = False) -> Any:
     """The Arrow schema of ``table``; ``stored``: without the partition columns (what a Parquet file holds)."""
     from ._deps import pyarrow
