@@ -58,6 +58,23 @@ def parts(root: Path, table: str) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
+def _stamped(base: str) -> Iterator[tuple[str, int, int]]:
+    """``(path, size, mtime_ns)`` of every Parquet file under ``base``, as ``parts`` chooses them: by ``scandir``,
+    whose entries know whether they are directories, so a dataset of many partitions costs one stat a part."""
+    try:
+        entries = list(os.scandir(base))  # unsorted: the caller keys them by path
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for e in entries:
+        if e.name.startswith((".", "_")):
+            continue
+        if e.is_dir(follow_symlinks=False):
+            yield from _stamped(e.path)
+        elif e.name.endswith(".parquet"):
+            st = e.stat()
+            yield e.path, st.st_size, st.st_mtime_ns
+
+
 def scan_of(part: Path) -> int | None:
     """The scan that wrote one of our parts; None for another engine's."""
     m = _PART.match(part.name)
@@ -109,6 +126,24 @@ class Dataset:
         """Whether a part belongs to the dataset: another engine's, or one of a scan the manifest lists."""
         scan = scan_of(part)
         return scan is None or scan in {s["id"] for s in self.scans}
+
+    def stamps(self, table: str) -> dict[str, tuple[int, int]]:
+        """The committed parts of ``table`` by their resolved paths, each with its size and modification time (what
+        tells a query's cache that a part changed)."""
+        root = self.root.resolve()
+        if table == "files":
+            name = self.manifest.get("files")
+            if not name:
+                return {}
+            st = (root / name).stat()
+            return {str(root / name): (st.st_size, st.st_mtime_ns)}
+        ids = {s["id"] for s in self.scans}
+        out = {}
+        for path, size, mtime in _stamped(str(root / table)):
+            m = _PART.match(os.path.basename(path))
+            if m is None or int(m.group(1)) in ids:
+                out[path] = (size, mtime)
+        return out
 
     def parts(self, table: str) -> list[Path]:
         """The committed Parquet files of ``table`` (the files table: the one the manifest names)."""

@@ -36,14 +36,7 @@ class QueryError(Exception):
 
 
 def _listing(ds: Dataset) -> dict[str, dict[str, tuple[int, int]]]:
-    out: dict[str, dict[str, tuple[int, int]]] = {}
-    for table in TABLES:
-        found = {}
-        for part in ds.parts(table):
-            st = part.stat()
-            found[str(part.resolve())] = (st.st_size, st.st_mtime_ns)
-        out[table] = found
-    return out
+    return {table: ds.stamps(table) for table in TABLES}
 
 
 def _known(con: Any) -> dict[str, dict[str, tuple[int, int]]] | None:
