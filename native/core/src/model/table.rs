@@ -177,6 +177,13 @@ impl Table {
         }
     }
 
+    /// Load this lazy table's pages through `source` from now on (the same pages, another handle on the reader).
+    pub fn set_source(&mut self, source: Arc<dyn PageSource>) {
+        if self.source.is_some() {
+            self.source = Some(source);
+        }
+    }
+
     /// A table whose pages are all still in the file: `unread` says where each is, `source` loads them.
     pub fn lazy(
         paging: Paging,
