@@ -108,9 +108,8 @@ pub struct LogConverter {
     pub unparsed_count: u64,
     /// lines kept as text because a number on them does not fit an i64 (Python's int has no bound)
     pub overflow: Vec<i64>,
-    /// lines whose events were lost because a hold was started over another (Python's converter loses them
-    /// too: `_start_hold` drops the event held and those behind it; kept in step, and listed here)
-    pub dropped: Vec<i64>,
+    /// a hold's events ended by another hold starting (`start_hold`), waiting to go out before the new line's
+    pub(super) superseded: Vec<Event>,
     /// Whether a message goes to the families only when it may be one of theirs (`may_be_family`): a shortcut
     /// that must change nothing, which the tests check by turning it off.
     pub prefilter: bool,
@@ -146,7 +145,7 @@ impl LogConverter {
             unparsed: Vec::new(),
             unparsed_count: 0,
             overflow: Vec::new(),
-            dropped: Vec::new(),
+            superseded: Vec::new(),
             prefilter: true,
             reaper_rounds: Default::default(),
         }
@@ -158,6 +157,18 @@ impl LogConverter {
             .filter(|&k| self.counts[k as usize] > 0)
             .map(|k| (kind_name(k), self.counts[k as usize]))
             .collect()
+    }
+
+    /// What a user should hear about the input, one sentence each, the lines named (as the ftrace report's).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(first) = self.overflow.first() {
+            out.push(format!(
+                "{} line(s) hold a number too large to keep (first at line {first}); kept as text",
+                self.overflow.len()
+            ));
+        }
+        out
     }
 
     pub(super) fn count_logs(&mut self, n: usize) {
@@ -250,6 +261,7 @@ impl LogConverter {
             self.parse(msg, &p.text, ts, src, &mut new, &mut started);
             started = started || (!had && self.hold.is_some());
         }
+        out.append(&mut self.superseded);
         if self.hold.is_some() && !started {
             self.held.append(&mut new);
         } else {
