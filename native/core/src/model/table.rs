@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
+use super::digest;
 use super::value::{Str, Value};
 use crate::error::Result;
 
@@ -144,6 +145,9 @@ pub struct Table {
     /// The writer's tables: for every key written since the last keyframe, its value at that keyframe (None:
     /// absent then). Exactly what the keyframe's working set stores, so the writer never copies its state.
     pub dirty: Option<HashMap<Key, Option<Rec>>>,
+    /// The explorer's tables: the wrapping sum of every entry's hash (`digest::entry`), kept up to date by `set`
+    /// and `delete`, so a state's fingerprint costs nothing to take. None in every other table.
+    digest: Option<u64>,
 }
 
 impl std::fmt::Debug for Table {
@@ -166,7 +170,27 @@ impl Table {
             source: None,
             unread: None,
             dirty: None,
+            digest: None,
         }
+    }
+
+    /// A table that keeps its digest (see `digest`): the explorer's, which fingerprints every state it reaches.
+    pub fn hashed(paging: Paging) -> Table {
+        Table {
+            digest: Some(0),
+            ..Table::new(paging)
+        }
+    }
+
+    /// The wrapping sum of every entry's hash: kept by a `hashed` table, computed from the records otherwise.
+    pub fn digest(&self) -> Result<u64> {
+        if let Some(d) = self.digest {
+            return Ok(d);
+        }
+        Ok(self
+            .items()?
+            .iter()
+            .fold(0u64, |d, (k, r)| d.wrapping_add(digest::entry(k, r))))
     }
 
     /// The writer's table (`dirty` kept).
@@ -191,6 +215,7 @@ impl Table {
             source: Some(source),
             unread: Some(unread),
             dirty: None,
+            digest: None,
         }
     }
 
@@ -293,6 +318,10 @@ impl Table {
     }
 
     pub fn set(&mut self, key: Key, rec: Rec) -> Result<()> {
+        if let Some(d) = self.digest {
+            let old = self.get(&key)?.map_or(0, |o| digest::entry(&key, &o));
+            self.digest = Some(d.wrapping_sub(old).wrapping_add(digest::entry(&key, &rec)));
+        }
         let p = self.paging.page_of(&key);
         if let Some(dirty) = &self.dirty {
             // the writer's tables hold only plain pages
@@ -374,6 +403,11 @@ impl Table {
     }
 
     pub fn delete(&mut self, key: &Key) -> Result<()> {
+        if let Some(d) = self.digest {
+            if let Some(old) = self.get(key)? {
+                self.digest = Some(d.wrapping_sub(digest::entry(key, &old)));
+            }
+        }
         let p = self.paging.page_of(key);
         if self.dirty.is_some() {
             let Some(Slot::Loaded(page)) = self.pages.get_mut(&p) else {
@@ -661,6 +695,26 @@ mod tests {
             a.changed_keys(&b).unwrap(),
             Some(vec![Key::Int(1), Key::Int(40)])
         );
+    }
+
+    #[test]
+    fn a_kept_digest_is_the_computed_one_whatever_the_order() {
+        let mut a = Table::hashed(Paging::Int);
+        a.set(Key::Int(1), rec("a")).unwrap();
+        a.set(Key::Int(40), rec("x")).unwrap();
+        a.set(Key::Int(1), rec("b")).unwrap();
+        let mut b = Table::hashed(Paging::Int);
+        b.set(Key::Int(7), rec("z")).unwrap();
+        b.set(Key::Int(40), rec("x")).unwrap();
+        b.set(Key::Int(1), rec("b")).unwrap();
+        b.delete(&Key::Int(7)).unwrap();
+        let mut plain = Table::new(Paging::Int);
+        plain.set(Key::Int(40), rec("x")).unwrap();
+        plain.set(Key::Int(1), rec("b")).unwrap();
+        assert_eq!(a.digest().unwrap(), b.digest().unwrap());
+        assert_eq!(a.digest().unwrap(), plain.digest().unwrap());
+        b.set(Key::Int(1), rec("c")).unwrap();
+        assert_ne!(a.digest().unwrap(), b.digest().unwrap());
     }
 
     #[test]
