@@ -72,7 +72,10 @@ def explore(
     failed = e.failed()
     if check and failed:
         for v in failed:
-            where = f": witness {out / f'outcome-{v.witness.number}.toml'}" if out and v.witness else ""
+            where = ""
+            if v.witness is not None:
+                where = (f"; witness: {out / f'outcome-{v.witness.number}.toml'}" if out else
+                         f"; witness: outcome {v.witness.number} (--replay {v.witness.number} opens it)")
             typer.echo(visible(f"oomreplay: check failed: {v.expect.kind} {{ {v.where_text()} }} "
                                f"({scenario}:{v.expect.line}): {v.why}{where}"), err=True)
         raise typer.Exit(1)

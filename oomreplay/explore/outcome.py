@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from .._util.plural import count
+from .._util.tomlwrite import value
 from ..ingest.scenario_actors import ActorScenario, Expect
 
 
@@ -89,7 +90,7 @@ class Verdict(NamedTuple):
     witness: OutcomeClass | None  # the class that breaks it (forbid) or proves it (exists)
 
     def where_text(self) -> str:
-        return ", ".join(f"{k} = {v!r}" for k, v in self.expect.where.items()).replace("'", '"')
+        return ", ".join(f"{k} = {value(v)}" for k, v in self.expect.where.items())
 
 
 def check(expects: list[Expect], found: list[OutcomeClass], exhaustive: bool) -> list[Verdict]:

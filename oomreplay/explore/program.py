@@ -97,6 +97,8 @@ def program(scn: ActorScenario) -> dict[str, Any]:
             op = dict(s.op, guard=s.guard)
             if op["op"] == "alloc":
                 op["reserve"] = reserve(op["gfp"], v)
+            if op["op"] == "kill" and op["retry"] is not None:
+                op["retry"] = dict(op["retry"], reserve=reserve(op["retry"]["gfp"], v))
             steps.append(op)
         actors.append({"name": a.name, "pid": a.pid, "steps": steps})
     tasks = scn.tasks.values()

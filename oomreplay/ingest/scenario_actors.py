@@ -23,9 +23,10 @@ from .scenario_compiler import STEPS, _COMMON, _Compiler
 
 #: Step types an actor may use: the compiler's, less the reaper's (it is built in), and ``done``.
 ACTOR_STEPS = {k: v for k, v in STEPS.items() if not k.startswith("reaper_") and k != "oom_end"} | {"done": ()}
-#: Keys an actor's step takes beyond the fixed form's: its guard, and for an allocation the watermark it is
-#: checked against and its zone.
-_ACTOR_KEYS = {"alloc": ("watermark", "zone")}
+#: Keys an actor's step takes beyond the fixed form's: its guard; for an allocation the watermark it is checked
+#: against and its zone; for the OOM killer's own choice, one more allocation attempt (``retry`` = a watermark,
+#: with its order and gfp) after choosing and before killing.
+_ACTOR_KEYS = {"alloc": ("watermark", "zone"), "kill": ("retry", "order", "gfp")}
 WATERMARKS = ("min", "low", "high")
 #: What each guard condition is made of: its leading key, then the keys it may add.
 GUARDS: dict[str, tuple[str, ...]] = {
@@ -79,6 +80,8 @@ class ActorScenario(NamedTuple):
 
 class _Parser(_Compiler):
     """The compiler's declarations and checks, with steps collected as ops instead of applied."""
+
+    actor_task: str | None = None  # the task of the actor whose steps are being read
 
     def guard(self, raw: Any, actor_task: str | None) -> list[dict[str, Any]]:
         conds = raw if isinstance(raw, list) else [raw]
@@ -163,10 +166,20 @@ class _Parser(_Compiler):
             return self._alloc(step)
         if do == "kill":
             victim = self.task(step)[1] if step.get("task") is not None else None
-            return {"op": "kill", "victim": victim, "points": step.get("points")}
+            return {"op": "kill", "victim": victim, "points": step.get("points"), "retry": self._retry(step, victim)}
         if do == "done":
             return {"op": "done"}
         return {"op": "emit", "events": self.collect(step)}
+
+    def _retry(self, step: dict[str, Any], victim: int | None) -> dict[str, Any] | None:
+        level = step.get("retry")
+        if level is None:
+            return None
+        if level not in WATERMARKS or victim is not None or self.actor_task is None:
+            self.fail(f"retry is a watermark ({', '.join(WATERMARKS)}), for the OOM killer's own choice (no task) "
+                      f"in an actor that is a task")
+        return {"pid": self.tasks[self.actor_task]["pid"], "order": step.get("order", 0), "gfp": step.get("gfp"),
+                "level": level}
 
     def _alloc(self, step: dict[str, Any]) -> dict[str, Any]:
         _, pid = self.task(step)
@@ -200,6 +213,7 @@ class _Parser(_Compiler):
         if not isinstance(steps, list) or not steps:
             self.fail(f"actor {name!r} has no [[actor.step]]")
         lines = self.lines.headers.get("actor.step", [])
+        self.actor_task = task
         out = []
         for j, raw in enumerate(steps):
             self.line = lines[first + j] if first + j < len(lines) else line
@@ -304,7 +318,7 @@ def _fixed_actor(p: _Parser, declared: int) -> Actor:
     for line, step in p._table("step"):
         events = [e for e in by_line.get(line, []) if e.kind not in ("mark", "note")]
         kill = next((e for e in events if e.kind == "oom_kill"), None)
-        op = {"op": "kill", "victim": kill.pid, "points": kill.get("points")} if kill is not None and len(
+        op = {"op": "kill", "victim": kill.pid, "points": kill.get("points"), "retry": None} if kill is not None and len(
             events) == 1 else {"op": "emit", "events": events}
         steps.append(ActorStep(line, step, op, []))
     return Actor("steps", None, None, p.lines.table("step", 0), steps)

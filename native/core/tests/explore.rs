@@ -197,6 +197,7 @@ fn a_kill_before_or_after_memory_comes_back_makes_two_classes() {
                     step(Op::Kill {
                         victim: Some(3),
                         points: Value::Int(5),
+                        retry: None,
                     }),
                 ],
             ),
@@ -273,6 +274,7 @@ fn the_reaper_reaps_or_gives_up_depending_on_the_lock_holder() {
                 vec![step(Op::Kill {
                     victim: None,
                     points: Value::Nil,
+                    retry: None,
                 })],
             ),
         ],

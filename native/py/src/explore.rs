@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use oomreplay_core::explore::program::{
     Actor, Candidate, Cond, Ending, FlagOp, Holder, Level, LockRef, Op, Program, ReaperRules,
-    Reserve, Rules, Step,
+    Reserve, Retry, Rules, Step,
 };
 use oomreplay_core::explore::{explore as search, Report, Who};
 use oomreplay_core::model::table::Key;
@@ -146,10 +146,25 @@ fn op(py: Python<'_>, d: &Bound<'_, PyAny>) -> PyResult<Op> {
             zone: zone(opt(d, "zone")?),
             then: events(py, &item(d, "then")?)?,
         },
-        "kill" => Op::Kill {
-            victim: opt(d, "victim")?,
-            points: from_py(&item(d, "points")?)?,
-        },
+        "kill" => {
+            let r = item(d, "retry")?;
+            let retry = if r.is_none() {
+                None
+            } else {
+                Some(Retry {
+                    pid: req(&r, "pid")?,
+                    order: req(&r, "order")?,
+                    gfp: from_py(&item(&r, "gfp")?)?,
+                    level: level(&req::<String>(&r, "level")?)?,
+                    reserve: reserve(&item(&r, "reserve")?)?,
+                })
+            };
+            Op::Kill {
+                victim: opt(d, "victim")?,
+                points: from_py(&item(d, "points")?)?,
+                retry,
+            }
+        }
         "done" => Op::Done,
         other => return Err(bad(&format!("unknown step {other:?}"))),
     })

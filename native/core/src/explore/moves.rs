@@ -240,15 +240,36 @@ pub fn actor_move(prog: &Program, node: &Node, i: usize, keep: bool) -> Result<O
         Op::Kill {
             victim: Some(v),
             points,
+            ..
         } => {
             kill(&mut next, prog, *v, points.clone(), &mut events)?;
             "kill"
         }
         Op::Kill {
             victim: None,
-            points: _,
+            retry,
+            ..
         } => match choose(node, prog)? {
             Choice::Kill(v, points) => {
+                if let Some(r) = retry {
+                    let ok = alloc_ok(node, prog, r.pid, r.order, r.level, r.reserve, None)?;
+                    let outcome = Value::str(if ok { "ok" } else { "fail" });
+                    let fields = [
+                        ("order", Value::Int(r.order)),
+                        ("gfp", r.gfp.clone()),
+                        ("outcome", outcome),
+                    ];
+                    next.emit(event(kind::ALLOC, Some(r.pid), &fields), &mut events)?;
+                    if ok {
+                        return Ok(Some(Moved {
+                            node: next,
+                            what: "spared",
+                            step: Some(pc),
+                            victim: Some(v),
+                            events,
+                        }));
+                    }
+                }
                 kill(&mut next, prog, v, Value::Int(points), &mut events)?;
                 "kill"
             }

@@ -96,9 +96,22 @@ pub enum Op {
     Kill {
         victim: Option<i64>,
         points: Value,
+        retry: Option<Retry>,
     },
     /// the actor's list ends here
     Done,
+}
+
+/// One more allocation attempt after the OOM killer has chosen its victim and before it kills it (the fix
+/// proposed in the seed thread): the kill is made only if it fails. Selection, attempt and kill are one move,
+/// as under `oom_lock`.
+#[derive(Clone, Debug)]
+pub struct Retry {
+    pub pid: i64,
+    pub order: i64,
+    pub gfp: Value,
+    pub level: Level,
+    pub reserve: Reserve,
 }
 
 #[derive(Clone, Debug)]

@@ -256,8 +256,15 @@ impl Builder<'_> {
                 self.killed(&mut fp, *v);
                 true
             }
-            Op::Kill { victim: None, .. } => {
+            Op::Kill {
+                victim: None,
+                retry,
+                ..
+            } => {
                 self.kill_common(&mut fp);
+                if let Some(r) = retry {
+                    self.w(&mut fp, Res::Task(r.pid));
+                }
                 for c in self.prog.candidates.clone() {
                     self.killed(&mut fp, c.pid);
                 }
