@@ -168,12 +168,13 @@ pub enum Choice {
 /// abort; exited tasks, `oom_score_adj` −1000 and mms with the skip flag are passed over; the highest badness
 /// wins, a later candidate winning a tie (`points < chosen_points` goes to the next task).
 pub fn choose(node: &Node, prog: &Program) -> Result<Choice> {
-    for v in node.victims()? {
+    for v in &node.victims()? {
         let pid = v[f::victim::PID].as_int().unwrap_or(-1);
         if !node.exited(pid)? && !ended(node, prog, pid)? {
             return Ok(Choice::Wait(pid));
         }
     }
+    let victims = node.victims()?;
     let mut best: Option<(i64, i64)> = None;
     for c in &prog.candidates {
         let Some(t) = node.task(c.pid)? else { continue };
@@ -181,8 +182,7 @@ pub fn choose(node: &Node, prog: &Program) -> Result<Choice> {
             continue;
         }
         let mm = node.mm_of(c.pid)?;
-        let is_victim = node
-            .victims()?
+        let is_victim = victims
             .iter()
             .any(|v| v[f::victim::MM].as_int() == Some(mm));
         if is_victim || skip_set(node, prog, c.pid)? {

@@ -153,7 +153,7 @@ impl Node {
     }
 
     pub fn victims(&self) -> Result<Vec<crate::model::Rec>> {
-        self.model.tables[T_VICTIMS].values()
+        values(&self.model.tables[T_VICTIMS])
     }
 
     /// A lock's holders and waiters as (pid, write) pairs; both empty when nobody has it.
@@ -169,7 +169,7 @@ impl Node {
 
     /// The lock of mm `mm` whose name is one of `names` (the model keys locks by name), if anyone has it.
     pub fn mm_lock(&self, mm: i64, names: &[Str]) -> Result<Option<Str>> {
-        for lk in self.model.tables[T_LOCKS].values()? {
+        for lk in values(&self.model.tables[T_LOCKS])? {
             let name = lk[f::lock::NAME].as_str().unwrap_or("");
             if lk[f::lock::MM].as_int() == Some(mm) && names.iter().any(|n| &**n == name) {
                 return Ok(Some(Str::from(name)));
@@ -192,8 +192,19 @@ impl Node {
     }
 
     pub fn zone_keys(&self) -> Result<Vec<Key>> {
-        self.model.tables[T_ZONES].keys()
+        Ok(match self.model.tables[T_ZONES].resident() {
+            Some(it) => it.map(|(k, _)| k.clone()).collect(),
+            None => self.model.tables[T_ZONES].keys()?,
+        })
     }
+}
+
+/// A table's records: straight from its pages (the explorer's tables are all in memory).
+fn values(t: &crate::model::Table) -> Result<Vec<crate::model::Rec>> {
+    Ok(match t.resident() {
+        Some(it) => it.map(|(_, r)| r.clone()).collect(),
+        None => t.values()?,
+    })
 }
 
 fn has(flags: &Value, flag: &str) -> bool {

@@ -138,7 +138,8 @@ pub enum Slot {
 #[derive(Clone)]
 pub struct Table {
     paging: Paging,
-    pages: BTreeMap<i64, Slot>,
+    /// shared between copies until one writes (a state copied per search branch copies nine pointers)
+    pages: Arc<BTreeMap<i64, Slot>>,
     len: usize,
     source: Option<Arc<dyn PageSource>>,
     unread: Option<Arc<dyn UnreadIndex>>,
@@ -165,7 +166,7 @@ impl Table {
     pub fn new(paging: Paging) -> Table {
         Table {
             paging,
-            pages: BTreeMap::new(),
+            pages: Arc::new(BTreeMap::new()),
             len: 0,
             source: None,
             unread: None,
@@ -210,7 +211,7 @@ impl Table {
     ) -> Table {
         Table {
             paging,
-            pages: BTreeMap::new(),
+            pages: Arc::new(BTreeMap::new()),
             len,
             source: Some(source),
             unread: Some(unread),
@@ -257,13 +258,15 @@ impl Table {
             };
             match r {
                 Some(r) => {
-                    self.pages
+                    Arc::make_mut(&mut self.pages)
                         .insert(p, Slot::Lazy(Arc::new(Lazy::new(r, BTreeMap::new()))));
                 }
                 None => return Ok(None),
             }
         }
-        Ok(self.pages.get_mut(&p).filter(|s| !matches!(s, Slot::Gone)))
+        Ok(Arc::make_mut(&mut self.pages)
+            .get_mut(&p)
+            .filter(|s| !matches!(s, Slot::Gone)))
     }
 
     fn source(&self) -> &dyn PageSource {
@@ -338,8 +341,7 @@ impl Table {
             if old.is_none() {
                 self.len += 1;
             }
-            let slot = self
-                .pages
+            let slot = Arc::make_mut(&mut self.pages)
                 .entry(p)
                 .or_insert_with(|| Slot::Loaded(Arc::new(Page::new())));
             if let Slot::Loaded(page) = slot {
@@ -350,7 +352,7 @@ impl Table {
         let source = self.source.clone();
         let grew = match self.slot_mut(p)? {
             None => {
-                self.pages
+                Arc::make_mut(&mut self.pages)
                     .insert(p, Slot::Loaded(Arc::new(Page::from([(key, rec)]))));
                 true
             }
@@ -410,7 +412,7 @@ impl Table {
         }
         let p = self.paging.page_of(key);
         if self.dirty.is_some() {
-            let Some(Slot::Loaded(page)) = self.pages.get_mut(&p) else {
+            let Some(Slot::Loaded(page)) = Arc::make_mut(&mut self.pages).get_mut(&p) else {
                 return Ok(());
             };
             let Some(old) = Arc::make_mut(page).remove(key) else {
@@ -421,7 +423,7 @@ impl Table {
             dirty.entry(key.clone()).or_insert(Some(old));
             self.len -= 1;
             if empty {
-                self.pages.remove(&p);
+                Arc::make_mut(&mut self.pages).remove(&p);
             }
             return Ok(());
         }
@@ -459,7 +461,7 @@ impl Table {
         }
         self.len -= 1;
         if now_empty && !unread {
-            self.pages.remove(&p);
+            Arc::make_mut(&mut self.pages).remove(&p);
         }
         Ok(())
     }
@@ -472,7 +474,7 @@ impl Table {
                 out.insert(p, Slot::Lazy(Arc::new(Lazy::new(r, BTreeMap::new()))));
             }
         }
-        for (p, s) in &self.pages {
+        for (p, s) in self.pages.iter() {
             match s {
                 Slot::Gone => {
                     out.remove(p);
@@ -483,6 +485,30 @@ impl Table {
             }
         }
         Ok(out)
+    }
+
+    /// Every record, when the table holds them all in memory (nothing still in a file), without building the
+    /// page map `slots` builds: for the explorer, which reads whole small tables at every move. Pages in page
+    /// order (key order for pids). None for a table read lazily from a trace.
+    pub fn resident(&self) -> Option<impl Iterator<Item = (&Key, &Rec)>> {
+        let lazy = self.unread.is_some()
+            || self
+                .pages
+                .values()
+                .any(|s| matches!(s, Slot::Lazy(l) if l.loaded().is_none()));
+        if lazy {
+            return None;
+        }
+        Some(
+            self.pages
+                .values()
+                .filter_map(|s| match s {
+                    Slot::Loaded(p) => Some(p.as_ref()),
+                    Slot::Lazy(l) => l.loaded().map(|p| p.as_ref()),
+                    Slot::Gone => None,
+                })
+                .flat_map(|p| p.iter()),
+        )
     }
 
     /// The page map itself, for the writer's keyframes (its tables have only plain pages).
