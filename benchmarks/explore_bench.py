@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.figures import machine, print_figures  # noqa: E402
 from oomreplay.explore import explore_file  # noqa: E402
+from oomreplay.explore.report import interleavings  # noqa: E402
 
 RACES = Path(__file__).resolve().parents[1] / "traces" / "scenarios" / "races"
 
@@ -53,7 +54,7 @@ def measure(path: Path) -> dict[str, object]:
 
     def rates(e) -> str:
         s = max(e.seconds, 1e-9)
-        return (f"{e.states:,} states, {e.transitions:,} moves, {e.paths:,} interleavings, {e.seconds:.3f} s: "
+        return (f"{e.states:,} states, {e.transitions:,} moves, {interleavings(e.paths)}, {e.seconds:.3f} s: "
                 f"{e.states / s:,.0f} states/s, {e.transitions / s:,.0f} moves/s")
 
     return {"outcomes": len(r.classes), "reduced": rates(r), "naive": rates(n),

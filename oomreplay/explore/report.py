@@ -28,15 +28,23 @@ def _move(step: dict[str, Any]) -> str:
 
 
 def _kernel(e: Exploration) -> str:
-    v = ".".join(str(x) for x in e.kernel)
+    v = ".".join(str(x) for x in (e.kernel if e.kernel[2] else e.kernel[:2]))
     return f"kernel {v}" if e.kernel_named else f"no kernel named: the rules of {v}"
+
+
+#: the core counts interleavings in 64 bits, saturating
+_SATURATED = 2**64 - 1
+
+
+def interleavings(n: int) -> str:
+    return "more than 1.8 × 10^19 interleavings" if n >= _SATURATED else count(n, "interleaving")
 
 
 def headline(e: Exploration) -> str:
     how = "exhaustive" if e.exhaustive else "NOT exhaustive (--max-states reached: outcomes may be missing)"
     pors = "with" if e.reduce else "without"
     return (f"{how}: {count(e.states, 'state')}, {count(e.transitions, 'move')}, "
-            f"{count(e.paths, 'interleaving')} in {e.seconds:.3f} s ({pors} partial-order reduction)")
+            f"{interleavings(e.paths)} in {e.seconds:.3f} s ({pors} partial-order reduction)")
 
 
 def _witness(e: Exploration, c: OutcomeClass) -> list[str]:
@@ -49,7 +57,7 @@ def text(e: Exploration, witnesses: bool = True) -> str:
            f"{count(len(e.classes), 'outcome class', 'outcome classes')}:"]
     for c in e.classes:
         out.append(visible(f"  {c.number}. {c.label()}"))
-        out.append(f"     {count(c.paths, 'interleaving')}, {count(c.terminals, 'final state')}; "
+        out.append(f"     {interleavings(c.paths)}, {count(c.terminals, 'final state')}; "
                    f"shortest witness: {count(len(c.witness), 'move')}")
         if witnesses:
             out += [f"       {line}" for line in _witness(e, c)]

@@ -3,14 +3,16 @@
 //!
 //! `program` is what the search is given (the Python side parses and checks the scenario), `node` one point of
 //! the search (the model's `State` and the actors' positions), `kernel` the decisions a step leaves to the state
-//! (lock blocking, watermark checks, the OOM killer's choice), `moves` one actor's or the reaper's move,
-//! `reduce` the partial-order reduction, `outcome` how a path ends, `search` the breadth-first search itself.
+//! (lock blocking, watermark checks, the OOM killer's choice), `moves` one actor's move and `reaper` the built-in reaper's,
+//! `footprint` and `reduce` the partial-order reduction, `outcome` how a path ends, `search` the breadth-first search itself.
 
+mod footprint;
 mod kernel;
 pub mod moves;
 pub mod node;
 pub mod outcome;
 pub mod program;
+mod reaper;
 mod reduce;
 pub mod search;
 
