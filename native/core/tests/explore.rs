@@ -142,16 +142,21 @@ fn classes(r: &Report) -> Vec<String> {
     out
 }
 
-#[test]
-fn two_actors_of_two_independent_steps_interleave_six_ways() {
-    let p = program(
+/// Two tasks, each changing only its own state twice: nothing one does touches the other.
+fn two_independent_actors() -> Program {
+    program(
         vec![task(1), task(2)],
         vec![
             actor(1, vec![state(1, "R"), state(1, "D")]),
             actor(2, vec![state(2, "R"), state(2, "S")]),
         ],
         false,
-    );
+    )
+}
+
+#[test]
+fn two_actors_of_two_independent_steps_interleave_six_ways() {
+    let p = two_independent_actors();
     let (naive, reduced) = both(&p);
     assert_eq!(naive.paths, 6); // C(4, 2)
     assert_eq!(naive.states, 9); // a grid of 3 × 3 positions
@@ -305,14 +310,7 @@ fn the_reaper_reaps_or_gives_up_depending_on_the_lock_holder() {
 
 #[test]
 fn the_bound_makes_the_search_say_it_is_not_exhaustive() {
-    let p = program(
-        vec![task(1), task(2)],
-        vec![
-            actor(1, vec![state(1, "R"), state(1, "D")]),
-            actor(2, vec![state(2, "R"), state(2, "S")]),
-        ],
-        false,
-    );
+    let p = two_independent_actors();
     let r = explore(&p, 4, false).unwrap();
     assert!(!r.exhaustive);
     assert_eq!(r.states, 4);

@@ -14,7 +14,7 @@ use super::prefix::{split_prefix, Format, Prefixed};
 use super::run::*;
 use super::words::*;
 pub use crate::model::event::log_event;
-use crate::model::schema::{fields_of, kind, kind_name};
+use crate::model::schema::{fields_of, kind};
 use crate::model::{Event, Src, Str, Value};
 use crate::text::pystr::{cut_chars, strip};
 
@@ -149,26 +149,6 @@ impl LogConverter {
             prefilter: true,
             reaper_rounds: Default::default(),
         }
-    }
-
-    /// Events per kind name, the kinds met only, in kind order.
-    pub fn counts(&self) -> Vec<(&'static str, u64)> {
-        (0..32u8)
-            .filter(|&k| self.counts[k as usize] > 0)
-            .map(|k| (kind_name(k), self.counts[k as usize]))
-            .collect()
-    }
-
-    /// What a user should hear about the input, one sentence each, the lines named (as the ftrace report's).
-    pub fn warnings(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if let Some(first) = self.overflow.first() {
-            out.push(format!(
-                "{} line(s) hold a number too large to keep (first at line {first}); kept as text",
-                self.overflow.len()
-            ));
-        }
-        out
     }
 
     pub(super) fn count_logs(&mut self, n: usize) {
@@ -326,13 +306,6 @@ impl LogConverter {
         }
         e.set_inferred(found.iter().map(|(f, _)| Str::from(*f)));
         out.push(e);
-    }
-
-    pub(super) fn not_understood(&mut self, src: Src, msg: &str) {
-        self.unparsed_count += 1;
-        if self.unparsed.len() < UNPARSED_KEPT {
-            self.unparsed.push((src.1, msg.to_owned()));
-        }
     }
 
     pub(super) fn parse_line(

@@ -13,7 +13,7 @@ pub struct Tuning {
     /// a scene cut (an OOM invocation, a kill, a reaper attempt) gets its own keyframe unless the last keyframe
     /// or the block's end is this close: at most two a block, since replaying 256 events is ~0.1 ms natively and
     /// each keyframe costs a working set and page blocks (at 64, an OOM-dense log's trace was 60 % larger and
-    /// its writing a third slower)
+    /// its writing slower: 0.98–1.47 s of CPU against 0.79–1.03 s on 521k events, `write_bench`)
     pub scene_cut_min_gap: usize,
     /// state pages (or patches) per page block: compressed together, inflated together
     pub pages_per_block: usize,
