@@ -179,6 +179,7 @@ class LogReader:
     unparsed: list[tuple[int, str]]
     unparsed_count: int
     overflow: list[int]
+    warnings: list[str]
     def __init__(self, file_id: int = 0, fmt: str = "auto", run_type: Any = None, prefilter: bool = True) -> None: ...
     def sniff(self, head: Iterable[str]) -> None: ...
     def feed(self, lineno: int, line: str) -> list[Event]: ...
@@ -214,3 +215,12 @@ def split_prefix(line: str, fmt: str = "auto") -> tuple[str, int | None, int | N
 
 def console_line(line: str) -> tuple[int, str] | None:
     """``(trace ts, message)`` of an ftrace ``printk:console`` line."""
+
+def explore(program: Mapping[str, Any], max_states: int, reduce: bool = True) -> dict[str, Any]:
+    """Every outcome class of ``program``'s interleavings (``oomreplay.explore.program`` builds it), each with a
+    shortest witness. The report: ``states`` (distinct, fingerprinted), ``transitions`` (moves made), ``paths``
+    (complete interleavings explored), ``exhaustive`` (False when ``max_states`` stopped the search), ``seconds``
+    and ``classes``: dicts with ``victims`` [(pid, status)], ``kills``, ``needless``, ``blocked`` (actor
+    indexes), ``reaper_stuck``, ``anomaly`` (the first message or None), ``panic``, ``terminals``, ``paths`` and
+    ``witness``: moves as dicts with ``actor`` (index, None for the reaper), ``what``, ``step``, ``victim``,
+    ``events`` (``Event`` list). A bug in the search raises ``RuntimeError``, never crashes."""

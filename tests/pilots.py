@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.pilot import Pilot
 
+from oomreplay.tui.against import AgainstApp
 from oomreplay.tui.app import ReplayApp
 
 
@@ -17,3 +18,15 @@ async def settle(pilot: Pilot, app: ReplayApp | None = None) -> None:
             await pilot.pause()
             return
     raise AssertionError("the loader never answered")
+
+
+async def settle_against(pilot: Pilot, app: AgainstApp | None = None) -> None:
+    """The same for ``replay --against``: until its worker has painted the latest move."""
+    app = app or pilot.app  # type: ignore[assignment]
+    assert isinstance(app, AgainstApp)
+    for _ in range(1000):
+        await pilot.pause(0.01)
+        if app.settled:
+            await pilot.pause()
+            return
+    raise AssertionError("the worker never answered")

@@ -24,19 +24,21 @@ ALLOWED: dict[str, set[str]] = {
     "record": {"_util", "model", "store", "ingest"},
     "analysis": {"_util", "model", "store"},
     "review": {"_util", "model", "store"},
+    "explore": {"_util", "model", "store", "ingest", "analysis"},
     "session": {"_util", "model", "store", "analysis", "review"},
     "export": {"_util", "model", "store", "analysis", "review"},
     # a fleet's logs as tables: files read as ingest reads them, folded through the model, the reaper's locks as
     # the analysis reads them
     "fleet": {"_util", "model", "ingest", "analysis"},
     "tui": {"_util", "model", "store", "analysis", "review", "session", "export"},
-    "cli": {"_util", "model", "store", "ingest", "record", "analysis", "review", "session", "export", "fleet", "tui"},
+    "cli": {"_util", "model", "store", "ingest", "record", "analysis", "explore", "review", "session", "export",
+            "fleet", "tui"},
     # the package's face: the public API of the layers it re-exports
     "": {"model", "store"},
     "__main__": {"cli"},
 }
 #: the layers a script or the CLI loads without the TUI's libraries
-TEXTUAL_FREE = ("model", "store", "ingest", "analysis", "review", "session", "export", "fleet")
+TEXTUAL_FREE = ("model", "store", "ingest", "analysis", "explore", "review", "session", "export", "fleet")
 UI_LIBRARIES = ("textual", "rich", "typer")
 
 

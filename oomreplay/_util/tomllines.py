@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 
-_HEADER = re.compile(r"\s*\[\[\s*([A-Za-z0-9_-]+)\s*\]\]\s*(#.*)?$")
+_HEADER = re.compile(r"\s*\[\[\s*([A-Za-z0-9_.-]+)\s*\]\]\s*(#.*)?$")
 _KEY = re.compile(r"\s*([A-Za-z0-9_-]+|\"[^\"]*\")\s*=")
 
 
 class TomlLines:
-    """Where the i-th ``[[name]]`` table starts and where each key of it (or of the top level) is written."""
+    """Where the i-th ``[[name]]`` table (``[[actor.step]]``: its dotted name) starts and where each key of it (or of the top level) is written."""
 
     def __init__(self, text: str) -> None:
         self.headers: dict[str, list[int]] = {}

@@ -9,7 +9,7 @@ import sys
 import typer
 
 from ..store import TraceError
-from . import convert, diff, explain, fleet, record, replay, review, trace
+from . import convert, diff, explain, explore, fleet, record, replay, review, trace
 from .common import UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -24,6 +24,7 @@ app.command()(diff.diff)
 app.command("verify")(trace.verify_cmd)
 app.command("repair")(trace.repair_cmd)
 app.command()(convert.convert)
+app.command()(explore.explore)
 app.command()(replay.replay)
 app.command()(replay.present)
 app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(record.record)

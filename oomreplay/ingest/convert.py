@@ -68,7 +68,7 @@ def _events(reader: LineReader, writer: TraceWriter, chunks: Iterator[bytes], he
         yield from _items(reader.read(chunk, native, append), runs)
     yield from _items(reader.end(native, append), runs)
     report.lines, report.clock, report.kernel, report.counts = reader.lines, reader.clock, reader.kernel, reader.counts
-    report.warnings = [f"{report.name}: {w}" for w in getattr(reader, "warnings", ())]
+    report.warnings = [f"{report.name}: {w}" for w in reader.warnings]
     report.unparsed, report.unparsed_count = getattr(reader, "unparsed", []), getattr(reader, "unparsed_count", 0)
 
 

@@ -32,17 +32,22 @@ def is_scenario(name: str) -> bool:
     return False
 
 
-def convert_scenario(path: str, output: str | os.PathLike) -> ConvertReport:
-    """Compile the scenario at ``path`` into the trace ``output``: a ``ConvertReport``; raises ``ScenarioError``."""
+def read_scenario_text(path: str) -> str:
+    """The scenario's text; ``ScenarioError`` naming the file (and the line) when it cannot be read as UTF-8."""
     try:
         with open(path, "rb") as f:
             raw = f.read()
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except OSError as e:
         raise ScenarioError(f"{path}: {e.strerror or e}") from None
     except UnicodeDecodeError as e:
         line = raw[:e.start].count(b"\n") + 1
         raise ScenarioError(f"{path}:{line}: not UTF-8 text") from None
+
+
+def convert_scenario(path: str, output: str | os.PathLike) -> ConvertReport:
+    """Compile the scenario at ``path`` into the trace ``output``: a ``ConvertReport``; raises ``ScenarioError``."""
+    text = read_scenario_text(path)
     info, events = compile_scenario(path, text)
     lines = text.splitlines()
     report = ConvertReport(str(output))

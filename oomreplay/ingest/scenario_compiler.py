@@ -17,7 +17,8 @@ from typing import Any
 
 from .._util.tomllines import TomlLines
 from ..model import Event, State, apply_fields
-from ..model.events import ALLOC_OUTCOMES, LOCK_MODES, REAPER_ATTEMPT_OUTCOMES
+from ..model.events import (ALLOC_OUTCOMES, LOCK_MODES, OOM_END_OUTCOMES, OOM_END_REASONS,
+                            REAPER_ATTEMPT_OUTCOMES)
 from ..model.flags import MAX_OOM_REAP_RETRIES, flag_target
 from .errors import ScenarioError
 
@@ -40,13 +41,14 @@ STEPS: dict[str, tuple[str, ...]] = {
     "reaper_done": ("task", "outcome"),
     "zone": ("zone", "free_kb", "min_kb", "low_kb", "high_kb"),
     "exit": ("task",),
+    "oom_end": ("task", "outcome", "reason"),
     "note": ("task",),
 }
 _COMMON = ("do", "at", "mark", "note")
 _INT_KEYS = {"pid", "id", "tgid", "node", "oom_score_adj", "order", "points", "n", "free_kb", "min_kb", "low_kb",
-             "high_kb", "managed_kb"}
+             "high_kb", "managed_kb", "rss_kb"}
 _STR_KEYS = {"name", "comm", "task", "mm", "lock", "mode", "site", "gfp", "outcome", "state", "constraint",
-             "memcg", "flag", "zone", "do", "mark", "note"}
+             "memcg", "flag", "zone", "do", "mark", "note", "reason", "watermark"}
 _TOML_LINE = re.compile(r"at line (\d+)")
 
 
@@ -76,6 +78,9 @@ class _Compiler:
         self.mms: dict[str, int] = {}
         self.locks: set[str] = set()
         self.zones: dict[str, tuple[int, str]] = {}
+        #: when a list, ``emit`` collects the events instead of applying them: an actor's step, made into the
+        #: events the explorer applies in each interleaving
+        self.collected: list[Event] | None = None
 
     def fail(self, reason: str, line: int | None = None) -> None:
         raise ScenarioError(f"{self.path}:{self.line if line is None else line}: {reason}")
@@ -105,6 +110,9 @@ class _Compiler:
             ev = Event(self.ts, kind, pid, fields, src=(0, self.line), seq=len(self.events))
         except (ValueError, OverflowError) as e:  # a number the kernel's types cannot hold (an id past 64 bits)
             self.fail(f"{what}: {e}")
+        if self.collected is not None:
+            self.collected.append(ev)
+            return
         before = len(self.state.anomalies)
         apply_fields(self.state, ev.seq, ev.ts_ns, ev.kind, ev.pid, ev.fields, ev.inferred)
         if len(self.state.anomalies) > before:
@@ -114,7 +122,7 @@ class _Compiler:
     # declarations
 
     def declare(self) -> None:
-        top = set(self.doc) - {"scenario", "task", "mm", "lock", "zone", "step"}
+        top = set(self.doc) - {"scenario", "task", "mm", "lock", "zone", "step", "actor", "expect"}
         if top:
             self.fail(f"unknown top-level key {sorted(top)[0]!r}")
         for line, m in self._table("mm"):
@@ -131,7 +139,7 @@ class _Compiler:
         for line, t in self._table("task"):
             self.line = line
             name = self._name(t, "task")
-            unknown = set(t) - {"name", "pid", "comm", "mm", "oom_score_adj", "tgid"}
+            unknown = set(t) - {"name", "pid", "comm", "mm", "oom_score_adj", "tgid", "points", "rss_kb"}
             if unknown:
                 self.fail(f"task {name!r}: unknown key {sorted(unknown)[0]!r}")
             if not isinstance(t.get("pid"), int):
@@ -142,7 +150,9 @@ class _Compiler:
             if mm is not None and mm not in self.mms:
                 self.fail(f"task {name!r}: unknown mm {mm!r}")
             tgid = t.get("tgid", self.mms[mm] if mm is not None else t["pid"])
-            self.tasks[name] = {"pid": t["pid"], "comm": t.get("comm", name), "mm": mm}
+            self.tasks[name] = {"pid": t["pid"], "comm": t.get("comm", name), "mm": mm, "tgid": tgid,
+                                "points": t.get("points"), "rss_kb": t.get("rss_kb"),
+                                "oom_score_adj": t.get("oom_score_adj")}
             self.emit("task", t["pid"], {"tgid": tgid, "comm": t.get("comm", name),
                                          "oom_score_adj": t.get("oom_score_adj")}, f"task {name}")
         for line, z in self._table("zone"):
@@ -350,6 +360,16 @@ class _Compiler:
         name, pid = self.task(step)
         self.emit("task_exit", pid, {"comm": self.tasks[name]["comm"]}, f"{name} exits")
 
+    def _do_oom_end(self, step):
+        name, pid = self.task(step)
+        outcome, reason = step.get("outcome", "no_killable"), step.get("reason")
+        if outcome not in OOM_END_OUTCOMES:
+            self.fail(f"unknown OOM ending {outcome!r}; endings are: {', '.join(OOM_END_OUTCOMES)}")
+        if reason is not None and reason not in OOM_END_REASONS:
+            self.fail(f"unknown OOM ending reason {reason!r}; reasons are: {', '.join(OOM_END_REASONS)}")
+        self.emit("oom_end", pid, {"outcome": outcome, "reason": reason, "comm": self.tasks[name]["comm"]},
+                  f"{name}'s OOM invocation ends")
+
     def _do_note(self, step):
         if step.get("task") is not None:
             self.task(step)
@@ -361,6 +381,9 @@ def compile_scenario(path: str, text: str) -> tuple[dict[str, Any], list[Event]]
     """The scenario's ``[scenario]`` table and its events; raises ``ScenarioError``."""
     c = _Compiler(path, text)
     c.declare()
+    if "actor" in c.doc:
+        c.fail(f"a scenario with [[actor]] lists is explored, not converted: oomreplay explore {path}",
+               c.lines.table("actor", 0))
     if not c.doc.get("step"):
         c.fail("no [[step]] in the scenario")
     c.steps()

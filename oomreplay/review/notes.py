@@ -6,8 +6,8 @@ log (a newer converter, more lines around the incident) moves every seq, so each
 identity, ``kind``, ``pid`` and ``ts_ns`` (plus which of several identical events it was), and the seq is only a
 hint for finding it fast. A mark whose event is no longer in the trace is reported by ``resolve``, never dropped.
 
-Reading uses ``tomllib``; writing is done here (the standard library has no TOML writer) with every string escaped
-so that a note round-trips exactly: quotes, backslashes, control characters, any Unicode.
+Reading uses ``tomllib``; writing uses ``_util.tomlwrite`` (the standard library has no TOML writer), which
+escapes every string so that a note round-trips exactly: quotes, backslashes, control characters, any Unicode.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from .._util.resources import is_bundled, user_data_dir
 from .._util.tomllines import TomlLines
+from .._util.tomlwrite import basic, multiline
 from ..model import KINDS, Event
 from ..store import Trace
 
@@ -176,7 +177,7 @@ class Notes:
                "# (seq is only a hint; occurrence tells apart events with the same kind, pid and time).", ""]
         for m in self.marks:
             a = m.anchor
-            out += ["[[mark]]", f"title = {_basic(m.title)}", f"kind = {_basic(a.kind)}"]
+            out += ["[[mark]]", f"title = {basic(m.title)}", f"kind = {basic(a.kind)}"]
             if a.pid is not None:
                 out.append(f"pid = {a.pid}")
             out.append(f"ts_ns = {a.ts_ns}")
@@ -184,7 +185,7 @@ class Notes:
                 out.append(f"occurrence = {a.occurrence}")
             if a.seq is not None:
                 out.append(f"seq = {a.seq}")
-            note = _multiline(m.note) if "\n" in m.note else _basic(m.note)
+            note = multiline(m.note) if "\n" in m.note else basic(m.note)
             out += [f"note = {note}", ""]
         return "\n".join(out)
 
@@ -223,41 +224,6 @@ def _check(mark: Mark) -> None:
             getattr(mark, name).encode("utf-8")
         except UnicodeEncodeError:
             raise ValueError(f"the mark's {name} holds a lone surrogate, which UTF-8 cannot store") from None
-
-
-# -- writing TOML strings ------------------------------------------------------------------------------------------
-
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
-#: What TOML forbids raw in a basic string: control characters (tab aside), DEL, and the two we escape by syntax.
-_BASIC_UNSAFE = re.compile(r'["\\\x00-\x08\x0a-\x1f\x7f]')
-#: In a multi-line basic string, newlines stay raw; backslashes, control characters and lone CRs are escaped.
-_MULTI_UNSAFE = re.compile(r'[\\\x00-\x08\x0b-\x1f\x7f]')
-
-
-def _escape(m: re.Match[str]) -> str:
-    c = m.group()
-    return _ESCAPES.get(c) or f"\\u{ord(c):04X}"
-
-
-def _basic(text: str) -> str:
-    """A TOML basic string (``"..."``) holding ``text`` exactly."""
-    return '"' + _BASIC_UNSAFE.sub(_escape, text) + '"'
-
-
-def _multiline(text: str) -> str:
-    """A TOML multi-line basic string holding ``text`` exactly, readable as Markdown in the file: newlines stay
-    newlines; a quote is escaped only where it would close the string (a third in a row, or the last character)."""
-    body = _MULTI_UNSAFE.sub(_escape, text)
-    out, run = [], 0
-    for i, c in enumerate(body):
-        if c == '"' and (run == 2 or i == len(body) - 1):
-            out.append('\\"')
-            run = 0
-        else:
-            out.append(c)
-            run = run + 1 if c == '"' else 0
-    # The newline right after the opening delimiter is dropped by TOML readers, so the text starts on its own line.
-    return '"""\n' + "".join(out) + '"""'
 
 
 # -- reading -------------------------------------------------------------------------------------------------------

@@ -220,6 +220,11 @@ class FrameBuilder:
         #: the trace's lock dumps, found once (the builder is made in the loader's thread, before any frame)
         self.hindsight = Hindsight(trace)
 
+    @property
+    def state(self) -> State | None:
+        """The state the last frame was built from (``replay --against`` compares the two sides' by role)."""
+        return self._last.state if self._last is not None else None
+
     def build(self, seq: int) -> Frame:
         """Read the state after ``seq`` and everything the panels need from it.
 

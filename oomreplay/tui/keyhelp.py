@@ -9,7 +9,7 @@ fails a test rather than appearing blank. Rows are grouped by what the action is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from textual.actions import parse as parse_action
@@ -23,6 +23,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Jump and search", ("find", "task_change", "find_violation", "search", "search_again", "events")),
     ("Play, explain, present", ("play", "speed", "explain", "present")),
     ("Marks and markers", ("mark", "marks", "marker", "between")),
+    ("Compare (replay --against)", ("difference", "swap")),
     ("Panels", ("app.focus_next", "app.focus_previous", "maximize_panel", "log_full", "resize", "zoom", "order",
                 "toggle_involved", "move", "scroll_lines")),
     ("Other", ("screenshot", "cycle_theme", "help", "quit", "command_palette")),
@@ -51,6 +52,9 @@ DESCRIPTIONS: dict[str, str] = {
     "scroll_lines(-10)": "log panel: scroll up ten lines",
     "scroll_lines(10)": "log panel: scroll down ten lines",
     "scroll_lines(0)": "log panel: back to the cursor's line",
+    "difference(True)": "next difference: both cursors on the next step that differs from the other incident",
+    "difference(False)": "previous difference",
+    "swap": "swap the sides: the other incident leads (each keeps its letter)",
 }
 
 #: Textual's own screen bindings worth listing (the rest, such as copying a selection, say nothing about replay).
@@ -74,8 +78,11 @@ def _group_of(action: str) -> str:
     return next((group for group, names in GROUPS if name in names), "Other")
 
 
-def describe(action: str, binding_description: str = "") -> str:
-    """What ``action`` does, in the help's words (its own name when nothing says: a test catches that)."""
+def describe(action: str, binding_description: str = "", words: Mapping[str, str] | None = None) -> str:
+    """What ``action`` does, in the help's words (``words`` first: an app's own wording of a shared key; its own
+    name when nothing says: a test catches that)."""
+    if words and action in words:
+        return words[action]
     if action in DESCRIPTIONS:
         return DESCRIPTIONS[action]
     for title, help_text, palette_action in keys.COMMANDS:
@@ -84,9 +91,11 @@ def describe(action: str, binding_description: str = "") -> str:
     return binding_description or action
 
 
-def key_rows(bindings: Iterable[BindingType], key_display: Callable[[Binding], str]) -> list[KeyRow]:
+def key_rows(bindings: Iterable[BindingType], key_display: Callable[[Binding], str],
+             extra: Iterable[tuple[str, str, str]] = EXTRA, words: Mapping[str, str] | None = None) -> list[KeyRow]:
     """One row per action (keys doing the same thing joined), grouped in ``GROUPS`` order, the bindings' order
-    within a group; then the ways in that are not bindings."""
+    within a group; then the ways in that are not bindings (``extra``: the replay's unless told). ``words``
+    override ``describe``'s, by action."""
     by_action: dict[str, tuple[list[str], str]] = {}
     for binding in Binding.make_bindings(bindings):
         if binding.system:
@@ -95,8 +104,8 @@ def key_rows(bindings: Iterable[BindingType], key_display: Callable[[Binding], s
         display = key_display(binding)
         if display not in shown:
             shown.append(display)
-    rows = [KeyRow(_group_of(action), " / ".join(shown), describe(action, description))
+    rows = [KeyRow(_group_of(action), " / ".join(shown), describe(action, description, words))
             for action, (shown, description) in by_action.items()]
-    rows += [KeyRow(*extra) for extra in EXTRA]
+    rows += [KeyRow(*row) for row in extra]
     order = [group for group, _ in GROUPS]
     return sorted(rows, key=lambda r: order.index(r.group))  # stable: bindings' order within a group

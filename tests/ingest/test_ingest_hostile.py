@@ -161,3 +161,21 @@ def test_stdout_is_no_place_for_a_trace(tmp_path: Path):
                        capture_output=True, timeout=120, cwd=tmp_path, env=env)  # the checkout, run elsewhere
     assert r.returncode == 2 and r.stderr.count(b"\n") == 1 and b"-o -" in r.stderr
     assert not (tmp_path / "-").exists() and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("kind,text", [
+    ("log", b"[    1.000000] a\n[99999999999.900000] Out of memory: Killed process 3163 (a.out)\n[    2.000000] b\n"),
+    ("ftrace", b"# tracer: nop\n#\n           a.out-3163    [001] .....   493.791708: mark_victim: pid=3163\n"
+               b"           a.out-3163    [001] .....   99999999999999.791708: mark_victim: pid=3163\n"),
+])
+def test_a_time_past_the_trace_is_kept_as_text_and_named(tmp_path: Path, kind: str, text: bytes):
+    src = tmp_path / "in.txt"
+    src.write_bytes(text)
+    r = convert(str(src), "-o", str(tmp_path / "t.oomtrace"))
+    assert r.returncode == 0, r.stderr
+    line = 2 if kind == "log" else 4
+    assert f"{src}: 1 line(s) hold a number too large to keep (first at line {line}); kept as text".encode() \
+        in r.stderr
+    with open_trace(tmp_path / "t.oomtrace") as t:
+        kept = [e.get("text") for e in t.events(kind="log")]
+    assert text.decode().splitlines()[line - 1] in kept

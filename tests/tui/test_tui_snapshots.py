@@ -1,4 +1,5 @@
-"""Screenshots of the seed incident's key moments, at the smallest supported terminal and a large one.
+"""Screenshots of the seed incident's key moments, and of ``replay --against`` (the memcg incident, reaped, against
+the seed, unable to reap), at the smallest supported terminal and a large one.
 
 The SVGs under ``__snapshots__`` were looked at before being accepted; a change that moves a panel or drops a
 line shows up here as a diff (``pytest --snapshot-update`` re-accepts, after looking again). The pictures also
@@ -16,10 +17,11 @@ import pytest
 
 from oomreplay import open_trace
 from oomreplay.ingest.convert import convert
+from oomreplay.tui.against import AgainstApp
 from oomreplay.tui.app import ReplayApp
 
-from ..pilots import settle
-from ..conftest import SEED_LOG
+from ..conftest import SEED_LOG, TRACES
+from ..pilots import settle, settle_against
 
 VERSIONS = Path(__file__).parent / "snapshot_versions.json"  # not in __snapshots__: syrupy would call it unused
 SIZES = {"80x24": (80, 24), "160x48": (160, 48)}
@@ -60,3 +62,23 @@ def same_versions(request: pytest.FixtureRequest) -> None:
 def test_seed_incident(snap_compare, seed: Path, moment: str, size: str):
     app = ReplayApp(seed, seq=_moment(seed, moment))
     assert snap_compare(app, terminal_size=SIZES[size], run_before=settle)
+
+
+@pytest.fixture(scope="module")
+def memcg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reaped memcg incident, converted here for the same reason as ``seed``."""
+    path = tmp_path_factory.mktemp("snap") / "memcg-6.18-reaped.oomtrace"
+    convert([str(TRACES / "memcg-6.18-reaped.log")], path)
+    return path
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_against_at_the_end(snap_compare, memcg: Path, seed: Path, size: str):
+    """Both stories' last step (each victim's MMF_OOM_SKIP): the victims' reaper lines marked ≠ on both sides."""
+    async def at_the_end(pilot) -> None:
+        await settle_against(pilot)
+        await pilot.press("G")
+        await settle_against(pilot)
+
+    app = AgainstApp(memcg, seed, memcg.stem, seed.stem)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=at_the_end)

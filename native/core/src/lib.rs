@@ -2,6 +2,7 @@
 //! it (the `oomreplay-native` crate binds it as `oomreplay._native`).
 
 pub mod error;
+pub mod explore;
 pub mod ftrace;
 pub mod ingest;
 pub mod klog;

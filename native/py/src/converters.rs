@@ -258,6 +258,12 @@ recording is matched on them).",
             self.r.conv.overflow.clone()
         }
 
+        /// What the conversion should tell its user, a sentence each.
+        #[getter]
+        fn warnings(&self) -> Vec<String> {
+            self.r.conv.warnings()
+        }
+
         /// Pick the clock from the first lines (at most `SNIFF_LINES` are read).
         fn sniff(&mut self, head: &Bound<'_, PyAny>) -> PyResult<()> {
             let head = strings(head, SNIFF_LINES)?;

@@ -4,6 +4,7 @@
 mod convert;
 mod converters;
 mod event;
+mod explore;
 mod state;
 mod trace;
 mod writer;
@@ -89,6 +90,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("OOM_END_OUTCOMES", sch::OOM_END_OUTCOMES.to_vec())?;
     m.add("OOM_END_REASONS", sch::OOM_END_REASONS.to_vec())?;
     m.add_function(wrap_pyfunction!(flag_target, m)?)?;
+    m.add_function(wrap_pyfunction!(explore::explore, m)?)?;
     converters::register(m)?;
     Ok(())
 }

@@ -6,7 +6,7 @@ Enter close it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from rich.cells import cell_len
@@ -18,22 +18,24 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from ..keyhelp import SCREEN_ACTIONS, KeyRow, key_rows
+from ..keyhelp import EXTRA, SCREEN_ACTIONS, KeyRow, key_rows
 
 #: The keys' column, in cells: longer keys (the timeline's "click / drag") push their text along instead.
 KEYS_WIDTH = 12
 
 
-def help_rows(app: App[object], panels: Iterable[type[Widget]]) -> list[KeyRow]:
+def help_rows(app: App[object], panels: Iterable[type[Widget]], extra: Iterable[tuple[str, str, str]] = EXTRA,
+              words: Mapping[str, str] | None = None) -> list[KeyRow]:
     """The rows for the app's bindings (its own and its bases'), the screen's focus keys and the ``panels``' own
-    keys, each key shown as Textual shows it (never a binding's footer label, such as ``[/]`` for ``]`` alone)."""
+    keys, each key shown as Textual shows it (never a binding's footer label, such as ``[/]`` for ``]`` alone),
+    then the ``extra`` rows (ways in that are not bindings); ``words`` reword shared keys, by action."""
     bindings: list[BindingType] = []
     for cls in type(app).__mro__:
         bindings += vars(cls).get("BINDINGS", [])
     bindings += [b for b in Binding.make_bindings(Screen.BINDINGS) if b.action in SCREEN_ACTIONS]
     for panel in panels:
         bindings += panel.BINDINGS
-    return key_rows(bindings, lambda b: app.get_key_display(replace(b, key_display=None)))
+    return key_rows(bindings, lambda b: app.get_key_display(replace(b, key_display=None)), extra, words)
 
 
 class HelpScreen(ModalScreen[None]):

@@ -1,5 +1,7 @@
 """Zones against their watermarks, memory cgroups against their limits, as gauges; and a sparkline of free memory
-over the whole incident with the cursor's place on it, drawn from the overview the loader fetched once."""
+over the whole incident with the cursor's place on it, drawn from the overview the loader fetched once. Beside
+another incident (``replay --against``) each line has a gutter, ``≠`` on the zones and memcgs that are in their
+reserves (below min, at the limit) on one side only."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from textual.content import Content
 
 from ..._util.safetext import visible
 from ...model import MemInfo, Memcg, Zone
+from ...session.contrast import memcg_key, zone_key
 from ...session.frame import Frame, TraceInfo
-from .panel import Panel
+from .panel import Panel, gutter
 
 GAUGE = 24
 SPARK = 40
@@ -110,17 +113,26 @@ class MemoryPanel(Panel, can_focus=True):
 
     _lows: tuple[TraceInfo, list[int | None]] | None = None  # the sparkline's values, for the trace shown
 
-    def show(self, frame: Frame | None, info: TraceInfo | None = None) -> None:
+    def show(self, frame: Frame | None, info: TraceInfo | None = None,
+             differs: frozenset[tuple] | None = None) -> None:
+        """``differs``: the zones (``zone_key``) and memcgs (``memcg_key``) to mark, or None for no gutter (the
+        single replay)."""
         if frame is None:
             self.paint(Content(""))
             return
-        lines = ([_zone_line(z) for z in frame.zones] + [_memcg_line(m) for m in frame.memcgs]
-                 + [meminfo_line(m) for m in frame.meminfo])
+        lines: list[tuple[Content, tuple | None]] = (
+            [(_zone_line(z), zone_key(z)) for z in frame.zones] + [(_memcg_line(m), memcg_key(m)) for m in frame.memcgs]
+            + [(meminfo_line(m), None) for m in frame.meminfo])
         if not lines:
-            lines = [Content("no zone or memcg reported yet")]
+            lines = [(Content("no zone or memcg reported yet"), None)]
         spark = Content("")
         if info is not None and info.buckets:
             if self._lows is None or self._lows[0] is not info:
                 self._lows = (info, lowest_free(info))
             spark = free_sparkline(self._lows[1], cursor_slice(info, frame.ts_ns))
-        self.paint(Content("\n").join(lines + ([spark] if spark else [])))
+        if spark:
+            lines.append((spark, None))
+        shown = ([line for line, _ in lines] if differs is None
+                 else [gutter(line, key is not None and key in differs) for line, key in lines])
+        self.paint(Content("\n").join(shown))
+

@@ -1,5 +1,6 @@
 """OOM victims and the reaper: time since the kill, attempts out of the kernel's ten, their outcomes,
-MMF_OOM_SKIP, and who holds the mm lock the reaper's trylock needs."""
+MMF_OOM_SKIP, and who holds the mm lock the reaper's trylock needs. Beside another incident (``replay --against``)
+each line has a gutter, ``≠`` on the victims whose reaping differs from their counterpart's."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from textual.content import Content
 from ..._util.safetext import visible
 from ...model import MAX_OOM_REAP_RETRIES, Victim, attempts_text, reaper_status
 from ...session.frame import Frame
-from .panel import Panel
+from .panel import Panel, gutter
 
 
 def _victim_line(v: Victim, frame: Frame) -> Content:
@@ -32,9 +33,12 @@ def _victim_line(v: Victim, frame: Frame) -> Content:
 class ReaperPanel(Panel, can_focus=True):
     """One line per victim."""
 
-    def show(self, frame: Frame | None) -> None:
+    def show(self, frame: Frame | None, differs: frozenset[int] | None = None) -> None:
+        """``differs``: the pids of the victims to mark, or None for no gutter (the single replay)."""
         if frame is None:
             self.paint(Content(""))
             return
         lines = [_victim_line(v, frame) for v in frame.victims]
+        if differs is not None:
+            lines = [gutter(line, v.pid in differs) for line, v in zip(lines, frame.victims)]
         self.paint(Content("\n").join(lines) if lines else Content("no OOM victim yet"))

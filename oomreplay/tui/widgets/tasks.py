@@ -4,7 +4,8 @@ Rows come pre-formatted in the frame (comm and lock names already made visible);
 rows to show (all, or only those involved in the OOM), orders them, pads them to their columns in cells (CJK
 names are two cells a character), marks the rows the cursor's event changed and the selected task, which
 ``,`` / ``.`` follow through the trace. The selection is a pid, not a row number, so it stays on its task while
-rows come and go and the order changes.
+rows come and go and the order changes. Beside another incident (``replay --against``) every row has a gutter,
+``≠`` on the tasks whose role (victim, invoker, mm-lock holder) differs from its counterpart's on the other side.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...session.frame import Frame, TaskRow
+from .panel import DIFFERS, SAME
 
 #: (header, width in cells, TaskRow attribute).
 #: Sized so that the whole row fits the tasks panel of a 160-column terminal (94 cells); comm is the kernel's 15.
@@ -47,7 +49,7 @@ ORDERS: tuple[tuple[str, Callable[[TaskRow], Any]], ...] = (
 class TasksPanel(ScrollView, can_focus=True):
     """Line 0 is the header and stays put; the rows below scroll."""
 
-    COMPONENT_CLASSES = {"tasks--header", "tasks--changed", "tasks--flagged", "tasks--selected"}
+    COMPONENT_CLASSES = {"tasks--header", "tasks--changed", "tasks--flagged", "tasks--selected", "tasks--differs"}
     BINDINGS = [
         Binding("up", "move(-1)", show=False), Binding("down", "move(1)", show=False),
         Binding("home", "move(-1_000_000_000)", show=False), Binding("end", "move(1_000_000_000)", show=False),
@@ -60,6 +62,8 @@ class TasksPanel(ScrollView, can_focus=True):
         self.frame: Frame | None = None
         self.rows: list[TaskRow] = []
         self.selected: int | None = None  # a pid
+        #: The pids marked as differing from the other incident; None: no gutter (the single replay).
+        self.differs: frozenset[int] | None = None
         self._sorted: tuple[object, int, list[TaskRow]] | None = None  # (frame's task list, order, rows)
         #: pid -> (row, (style name, scroll x, width), the strip drawn): kept while the frame keeps the same row
         #: object (rows of unchanged tasks are shared from frame to frame), so a row drawn again costs nothing
@@ -70,8 +74,10 @@ class TasksPanel(ScrollView, can_focus=True):
         self._drawn: list[tuple[TaskRow, str]] = []
         self._view: tuple | None = None
 
-    def show(self, frame: Frame | None) -> None:
+    def show(self, frame: Frame | None, differs: frozenset[int] | None = None) -> None:
+        """``differs``: the pids whose rows to mark, or None for no gutter (the single replay)."""
         self.frame = frame
+        self.differs = differs
         self._select()
 
     def toggle_involved(self) -> None:
@@ -123,12 +129,17 @@ class TasksPanel(ScrollView, can_focus=True):
         title = f"tasks {len(self.rows)}/{total} ({which}, by {ORDERS[self.order][0]}; f, o)"
         if title != self.border_title:  # setting it, even to the same text, refreshes the scrollbars too
             self.border_title = title
-        size = Size(WIDTH, len(self.rows) + 1)
+        size = Size(WIDTH + (len(SAME) if self.differs is not None else 0), len(self.rows) + 1)
         if size != self.virtual_size:  # a new virtual size means a new layout and scrollbars: only when it grows
             self.virtual_size = size
         self._repaint()
 
     def _style_of(self, row: TaskRow) -> str:
+        """The row's style name; a differing row's ends in ``+``: its marker and style come on top of it."""
+        base = self._base_style_of(row)
+        return base + "+" if self.differs is not None and row.pid in self.differs else base
+
+    def _base_style_of(self, row: TaskRow) -> str:
         if row.pid == self.selected:
             return "selected"
         if self.frame is not None and row.pid in self.frame.changed:
@@ -174,7 +185,7 @@ class TasksPanel(ScrollView, can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         # The styles, once per repaint rather than per line: each lookup walks the DOM for the background.
         styles = {name: self.get_component_rich_style(f"tasks--{name}")
-                  for name in ("header", "selected", "changed", "flagged")}
+                  for name in ("header", "selected", "changed", "flagged", "differs")}
         styles["base"] = self.rich_style
         if styles != self._styles:  # another theme: no strip drawn before is right any more
             self._strips.clear()
@@ -186,20 +197,27 @@ class TasksPanel(ScrollView, can_focus=True):
         base = styles["base"]
         width = self.scrollable_content_region.width
         scroll_x, scroll_y = self.scroll_offset
+        gutter = self.differs is not None
         if y == 0:
-            strip = Strip([Segment(HEADER, styles["header"])])
+            strip = Strip([Segment((SAME if gutter else "") + HEADER, styles["header"])])
         else:
             index = y - 1 + scroll_y
             if index >= len(self.rows):
                 return Strip.blank(width, base)
             row = self.rows[index]
             style = self._style_of(row)
-            view = (style, scroll_x, width)
+            view = (style, gutter, scroll_x, width)
             hit = self._strips.get(row.pid)
             if hit is not None and hit[0] is row and hit[1] == view:
                 return hit[2]
             line = " ".join(self.row_text(row))
-            strip = Strip([Segment(line, styles[style])]).crop_extend(scroll_x, scroll_x + width, base)
+            if style.endswith("+"):  # differs from the other incident: the marker, and its style over the row's
+                own = styles[style[:-1]]  # ... except the selection's, which stays visible on top
+                marked = styles["differs"] + own if style == "selected+" else own + styles["differs"]
+                segments = [Segment(DIFFERS, marked), Segment(line, marked)]
+            else:
+                segments = ([Segment(SAME, base)] if gutter else []) + [Segment(line, styles[style])]
+            strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
             if len(self._strips) >= STRIPS_KEPT:  # bounded: a long trace names many more pids than a screen shows
                 self._strips.clear()
             self._strips[row.pid] = (row, view, strip)

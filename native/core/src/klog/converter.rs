@@ -14,7 +14,7 @@ use super::prefix::{split_prefix, Format, Prefixed};
 use super::run::*;
 use super::words::*;
 pub use crate::model::event::log_event;
-use crate::model::schema::{fields_of, kind, kind_name};
+use crate::model::schema::{fields_of, kind};
 use crate::model::{Event, Src, Str, Value};
 use crate::text::pystr::{cut_chars, strip};
 
@@ -108,9 +108,8 @@ pub struct LogConverter {
     pub unparsed_count: u64,
     /// lines kept as text because a number on them does not fit an i64 (Python's int has no bound)
     pub overflow: Vec<i64>,
-    /// lines whose events were lost because a hold was started over another (Python's converter loses them
-    /// too: `_start_hold` drops the event held and those behind it; kept in step, and listed here)
-    pub dropped: Vec<i64>,
+    /// a hold's events ended by another hold starting (`start_hold`), waiting to go out before the new line's
+    pub(super) superseded: Vec<Event>,
     /// Whether a message goes to the families only when it may be one of theirs (`may_be_family`): a shortcut
     /// that must change nothing, which the tests check by turning it off.
     pub prefilter: bool,
@@ -146,18 +145,10 @@ impl LogConverter {
             unparsed: Vec::new(),
             unparsed_count: 0,
             overflow: Vec::new(),
-            dropped: Vec::new(),
+            superseded: Vec::new(),
             prefilter: true,
             reaper_rounds: Default::default(),
         }
-    }
-
-    /// Events per kind name, the kinds met only, in kind order.
-    pub fn counts(&self) -> Vec<(&'static str, u64)> {
-        (0..32u8)
-            .filter(|&k| self.counts[k as usize] > 0)
-            .map(|k| (kind_name(k), self.counts[k as usize]))
-            .collect()
     }
 
     pub(super) fn count_logs(&mut self, n: usize) {
@@ -250,6 +241,7 @@ impl LogConverter {
             self.parse(msg, &p.text, ts, src, &mut new, &mut started);
             started = started || (!had && self.hold.is_some());
         }
+        out.append(&mut self.superseded);
         if self.hold.is_some() && !started {
             self.held.append(&mut new);
         } else {
@@ -314,13 +306,6 @@ impl LogConverter {
         }
         e.set_inferred(found.iter().map(|(f, _)| Str::from(*f)));
         out.push(e);
-    }
-
-    pub(super) fn not_understood(&mut self, src: Src, msg: &str) {
-        self.unparsed_count += 1;
-        if self.unparsed.len() < UNPARSED_KEPT {
-            self.unparsed.push((src.1, msg.to_owned()));
-        }
     }
 
     pub(super) fn parse_line(

@@ -11,16 +11,11 @@ use crate::model::{Event, Src, Value};
 
 impl LogConverter {
     pub(super) fn start_hold(&mut self, e: Event, kind: Hold) {
+        // a hold started over another (two warn_alloc lines in a row): the first is complete as far as it got,
+        // so it and the lines behind it go out before the line that starts the new one
         if let Some(old) = self.hold.take() {
-            let lines = std::iter::once(&old)
-                .chain(&self.held)
-                .filter_map(|e| e.src)
-                .map(|(_, l)| l);
-            for l in lines {
-                if self.dropped.last() != Some(&l) {
-                    self.dropped.push(l);
-                }
-            }
+            self.superseded.push(old);
+            self.superseded.append(&mut self.held);
         }
         self.hold = Some(e);
         self.hold_kind = kind;

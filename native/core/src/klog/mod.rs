@@ -29,6 +29,7 @@ mod prefix;
 mod prefix_dmesg;
 mod prefix_syslog;
 mod reaper;
+mod report;
 mod run;
 mod scan;
 mod stack;

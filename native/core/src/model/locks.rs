@@ -28,7 +28,11 @@ pub(super) fn lock_name(s: &mut State, e: &Ev, kind: &str) -> Result<Option<Valu
         )?;
         return Ok(None);
     }
-    let mode = e.v(1);
+    let mode = if e.kind == super::schema::kind::LOCK_RELEASE {
+        &Value::Nil
+    } else {
+        e.v(1)
+    };
     if !mode.is_nil() && !one_of(mode, LOCK_MODES) {
         anomaly(
             s,
@@ -102,7 +106,14 @@ pub(super) fn store_lock(
 
 /// The lock an acquire or release names; the common case (a name and a known mode) skips `lock_name`'s checks.
 pub(super) fn named_lock(s: &mut State, e: &Ev, kind: &str) -> Result<Option<Vec<Value>>> {
-    let (name, mode) = (e.v(0), e.v(1));
+    // a release names no mode: its second field is the mm
+    static NIL: Value = Value::Nil;
+    let mode = if e.kind == super::schema::kind::LOCK_RELEASE {
+        &NIL
+    } else {
+        e.v(1)
+    };
+    let name = e.v(0);
     if !name.truthy() || (!mode.is_nil() && !one_of(mode, LOCK_MODES)) {
         match lock_name(s, e, kind)? {
             Some(name) => return lock_values(s, &name).map(Some),
@@ -218,3 +229,26 @@ pub(super) fn on_lock_held(s: &mut State, e: &Ev) -> Result<()> {
 }
 
 // -- flags ------------------------------------------------------------------------------------------------------
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{apply, Ev, Event, State};
+
+    #[test]
+    fn releasing_an_mms_lock_is_no_anomaly() {
+        let mut s = State::new();
+        let take = Event::named(0, "lock_acquire", Some(1))
+            .unwrap()
+            .with("lock", "mmap_sem")
+            .with("mode", "w")
+            .with("mm", 3163);
+        let release = Event::named(1, "lock_release", Some(1))
+            .unwrap()
+            .with("lock", "mmap_sem")
+            .with("mm", 3163);
+        apply(&mut s, &Ev::of(&take)).unwrap();
+        apply(&mut s, &Ev::of(&release)).unwrap();
+        assert_eq!(s.tables[crate::model::state::T_ANOMALIES].len(), 0);
+        assert_eq!(s.tables[crate::model::state::T_LOCKS].len(), 0);
+    }
+}

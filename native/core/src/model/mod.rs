@@ -1,6 +1,7 @@
 //! The event vocabulary, the machine state and the one function that moves between them.
 
 pub mod apply;
+pub mod digest;
 pub mod event;
 mod locks;
 mod memory;

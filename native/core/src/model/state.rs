@@ -208,6 +208,9 @@ pub mod f {
     }
     pub mod zone {
         pub const FREE_KB: usize = 2;
+        pub const MIN_KB: usize = 3;
+        pub const LOW_KB: usize = 4;
+        pub const HIGH_KB: usize = 5;
         pub const SINCE: usize = 8;
     }
     pub mod memcg {
@@ -224,9 +227,11 @@ pub mod f {
         pub const REASON: usize = 11;
     }
     pub mod victim {
+        pub const PID: usize = 0;
         pub const COMM: usize = 1;
         pub const KILLED_SEQ: usize = 2;
         pub const KILLED_TS: usize = 3;
+        pub const MM: usize = 4;
         pub const WOKEN_SEQ: usize = 6;
         pub const ATTEMPTS: usize = 7;
         pub const OUTCOME: usize = 8;
@@ -269,6 +274,24 @@ impl State {
             ts_ns: None,
             tables: std::array::from_fn(|i| Table::new(TABLES[i].2)),
         }
+    }
+
+    /// The explorer's state: tables that keep their digest, so `digest` is cheap.
+    pub fn hashed() -> State {
+        State {
+            seq: None,
+            ts_ns: None,
+            tables: std::array::from_fn(|i| Table::hashed(TABLES[i].2)),
+        }
+    }
+
+    /// A 64-bit fingerprint of the tables (not of `seq` and `ts_ns`): equal records, equal digests.
+    pub fn digest(&self) -> Result<u64> {
+        let mut h = super::digest::Fp::new(N_TABLES as u64);
+        for t in &self.tables {
+            h.word(t.digest()?);
+        }
+        Ok(h.finish())
     }
 
     /// The writer's state: tables that remember each key's value at the last keyframe.

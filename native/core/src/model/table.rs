@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
+use super::digest;
 use super::value::{Str, Value};
 use crate::error::Result;
 
@@ -137,13 +138,17 @@ pub enum Slot {
 #[derive(Clone)]
 pub struct Table {
     paging: Paging,
-    pages: BTreeMap<i64, Slot>,
+    /// shared between copies until one writes (a state copied per search branch copies nine pointers)
+    pages: Arc<BTreeMap<i64, Slot>>,
     len: usize,
     source: Option<Arc<dyn PageSource>>,
     unread: Option<Arc<dyn UnreadIndex>>,
     /// The writer's tables: for every key written since the last keyframe, its value at that keyframe (None:
     /// absent then). Exactly what the keyframe's working set stores, so the writer never copies its state.
     pub dirty: Option<HashMap<Key, Option<Rec>>>,
+    /// The explorer's tables: the wrapping sum of every entry's hash (`digest::entry`), kept up to date by `set`
+    /// and `delete`, so a state's fingerprint costs nothing to take. None in every other table.
+    digest: Option<u64>,
 }
 
 impl std::fmt::Debug for Table {
@@ -161,12 +166,32 @@ impl Table {
     pub fn new(paging: Paging) -> Table {
         Table {
             paging,
-            pages: BTreeMap::new(),
+            pages: Arc::new(BTreeMap::new()),
             len: 0,
             source: None,
             unread: None,
             dirty: None,
+            digest: None,
         }
+    }
+
+    /// A table that keeps its digest (see `digest`): the explorer's, which fingerprints every state it reaches.
+    pub fn hashed(paging: Paging) -> Table {
+        Table {
+            digest: Some(0),
+            ..Table::new(paging)
+        }
+    }
+
+    /// The wrapping sum of every entry's hash: kept by a `hashed` table, computed from the records otherwise.
+    pub fn digest(&self) -> Result<u64> {
+        if let Some(d) = self.digest {
+            return Ok(d);
+        }
+        Ok(self
+            .items()?
+            .iter()
+            .fold(0u64, |d, (k, r)| d.wrapping_add(digest::entry(k, r))))
     }
 
     /// The writer's table (`dirty` kept).
@@ -174,6 +199,13 @@ impl Table {
         Table {
             dirty: Some(HashMap::new()),
             ..Table::new(paging)
+        }
+    }
+
+    /// Load this lazy table's pages through `source` from now on (the same pages, another handle on the reader).
+    pub fn set_source(&mut self, source: Arc<dyn PageSource>) {
+        if self.source.is_some() {
+            self.source = Some(source);
         }
     }
 
@@ -186,11 +218,12 @@ impl Table {
     ) -> Table {
         Table {
             paging,
-            pages: BTreeMap::new(),
+            pages: Arc::new(BTreeMap::new()),
             len,
             source: Some(source),
             unread: Some(unread),
             dirty: None,
+            digest: None,
         }
     }
 
@@ -232,13 +265,15 @@ impl Table {
             };
             match r {
                 Some(r) => {
-                    self.pages
+                    Arc::make_mut(&mut self.pages)
                         .insert(p, Slot::Lazy(Arc::new(Lazy::new(r, BTreeMap::new()))));
                 }
                 None => return Ok(None),
             }
         }
-        Ok(self.pages.get_mut(&p).filter(|s| !matches!(s, Slot::Gone)))
+        Ok(Arc::make_mut(&mut self.pages)
+            .get_mut(&p)
+            .filter(|s| !matches!(s, Slot::Gone)))
     }
 
     fn source(&self) -> &dyn PageSource {
@@ -293,6 +328,10 @@ impl Table {
     }
 
     pub fn set(&mut self, key: Key, rec: Rec) -> Result<()> {
+        if let Some(d) = self.digest {
+            let old = self.get(&key)?.map_or(0, |o| digest::entry(&key, &o));
+            self.digest = Some(d.wrapping_sub(old).wrapping_add(digest::entry(&key, &rec)));
+        }
         let p = self.paging.page_of(&key);
         if let Some(dirty) = &self.dirty {
             // the writer's tables hold only plain pages
@@ -309,8 +348,7 @@ impl Table {
             if old.is_none() {
                 self.len += 1;
             }
-            let slot = self
-                .pages
+            let slot = Arc::make_mut(&mut self.pages)
                 .entry(p)
                 .or_insert_with(|| Slot::Loaded(Arc::new(Page::new())));
             if let Slot::Loaded(page) = slot {
@@ -321,7 +359,7 @@ impl Table {
         let source = self.source.clone();
         let grew = match self.slot_mut(p)? {
             None => {
-                self.pages
+                Arc::make_mut(&mut self.pages)
                     .insert(p, Slot::Loaded(Arc::new(Page::from([(key, rec)]))));
                 true
             }
@@ -374,9 +412,14 @@ impl Table {
     }
 
     pub fn delete(&mut self, key: &Key) -> Result<()> {
+        if let Some(d) = self.digest {
+            if let Some(old) = self.get(key)? {
+                self.digest = Some(d.wrapping_sub(digest::entry(key, &old)));
+            }
+        }
         let p = self.paging.page_of(key);
         if self.dirty.is_some() {
-            let Some(Slot::Loaded(page)) = self.pages.get_mut(&p) else {
+            let Some(Slot::Loaded(page)) = Arc::make_mut(&mut self.pages).get_mut(&p) else {
                 return Ok(());
             };
             let Some(old) = Arc::make_mut(page).remove(key) else {
@@ -387,7 +430,7 @@ impl Table {
             dirty.entry(key.clone()).or_insert(Some(old));
             self.len -= 1;
             if empty {
-                self.pages.remove(&p);
+                Arc::make_mut(&mut self.pages).remove(&p);
             }
             return Ok(());
         }
@@ -425,7 +468,7 @@ impl Table {
         }
         self.len -= 1;
         if now_empty && !unread {
-            self.pages.remove(&p);
+            Arc::make_mut(&mut self.pages).remove(&p);
         }
         Ok(())
     }
@@ -438,7 +481,7 @@ impl Table {
                 out.insert(p, Slot::Lazy(Arc::new(Lazy::new(r, BTreeMap::new()))));
             }
         }
-        for (p, s) in &self.pages {
+        for (p, s) in self.pages.iter() {
             match s {
                 Slot::Gone => {
                     out.remove(p);
@@ -449,6 +492,30 @@ impl Table {
             }
         }
         Ok(out)
+    }
+
+    /// Every record, when the table holds them all in memory (nothing still in a file), without building the
+    /// page map `slots` builds: for the explorer, which reads whole small tables at every move. Pages in page
+    /// order (key order for pids). None for a table read lazily from a trace.
+    pub fn resident(&self) -> Option<impl Iterator<Item = (&Key, &Rec)>> {
+        let lazy = self.unread.is_some()
+            || self
+                .pages
+                .values()
+                .any(|s| matches!(s, Slot::Lazy(l) if l.loaded().is_none()));
+        if lazy {
+            return None;
+        }
+        Some(
+            self.pages
+                .values()
+                .filter_map(|s| match s {
+                    Slot::Loaded(p) => Some(p.as_ref()),
+                    Slot::Lazy(l) => l.loaded().map(|p| p.as_ref()),
+                    Slot::Gone => None,
+                })
+                .flat_map(|p| p.iter()),
+        )
     }
 
     /// The page map itself, for the writer's keyframes (its tables have only plain pages).
@@ -661,6 +728,26 @@ mod tests {
             a.changed_keys(&b).unwrap(),
             Some(vec![Key::Int(1), Key::Int(40)])
         );
+    }
+
+    #[test]
+    fn a_kept_digest_is_the_computed_one_whatever_the_order() {
+        let mut a = Table::hashed(Paging::Int);
+        a.set(Key::Int(1), rec("a")).unwrap();
+        a.set(Key::Int(40), rec("x")).unwrap();
+        a.set(Key::Int(1), rec("b")).unwrap();
+        let mut b = Table::hashed(Paging::Int);
+        b.set(Key::Int(7), rec("z")).unwrap();
+        b.set(Key::Int(40), rec("x")).unwrap();
+        b.set(Key::Int(1), rec("b")).unwrap();
+        b.delete(&Key::Int(7)).unwrap();
+        let mut plain = Table::new(Paging::Int);
+        plain.set(Key::Int(40), rec("x")).unwrap();
+        plain.set(Key::Int(1), rec("b")).unwrap();
+        assert_eq!(a.digest().unwrap(), b.digest().unwrap());
+        assert_eq!(a.digest().unwrap(), plain.digest().unwrap());
+        b.set(Key::Int(1), rec("c")).unwrap();
+        assert_ne!(a.digest().unwrap(), b.digest().unwrap());
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! that shares its pages.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use super::format::{KEYFRAME, PAGE, WORKSET};
 use super::msgpack::{unpack, Malformed, Reader};
@@ -29,6 +29,18 @@ pub struct Group {
     first: i64,
     full: Vec<Option<Arc<FullMap>>>,
     records: Vec<(Option<i64>, Option<i64>, [usize; N_TABLES], Value, Value)>,
+}
+
+/// The reader as the cached keyframe states reach it: without keeping it alive.
+struct Detached(Weak<Inner>);
+
+impl PageSource for Detached {
+    fn load(&self, r: &PageRef) -> Result<Arc<Page>> {
+        match self.0.upgrade() {
+            Some(inner) => inner.load(r),
+            None => Err(crate::error::Error::Trace("the trace is closed".into())),
+        }
+    }
 }
 
 impl PageSource for Inner {
@@ -201,13 +213,14 @@ impl Inner {
         Ok(maps)
     }
 
+    /// Keyframe `k`'s state, its pages loaded through a weak handle on the reader (it may be cached).
     fn build_keyframe_state(self: &Arc<Self>, k: usize) -> Result<State> {
         let group = self.group(k)?;
         let (seq, ts, lengths, _, _) = &group.records[k - group.first as usize];
         let mut s = State::new();
         s.seq = *seq;
         s.ts_ns = *ts;
-        let source: Arc<dyn PageSource> = self.clone();
+        let source = self.detached();
         for (t, index) in self.page_map(k, &group)?.into_iter().enumerate() {
             let unread: Arc<dyn UnreadIndex> = Arc::new(index);
             s.tables[t] = Table::lazy(TABLES[t].2, lengths[t], source.clone(), unread);
@@ -224,19 +237,29 @@ impl Inner {
         Ok(s)
     }
 
+    /// Keyframe `k`'s state for a caller, holding the reader so its pages stay loadable while the state lives.
     fn keyframe_state(self: &Arc<Self>, k: usize) -> Result<State> {
-        match self.keyframes.get(&(k as i64)) {
+        let mut s = match self.keyframes.get(&(k as i64)) {
             None => {
                 self.keyframes.put(k as i64, None);
-                self.build_keyframe_state(k)
+                self.build_keyframe_state(k)?
             }
             Some(None) => {
                 let s = self.build_keyframe_state(k)?;
                 self.keyframes.put(k as i64, Some(Arc::new(s.clone())));
-                Ok(s)
+                s
             }
-            Some(Some(s)) => Ok((*s).clone()),
-        }
+            Some(Some(s)) => (*s).clone(),
+        };
+        let source: Arc<dyn PageSource> = self.clone();
+        with_source(&mut s, &source);
+        Ok(s)
+    }
+
+    /// The reader as the states it keeps (cached keyframes, the last state read) reach it: a strong handle would
+    /// make a cycle (reader → cache → state → reader) that outlives the trace.
+    fn detached(self: &Arc<Self>) -> Arc<dyn PageSource> {
+        Arc::new(Detached(Arc::downgrade(self)))
     }
 
     fn replay(&self, state: &mut State, start: i64, last: i64) -> Result<()> {
@@ -277,9 +300,20 @@ impl Trace {
             _ if k >= 0 => (inner.keyframe_state(k as usize)?, kf_seq + 1),
             _ => (State::new(), 0),
         };
+        let source: Arc<dyn PageSource> = inner.clone();
+        with_source(&mut state, &source);
         inner.replay(&mut state, start, seq)?;
-        *inner.last.lock().unwrap() = Some(state.clone());
+        let mut kept = state.clone();
+        with_source(&mut kept, &inner.detached());
+        *inner.last.lock().unwrap() = Some(kept);
         Ok(state)
+    }
+}
+
+/// Every lazy table of `s` loads its pages through `source` from now on.
+fn with_source(s: &mut State, source: &Arc<dyn PageSource>) {
+    for t in &mut s.tables {
+        t.set_source(source.clone());
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::sync::Arc;
 
-use super::compressor::BlockCompressor;
+use super::compressor::{BlockCompressor, BLOCK_LEVEL};
 use super::format::{frame, DICTIONARY, KEYFRAME, PAGE, WORKSET};
 use super::msgpack::{pack_array_len, pack_bin, pack_int, pack_map_len, pack_opt_int, pack_str};
 use super::pages::{
@@ -24,8 +24,6 @@ use crate::model::{apply_only, Ev, Event, State};
 
 /// How the page and working-set blocks share their compression dictionary.
 const DICTIONARY_SHARES: &[(u8, usize)] = &[(PAGE, 64 << 10), (WORKSET, 64 << 10)];
-/// zstd level of the state blocks (they come out 4 % smaller at 7 than at 5).
-pub const STATE_LEVEL: i32 = 7;
 
 /// What the tracker says at the end: where the keyframes are and what the final state holds.
 #[derive(Debug, Default, Clone)]
@@ -78,7 +76,7 @@ impl<W: Write> StateTracker<W> {
             group_full: Vec::new(),
             since_whole: vec![HashMap::new(); N_TABLES],
             whole: vec![HashMap::new(); N_TABLES],
-            compressor: BlockCompressor::new(DICTIONARY_SHARES, STATE_LEVEL)?,
+            compressor: BlockCompressor::new(DICTIONARY_SHARES, BLOCK_LEVEL)?,
             tuning,
         })
     }

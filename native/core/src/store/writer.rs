@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 
 use super::changelists::{ChangeListWriter, ListKey};
 use super::codec::{block_payload, kind_names, Schema};
-use super::compressor::BlockCompressor;
+use super::compressor::{BlockCompressor, BLOCK_LEVEL};
 use super::format::*;
 use super::msgpack::{
     pack, pack_array_len, pack_bin, pack_int, pack_map_len, pack_opt_int, pack_str,
@@ -34,7 +34,6 @@ const DICTIONARY_SHARES: &[(u8, usize)] = &[(EVENTS, 128 << 10), (POSTINGS, 32 <
 const SOURCE_CHUNK_LINES: usize = 1024;
 /// zstd's fastest level for the source text: on the corpus's logs as small as level 5, four times as fast.
 const SOURCE_LEVEL: i32 = 1;
-const ZSTD_LEVEL: i32 = 5;
 
 struct Source {
     name: Str,
@@ -203,7 +202,7 @@ impl TraceWriter {
             free_by_zone: HashMap::new(),
             free_total: 0,
             sources: Vec::new(),
-            compressor: BlockCompressor::new(DICTIONARY_SHARES, ZSTD_LEVEL)?,
+            compressor: BlockCompressor::new(DICTIONARY_SHARES, BLOCK_LEVEL)?,
             zdict_offset: -1,
             tracker: Tracker::Done,
             closed: false,
