@@ -27,7 +27,6 @@ from typing import Any, Iterator
 
 from ..analysis.reaper import mm_locks
 from ..ingest.errors import ConvertError, SourceError
-from ..ingest.logrun import LogRun
 from ..ingest.registry import choose
 from ..ingest.sources import probe
 from ..model import State, apply_fields, reaper_status
@@ -90,8 +89,8 @@ class _Fold:
 
     def items(self, items: list) -> None:
         for item in items:
-            if type(item) is LogRun:
-                self.seq += len(item.ts)
+            if type(item) is int:  # a run of chatter, counted (``count_runs``)
+                self.seq += item
                 continue
             kind = item.kind
             if kind in _IDLE:
@@ -345,6 +344,7 @@ def read(path: str, *, host: str | None = None, host_from: str = "path", root: s
                 else:
                     head = source.head
                     reader = converter.reader(0, fmt)
+                    reader.count_runs()  # the chatter's seqs, not its text
                     reader.sniff(head)
                     try:
                         for chunk in converter.chunks(source):

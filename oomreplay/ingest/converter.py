@@ -47,6 +47,9 @@ class LineReader(Protocol):
     def keep_lines(self) -> None:
         """Keep a copy of the lines an alignment needs (a log's, a recording's console lines), for ``kept``."""
 
+    def count_runs(self) -> None:
+        """From now on a run of chatter comes back as its number of lines (an ``int``), not as a ``LogRun``."""
+
     def kept(self) -> list[tuple[int, str]]:
         """``(line number, text)`` of the lines kept since the last call."""
 

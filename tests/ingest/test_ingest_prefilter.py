@@ -242,3 +242,24 @@ def test_a_block_is_read_as_most_of_its_lines_are_written():
         reader.sniff(lines)
         items = reader.read(as_bytes(lines))
         assert sum(isinstance(item, LogRun) for item in items) == 1 and len(items) <= 2  # the odd line alone
+
+
+@pytest.mark.skipif(not INPUTS, reason=f"the shared corpus is not at {CORPUS}")
+@pytest.mark.parametrize("log", INPUTS[:12], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_counted_runs_are_the_runs_lengths(log: Path):
+    """``count_runs`` (the fleet's extraction, which needs only the seqs of chatter) gives each run as its number of
+    lines, in its place among the same events."""
+    lines = _as_syslog(_interleaved(log.read_text(errors="replace").splitlines()))
+    data = as_bytes(lines)
+
+    def read(counted: bool) -> list:
+        reader = LogReader(3, "auto", LogRun)
+        if counted:
+            reader.count_runs()
+        reader.sniff(lines[:SNIFF_LINES])
+        items = reader.read(data) + reader.end()
+        return [(len(i.ts) if isinstance(i, LogRun) else i) if not counted else i for i in items]
+
+    expected, got = read(False), read(True)
+    assert any(isinstance(i, int) for i in expected), "no chatter went in bulk"
+    assert got == expected

@@ -52,6 +52,8 @@ struct Reading<C> {
     conv: C,
     pump: Pump,
     run_type: Option<Py<PyAny>>,
+    /// Runs of chatter come back as their number of lines (`count_runs`).
+    count_runs: bool,
 }
 
 impl<C: LineConverter + Send> Reading<C> {
@@ -60,6 +62,7 @@ impl<C: LineConverter + Send> Reading<C> {
             conv,
             pump: Pump::new(file_id, Keep::None),
             run_type,
+            count_runs: false,
         }
     }
 
@@ -103,6 +106,7 @@ impl<C: LineConverter + Send> Reading<C> {
         for item in items {
             match item {
                 Item::Event(e) => list.append(Py::new(py, PyEvent::wrap(e))?)?,
+                Item::Run(run) if self.count_runs => list.append(run.len())?,
                 Item::Run(run) => match &self.run_type {
                     Some(t) => {
                         let texts: Vec<&str> = (0..run.len()).map(|i| run.text(i)).collect();
@@ -142,6 +146,13 @@ macro_rules! reader_methods {
             #[doc = $keep_doc]
             fn keep_lines(&mut self) {
                 self.r.pump.keep($keep);
+            }
+
+            /// From now on a run of chatter comes back as its number of lines (an `int`), for a reader that
+            /// needs only the seqs the lines take and not their text (the fleet's extraction): no Python
+            /// string is made per line.
+            fn count_runs(&mut self) {
+                self.r.count_runs = true;
             }
 
             /// The lines kept since the last call, by line number.
