@@ -8,9 +8,11 @@
 
 mod footprint;
 mod kernel;
+mod memo;
 pub mod moves;
 pub mod node;
 pub mod outcome;
+mod packed;
 pub mod program;
 mod reaper;
 mod reduce;

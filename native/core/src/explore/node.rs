@@ -13,7 +13,7 @@ use crate::model::value::{Str, Value};
 use crate::model::{apply, Ev, Event, State};
 
 /// Where the reaper is with the victim it works on (kernel-formats.md §1.9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Phase {
     /// trying the victim's mmap lock; `tries` made so far in this round
     Trying,
@@ -23,14 +23,14 @@ pub enum Phase {
     GaveUp,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Round {
     pub pid: i64,
     pub tries: u8,
     pub phase: Phase,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Reaper {
     /// victims queued, the newest last (the kernel's list is LIFO)
     pub queue: Vec<i64>,
@@ -86,22 +86,18 @@ impl Node {
 
     /// The fingerprint of everything that decides what happens next (and how the path ends).
     pub fn fingerprint(&self) -> Result<u64> {
-        let mut h = Fp::new(self.model.digest()?);
-        for (pc, w) in self.pcs.iter().zip(&self.waiting) {
-            h.word(((*pc as u64) << 1) | *w as u64);
-        }
-        h.word(self.reaper.queue.len() as u64);
-        for p in &self.reaper.queue {
-            h.word(*p as u64);
-        }
-        if let Some(r) = self.reaper.round {
-            h.word(r.pid as u64);
-            h.word(((r.tries as u64) << 2) | r.phase as u64);
-        } else {
-            h.word(u64::MAX);
-        }
-        h.word(((self.kills as u64) << 33) | ((self.needless as u64) << 1) | self.panicked as u64);
-        Ok(h.finish())
+        let pcw = self
+            .pcs
+            .iter()
+            .zip(&self.waiting)
+            .map(|(pc, w)| pcw(*pc, *w));
+        Ok(fingerprint_of(
+            self.model.digest()?,
+            pcw,
+            &self.reaper,
+            [self.kills, self.needless],
+            self.panicked,
+        ))
     }
 
     /// Apply one event the explorer made (no seq, no time), keeping it when `keep` collects a witness.
@@ -197,6 +193,38 @@ impl Node {
             None => self.model.tables[T_ZONES].keys()?,
         })
     }
+}
+
+/// An actor's position as one word: its next step, and whether it is queued on that step's lock.
+pub fn pcw(pc: u32, waiting: bool) -> u32 {
+    (pc << 1) | waiting as u32
+}
+
+/// A node's fingerprint from its model's digest (`State::digest`) and the rest, one word per actor's position;
+/// the packed states (`packed`) take theirs the same way, so both count the same distinct states.
+pub fn fingerprint_of(
+    model: u64,
+    pcws: impl Iterator<Item = u32>,
+    reaper: &Reaper,
+    [kills, needless]: [u32; 2],
+    panicked: bool,
+) -> u64 {
+    let mut h = Fp::new(model);
+    for w in pcws {
+        h.word(w as u64);
+    }
+    h.word(reaper.queue.len() as u64);
+    for p in &reaper.queue {
+        h.word(*p as u64);
+    }
+    if let Some(r) = reaper.round {
+        h.word(r.pid as u64);
+        h.word(((r.tries as u64) << 2) | r.phase as u64);
+    } else {
+        h.word(u64::MAX);
+    }
+    h.word(((kills as u64) << 33) | ((needless as u64) << 1) | panicked as u64);
+    h.finish()
 }
 
 /// A table's records: straight from its pages (the explorer's tables are all in memory).

@@ -160,16 +160,16 @@ impl Independence {
         })
     }
 
-    /// The footprint of a move just made from `before` to `after`.
+    /// The footprint of a move just made: `panicked` it made the kernel panic, `anomaly` it recorded one.
     pub fn of_move(
         &self,
         who: Who,
         step: Option<usize>,
         victim: Option<i64>,
-        before: &Node,
-        after: &Node,
+        panicked: bool,
+        anomaly: bool,
     ) -> Footprint {
-        if after.panicked {
+        if panicked {
             return Footprint {
                 reads: Bits::default(),
                 writes: Bits([u64::MAX; WIDTH / 64]),
@@ -180,17 +180,18 @@ impl Independence {
             (Who::Reaper, _, Some(v)) => self.reaper_of.get(&v).copied().unwrap_or(self.reaper_all),
             _ => self.reaper_all,
         };
-        if after.anomalies() > before.anomalies() {
+        if anomaly {
             fp.add(&self.anomalies);
         }
         fp
     }
 
-    /// Whether a move with footprint `fp` by `who` commutes with everything the others can still do from `node`.
-    pub fn alone(&self, who: Who, fp: &Footprint, node: &Node) -> bool {
+    /// Whether a move with footprint `fp` by `who` commutes with everything the others can still do from a
+    /// node where actor j is at step `pc(j)` and the reaper is `busy` or not.
+    pub fn alone(&self, who: Who, fp: &Footprint, pc: impl Fn(usize) -> usize, busy: bool) -> bool {
         let mut kill_ahead = false;
         for (j, fut) in self.future.iter().enumerate() {
-            let pc = node.pcs[j] as usize;
+            let pc = pc(j);
             if who == Who::Actor(j) {
                 continue; // its own later steps come after this move
             }
@@ -199,7 +200,7 @@ impl Independence {
                 return false;
             }
         }
-        let reaper_live = self.has_reaper && (node.reaper.busy() || kill_ahead);
+        let reaper_live = self.has_reaper && (busy || kill_ahead);
         who == Who::Reaper || !reaper_live || !fp.conflicts(&self.reaper_all)
     }
 }

@@ -1,6 +1,6 @@
-//! The search: breadth first over the interleavings program order and lock blocking allow, every node
-//! fingerprinted (`Node::fingerprint`) so a state reached twice is expanded once, with or without the reduction
-//! (`reduce`). Breadth first makes the first path found to each outcome class a shortest one: that is its
+//! The search: breadth first over the interleavings program order and lock blocking allow, every state
+//! fingerprinted (`packed`: the fingerprint its `Node` would have) so a state reached twice is expanded once,
+//! with or without the reduction (`reduce`), each move made by the model once and replayed from the `memo`. Breadth first makes the first path found to each outcome class a shortest one: that is its
 //! witness, replayed from the start once the search is over to collect its events.
 //!
 //! The graph is acyclic, so the number of interleavings (complete paths) reaching each class is counted over
@@ -11,9 +11,11 @@ use std::time::Instant;
 
 use rustc_hash::FxHashMap;
 
+use super::memo::Memo;
 use super::moves::{perform, Who};
 use super::node::Node;
 use super::outcome::{outcome_of, Outcome};
+use super::packed::{Cells, Packed};
 use super::program::Program;
 use super::reduce::Independence;
 use crate::error::Result;
@@ -55,23 +57,36 @@ pub struct Report {
     pub seconds: f64,
 }
 
-/// The moves to follow from `node`: one alone when the reduction finds a persistent one, else every move.
-fn expand(prog: &Program, ind: Option<&Independence>, node: &Node) -> Result<Vec<(Who, Node)>> {
-    let mut out = Vec::new();
+/// The moves to follow from `p` (indexes into the memo's moves): one alone when the reduction finds a
+/// persistent one, else every move. A panicked kernel moves no more.
+fn expand(
+    prog: &Program,
+    ind: Option<&Independence>,
+    (memo, cells): (&mut Memo, &mut Cells),
+    p: &Packed,
+    out: &mut Vec<(Who, u32)>,
+) -> Result<()> {
+    out.clear();
+    if p.panicked {
+        return Ok(());
+    }
     let who_all = (0..prog.actors.len()).map(Who::Actor).chain([Who::Reaper]);
     for who in who_all {
-        let Some(m) = perform(prog, node, who, false)? else {
+        let Some(m) = memo.get(prog, cells, p, who)? else {
             continue;
         };
         if let Some(ind) = ind {
-            let fp = ind.of_move(who, m.step, m.victim, node, &m.node);
-            if ind.alone(who, &fp, node) {
-                return Ok(vec![(who, m.node)]);
+            let mv = &memo.moves[m as usize];
+            let fp = ind.of_move(who, mv.step, mv.victim, mv.effect.panicked, mv.anomaly);
+            if ind.alone(who, &fp, |j| p.pc(j), cells.reaper(p.reaper).busy()) {
+                out.clear();
+                out.push((who, m));
+                return Ok(());
             }
         }
-        out.push((who, m.node));
+        out.push((who, m));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Every outcome class reachable from the program's start, each with a shortest witness.
@@ -83,20 +98,24 @@ pub fn explore(prog: &Program, max_states: usize, reduce: bool) -> Result<Report
     } else {
         None
     };
+    let mut cells = Cells::new(prog.actors.len());
+    let mut memo = Memo::default();
+    let start = cells.pack(&root)?;
     let mut seen: FxHashMap<u64, u32> = FxHashMap::default();
-    seen.insert(root.fingerprint()?, 0);
+    seen.insert(cells.fingerprint(&start), 0);
     // per state: the state it was first reached from, and by whom
     let mut parent: Vec<(u32, Who)> = vec![(u32::MAX, Who::Reaper)];
     let mut edges: Vec<(u32, u32)> = Vec::new();
     let mut classes: Vec<(Outcome, Option<String>, u32, u64)> = Vec::new();
     let mut class_of: HashMap<Outcome, usize> = HashMap::new();
     let mut terminal: Vec<(u32, usize)> = Vec::new();
-    let mut queue = VecDeque::from([(0u32, root.clone())]);
+    let mut queue = VecDeque::from([(0u32, start)]);
+    let mut next = Vec::new();
     let (mut transitions, mut exhaustive) = (0u64, true);
-    while let Some((i, node)) = queue.pop_front() {
-        let next = expand(prog, ind.as_ref(), &node)?;
+    while let Some((i, p)) = queue.pop_front() {
+        expand(prog, ind.as_ref(), (&mut memo, &mut cells), &p, &mut next)?;
         if next.is_empty() {
-            let (outcome, anomaly) = outcome_of(prog, &node)?;
+            let (outcome, anomaly) = outcome_of(prog, &cells.node(&p)?)?;
             let c = *class_of.entry(outcome.clone()).or_insert_with(|| {
                 classes.push((outcome, anomaly, i, 0));
                 classes.len() - 1
@@ -105,9 +124,10 @@ pub fn explore(prog: &Program, max_states: usize, reduce: bool) -> Result<Report
             terminal.push((i, c));
             continue;
         }
-        for (who, n) in next {
+        for &(who, m) in &next {
             transitions += 1;
-            let fp = n.fingerprint()?;
+            let effect = &memo.moves[m as usize].effect;
+            let fp = cells.fingerprint_after(&p, effect);
             if let Some(&j) = seen.get(&fp) {
                 edges.push((i, j));
                 continue;
@@ -120,7 +140,7 @@ pub fn explore(prog: &Program, max_states: usize, reduce: bool) -> Result<Report
             seen.insert(fp, j);
             parent.push((i, who));
             edges.push((i, j));
-            queue.push_back((j, n));
+            queue.push_back((j, cells.after(&p, effect)));
         }
     }
     let counts = paths(parent.len(), &edges);

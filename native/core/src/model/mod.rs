@@ -6,6 +6,7 @@ pub mod event;
 mod locks;
 mod memory;
 mod ooms;
+pub mod reads;
 pub mod schema;
 pub mod state;
 pub mod table;

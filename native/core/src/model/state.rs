@@ -287,11 +287,27 @@ impl State {
 
     /// A 64-bit fingerprint of the tables (not of `seq` and `ts_ns`): equal records, equal digests.
     pub fn digest(&self) -> Result<u64> {
-        let mut h = super::digest::Fp::new(N_TABLES as u64);
-        for t in &self.tables {
-            h.word(t.digest()?);
+        let mut each = [0u64; N_TABLES];
+        for (d, t) in each.iter_mut().zip(&self.tables) {
+            *d = t.digest()?;
         }
-        Ok(h.finish())
+        Ok(State::digest_of(&each))
+    }
+
+    /// The state's fingerprint from its tables' digests (the explorer's packed states keep those).
+    pub fn digest_of(tables: &[u64; N_TABLES]) -> u64 {
+        let mut h = super::digest::Fp::new(N_TABLES as u64);
+        for d in tables {
+            h.word(*d);
+        }
+        h.finish()
+    }
+
+    /// Note every read and write of the tables in `log` from now on.
+    pub fn log_to(&mut self, log: &Arc<super::reads::Log>) {
+        for (i, t) in self.tables.iter_mut().enumerate() {
+            t.log_to(i, log.clone());
+        }
     }
 
     /// The writer's state: tables that remember each key's value at the last keyframe.

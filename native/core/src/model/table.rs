@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
 use super::digest;
+use super::reads::{Access, Log};
 use super::value::{Str, Value};
 use crate::error::Result;
 
@@ -149,6 +150,8 @@ pub struct Table {
     /// The explorer's tables: the wrapping sum of every entry's hash (`digest::entry`), kept up to date by `set`
     /// and `delete`, so a state's fingerprint costs nothing to take. None in every other table.
     digest: Option<u64>,
+    /// The explorer's read log, with this table's number in its state: on while a move is first worked out.
+    log: Option<(usize, Arc<Log>)>,
 }
 
 impl std::fmt::Debug for Table {
@@ -172,6 +175,7 @@ impl Table {
             unread: None,
             dirty: None,
             digest: None,
+            log: None,
         }
     }
 
@@ -224,6 +228,19 @@ impl Table {
             unread: Some(unread),
             dirty: None,
             digest: None,
+            log: None,
+        }
+    }
+
+    /// Note every read and write in `log` from now on, as table number `table` of its state.
+    pub fn log_to(&mut self, table: usize, log: Arc<Log>) {
+        self.log = Some((table, log));
+    }
+
+    #[inline]
+    fn note(&self, a: impl FnOnce() -> Access) {
+        if let Some((t, log)) = &self.log {
+            log.note(*t, a());
         }
     }
 
@@ -232,11 +249,12 @@ impl Table {
     }
 
     pub fn len(&self) -> usize {
+        self.note(|| Access::Whole);
         self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     pub fn page_of(&self, key: &Key) -> i64 {
@@ -283,6 +301,7 @@ impl Table {
     }
 
     pub fn get(&self, key: &Key) -> Result<Option<Rec>> {
+        self.note(|| Access::Read(key.clone()));
         let p = self.paging.page_of(key);
         if let Some(slot) = self.pages.get(&p) {
             return self.get_in(slot, key);
@@ -328,6 +347,7 @@ impl Table {
     }
 
     pub fn set(&mut self, key: Key, rec: Rec) -> Result<()> {
+        self.note(|| Access::Wrote(key.clone()));
         if let Some(d) = self.digest {
             let old = self.get(&key)?.map_or(0, |o| digest::entry(&key, &o));
             self.digest = Some(d.wrapping_sub(old).wrapping_add(digest::entry(&key, &rec)));
@@ -412,6 +432,7 @@ impl Table {
     }
 
     pub fn delete(&mut self, key: &Key) -> Result<()> {
+        self.note(|| Access::Wrote(key.clone()));
         if let Some(d) = self.digest {
             if let Some(old) = self.get(key)? {
                 self.digest = Some(d.wrapping_sub(digest::entry(key, &old)));
@@ -475,6 +496,7 @@ impl Table {
 
     /// Every page's slot (the unread index's included), in page order: for what reads the table whole.
     pub fn slots(&self) -> Result<BTreeMap<i64, Slot>> {
+        self.note(|| Access::Whole);
         let mut out = BTreeMap::new();
         if let Some(u) = &self.unread {
             for (p, r) in u.all()? {
@@ -498,6 +520,7 @@ impl Table {
     /// page map `slots` builds: for the explorer, which reads whole small tables at every move. Pages in page
     /// order (key order for pids). None for a table read lazily from a trace.
     pub fn resident(&self) -> Option<impl Iterator<Item = (&Key, &Rec)>> {
+        self.note(|| Access::Whole);
         let lazy = self.unread.is_some()
             || self
                 .pages
