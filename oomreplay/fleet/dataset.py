@@ -46,38 +46,30 @@ class DatasetError(Exception):
     """A directory that is not a fleet dataset of this schema version: one line saying what it is."""
 
 
-def parts(root: Path, table: str) -> Iterator[Path]:
-    """Every Parquet file of ``table`` (hidden and temporary files aside), ours or another engine's."""
-    base = root / table
-    if not base.is_dir():
-        return
-    for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
-        for name in sorted(filenames):
-            if name.endswith(".parquet") and not name.startswith((".", "_")):
-                yield Path(dirpath) / name
-
-
-def _stamped(base: str) -> Iterator[tuple[str, int, int]]:
-    """``(path, size, mtime_ns)`` of every Parquet file under ``base``, as ``parts`` chooses them: by ``scandir``,
-    whose entries know whether they are directories, so a dataset of many partitions costs one stat a part."""
+def _found(base: str) -> Iterator[os.DirEntry]:
+    """Every Parquet file under ``base`` (hidden and temporary names aside), ours or another engine's, unsorted: by
+    ``scandir``, whose entries know whether they are directories, so many partitions cost no stat but the parts'."""
     try:
-        entries = list(os.scandir(base))  # unsorted: the caller keys them by path
+        entries = list(os.scandir(base))
     except (FileNotFoundError, NotADirectoryError):
         return
     for e in entries:
         if e.name.startswith((".", "_")):
             continue
         if e.is_dir(follow_symlinks=False):
-            yield from _stamped(e.path)
+            yield from _found(e.path)
         elif e.name.endswith(".parquet"):
-            st = e.stat()
-            yield e.path, st.st_size, st.st_mtime_ns
+            yield e
 
 
-def scan_of(part: Path) -> int | None:
-    """The scan that wrote one of our parts; None for another engine's."""
-    m = _PART.match(part.name)
+def parts(root: Path, table: str) -> list[Path]:
+    """Every Parquet file of ``table``, in path order."""
+    return sorted(Path(e.path) for e in _found(str(root / table)))
+
+
+def scan_of(name: str) -> int | None:
+    """The scan that wrote the part named ``name``, one of ours; None for another engine's."""
+    m = _PART.match(name)
     return int(m.group(1)) if m else None
 
 
@@ -122,9 +114,10 @@ class Dataset:
     def scans(self) -> list[dict[str, Any]]:
         return self.manifest["scans"]
 
-    def committed(self, part: Path) -> bool:
-        """Whether a part belongs to the dataset: another engine's, or one of a scan the manifest lists."""
-        scan = scan_of(part)
+    def committed(self, part: Path | str) -> bool:
+        """Whether a part (its path or name) belongs to the dataset: another engine's, or one of a scan the manifest
+        lists."""
+        scan = scan_of(os.path.basename(part))
         return scan is None or scan in {s["id"] for s in self.scans}
 
     def stamps(self, table: str) -> dict[str, tuple[int, int]]:
@@ -137,12 +130,11 @@ class Dataset:
                 return {}
             st = (root / name).stat()
             return {str(root / name): (st.st_size, st.st_mtime_ns)}
-        ids = {s["id"] for s in self.scans}
         out = {}
-        for path, size, mtime in _stamped(str(root / table)):
-            m = _PART.match(os.path.basename(path))
-            if m is None or int(m.group(1)) in ids:
-                out[path] = (size, mtime)
+        for e in _found(str(root / table)):
+            if self.committed(e.name):
+                st = e.stat()
+                out[e.path] = (st.st_size, st.st_mtime_ns)
         return out
 
     def parts(self, table: str) -> list[Path]:

@@ -6,9 +6,9 @@
 //! the last invocation, the Mem-Info summary's counters. Every line yields at least one event (the structured
 //! ones it means, or a `log` event with its text), so nothing is lost.
 
+use super::kill::Chosen;
 use super::locks;
 use super::memory;
-use super::oom::Chosen;
 use super::oom_more::{self, Summary};
 use super::prefix::{split_prefix, Format, Prefixed};
 use super::run::*;

@@ -5,7 +5,7 @@ use super::memory;
 use super::oom;
 use super::oom_more;
 use super::words::*;
-use super::{gfp, locks, reaper, tasks};
+use super::{gfp, kill, locks, reaper, tasks};
 use crate::model::schema::kind;
 use crate::model::{Src, Str, Value};
 
@@ -37,14 +37,14 @@ impl LogConverter {
             }
         }
         let r = if g & G_KILLED != 0 {
-            oom::killed(msg)
+            kill::killed(msg)
         } else {
             Ok(None)
         };
         if let Some(f) = self.found(r, src) {
             return self.kill(f, ts, src);
         }
-        let r = oom::reaper(msg);
+        let r = kill::reaper(msg);
         if let Some(f) = self.found(r, src) {
             let era = reaper::era(self.kernel.as_deref());
             let again = !f.giving_up && !self.reaper_rounds.insert(f.pid);
@@ -132,7 +132,7 @@ impl LogConverter {
             return Fam::Events(Vec::new());
         }
         let r = if g & G_CHOSEN != 0 {
-            oom::chosen(msg)
+            kill::chosen(msg)
         } else {
             Ok(None)
         };
@@ -195,7 +195,7 @@ impl LogConverter {
             }
         }
         let r = if g & G_SHARING != 0 {
-            oom::sharing(msg)
+            kill::sharing(msg)
         } else {
             Ok(None)
         };
@@ -258,7 +258,7 @@ impl LogConverter {
     }
 
     /// One `Killed process` line: the oom_kill, with what the chosen and summary lines said about it.
-    pub(super) fn kill(&mut self, f: oom::Killed<'_>, ts: i64, src: Src) -> Fam {
+    pub(super) fn kill(&mut self, f: kill::Killed<'_>, ts: i64, src: Src) -> Fam {
         let pid = f.pid;
         let mut e = ev(ts, kind::OOM_KILL, Some(pid), src);
         e.set("comm", opt_str(f.comm));

@@ -4,7 +4,7 @@
 //!
 //! - `prefix` (with `prefix_dmesg`, `prefix_syslog`, `journal`, `json`, `months`, `wall`): what precedes a
 //!   message, and the time it says;
-//! - `oom`, `oom_more`, `memory`, `locks`, `tasks`, `gfp`: the families, each recogniser a hand-written reading
+//! - `oom`, `kill`, `oom_more`, `memory`, `locks`, `tasks`, `gfp`: the families, each recogniser a hand-written reading
 //!   of its Python regex (`scan` holds the pieces), stateless;
 //! - `converter`: the state machine that ties a report's lines together (`hold`: the event a later line completes;
 //!   `dispatch`: which family reads a line, by the `words` found in it); `bulk`: chatter in runs (`run`).
@@ -19,6 +19,7 @@ mod gfp;
 mod hold;
 mod journal;
 mod json;
+mod kill;
 mod locks;
 mod memory;
 mod months;
@@ -45,11 +46,12 @@ pub use words::may_be_family;
 
 /// The recognisers, for tests and benchmarks.
 pub mod families {
+    pub use super::kill::{chosen, killed, reaper, sharing};
     pub use super::locks::{held_lock, holder};
     pub use super::memory::{
         alloc, counters, limited_memcg, lowmem_reserve, stats_for, usage, zone,
     };
-    pub use super::oom::{chosen, cpu_line, invoke, killed, reaper, sharing};
+    pub use super::oom::{cpu_line, invoke};
     pub use super::oom_more::{
         ending, lmk_kill, summary, table_header, table_row, victim_without_kill,
     };

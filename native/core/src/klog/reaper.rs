@@ -25,7 +25,7 @@
 //!   shares the victim's mm, so the reaper is never woken and the mm is hidden from the OOM killer at once:
 //!   MMF_OOM_REAPED on 4.8, MMF_OOM_SKIP from 4.9 (`set_bit(MMF_OOM_SKIP, &mm->flags)` before that pr_info).
 
-use super::oom::Reaped;
+use super::kill::Reaped;
 use super::scan::{digits1, lit, pid, Found};
 use crate::model::schema::kind;
 use crate::model::{Event, Src, Str, Value};
